@@ -1,0 +1,84 @@
+"""SageMaker limits enforced at synth, defined once and shared by the constructs and the config schema.
+
+Sources: botocore's SageMaker service model (the pinned ``botocore`` in requirements.txt) for the
+instance-type enums, and the SageMaker API reference for the limits listed in
+``REFERENCE.md`` (names, counts, serverless sizes, timeouts).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Names of endpoints, endpoint configs, variants, clusters, instance groups, components.
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
+
+MAX_PRODUCTION_VARIANTS = 10
+SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+SERVERLESS_MAX_CONCURRENCY = (1, 200)
+VARIANT_VOLUME_GB = (1, 512)
+VARIANT_TIMEOUT_S = (60, 3600)
+ASYNC_MAX_CONCURRENT_INVOCATIONS = (1, 1000)
+S3_PATH_MAX_LEN = 512
+SAMPLING_PERCENT = (0, 100)
+
+# Instance families whose hosts carry local NVMe instance storage. SageMaker encrypts that storage in
+# hardware and CreateEndpointConfig *fails* when KmsKeyId is set for a config using any of them
+# (SageMaker API reference, CreateEndpointConfig.KmsKeyId; list from "Host instance storage volumes"
+# in the SageMaker developer guide and the EC2 instance-store table). Keep this the only copy.
+LOCAL_NVME_FAMILIES = frozenset(
+    {
+        "c5d", "c6id", "c6gd", "c7gd", "m5d", "m6id", "m6gd", "m7gd", "r5d", "r6id", "r6gd", "r7gd",
+        "g4dn", "g5", "g6", "g6e", "gr6", "g7e", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
+        "p6-b200", "p6e-gb200", "trn1", "trn1n", "trn2",
+    }
+)
+
+# Instance families with GPUs/accelerators (serverless refuses them; dashboards add GPU widgets).
+ACCELERATED_FAMILY_PREFIXES = ("g", "p", "inf", "trn", "dl")
+
+
+def instance_family(instance_type: str) -> str:
+    """``ml.g5.2xlarge`` -> ``g5``; ``ml.p6e-gb200.36xlarge`` -> ``p6e-gb200``."""
+    parts = instance_type.split(".")
+    return parts[1] if len(parts) >= 3 else ""
+
+
+def has_local_nvme(instance_type: str) -> bool:
+    return instance_family(instance_type) in LOCAL_NVME_FAMILIES
+
+
+def is_accelerated(instance_type: str) -> bool:
+    return instance_family(instance_type).startswith(ACCELERATED_FAMILY_PREFIXES)
+
+
+def is_burstable(instance_type: str) -> bool:
+    """``ml.t2``/``ml.t3`` hosts: Application Auto Scaling refuses them."""
+    return instance_family(instance_type).startswith("t")
+
+
+@lru_cache(maxsize=None)
+def _enum(shape: str) -> frozenset[str]:
+    # Reads botocore's bundled JSON model from disk: no network, no credentials.
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for(shape).enum)
+
+
+def endpoint_instance_types() -> frozenset[str]:
+    """botocore enum ``ProductionVariantInstanceType``."""
+    return _enum("ProductionVariantInstanceType")
+
+
+def cluster_instance_types() -> frozenset[str]:
+    """botocore enum ``ClusterInstanceType`` (HyperPod)."""
+    return _enum("ClusterInstanceType")
+
+
+def describe_choices(values: frozenset[str] | tuple, example_count: int = 6) -> str:
+    ordered = sorted(values)
+    if len(ordered) <= example_count:
+        return "one of " + ", ".join(map(str, ordered))
+    return f"one of {len(ordered)} values, e.g. " + ", ".join(ordered[:example_count])

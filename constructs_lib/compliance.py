@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Validations
+from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
 try:  # cdk-nag is needed to *run* the packs, not to acknowledge findings.
@@ -41,5 +41,26 @@ def acknowledge(construct: IConstruct, reason: str, *finding_ids: str) -> None:
     """
     if not reason.strip():
         raise ValueError("an acknowledgment needs a reason")
-    for finding in finding_ids:
-        Validations.of(construct).acknowledge(id=finding, reason=reason)
+    Validations.of(construct).acknowledge(*(Acknowledgment(id=f, reason=reason) for f in finding_ids))
+
+
+def nag_resource_id(scope: IConstruct, value: str) -> str:
+    """Render a token-bearing ARN the way cdk-nag names it in a finding (``<AWS::Partition>``,
+    ``<LogicalId.Arn>``), so an acknowledgment can name the exact finding, e.g.
+    ``AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::bucket/prefix/*]``."""
+    from aws_cdk import Stack
+
+    def render(node) -> str:
+        if isinstance(node, str):
+            return node
+        if isinstance(node, dict) and len(node) == 1:
+            (fn, arg), = node.items()
+            if fn == "Ref":
+                return f"<{arg}>"
+            if fn == "Fn::GetAtt":
+                return f"<{arg[0]}.{arg[1]}>"
+            if fn == "Fn::Join":
+                return arg[0].join(render(part) for part in arg[1])
+        raise ValueError(f"cannot render {node!r} as a cdk-nag finding id")
+
+    return render(Stack.of(scope).resolve(value))

@@ -1,0 +1,76 @@
+"""The platform's customer-managed KMS key, with the service grants that silent failures hide."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+# Services that write to resources this key encrypts. Without these statements a deploy succeeds
+# and then messages are silently dropped (REFERENCE.md, "KMS key policies").
+SERVICE_PRINCIPALS_USING_KEY = (
+    "cloudwatch.amazonaws.com",  # CloudWatch alarms publishing to an encrypted SNS topic
+    "events.amazonaws.com",  # EventBridge delivering to an encrypted SQS DLQ / SNS topic
+    "sns.amazonaws.com",  # SNS delivering to encrypted SQS subscriptions
+)
+
+
+class PlatformKey(Construct):
+    """A rotating KMS key retained on delete, whose policy lets the platform's AWS services use it.
+
+    ``key`` is the ``kms.Key``. CloudWatch alarms, EventBridge and SNS may generate data keys and
+    decrypt (for their deliveries to encrypted topics/queues); CloudWatch Logs of this account and
+    region may use it for log groups, scoped by the encryption context.
+
+    :param removal_policy: default ``RETAIN``: the key survives stack deletion (data encrypted
+        with it stays readable). ``DESTROY`` schedules deletion after ``pending_window``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        alias: str,
+        description: str = "AI platform data key",
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        pending_window: Duration = Duration.days(30),
+    ) -> None:
+        super().__init__(scope, id)
+        self.key = kms.Key(
+            self,
+            "Resource",
+            alias=alias,
+            description=description,
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+            pending_window=pending_window,
+        )
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowPlatformServicesToUseKey",
+                principals=[iam.ServicePrincipal(p) for p in SERVICE_PRINCIPALS_USING_KEY],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsForThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs", resource="log-group", resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+

@@ -1,0 +1,1 @@
+"""The deployable app: stacks composed from a validated config (see ``stacks.platform``)."""

@@ -1,0 +1,128 @@
+"""The platform config contract: YAML validated by pydantic v2 before any construct is created.
+
+``load_config(path)`` returns a :class:`PlatformConfig` or raises
+:class:`constructs_lib.errors.PlatformValidationError` naming every problem: file, key path
+(``endpoints[1].autoscaling.max``), the value received and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from constructs_lib.errors import PlatformValidationError, Problem
+
+from .base import Section
+from .endpoints import EndpointSection
+from .platform import NetworkSection, NotificationsSection, PlatformSection
+from .semantics import semantic_problems
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+
+
+class PlatformConfig(Section):
+    platform: PlatformSection
+    notifications: NotificationsSection = Field(default_factory=NotificationsSection)
+    network: NetworkSection | None = None
+    training_clusters: list[dict[str, Any]] = Field(default_factory=list)
+    endpoints: list[EndpointSection] = Field(default_factory=list)
+    lifecycle: dict[str, Any] = Field(default_factory=dict)
+    budgets: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        """``acme-ml-dev``: the prefix of stack names and physical names."""
+        return f"{self.platform.name}-{self.platform.environment}"
+
+
+def format_location(loc: tuple[Any, ...]) -> str:
+    """``("endpoints", 1, "autoscaling", "max")`` -> ``endpoints[1].autoscaling.max``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "[key]") or str(part).startswith("function-"):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _allowed_keys(model: type[Section], loc: tuple[Any, ...]) -> list[str] | None:
+    """Field names of the model found by walking ``loc`` (the location of the unknown key's parent)."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        current = fields[part].annotation
+        # unwrap Optional[...] / list[...]
+        for _ in range(3):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            if hasattr(current, "model_fields") or not args:
+                break
+            current = args[0]
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else None
+
+
+def _problems_from_pydantic(err: ValidationError) -> list[Problem]:
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        where = format_location(loc)
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(PlatformConfig, loc[:-1])
+            hint = f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
+            close = difflib.get_close_matches(str(loc[-1]), allowed or [], n=1)
+            if close:
+                hint = f"did you mean '{close[0]}'? {hint}"
+            problems.append(Problem(where, e["input"], f"unknown key; {hint}"))
+        elif e["type"] == "missing":
+            problems.append(Problem(where, None, "required key is missing"))
+        else:
+            msg = e["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, ") :]
+            problems.append(Problem(where, e["input"], msg))
+    return problems
+
+
+def parse_config(data: Any, *, source: str = "config") -> PlatformConfig:
+    """Validate already-loaded YAML data; raises PlatformValidationError listing every problem."""
+    if not isinstance(data, dict):
+        raise PlatformValidationError(source, [Problem("(top level)", type(data).__name__, "a mapping of sections")])
+    try:
+        config = PlatformConfig.model_validate(data)
+    except ValidationError as err:
+        raise PlatformValidationError(source, _problems_from_pydantic(err)) from None
+    problems = semantic_problems(config)
+    if problems:
+        raise PlatformValidationError(source, problems)
+    return config
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> PlatformConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PlatformValidationError(str(path), [Problem("(file)", str(path), f"a readable YAML file ({err.strerror})")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise PlatformValidationError(str(path), [Problem(where, None, f"valid YAML ({getattr(err, 'problem', err)})")]) from None
+    return parse_config(data, source=str(path))
+
+
+__all__ = ["DEFAULT_CONFIG", "PlatformConfig", "load_config", "parse_config", "format_location"]

@@ -1,0 +1,35 @@
+"""Shared security and data: the platform KMS key, artifact bucket and notification topic.
+
+Stateful: everything here is retained on stack deletion, and the stack is termination-protected in
+``prod``. Logical ids here are part of the contract (tests pin them): renaming one replaces data.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Stack
+from constructs import Construct
+
+from constructs_lib import ArtifactBucket, NotificationTopic, PlatformKey
+
+from .config import PlatformConfig
+
+
+class DataStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs) -> None:
+        super().__init__(scope, id, termination_protection=config.platform.environment == "prod", **kwargs)
+        self.platform_key = PlatformKey(self, "PlatformKey", alias=f"alias/{config.prefix}")
+        self.key = self.platform_key.key
+        self.artifacts = ArtifactBucket(self, "Artifacts", key=self.key, bucket_name=artifact_bucket_name(config))
+        self.bucket = self.artifacts.bucket
+        self.notifications = NotificationTopic(
+            self, "Notifications", key=self.key, display_name=f"{config.prefix} notifications",
+            emails=config.notifications.emails,
+        )
+        self.topic = self.notifications.topic
+
+
+def artifact_bucket_name(config: PlatformConfig) -> str:
+    """``<prefix>-artifacts-<account>-<region>``: unique, stable, importable by name from other stacks.
+
+    At most 63 characters: platform.name is at most 15, environment at most 7 (``staging``)."""
+    return f"{config.prefix}-artifacts-{Aws.ACCOUNT_ID}-{Aws.REGION}"

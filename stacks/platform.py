@@ -1,0 +1,64 @@
+"""Compose the platform's stacks from a validated config. No file, context or environment reads here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import App, Environment, Stack, Tags
+
+from .config import PlatformConfig
+from .data_stack import DataStack
+from .inference_stack import InferenceStack, endpoint_physical_name
+from .lifecycle_stack import LifecycleStack
+from .network_stack import NetworkStack
+from .observability_stack import ObservabilityStack
+
+
+@dataclass
+class Platform:
+    data: DataStack
+    network: NetworkStack | None
+    inference: InferenceStack
+    observability: ObservabilityStack
+    lifecycle: LifecycleStack
+
+    @property
+    def stacks(self) -> list[Stack]:
+        return [s for s in (self.network, self.data, self.inference, self.observability, self.lifecycle) if s]
+
+
+def build_platform(app: App, config: PlatformConfig) -> Platform:
+    p = config.platform
+    env = Environment(account=p.account, region=p.region) if (p.account or p.region) else None
+    prefix = config.prefix
+
+    def kw(concern: str, description: str) -> dict:
+        return dict(env=env, stack_name=f"{prefix}-{concern}", description=f"{prefix}: {description}")
+
+    data = DataStack(app, f"{prefix}-data", config=config, **kw("data", "KMS key, artifact bucket, notification topic"))
+    network = (
+        NetworkStack(
+            app, f"{prefix}-network", network=config.network, key=data.key, **kw("network", "VPC, subnets and flow logs")
+        )
+        if config.network
+        else None
+    )
+    inference = InferenceStack(
+        app, f"{prefix}-inference", config=config, key=data.key, topic=data.topic,
+        **kw("inference", "SageMaker endpoints"),
+    )
+    inference.add_stack_dependency(data)
+    observability = ObservabilityStack(
+        app, f"{prefix}-observability", endpoints=inference.endpoints, **kw("observability", "dashboards")
+    )
+    lifecycle = LifecycleStack(
+        app, f"{prefix}-lifecycle", platform_name=prefix,
+        endpoint_names=[endpoint_physical_name(config, ep) for ep in config.endpoints],
+        topic=data.topic, key=data.key, **kw("lifecycle", "EventBridge rules and functions for SageMaker events"),
+    )
+    platform = Platform(data=data, network=network, inference=inference, observability=observability, lifecycle=lifecycle)
+    Tags.of(app).add("platform", p.name)
+    Tags.of(app).add("environment", p.environment)
+    for key, value in p.tags.items():
+        Tags.of(app).add(key, value)
+    return platform

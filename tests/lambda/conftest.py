@@ -1,0 +1,150 @@
+"""Fixtures for the Lambda handler tests (lambda/<name>/handler.py).
+
+* AWS environment for moto (fake credentials, us-east-1), Powertools tracing disabled, a test
+  metrics namespace: set for every test, BEFORE any handler module is imported.
+* ``load_handler(name, **env)``: imports ``lambda/<name>/handler.py`` by file path under a unique
+  module name (``lambda`` is a keyword, so the folder cannot be a package). Module-scope
+  configuration is read at import, so a test sets its env through this loader and gets a fresh module.
+* ``sagemaker_events`` is registered from ``constructs_lib/sagemaker_events.py`` by path, exactly as
+  the bundler places it next to the handler in the asset; this also keeps the handlers' fallback
+  import (``from constructs_lib import ...``) from pulling the whole CDK library into these tests.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+REPO = Path(__file__).resolve().parents[2]
+LAMBDA_DIR = REPO / "lambda"
+EVENTS_DIR = REPO / "tests" / "events"
+SHARED_EVENTS_DIR = REPO.parent / "shared" / "events"
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account, also the account of the sample events
+METRICS_NAMESPACE = "AIPlatformTest"
+
+_counter = itertools.count()
+
+
+def _register_sagemaker_events() -> ModuleType:
+    if "sagemaker_events" in sys.modules:
+        return sys.modules["sagemaker_events"]
+    spec = importlib.util.spec_from_file_location(
+        "sagemaker_events", REPO / "constructs_lib" / "sagemaker_events.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sagemaker_events"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_register_sagemaker_events()
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "POWERTOOLS_SERVICE_NAME", "AWS_LAMBDA_FUNCTION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    env = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """Everything inside runs against moto."""
+    with mock_aws():
+        yield
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "aiplatform-test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:aiplatform-test-function"
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    log_group_name: str = "/aws/lambda/aiplatform-test-function"
+    log_stream_name: str = "2026/11/28/[$LATEST]abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def _reset_powertools_logger(service: str) -> None:
+    """Powertools binds its stream handler to sys.stdout when a service's logger is first configured;
+    a fresh module per test must bind to this test's stdout (pytest swaps it), so forget the old one."""
+    std = logging.getLogger(service)
+    std.handlers.clear()
+    for attr in ("init", "powertools_handler", "powertools_buffer_config", "powertools_buffer_cache"):
+        if hasattr(std, attr):
+            delattr(std, attr)
+
+
+@pytest.fixture
+def load_handler(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., ModuleType]:
+    """``load_handler("endpoint_notifier", TOPIC_ARN=...)`` -> a freshly imported handler module.
+
+    Depends on ``capsys`` so that the module's logger binds to the stdout a test can read back.
+    """
+
+    def load(name: str, **env: str | None) -> ModuleType:
+        for key, value in env.items():
+            if value is None:
+                monkeypatch.delenv(key, raising=False)
+            else:
+                monkeypatch.setenv(key, value)
+        path = LAMBDA_DIR / name / "handler.py"
+        module_name = f"lambda_{name}_handler_{next(_counter)}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec and spec.loader, path
+        module = importlib.util.module_from_spec(spec)
+        _reset_powertools_logger(name.replace("_", "-"))
+        sys.modules[module_name] = module
+        monkeypatch.setitem(sys.modules, module_name, module)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+def load_event(file_name: str) -> dict[str, Any]:
+    return json.loads((EVENTS_DIR / file_name).read_text())
+
+
+@pytest.fixture
+def event() -> Callable[[str], dict[str, Any]]:
+    """``event("endpoint-failed.json")`` -> a fresh copy of a sample event."""
+    return load_event

@@ -28,6 +28,7 @@ ECR_IMAGE = re.compile(
 )
 S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>.*))?$")
 VARIANT_SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+AUTOSCALING_SERVICE_LINKED_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 
 
 class InferenceEndpoint(EndpointBase):
@@ -340,6 +341,14 @@ class InferenceEndpoint(EndpointBase):
         targets: dict[str, appscaling.ScalableTarget] = {}
         if spec is None:
             return targets
+        stack = Stack.of(self)
+        # Application Auto Scaling acts for SageMaker through its service-linked role (created on first
+        # use); an extra role would be unused.
+        service_linked_role = iam.Role.from_role_arn(
+            self, "AutoScalingServiceLinkedRole",
+            f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
+            f"sagemaker.application-autoscaling.amazonaws.com/{AUTOSCALING_SERVICE_LINKED_ROLE}",
+        )
         for variant in self.variant_names:
             target = appscaling.ScalableTarget(
                 self, f"ScalableTarget{variant}",
@@ -348,6 +357,7 @@ class InferenceEndpoint(EndpointBase):
                 scalable_dimension=VARIANT_SCALABLE_DIMENSION,
                 min_capacity=spec.min_capacity,
                 max_capacity=spec.max_capacity,
+                role=service_linked_role,
             )
             target.node.add_dependency(self.endpoint)  # the variant must exist before it is registered
             target.scale_to_track_metric(

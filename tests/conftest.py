@@ -1,0 +1,91 @@
+"""Shared fixtures. Expensive synths happen once per test session (per xdist worker)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+CDK_CONTEXT = json.loads((REPO / "cdk.json").read_text())["context"]
+
+
+def new_app(outdir: Path | None = None, **extra_context):
+    """An App with the project's cdk.json feature flags (incl. validateAgainstDefaultRules)."""
+    from aws_cdk import App
+
+    context = {**CDK_CONTEXT, **extra_context}
+    return App(context=context, outdir=str(outdir) if outdir else None)
+
+
+class Synthesized:
+    """A synthesized platform: the Platform object and a Template per stack (by concern)."""
+
+    def __init__(self, platform, outdir: Path) -> None:
+        from aws_cdk.assertions import Template
+
+        self.platform = platform
+        self.outdir = outdir
+        self.templates = {}
+        for stack in platform.stacks:
+            concern = stack.stack_name.rsplit("-", 1)[-1]
+            body = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text())
+            self.templates[concern] = Template.from_json(body)
+            self.templates[concern].raw = body
+
+    def __getitem__(self, concern: str):
+        return self.templates[concern]
+
+
+def synth_platform(config, outdir: Path) -> Synthesized:
+    """Build the platform from a validated config with every nag pack on, and synthesize it."""
+    from constructs_lib import add_compliance_checks
+    from stacks.platform import build_platform
+
+    app = new_app(outdir)
+    platform = build_platform(app, config)
+    add_compliance_checks(app)
+    app.synth()
+    return Synthesized(platform, outdir)
+
+
+@pytest.fixture(scope="session")
+def default_config():
+    from stacks.config import DEFAULT_CONFIG, load_config
+
+    return load_config(DEFAULT_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def default_platform(default_config, tmp_path_factory) -> Synthesized:
+    """The embedded default config, synthesized once with all compliance packs (synth fails on a finding)."""
+    return synth_platform(default_config, tmp_path_factory.mktemp("default-cdk-out"))
+
+
+@pytest.fixture(scope="session")
+def prod_platform(tmp_path_factory) -> Synthesized:
+    """A prod config with account and region set: stateful stack protected, synth still offline."""
+    import yaml
+
+    from stacks.config import DEFAULT_CONFIG, parse_config
+
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data["platform"].update(environment="prod", account="123456789012", region="us-east-1")
+    data["network"]["availability_zones"] = ["us-east-1a", "us-east-1b"]
+    data["endpoints"][0]["instance_type"] = "ml.m5.xlarge"  # EBS-only host: KmsKeyId must be set
+    data["endpoints"][0]["alarms"] = {"p99_latency_ms": 2000}
+    return synth_platform(parse_config(data, source="prod"), tmp_path_factory.mktemp("prod-cdk-out"))
+
+
+def resources_of(template, cfn_type: str) -> dict:
+    return {k: v for k, v in template.raw["Resources"].items() if v["Type"] == cfn_type}
+
+
+def only(template, cfn_type: str) -> tuple[str, dict]:
+    found = resources_of(template, cfn_type)
+    assert len(found) == 1, f"expected one {cfn_type}, found {sorted(found)}"
+    return next(iter(found.items()))

@@ -33,7 +33,7 @@ def main() -> int:
     try:
         app.synth()
     except RuntimeError as err:  # jsii surfaces validation failures (e.g. cdk-nag findings) this way
-        print(f"error: synth failed: {str(err).splitlines()[0]}", file=sys.stderr)
+        print(f"error: synth failed\n{err}", file=sys.stderr)
         return 1
     return 0
 

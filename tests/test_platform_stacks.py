@@ -1,0 +1,155 @@
+"""The default platform's stacks: stateful resources, key policies, notifications, lifecycle glue, dashboard."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import only, resources_of
+
+# Logical ids of stateful resources are part of the contract: a rename replaces the resource.
+STATEFUL_IDS = {
+    "PlatformKey205D0CA7": "AWS::KMS::Key",
+    "Artifacts80C0BB10": "AWS::S3::Bucket",
+    "ArtifactsAccessLogs4D97777C": "AWS::S3::Bucket",
+}
+
+
+def test_stateful_resources_keep_their_logical_ids_and_are_retained(default_platform):
+    resources = default_platform["data"].raw["Resources"]
+    for logical_id, cfn_type in STATEFUL_IDS.items():
+        assert resources[logical_id]["Type"] == cfn_type
+        assert resources[logical_id]["DeletionPolicy"] == "Retain"
+        assert resources[logical_id]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_termination_protection_only_in_prod(default_platform, prod_platform):
+    assert default_platform.platform.data.termination_protection is False
+    assert prod_platform.platform.data.termination_protection is True
+    assert prod_platform.platform.inference.termination_protection is False
+
+
+def test_environment_agnostic_by_default_and_explicit_when_configured(default_platform, prod_platform):
+    from aws_cdk import Token
+
+    assert Token.is_unresolved(default_platform.platform.data.region)
+    assert (prod_platform.platform.data.account, prod_platform.platform.data.region) == ("123456789012", "us-east-1")
+    subnets = resources_of(prod_platform["network"], "AWS::EC2::Subnet")
+    assert sorted({s["Properties"]["AvailabilityZone"] for s in subnets.values()}) == ["us-east-1a", "us-east-1b"]
+
+
+def test_key_rotates_and_lets_writing_services_use_it(default_platform):
+    key = default_platform["data"].raw["Resources"]["PlatformKey205D0CA7"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    statements = {s.get("Sid"): s for s in key["KeyPolicy"]["Statement"]}
+    services = statements["AllowPlatformServicesToUseKey"]
+    assert sorted(services["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]
+    assert sorted(services["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    logs = statements["AllowCloudWatchLogsForThisAccount"]
+    assert logs["Principal"]["Service"] == {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
+
+
+def test_topic_is_encrypted_tls_only_with_email_and_dlq(default_platform):
+    t = default_platform["data"]
+    topic_id, topic = only(t, "AWS::SNS::Topic")
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["PlatformKey205D0CA7", "Arn"]}
+    _, policy = only(t, "AWS::SNS::TopicPolicy")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
+    (publish,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert publish["Action"] == "sns:Publish"
+    assert sorted(publish["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    _, sub = only(t, "AWS::SNS::Subscription")
+    assert sub["Properties"]["Protocol"] == "email"
+    assert sub["Properties"]["Endpoint"] == "ml-oncall@example.com"
+    assert "RedrivePolicy" in sub["Properties"]
+
+
+def test_artifact_bucket_is_kms_versioned_logged(default_platform):
+    bucket = default_platform["data"].raw["Resources"]["Artifacts80C0BB10"]["Properties"]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0] == {
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["PlatformKey205D0CA7", "Arn"]}},
+    }
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "ArtifactsAccessLogs4D97777C"}
+    assert bucket["BucketName"] == {
+        "Fn::Join": ["", ["acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]
+    }
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+    }
+
+
+def test_config_tags_land_on_resources(default_platform):
+    _, model = only(default_platform["inference"], "AWS::SageMaker::Model")
+    tags = {t["Key"]: t["Value"] for t in model["Properties"]["Tags"]}
+    assert tags == {"team": "ml-platform", "cost-center": "4711", "platform": "acme-ml", "environment": "dev"}
+
+
+def test_flow_logs_encrypted_and_no_public_ip_on_launch(default_platform):
+    t = default_platform["network"]
+    _, group = only(t, "AWS::Logs::LogGroup")
+    assert "KmsKeyId" in group["Properties"]
+    _, flow = only(t, "AWS::EC2::FlowLog")
+    assert flow["Properties"]["TrafficType"] == "ALL"
+    for subnet in resources_of(t, "AWS::EC2::Subnet").values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+
+
+def test_endpoint_failure_rule_targets_function_with_retries_and_dlq(default_platform):
+    t = default_platform["lifecycle"]
+    _, rule = only(t, "AWS::Events::Rule")
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"],
+        "detail": {"EndpointName": ["acme-ml-dev-chat-llm"]},
+    }
+    (target,) = rule["Properties"]["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
+    dlq_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    queues = resources_of(t, "AWS::SQS::Queue")
+    assert dlq_id in queues and "KmsMasterKeyId" in queues[dlq_id]["Properties"]
+    # EventBridge may send to the DLQ (queue policy); the key policy allows events.amazonaws.com (see above).
+    policies = [p["Properties"] for p in resources_of(t, "AWS::SQS::QueuePolicy").values()]
+    assert any(
+        s.get("Principal") == {"Service": "events.amazonaws.com"} and s["Action"] == "sqs:SendMessage"
+        for p in policies for s in p["PolicyDocument"]["Statement"]
+    )
+
+
+def test_notifier_function_is_reliable(default_platform):
+    t = default_platform["lifecycle"]
+    fn_id, fn = only(t, "AWS::Lambda::Function")
+    p = fn["Properties"]
+    assert p["Runtime"] == "python3.14"
+    assert p["Handler"] == "handler.handler"
+    assert (p["Timeout"], p["MemorySize"], p["ReservedConcurrentExecutions"]) == (30, 256, 5)
+    assert p["TracingConfig"] == {"Mode": "Active"}
+    assert p["LoggingConfig"]["LogFormat"] == "JSON"
+    assert "TargetArn" in p["DeadLetterConfig"]
+    assert p["Environment"]["Variables"]["PLATFORM_NAME"] == "acme-ml-dev"
+    assert "KmsKeyArn" in p
+    _, invoke_config = only(t, "AWS::Lambda::EventInvokeConfig")
+    c = invoke_config["Properties"]
+    assert (c["MaximumRetryAttempts"], c["MaximumEventAgeInSeconds"]) == (2, 21600)
+    assert "OnFailure" in c["DestinationConfig"]
+    role = next(iter(resources_of(t, "AWS::IAM::Role").values()))["Properties"]
+    assert "ManagedPolicyArns" not in role  # no AWS-managed basic-execution policy
+    statements = [s for pol in resources_of(t, "AWS::IAM::Policy").values() for s in pol["Properties"]["PolicyDocument"]["Statement"]]
+    publish = [s for s in statements if s.get("Sid") == "PublishNotifications"]
+    assert publish and publish[0]["Action"] == "sns:Publish" and publish[0]["Resource"] != "*"
+
+
+def test_dashboard_is_built_from_endpoint_metrics(default_platform):
+    _, dash = only(default_platform["observability"], "AWS::CloudWatch::Dashboard")
+    assert dash["Properties"]["DashboardName"] == "acme-ml-dev-chat-llm"
+    body = json.loads("".join(p if isinstance(p, str) else "0" for p in dash["Properties"]["DashboardBody"]["Fn::Join"][1]))
+    metrics = [m for w in body["widgets"] if "metrics" in w.get("properties", {}) for m in w["properties"]["metrics"]]
+    flat = json.dumps(metrics)
+    for name in ("Invocations", "Invocation5XXErrors", "ModelLatency", "GPUUtilization", "GPUMemoryUtilization"):
+        assert f'"{name}"' in flat, name
+    assert '"stat": "p99"' in flat and '"stat": "p50"' in flat
+    assert "100 * errors / invocations" in flat
+    assert any(w["type"] == "alarm" for w in body["widgets"])

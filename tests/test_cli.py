@@ -1,0 +1,100 @@
+"""The real entry points: the pinned cdk CLI on app.py, and the library installed with pip."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+ENV = {
+    **os.environ,
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "CDK_DISABLE_VERSION_CHECK": "true",
+}
+
+
+def _cdk(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CDK), *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.xdist_group("cli")
+def test_cdk_cli_refuses_bad_config_without_traceback(tmp_path):
+    data = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+    ep = data["endpoints"][0]
+    ep["instnce_count"] = 2
+    ep["instance_count"] = -1
+    ep["instance_type"] = "ml.g5.huge"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    result = _cdk("synth", "--quiet", "-c", f"config={bad}", "-o", str(tmp_path / "out"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "3 problem(s)" in output
+    for where in ("endpoints[0].instnce_count", "endpoints[0].instance_count", "endpoints[0].instance_type"):
+        assert where in output
+    assert "Traceback" not in output
+    assert "end-of-life" not in output  # the Node 20 banner is silenced by the project's settings
+
+
+@pytest.mark.xdist_group("cli")
+def test_cdk_cli_synthesizes_default_config(tmp_path):
+    out = tmp_path / "cdk.out"
+    result = _cdk("synth", "--quiet", "-o", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in out.glob("*.template.json")) == [
+        f"acme-ml-dev-{c}.template.json" for c in ("data", "inference", "lifecycle", "network", "observability")
+    ]
+    assert "end-of-life" not in result.stdout + result.stderr
+
+
+@pytest.mark.xdist_group("pip")
+def test_pip_installed_library_synthesizes_an_endpoint_outside_the_repo(tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    py = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(REPO)],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    app = tmp_path / "outside_app.py"
+    app.write_text(textwrap.dedent(
+        """
+        from aws_cdk import App, Stack
+        from constructs_lib import InferenceEndpoint, ModelSpec, VariantSpec, EndpointFailureNotifications
+        from constructs_lib import PlatformKey, NotificationTopic, add_compliance_checks
+
+        app = App(outdir="out")
+        stack = Stack(app, "Outside")
+        key = PlatformKey(stack, "Key", alias="alias/outside").key
+        topic = NotificationTopic(stack, "Topic", key=key, display_name="outside").topic
+        InferenceEndpoint(
+            stack, "Endpoint", endpoint_name="outside-endpoint", alarm_topic=topic, encryption_key=key,
+            variants=[VariantSpec(
+                model=ModelSpec(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/model:1"),
+                instance_type="ml.c5.xlarge")],
+        )
+        EndpointFailureNotifications(stack, "Notify", endpoint_names=["outside-endpoint"], topic=topic, key=key)
+        add_compliance_checks(app)
+        app.synth()
+        print("synthesized")
+        """
+    ))
+    run = subprocess.run([str(py), str(app)], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "synthesized" in run.stdout
+    template = (tmp_path / "out" / "Outside.template.json").read_text()
+    assert '"AWS::SageMaker::Endpoint"' in template and '"outside-endpoint"' in template
+    # The notifier's Lambda code shipped inside the wheel and was bundled with Powertools.
+    assets = [p for p in (tmp_path / "out").iterdir() if p.is_dir() and p.name.startswith("asset.")]
+    assert any((a / "handler.py").exists() and (a / "aws_lambda_powertools").is_dir() for a in assets)

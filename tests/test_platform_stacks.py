@@ -140,6 +140,9 @@ def test_notifier_function_is_reliable(default_platform):
     statements = [s for pol in resources_of(t, "AWS::IAM::Policy").values() for s in pol["Properties"]["PolicyDocument"]["Statement"]]
     publish = [s for s in statements if s.get("Sid") == "PublishNotifications"]
     assert publish and publish[0]["Action"] == "sns:Publish" and publish[0]["Resource"] != "*"
+    (describe,) = [s for s in statements if s.get("Sid") == "DescribePlatformEndpoints"]
+    assert describe["Action"] == "sagemaker:DescribeEndpoint"
+    assert describe["Resource"]["Fn::Join"][1][-1] == ":endpoint/acme-ml-dev-chat-llm"
 
 
 def test_dashboard_is_built_from_endpoint_metrics(default_platform):

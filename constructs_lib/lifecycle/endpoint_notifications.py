@@ -15,6 +15,7 @@ from constructs import Construct
 
 from .. import sagemaker_events as ev
 from ..compliance import acknowledge
+from ..inference.base import endpoint_arn_for
 from .reliable_function import ReliableFunction
 
 # EventBridge -> Lambda target: retried for up to two hours, then the event goes to the DLQ.
@@ -57,6 +58,12 @@ class EndpointFailureNotifications(Construct):
         )
         self.handler.add_to_role_policy(  # the topic is KMS-encrypted
             iam.PolicyStatement(sid="EncryptNotifications", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+        )
+        self.handler.add_to_role_policy(  # reads the failure reason when the event carries none
+            iam.PolicyStatement(
+                sid="DescribePlatformEndpoints", actions=["sagemaker:DescribeEndpoint"],
+                resources=[endpoint_arn_for(self, name) for name in sorted(endpoint_names)],
+            )
         )
         self.dead_letter_queue = sqs.Queue(
             self, "DeadLetterQueue",

@@ -77,8 +77,12 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """Everything inside runs against moto."""
-    with mock_aws():
+    """Everything inside runs against moto (fresh backends per test).
+
+    boto3's default session is kept across tests (moto would reset it): its loader caches the
+    service models, so creating the handlers' clients stays cheap (the SageMaker model is large).
+    """
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
 
 
@@ -101,9 +105,19 @@ def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
 
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now: pytest swaps it between setup, call and capsys."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def _reset_powertools_logger(service: str) -> None:
-    """Powertools binds its stream handler to sys.stdout when a service's logger is first configured;
-    a fresh module per test must bind to this test's stdout (pytest swaps it), so forget the old one."""
+    """Powertools configures a service's std logger once per process (handler bound to the
+    ``sys.stdout`` of that moment): forget it so that each fresh module configures its own."""
     std = logging.getLogger(service)
     std.handlers.clear()
     for attr in ("init", "powertools_handler", "powertools_buffer_config", "powertools_buffer_cache"):
@@ -111,14 +125,15 @@ def _reset_powertools_logger(service: str) -> None:
             delattr(std, attr)
 
 
-@pytest.fixture
-def load_handler(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., ModuleType]:
-    """``load_handler("endpoint_notifier", TOPIC_ARN=...)`` -> a freshly imported handler module.
+def _follow_stdout(service: str) -> None:
+    for handler in logging.getLogger(service).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(_CurrentStdout())  # type: ignore[arg-type]
 
-    Depends on ``capsys`` so that the module's logger binds to the stdout a test can read back.
-    """
+
+@pytest.fixture
+def load_handler(monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
+    """``load_handler("endpoint_notifier", TOPIC_ARN=...)`` -> a freshly imported handler module."""
 
     def load(name: str, **env: str | None) -> ModuleType:
         for key, value in env.items():
@@ -135,6 +150,7 @@ def load_handler(
         sys.modules[module_name] = module
         monkeypatch.setitem(sys.modules, module_name, module)
         spec.loader.exec_module(module)
+        _follow_stdout(name.replace("_", "-"))
         return module
 
     return load

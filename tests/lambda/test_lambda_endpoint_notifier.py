@@ -102,7 +102,6 @@ def test_baking_deployment_sample_publishes_nothing(notifier, inbox, event, lamb
     assert inbox.messages() == []
     out = capsys.readouterr().out
     assert emf_metric_names(out) == ["EventsIgnored"]
-    open("/tmp/dbg2.txt","w").write(out)
     assert any(r["message"] == "Event ignored" and r["reason"] == result["reason"] for r in log_records(out))
 
 
@@ -187,7 +186,7 @@ def test_name_taken_from_arn_when_missing(notifier, event):
         (lambda e: e.update(detail=["FAILED"]), "detail is a list, not an object"),
         (lambda e: e.update({"detail-type": "SageMaker Training Job State Change"}), "unhandled detail-type"),
         (lambda e: e.pop("detail-type"), "unhandled detail-type ''"),
-        (lambda e: e["detail"].clear(), "event names no endpoint"),
+        (lambda e: e["detail"].clear() or e.pop("resources"), "event names no endpoint"),
         (lambda e: e.update(resources="nope") or e["detail"].pop("EndpointName") and e["detail"].pop("EndpointArn"),
          "event names no endpoint"),
     ],
@@ -259,7 +258,9 @@ def test_publish_failure_raises_for_retry_and_dead_letter(load_handler, aws, eve
     module = load_handler(NAME, TOPIC_ARN=missing_topic)
     with pytest.raises(ClientError):
         module.handler(event(FAILED), lambda_context)
-    assert any(r["message"] == "SNS publish failed" for r in log_records(capsys.readouterr().out))
+    out = capsys.readouterr().out
+    assert any(r["message"] == "SNS publish failed" for r in log_records(out))
+    assert emf_metric_names(out) == ["ProcessingFailures"]
 
 
 def test_missing_topic_configuration_raises(load_handler, aws, event, lambda_context):

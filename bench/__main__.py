@@ -1,0 +1,60 @@
+"""Synth benchmarks, reported as ratios (no thresholds in tests).
+
+- compliance overhead: synth time of the default platform with the five nag packs / without them;
+- template size: largest template bytes / CloudFormation's 1,000,000-byte limit for S3-uploaded templates;
+- resources: most resources in one stack / CloudFormation's 500-resource limit.
+
+Run: ``make bench`` (or ``.venv/bin/python -m bench``). Lambda handler timings: ``bench/bench_handlers.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TEMPLATE_LIMIT_BYTES = 1_000_000
+RESOURCE_LIMIT = 500
+
+
+def _synth(with_nag: bool) -> tuple[float, Path]:
+    from aws_cdk import App
+
+    from constructs_lib import add_compliance_checks
+    from stacks.config import DEFAULT_CONFIG, load_config
+    from stacks.platform import build_platform
+
+    outdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    context = json.loads((REPO / "cdk.json").read_text())["context"]
+    start = time.perf_counter()
+    app = App(context=context, outdir=str(outdir))
+    build_platform(app, load_config(DEFAULT_CONFIG))
+    if with_nag:
+        add_compliance_checks(app)
+    app.synth()
+    return time.perf_counter() - start, outdir
+
+
+def main(repeats: int = 3) -> None:
+    _synth(False)  # warm the jsii runtime
+    plain = min(_synth(False)[0] for _ in range(repeats))
+    nag_times, outdir = zip(*(_synth(True) for _ in range(repeats)))
+    nagged = min(nag_times)
+    templates = list(outdir[-1].glob("*.template.json"))
+    largest = max(p.stat().st_size for p in templates)
+    most = max(len(json.loads(p.read_text())["Resources"]) for p in templates)
+    print(f"{'metric':<40}{'value':>12}{'ratio':>10}")
+    print(f"{'synth with nag / without':<40}{nagged:>11.2f}s{nagged / plain:>10.2f}")
+    print(f"{'largest template / 1 MB limit':<40}{largest:>11}B{largest / TEMPLATE_LIMIT_BYTES:>10.3f}")
+    print(f"{'most resources in a stack / 500':<40}{most:>12}{most / RESOURCE_LIMIT:>10.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,11 +13,11 @@ import sys
 # The jsii runtime (Node) prints an end-of-life banner on Node 20; the project runs on it knowingly.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App  # noqa: E402
+from aws_cdk import App
 
-from constructs_lib import PlatformValidationError, add_compliance_checks  # noqa: E402
-from stacks.config import DEFAULT_CONFIG, load_config  # noqa: E402
-from stacks.platform import build_platform  # noqa: E402
+from constructs_lib import PlatformValidationError, add_compliance_checks
+from stacks.config import DEFAULT_CONFIG, load_config
+from stacks.platform import build_platform
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
@@ -33,7 +33,7 @@ def function_source_dir(name: str) -> Path:
     raise FileNotFoundError(f"Lambda code for {name!r} not found next to constructs_lib")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _staged_dir(name: str) -> str:
     import importlib
 

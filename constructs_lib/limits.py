@@ -8,7 +8,7 @@ instance-type enums, and the SageMaker API reference for the limits listed in
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 # Names of endpoints, endpoint configs, variants, clusters, instance groups, components.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -58,7 +58,7 @@ def is_burstable(instance_type: str) -> bool:
     return instance_family(instance_type).startswith("t")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _enum(shape: str) -> frozenset[str]:
     # Reads botocore's bundled JSON model from disk: no network, no credentials.
     import botocore.session

@@ -118,7 +118,7 @@ def test_duplicate_endpoint_names_are_refused():
 
 
 def test_existing_vpc_needs_subnets_per_zone():
-    data = cfg(**{"network": {"vpc_id": "vpc-0123456789abcdef0", "availability_zones": ["us-east-1a"]}})
+    data = cfg(network={"vpc_id": "vpc-0123456789abcdef0", "availability_zones": ["us-east-1a"]})
     found = problems_of(data)
     assert any(p.startswith("network.private_subnet_ids: got []") for p in found), found
 

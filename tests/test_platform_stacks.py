@@ -52,7 +52,7 @@ def test_key_rotates_and_lets_writing_services_use_it(default_platform):
 
 def test_topic_is_encrypted_tls_only_with_email_and_dlq(default_platform):
     t = default_platform["data"]
-    topic_id, topic = only(t, "AWS::SNS::Topic")
+    _, topic = only(t, "AWS::SNS::Topic")
     assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["PlatformKey205D0CA7", "Arn"]}
     _, policy = only(t, "AWS::SNS::TopicPolicy")
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
@@ -121,7 +121,7 @@ def test_endpoint_failure_rule_targets_function_with_retries_and_dlq(default_pla
 
 def test_notifier_function_is_reliable(default_platform):
     t = default_platform["lifecycle"]
-    fn_id, fn = only(t, "AWS::Lambda::Function")
+    _, fn = only(t, "AWS::Lambda::Function")
     p = fn["Properties"]
     assert p["Runtime"] == "python3.14"
     assert p["Handler"] == "handler.handler"

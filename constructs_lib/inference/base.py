@@ -11,7 +11,14 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import sagemaker_events as ev
-from .metrics import DEFAULT_PERIOD, INSTANCE_NAMESPACE, INVOCATION_NAMESPACE, EndpointMetric, InstanceMetric, Statistic
+from .metrics import (
+    DEFAULT_PERIOD,
+    INSTANCE_NAMESPACE,
+    INVOCATION_NAMESPACE,
+    EndpointMetric,
+    InstanceMetric,
+    Statistic,
+)
 from .specs import DEFAULT_VARIANT_NAME
 
 

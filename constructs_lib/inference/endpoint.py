@@ -20,8 +20,15 @@ from .. import limits
 from ..compliance import acknowledge, nag_resource_id
 from ..errors import Problems, is_token
 from .base import EndpointBase, ImportedEndpoint, endpoint_arn_for
-from .metrics import INVOCATION_NAMESPACE, EndpointMetric, Statistic
-from .specs import AlarmSpec, AutoScalingSpec, DataCaptureSpec, DeploymentSpec, DeploymentStrategy, VariantSpec
+from .metrics import Statistic
+from .specs import (
+    AlarmSpec,
+    AutoScalingSpec,
+    DataCaptureSpec,
+    DeploymentSpec,
+    DeploymentStrategy,
+    VariantSpec,
+)
 
 ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9][a-z0-9._/-]*)(?::[\w.-]+|@sha256:[a-f0-9]{64})$"

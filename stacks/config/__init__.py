@@ -90,8 +90,7 @@ def _problems_from_pydantic(err: ValidationError) -> list[Problem]:
             problems.append(Problem(where, None, "required key is missing"))
         else:
             msg = e["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, ") :]
+            msg = msg.removeprefix("Value error, ")
             problems.append(Problem(where, e["input"], msg))
     return problems
 
@@ -125,4 +124,4 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> PlatformConfig:
     return parse_config(data, source=str(path))
 
 
-__all__ = ["DEFAULT_CONFIG", "PlatformConfig", "load_config", "parse_config", "format_location"]
+__all__ = ["DEFAULT_CONFIG", "PlatformConfig", "format_location", "load_config", "parse_config"]

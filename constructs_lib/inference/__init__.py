@@ -9,6 +9,7 @@ from .specs import (
     DataCaptureSpec,
     DeploymentSpec,
     DeploymentStrategy,
+    EndpointKind,
     ModelSpec,
     VariantSpec,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "DeploymentSpec",
     "DeploymentStrategy",
     "EndpointBase",
+    "EndpointKind",
     "EndpointMetric",
     "InferenceEndpoint",
     "InstanceMetric",

@@ -19,7 +19,7 @@ from .metrics import (
     InstanceMetric,
     Statistic,
 )
-from .specs import DEFAULT_VARIANT_NAME
+from .specs import DEFAULT_VARIANT_NAME, EndpointKind
 
 
 class EndpointBase(Construct):
@@ -32,6 +32,7 @@ class EndpointBase(Construct):
     endpoint_name: str
     endpoint_arn: str
     variant_names: tuple[str, ...]
+    kind: EndpointKind = EndpointKind.REALTIME
 
     # -- metrics -------------------------------------------------------------------------------
     def metric(
@@ -139,8 +140,17 @@ def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
 class ImportedEndpoint(EndpointBase):
     """An endpoint created elsewhere, known by name: metrics, grants and rules work the same."""
 
-    def __init__(self, scope: Construct, id: str, *, endpoint_name: str, variant_names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint_name: str,
+        variant_names: Sequence[str],
+        kind: EndpointKind = EndpointKind.REALTIME,
+    ) -> None:
         super().__init__(scope, id)
+        self.kind = kind
         self.endpoint_name = endpoint_name
         self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
         self.variant_names = tuple(variant_names) or (DEFAULT_VARIANT_NAME,)

@@ -27,6 +27,7 @@ from .specs import (
     DataCaptureSpec,
     DeploymentSpec,
     DeploymentStrategy,
+    EndpointKind,
     VariantSpec,
 )
 
@@ -145,10 +146,16 @@ class InferenceEndpoint(EndpointBase):
 
     @classmethod
     def from_endpoint_name(
-        cls, scope: Construct, id: str, endpoint_name: str, *, variant_names: Sequence[str] = ()
+        cls,
+        scope: Construct,
+        id: str,
+        endpoint_name: str,
+        *,
+        variant_names: Sequence[str] = (),
+        kind: EndpointKind = EndpointKind.REALTIME,
     ) -> EndpointBase:
         """An endpoint created elsewhere: metrics, ``grant_invoke`` and ``on_state_change`` work on it."""
-        return ImportedEndpoint(scope, id, endpoint_name=endpoint_name, variant_names=variant_names)
+        return ImportedEndpoint(scope, id, endpoint_name=endpoint_name, variant_names=variant_names, kind=kind)
 
     # -- pieces ------------------------------------------------------------------------------
     def _execution_role(

@@ -25,6 +25,16 @@ class ModelSpec:
 DEFAULT_VARIANT_NAME = "AllTraffic"
 
 
+class EndpointKind(Enum):
+    """What an endpoint is; decides which metrics, scaling and deployment options exist for it."""
+
+    REALTIME = "realtime"
+    SERVERLESS = "serverless"
+    ASYNC = "async"
+    INFERENCE_COMPONENTS = "inference-components"
+    MULTI_MODEL = "multi-model"
+
+
 @dataclass(frozen=True)
 class VariantSpec:
     """One production variant. Keep ``name`` stable: blue/green updates require the same names.

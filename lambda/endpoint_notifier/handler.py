@@ -60,10 +60,24 @@ METRIC_IGNORED = "EventsIgnored"
 METRIC_FAILED = "ProcessingFailures"
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE)
-# Powertools is vendored into the asset but the X-Ray SDK is not: trace only when it is importable.
-tracer = Tracer(
-    service=SERVICE, disabled=True if importlib.util.find_spec("aws_xray_sdk") is None else None
-)
+
+
+class _NoTracer:
+    """Stands in for Powertools' Tracer when the X-Ray SDK is not importable: Tracer() imports
+    ``aws_xray_sdk`` even when tracing is disabled, and the asset vendors Powertools without it."""
+
+    disabled = True
+
+    def capture_lambda_handler(self, function: Any = None, **_: Any) -> Any:
+        return function if function is not None else (lambda decorated: decorated)
+
+    capture_method = capture_lambda_handler
+
+    def put_annotation(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+tracer: Any = Tracer(service=SERVICE) if importlib.util.find_spec("aws_xray_sdk") is not None else _NoTracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
@@ -107,7 +121,9 @@ class Envelope:
             account=_s(raw.get("account")),
             region=_s(raw.get("region")),
             time=_s(raw.get("time")),
-            resources=tuple(r for r in resources if isinstance(r, str)) if isinstance(resources, list) else (),
+            resources=tuple(r for r in resources if isinstance(r, str))
+            if isinstance(resources, list)
+            else (),
             detail=detail if isinstance(detail, dict) else None,
             detail_error=detail_error,
             is_object=isinstance(event, dict),
@@ -257,7 +273,9 @@ def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
     try:
         response = sns.publish(TopicArn=topic_arn, Subject=notification.subject, Message=notification.message)
     except (ClientError, BotoCoreError):
-        logger.exception("SNS publish failed", extra={"topic_arn": topic_arn, "subject": notification.subject})
+        logger.exception(
+            "SNS publish failed", extra={"topic_arn": topic_arn, "subject": notification.subject}
+        )
         raise
     return _s(response.get("MessageId"))
 
@@ -279,7 +297,9 @@ def _same(status: str, expected: str) -> bool:
 def console_url(region: str, endpoint_name: str) -> str:
     if not region or not _NAME_RE.match(endpoint_name or ""):
         return ""
-    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/endpoints/{endpoint_name}"
+    return (
+        f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/endpoints/{endpoint_name}"
+    )
 
 
 # --- decisions -------------------------------------------------------------------------------------
@@ -348,7 +368,9 @@ def lookup_failure_reason(sagemaker: Any, endpoint_name: str) -> str:
     try:
         return _s(sagemaker.describe_endpoint(EndpointName=endpoint_name).get("FailureReason"))
     except (ClientError, BotoCoreError) as error:
-        logger.warning("DescribeEndpoint failed; notifying without a failure reason", extra={"error": str(error)})
+        logger.warning(
+            "DescribeEndpoint failed; notifying without a failure reason", extra={"error": str(error)}
+        )
         return ""
 
 
@@ -368,7 +390,9 @@ def process(
         return ignored("event names no endpoint")
     kind = classify(envelope.detail_type, change)
     if kind is None:
-        return ignored(f"status {clip(change.status or change.raw_status, 64) or '(none)'} needs no notification")
+        return ignored(
+            f"status {clip(change.status or change.raw_status, 64) or '(none)'} needs no notification"
+        )
     if not change.failure_reason and kind in ev.ENDPOINT_FAILURE_STATUSES:
         reason = lookup_failure_reason(sagemaker, change.endpoint_name)
         if reason:
@@ -404,5 +428,3 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         value=1,
     )
     return result
-
-

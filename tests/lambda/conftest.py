@@ -19,21 +19,13 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.metrics.metrics import Metrics
+from lambda_testkit import ACCOUNT, EVENTS_DIR, LAMBDA_DIR, REGION, REPO, TEST_ENV, UNSET_ENV
 from moto import mock_aws
-
-REPO = Path(__file__).resolve().parents[2]
-LAMBDA_DIR = REPO / "lambda"
-EVENTS_DIR = REPO / "tests" / "events"
-SHARED_EVENTS_DIR = REPO.parent / "shared" / "events"
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's default account, also the account of the sample events
-METRICS_NAMESPACE = "AIPlatformTest"
 
 _counter = itertools.count()
 
@@ -54,25 +46,27 @@ def _register_sagemaker_events() -> ModuleType:
 _register_sagemaker_events()
 
 
+def _apply_test_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in UNSET_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for key, value in TEST_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "POWERTOOLS_SERVICE_NAME", "AWS_LAMBDA_FUNCTION_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    env = {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    _apply_test_env(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def fresh_metrics() -> Iterator[None]:
+    """Powertools keeps metrics in class attributes shared by every Metrics instance; a plain function
+    called outside ``log_metrics`` would leave its metrics for the next test's flush."""
+    Metrics._metrics.clear()
+    Metrics._metadata.clear()
+    yield
+    Metrics._metrics.clear()
+    Metrics._metadata.clear()
 
 
 @pytest.fixture
@@ -131,6 +125,20 @@ def _follow_stdout(service: str) -> None:
             handler.setStream(_CurrentStdout())  # type: ignore[arg-type]
 
 
+def _import_handler(name: str) -> ModuleType:
+    """Import ``lambda/<name>/handler.py`` under a new module name (configuration is read now)."""
+    path = LAMBDA_DIR / name / "handler.py"
+    module_name = f"lambda_{name}_handler_{next(_counter)}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    _reset_powertools_logger(name.replace("_", "-"))
+    sys.modules[module_name] = module  # kept: dataclasses and inspect look classes up by module name
+    spec.loader.exec_module(module)
+    _follow_stdout(name.replace("_", "-"))
+    return module
+
+
 @pytest.fixture
 def load_handler(monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
     """``load_handler("endpoint_notifier", TOPIC_ARN=...)`` -> a freshly imported handler module."""
@@ -141,19 +149,20 @@ def load_handler(monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
                 monkeypatch.delenv(key, raising=False)
             else:
                 monkeypatch.setenv(key, value)
-        path = LAMBDA_DIR / name / "handler.py"
-        module_name = f"lambda_{name}_handler_{next(_counter)}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec and spec.loader, path
-        module = importlib.util.module_from_spec(spec)
-        _reset_powertools_logger(name.replace("_", "-"))
-        sys.modules[module_name] = module
-        monkeypatch.setitem(sys.modules, module_name, module)
-        spec.loader.exec_module(module)
-        _follow_stdout(name.replace("_", "-"))
-        return module
+        return _import_handler(name)
 
     return load
+
+
+@pytest.fixture(scope="session")
+def pure_handlers() -> dict[str, ModuleType]:
+    """Every handler imported once with no configuration, for tests of pure functions only (its module
+    clients are not mocked: inject fakes if a test needs one)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _apply_test_env(monkeypatch)
+        return {
+            p.parent.name: _import_handler(p.parent.name) for p in sorted(LAMBDA_DIR.glob("*/handler.py"))
+        }
 
 
 def load_event(file_name: str) -> dict[str, Any]:

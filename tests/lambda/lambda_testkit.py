@@ -5,13 +5,56 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.validate import validate_parameters
 from hypothesis import strategies as st
 
+# Paths and the test environment, here rather than in conftest.py: test modules import this module by
+# its unique name, while "conftest" may resolve to another directory's conftest.py in a full test run.
+REPO = Path(__file__).resolve().parents[2]
+LAMBDA_DIR = REPO / "lambda"
+EVENTS_DIR = REPO / "tests" / "events"
+SHARED_EVENTS_DIR = REPO.parent / "shared" / "events"
+
 REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account, also the account of the sample events
+METRICS_NAMESPACE = "AIPlatformTest"
+
+TEST_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
+# Removed for every test so that nothing from the developer's shell leaks into a handler's configuration.
+UNSET_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "POWERTOOLS_SERVICE_NAME",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "TOPIC_ARN",
+    "PLATFORM_NAME",
+    "MODEL_PACKAGE_GROUP",
+    "INFERENCE_IMAGE",
+    "DEPLOY_TARGETS",
+    "MODEL_EXECUTION_ROLE_ARN",
+    "IDEMPOTENCY_TABLE",
+    "IDEMPOTENCY_EXPIRY_SECONDS",
+    "AUTO_REPAIR_CLUSTERS",
+    "ENDPOINTS",
+    "IDLE_HOURS",
+    "SCALE_TO_ZERO_ENDPOINTS",
+)
 
 
 # --- SNS inbox: a topic with an SQS queue subscribed, read back as the subscriber sees it ----------
@@ -137,7 +180,9 @@ _scalars = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=40),
-    st.sampled_from(["Failed", "FAILED", "failed", "InService", "RollingBack", "Approved", "Error", "Replace"]),
+    st.sampled_from(
+        ["Failed", "FAILED", "failed", "InService", "RollingBack", "Approved", "Error", "Replace"]
+    ),
 )
 json_like = st.recursive(
     _scalars,

@@ -34,7 +34,9 @@ class FakeSageMaker:
     def describe_endpoint(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(kwargs)
         if self.error:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DescribeEndpoint")
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DescribeEndpoint"
+            )
         return {"EndpointName": kwargs["EndpointName"], "FailureReason": self.failure_reason}
 
 
@@ -91,7 +93,9 @@ def test_missing_failure_reason_is_looked_up_with_describe_endpoint(notifier, ev
 
 def test_failing_lookup_still_notifies(notifier, event):
     sns, sagemaker = StubSNS(), FakeSageMaker(error=True)
-    result = notifier.process(notifier.Envelope.parse(event(FAILED)), sns=sns, sagemaker=sagemaker, topic_arn="t")
+    result = notifier.process(
+        notifier.Envelope.parse(event(FAILED)), sns=sns, sagemaker=sagemaker, topic_arn="t"
+    )
     assert result["action"] == "notified"
     assert "Failure reason:   (not given)" in sns.published[0]["Message"]
 
@@ -128,7 +132,9 @@ def test_failure_and_rollback_statuses_notify_in_either_spelling(
     assert message["Subject"] == f"[aiplatform] Endpoint chat-llm {subject_label}"
 
 
-@pytest.mark.parametrize("status", ["IN_SERVICE", "InService", "in_service", "Creating", "UPDATING", "", None, 7])
+@pytest.mark.parametrize(
+    "status", ["IN_SERVICE", "InService", "in_service", "Creating", "UPDATING", "", None, 7]
+)
 def test_other_statuses_publish_nothing(notifier, inbox, event, lambda_context, status):
     sample = event(FAILED)
     sample["detail"]["EndpointStatus"] = status
@@ -150,7 +156,9 @@ def test_deployment_event_rolling_back_notifies(notifier, inbox, event, lambda_c
 def test_deployment_variant_message_about_rollback_notifies(notifier, inbox, event, lambda_context):
     sample = event(BAKING)
     variant = sample["detail"]["PendingDeploymentSummary"]["ProductionVariants"][0]
-    variant["VariantStatus"] = [{"Status": "Baking", "StatusMessage": "Alarm chat-llm-5xx fired: rolling back"}]
+    variant["VariantStatus"] = [
+        {"Status": "Baking", "StatusMessage": "Alarm chat-llm-5xx fired: rolling back"}
+    ]
     sample["detail"]["PendingDeploymentSummary"]["EndpointConfigName"] = "chatllmconfigNEW"
     result = notifier.handler(sample, lambda_context)
     assert result["kind"] == "DeploymentRollback"
@@ -164,9 +172,12 @@ def test_endpoint_state_change_ignores_variant_messages(notifier, event):
     sample = event(FAILED)
     sample["detail"]["EndpointStatus"] = "InService"
     sample["detail"]["ProductionVariants"][0]["VariantStatus"] = [{"Status": "Failed"}]
-    assert notifier.process(notifier.Envelope.parse(sample), sns=StubSNS(), sagemaker=None, topic_arn="t")[
-        "action"
-    ] == "ignored"
+    assert (
+        notifier.process(notifier.Envelope.parse(sample), sns=StubSNS(), sagemaker=None, topic_arn="t")[
+            "action"
+        ]
+        == "ignored"
+    )
 
 
 def test_name_taken_from_arn_when_missing(notifier, event):
@@ -174,7 +185,9 @@ def test_name_taken_from_arn_when_missing(notifier, event):
     del sample["detail"]["EndpointName"]
     del sample["detail"]["EndpointArn"]
     sns = StubSNS()
-    result = notifier.process(notifier.Envelope.parse(sample), sns=sns, sagemaker=FakeSageMaker(), topic_arn="t")
+    result = notifier.process(
+        notifier.Envelope.parse(sample), sns=sns, sagemaker=FakeSageMaker(), topic_arn="t"
+    )
     assert result["endpoint"] == "chat-llm"
 
 
@@ -187,8 +200,14 @@ def test_name_taken_from_arn_when_missing(notifier, event):
         (lambda e: e.update({"detail-type": "SageMaker Training Job State Change"}), "unhandled detail-type"),
         (lambda e: e.pop("detail-type"), "unhandled detail-type ''"),
         (lambda e: e["detail"].clear() or e.pop("resources"), "event names no endpoint"),
-        (lambda e: e.update(resources="nope") or e["detail"].pop("EndpointName") and e["detail"].pop("EndpointArn"),
-         "event names no endpoint"),
+        (
+            lambda e: (
+                e.update(resources="nope")
+                or e["detail"].pop("EndpointName")
+                and e["detail"].pop("EndpointArn")
+            ),
+            "event names no endpoint",
+        ),
     ],
 )
 def test_malformed_events_are_ignored(notifier, inbox, event, lambda_context, mutate, reason):
@@ -239,8 +258,8 @@ def test_huge_reason_and_names_are_bounded(notifier, inbox, event, lambda_contex
         ({"t": 1}, None),
     ],
 )
-def test_times_accept_epoch_seconds_ms_and_iso(notifier, value, expected):
-    assert notifier.format_time(value) == expected
+def test_times_accept_epoch_seconds_ms_and_iso(pure_handlers, value, expected):
+    assert pure_handlers[NAME].format_time(value) == expected
 
 
 def test_epoch_envelope_time_is_rendered_as_iso(notifier, event):
@@ -275,11 +294,22 @@ def test_metrics_namespace_defaults_to_aiplatform(load_handler, aws, monkeypatch
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=events_for(
-    ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"],
-    ["EndpointName", "EndpointArn", "EndpointStatus", "EndpointConfigName", "FailureReason",
-     "PendingDeploymentSummary", "ProductionVariants", "CreationTime", "LastModifiedTime"],
-))
+@given(
+    raw=events_for(
+        ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"],
+        [
+            "EndpointName",
+            "EndpointArn",
+            "EndpointStatus",
+            "EndpointConfigName",
+            "FailureReason",
+            "PendingDeploymentSummary",
+            "ProductionVariants",
+            "CreationTime",
+            "LastModifiedTime",
+        ],
+    )
+)
 def test_arbitrary_input_never_raises(notifier, lambda_context, monkeypatch, raw):
     sns = StubSNS()
     monkeypatch.setattr(notifier, "sns_client", sns)

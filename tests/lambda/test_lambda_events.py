@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EVENTS_DIR, SHARED_EVENTS_DIR
+from lambda_testkit import EVENTS_DIR, SHARED_EVENTS_DIR
 
 
 def test_every_copy_is_valid_json_with_an_envelope():

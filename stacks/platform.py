@@ -31,6 +31,11 @@ def build_platform(app: App, config: PlatformConfig) -> Platform:
     p = config.platform
     env = Environment(account=p.account, region=p.region) if (p.account or p.region) else None
     prefix = config.prefix
+    if p.account and p.region and config.network and config.network.availability_zones:
+        # Answer CDK's availability-zone lookup from config, so synth needs no credentials.
+        app.node.set_context(
+            f"availability-zones:account={p.account}:region={p.region}", list(config.network.availability_zones)
+        )
 
     def kw(concern: str, description: str) -> dict:
         return dict(env=env, stack_name=f"{prefix}-{concern}", description=f"{prefix}: {description}")

@@ -1,32 +1,54 @@
-"""InferenceEndpoint: exact CloudFormation properties of the model, config, endpoint, scaling and alarms."""
+"""InferenceEndpoint and InferenceComponent: exact CloudFormation properties, every validation message,
+metric helpers, imports, and the update story (new image -> new model and config, same endpoint)."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
+import yaml
 from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import (
+    AlarmSpec,
+    AsyncInferenceSpec,
     AutoScalingSpec,
+    ComponentAutoScalingSpec,
+    ComponentSpec,
     DataCaptureSpec,
     DeploymentSpec,
     DeploymentStrategy,
+    EndpointKind,
+    InferenceComponent,
     InferenceEndpoint,
+    ManagedInstanceScalingSpec,
+    MetricTargetSpec,
     ModelSpec,
     PlatformValidationError,
+    RoutingStrategy,
+    ScheduledScalingSpec,
+    ServerlessSpec,
+    ShadowVariantSpec,
     VariantSpec,
 )
-from tests.conftest import new_app, only, resources_of
+from tests.conftest import new_app, resources_of
+from tests.test_inference_kinds import of, one, statements
 
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04"
 ENDPOINT = "acme-ml-dev-chat-llm"
+CHAT = "ChatLlmEndpoint"
+MODEL = ModelSpec(image=IMAGE, model_data_url="s3://models-bucket/ranker/model.tar.gz")
 
 
+# -- the default platform's realtime shorthand endpoint (chat-llm) ---------------------------------
 def test_model_has_isolation_role_and_no_physical_name(default_platform):
-    t = default_platform["inference"]
-    _, model = only(t, "AWS::SageMaker::Model")
+    _, model = one(default_platform["inference"], f"{CHAT}Model", "AWS::SageMaker::Model")
     props = model["Properties"]
     assert "ModelName" not in props  # create-only properties: a name would make updates fail
     assert props["EnableNetworkIsolation"] is True
@@ -40,14 +62,15 @@ def test_model_has_isolation_role_and_no_physical_name(default_platform):
 
 def test_endpoint_config_omits_kms_for_local_nvme_g5(default_platform):
     t = default_platform["inference"]
-    _, config = only(t, "AWS::SageMaker::EndpointConfig")
+    _, config = one(t, f"{CHAT}Config", "AWS::SageMaker::EndpointConfig")
     props = config["Properties"]
     assert "EndpointConfigName" not in props
     assert "KmsKeyId" not in props  # ml.g5: CreateEndpointConfig fails with KmsKeyId
+    model_id, _ = one(t, f"{CHAT}Model", "AWS::SageMaker::Model")
     assert props["ProductionVariants"] == [
         {
             "VariantName": "AllTraffic",
-            "ModelName": {"Fn::GetAtt": [next(iter(resources_of(t, "AWS::SageMaker::Model"))), "ModelName"]},
+            "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
             "InstanceType": "ml.g5.2xlarge",
             "InitialInstanceCount": 2,
             "InitialVariantWeight": 1,
@@ -65,20 +88,23 @@ def test_endpoint_config_omits_kms_for_local_nvme_g5(default_platform):
 
 
 def test_endpoint_config_sets_kms_for_ebs_only_instances(prod_platform):
-    _, config = only(prod_platform["inference"], "AWS::SageMaker::EndpointConfig")
+    _, config = one(prod_platform["inference"], f"{CHAT}Config", "AWS::SageMaker::EndpointConfig")
     assert config["Properties"]["ProductionVariants"][0]["InstanceType"] == "ml.m5.xlarge"
     assert "KmsKeyId" in config["Properties"]
 
 
-def test_endpoint_keeps_name_and_rolls_back_on_alarm(default_platform):
+def test_endpoint_keeps_name_and_rolls_back_on_both_alarms(default_platform):
     t = default_platform["inference"]
-    _, endpoint = only(t, "AWS::SageMaker::Endpoint")
-    alarm_id, _ = only(t, "AWS::CloudWatch::Alarm")
+    _, endpoint = one(t, "ChatLlmEndpoint3760A117", "AWS::SageMaker::Endpoint")
+    alarms = {a["Properties"]["AlarmName"]: k for k, a in of(t, CHAT, "AWS::CloudWatch::Alarm").items()}
     props = endpoint["Properties"]
     assert props["EndpointName"] == ENDPOINT
     assert props["RetainAllVariantProperties"] is True
     assert props["DeploymentConfig"] == {
-        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": {"Ref": alarm_id}}]},
+        "AutoRollbackConfiguration": {"Alarms": [
+            {"AlarmName": {"Ref": alarms[f"{ENDPOINT}-5xx-errors"]}},
+            {"AlarmName": {"Ref": alarms[f"{ENDPOINT}-p99-model-latency"]}},
+        ]},
         "BlueGreenUpdatePolicy": {
             "TerminationWaitInSeconds": 300,
             "TrafficRoutingConfiguration": {
@@ -92,34 +118,26 @@ def test_endpoint_keeps_name_and_rolls_back_on_alarm(default_platform):
 
 def test_target_tracking_autoscaling(default_platform):
     t = default_platform["inference"]
-    target_id, target = only(t, "AWS::ApplicationAutoScaling::ScalableTarget")
+    target_id, target = one(t, f"{CHAT}ScalableTarget", "AWS::ApplicationAutoScaling::ScalableTarget")
     p = target["Properties"]
     assert (p["MinCapacity"], p["MaxCapacity"]) == (2, 8)
     assert p["ResourceId"] == f"endpoint/{ENDPOINT}/variant/AllTraffic"
     assert p["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
     assert p["ServiceNamespace"] == "sagemaker"
     assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in str(p["RoleARN"])
-    endpoint_id, _ = only(t, "AWS::SageMaker::Endpoint")
+    endpoint_id, _ = one(t, "ChatLlmEndpoint3760A117", "AWS::SageMaker::Endpoint")
     assert endpoint_id in target["DependsOn"]
-    t.has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalingPolicy",
-        {
-            "PolicyType": "TargetTrackingScaling",
-            "ScalingTargetId": {"Ref": target_id},
-            "TargetTrackingScalingPolicyConfiguration": {
-                "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
-                "TargetValue": 60,
-                "ScaleInCooldown": 300,
-                "ScaleOutCooldown": 60,
-            },
-        },
-    )
+    _, policy = one(t, f"{CHAT}ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert policy["Properties"]["ScalingTargetId"] == {"Ref": target_id}
+    assert policy["Properties"]["TargetTrackingScalingPolicyConfiguration"] == {
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+        "TargetValue": 60, "ScaleInCooldown": 300, "ScaleOutCooldown": 60,
+    }
 
 
 def test_5xx_alarm_goes_to_the_topic(default_platform):
-    _, alarm = only(default_platform["inference"], "AWS::CloudWatch::Alarm")
-    p = alarm["Properties"]
-    assert p["AlarmName"] == f"{ENDPOINT}-5xx-errors"
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in of(default_platform["inference"], CHAT, "AWS::CloudWatch::Alarm").values()}
+    p = alarms[f"{ENDPOINT}-5xx-errors"]
     assert (p["Namespace"], p["MetricName"], p["Statistic"], p["Period"]) == ("AWS/SageMaker", "Invocation5XXErrors", "Sum", 60)
     assert p["Dimensions"] == [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]
     assert (p["Threshold"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (5, 3, 2)
@@ -129,47 +147,46 @@ def test_5xx_alarm_goes_to_the_topic(default_platform):
     assert "Notifications" in str(p["AlarmActions"][0])
 
 
-def test_latency_alarm_is_a_rollback_alarm_when_configured(prod_platform):
-    t = prod_platform["inference"]
-    alarms = resources_of(t, "AWS::CloudWatch::Alarm")
-    latency = [a["Properties"] for a in alarms.values() if a["Properties"]["MetricName"] == "ModelLatency"]
-    assert len(latency) == 1
-    assert latency[0]["ExtendedStatistic"] == "p99"
-    assert latency[0]["Threshold"] == 2_000_000  # 2000 ms in microseconds
-    _, endpoint = only(t, "AWS::SageMaker::Endpoint")
-    rollback = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
-    assert sorted(a["AlarmName"]["Ref"] for a in rollback) == sorted(alarms)
+def test_latency_alarm_is_on_by_default_at_half_the_invocation_timeout(default_platform, prod_platform):
+    def latency(platform, environment: str):
+        alarms = of(platform["inference"], CHAT, "AWS::CloudWatch::Alarm").values()
+        (p,) = [a["Properties"] for a in alarms if a["Properties"]["AlarmName"] == f"acme-ml-{environment}-chat-llm-p99-model-latency"]
+        return p
+
+    default = latency(default_platform, "dev")
+    assert (default["MetricName"], default["ExtendedStatistic"], default["Period"]) == ("ModelLatency", "p99", 60)
+    assert default["Threshold"] == 30_000_000  # 30 s (half of InvokeEndpoint's 60 s) in microseconds
+    assert default["ComparisonOperator"] == "GreaterThanThreshold"
+    assert latency(prod_platform, "prod")["Threshold"] == 2_000_000  # configured 2000 ms
 
 
 def test_execution_policy_is_scoped_to_specific_arns(default_platform):
     t = default_platform["inference"]
-    _, policy = only(t, "AWS::IAM::ManagedPolicy")
-    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert statements["PullModelImages"]["Resource"] == {
+    s = statements(t, CHAT)
+    assert s["PullModelImages"]["Resource"] == {
         "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:us-east-1:763104351884:repository/huggingface-pytorch-tgi-inference"]]
     }
-    assert statements["ReadModelData"] == {
+    assert s["ReadModelData"] == {
         "Sid": "ReadModelData", "Effect": "Allow", "Action": "s3:GetObject",
         "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::acme-ml-models/chat-llm/model.tar.gz"]]},
     }
-    assert statements["WriteDataCapture"]["Action"] == "s3:PutObject"
-    assert f"/data-capture/{ENDPOINT}/*" in str(statements["WriteDataCapture"]["Resource"])
-    assert f"log-group:/aws/sagemaker/Endpoints/{ENDPOINT}" in str(statements["WriteEndpointLogs"]["Resource"])
+    assert s["WriteDataCapture"]["Action"] == "s3:PutObject"
+    assert f"/data-capture/{ENDPOINT}/*" in str(s["WriteDataCapture"]["Resource"])
+    assert f"log-group:/aws/sagemaker/Endpoints/{ENDPOINT}" in str(s["WriteEndpointLogs"]["Resource"])
     # The only "*" resources are the two actions that have no resource-level permissions.
-    wildcard = [s for s in statements.values() if s["Resource"] == "*"]
-    assert wildcard == [statements["AuthenticateToEcrAndPublishMetrics"]]
+    wildcard = [x for x in s.values() if x["Resource"] == "*"]
+    assert wildcard == [s["AuthenticateToEcrAndPublishMetrics"]]
     assert sorted(wildcard[0]["Action"]) == ["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
     assert not any(p["Properties"].get("ManagedPolicyArns") for p in resources_of(t, "AWS::IAM::Role").values())
 
 
-def _endpoint_stack(**overrides):
+# -- library use -------------------------------------------------------------------------------------
+def _endpoint_stack(overrides=None):
+    """A stack with one InferenceEndpoint; ``overrides`` is a dict of props or a function of the stack."""
     app = new_app()
     stack = Stack(app, "Lib")
-    props = dict(
-        endpoint_name="ranker",
-        variants=[VariantSpec(model=ModelSpec(image=IMAGE, model_data_url="s3://models-bucket/ranker/model.tar.gz"), instance_type="ml.c5.xlarge")],
-    )
-    props.update(overrides)
+    props = dict(endpoint_name="ranker", variants=[VariantSpec(model=MODEL, instance_type="ml.c5.xlarge")])
+    props.update(overrides(stack) if callable(overrides) else overrides or {})
     endpoint = InferenceEndpoint(stack, "Ranker", **props)
     return stack, endpoint
 
@@ -190,7 +207,9 @@ def test_library_use_with_key_two_variants_and_linear_deployment():
     role = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     endpoint.grant_invoke(role)
     t = Template.from_stack(stack)
-    t.resource_count_is("AWS::SageMaker::Model", 2)
+    raw = t.to_json()["Resources"]
+    # One model per variant, its construct id derived from the variant name (stable across releases).
+    assert sorted(k[:-8] for k, r in raw.items() if r["Type"] == "AWS::SageMaker::Model") == ["RankerModel", "RankerModelcandidate"]
     t.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": {"Fn::GetAtt": [Match.any_value(), "Arn"]}})
     t.has_resource_properties(
         "AWS::SageMaker::Endpoint",
@@ -201,9 +220,9 @@ def test_library_use_with_key_two_variants_and_linear_deployment():
         "AWS::CloudWatch::Alarm",
         {"Metrics": Match.array_with([Match.object_like({"Expression": "v0+v1", "Id": "expr_1"})])},
     )
-    assert sorted(
-        p["Properties"]["ResourceId"] for p in resources_of(_json(t), "AWS::ApplicationAutoScaling::ScalableTarget").values()
-    ) == ["endpoint/ranker/variant/candidate", "endpoint/ranker/variant/current"]
+    assert sorted(r["Properties"]["ResourceId"] for r in raw.values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget") == [
+        "endpoint/ranker/variant/candidate", "endpoint/ranker/variant/current",
+    ]
     t.has_resource_properties(
         "AWS::IAM::Policy",
         {"PolicyDocument": {"Statement": [{
@@ -213,64 +232,522 @@ def test_library_use_with_key_two_variants_and_linear_deployment():
     )
 
 
-def _json(template):
-    class _T:
-        raw = template.to_json()
-    return _T
+def test_capacity_fallback_routing_timeouts_rolling_and_schedules():
+    stack, _ = _endpoint_stack({
+        "variants": [VariantSpec(
+            model=MODEL, instance_type="ml.g5.xlarge", instance_count=2, routing=RoutingStrategy.RANDOM,
+            fallback_instance_types=("ml.g6.xlarge", "ml.g4dn.xlarge"), provision_timeout_seconds=900,
+            volume_size_gb=100, container_startup_timeout_seconds=600, model_download_timeout_seconds=1200,
+        )],
+        "deployment": DeploymentSpec(strategy=DeploymentStrategy.ROLLING, step_percent=50, wait_minutes=5, max_execution_minutes=60),
+        "autoscaling": AutoScalingSpec(
+            min_capacity=1, max_capacity=6, target_concurrent_requests_per_model=8,
+            scale_in_cooldown_seconds=600, scale_out_cooldown_seconds=30,
+            schedules=(ScheduledScalingSpec(name="night", schedule="cron(0 22 * * ? *)", max_capacity=2),),
+        ),
+    })
+    raw = Template.from_stack(stack).to_json()["Resources"]
+    (config,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::SageMaker::EndpointConfig"]
+    (model_id,) = [k for k, r in raw.items() if r["Type"] == "AWS::SageMaker::Model"]
+    assert config["ProductionVariants"] == [{
+        "VariantName": "AllTraffic", "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
+        "InstancePools": [
+            {"InstanceType": "ml.g5.xlarge", "Priority": 1},
+            {"InstanceType": "ml.g6.xlarge", "Priority": 2},
+            {"InstanceType": "ml.g4dn.xlarge", "Priority": 3},
+        ],
+        "VariantInstanceProvisionTimeoutInSeconds": 900,
+        "InitialInstanceCount": 2, "InitialVariantWeight": 1, "VolumeSizeInGB": 100,
+        "ContainerStartupHealthCheckTimeoutInSeconds": 600, "ModelDataDownloadTimeoutInSeconds": 1200,
+        "RoutingConfig": {"RoutingStrategy": "RANDOM"},
+    }]
+    (ep,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::SageMaker::Endpoint"]
+    assert ep["DeploymentConfig"]["RollingUpdatePolicy"] == {
+        "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 50}, "WaitIntervalInSeconds": 300,
+        "MaximumExecutionTimeoutInSeconds": 3600,
+    }
+    (target,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget"]
+    assert target["ScheduledActions"] == [
+        {"ScheduledActionName": "night", "Schedule": "cron(0 22 * * ? *)", "ScalableTargetAction": {"MaxCapacity": 2}}
+    ]
+    (policy,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"]
+    assert policy["TargetTrackingScalingPolicyConfiguration"] == {
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantConcurrentRequestsPerModelHighResolution"},
+        "TargetValue": 8, "ScaleInCooldown": 600, "ScaleOutCooldown": 30,
+    }
 
 
-def test_metric_helpers_and_import():
+def test_vpc_placement_with_default_security_group_and_network_interface_permissions():
+    def props(stack):
+        vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
+        return {"vpc": vpc}
+
+    stack, endpoint = _endpoint_stack(props)
+    raw = Template.from_stack(stack).to_json()["Resources"]
+    (model,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::SageMaker::Model"]
+    (group_id,) = [k for k, r in raw.items() if r["Type"] == "AWS::EC2::SecurityGroup"]
+    private = sorted(k for k, r in raw.items() if r["Type"] == "AWS::EC2::Subnet" and "Private" in k)
+    assert model["VpcConfig"] == {
+        "SecurityGroupIds": [{"Fn::GetAtt": [group_id, "GroupId"]}],
+        "Subnets": [{"Ref": k} for k in private],
+    }
+    assert raw[group_id]["Properties"]["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to S3, ECR and AWS APIs", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+    ]
+    assert "SecurityGroupIngress" not in raw[group_id]["Properties"]
+    (policy,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+    eni = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}["ManageVpcNetworkInterfaces"]
+    assert "ec2:CreateNetworkInterface" in eni["Action"] and eni["Resource"] == "*"
+    assert endpoint.security_groups[0].node.id == "SecurityGroup"
+
+
+def test_library_kinds_outside_the_default_config_pass_every_nag_pack(tmp_path):
+    """VPC placement, capacity fallback and a component on an imported endpoint: all five packs, no finding."""
+    from constructs_lib import add_compliance_checks
+
+    app = new_app(tmp_path)
+    stack = Stack(app, "Lib")
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)])
+    from constructs_lib import acknowledge
+
+    acknowledge(vpc, "Test VPC: flow logs are the network stack's concern.", "AwsSolutions-VPC7",
+                "HIPAA.Security-VPCFlowLogsEnabled", "NIST.800.53.R5-VPCFlowLogsEnabled", "PCI.DSS.321-VPCFlowLogsEnabled",
+                "HIPAA.Security-VPCDefaultSecurityGroupClosed", "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
+                "PCI.DSS.321-VPCDefaultSecurityGroupClosed")
+    topic = sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True)
+    InferenceEndpoint(
+        stack, "Ranker", endpoint_name="ranker", encryption_key=key, alarm_topic=topic, vpc=vpc,
+        variants=[VariantSpec(model=MODEL, instance_type="ml.m5.xlarge", instance_count=2, fallback_instance_types=("ml.m6i.xlarge",))],
+    )
+    imported = InferenceEndpoint.from_endpoint_name(stack, "Llm", "llm-hosting", kind=EndpointKind.INFERENCE_COMPONENTS)
+    InferenceComponent(stack, "Llama", endpoint=imported, spec=LLAMA, alarm_topic=topic)
+    add_compliance_checks(app)
+    app.synth()  # raises on any unacknowledged finding
+    raw = Template.from_stack(stack).to_json()["Resources"]
+    assert sorted(r["Type"] for r in raw.values() if r["Type"].startswith("AWS::SageMaker::")) == [
+        "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::InferenceComponent",
+        "AWS::SageMaker::Model", "AWS::SageMaker::Model",
+    ]
+
+
+def test_latency_alarm_can_be_switched_off():
+    _, endpoint = _endpoint_stack({"alarms": AlarmSpec(latency_alarm=False)})
+    assert [a.node.id for a in endpoint.alarms] == ["Errors5xxAlarm"]
+
+
+def test_metric_helpers_cover_every_endpoint_metric_with_defaults():
     stack, endpoint = _endpoint_stack()
-    latency = endpoint.metric_model_latency()
-    assert (latency.namespace, latency.metric_name, latency.statistic) == ("AWS/SageMaker", "ModelLatency", "p99")
-    assert latency.dimensions == {"EndpointName": "ranker", "VariantName": "AllTraffic"}
-    gpu = endpoint.metric_gpu_memory_utilization()
-    assert (gpu.namespace, gpu.metric_name, gpu.statistic) == ("/aws/sagemaker/Endpoints", "GPUMemoryUtilization", "Average")
+    expected = {
+        "metric_invocations": ("AWS/SageMaker", "Invocations", "Sum", True),
+        "metric_invocations_per_instance": ("AWS/SageMaker", "InvocationsPerInstance", "Sum", True),
+        "metric_model_latency": ("AWS/SageMaker", "ModelLatency", "p99", True),
+        "metric_overhead_latency": ("AWS/SageMaker", "OverheadLatency", "p99", True),
+        "metric_invocation_4xx_errors": ("AWS/SageMaker", "Invocation4XXErrors", "Sum", True),
+        "metric_invocation_5xx_errors": ("AWS/SageMaker", "Invocation5XXErrors", "Sum", True),
+        "metric_invocation_model_errors": ("AWS/SageMaker", "InvocationModelErrors", "Sum", True),
+        "metric_model_setup_time": ("AWS/SageMaker", "ModelSetupTime", "Average", True),
+        "metric_concurrent_requests_per_model": ("AWS/SageMaker", "ConcurrentRequestsPerModel", "Maximum", True),
+        "metric_serverless_provisioned_concurrency_utilization":
+            ("AWS/SageMaker", "ServerlessProvisionedConcurrencyUtilization", "Average", True),
+        "metric_serverless_provisioned_concurrency_spillover_invocations":
+            ("AWS/SageMaker", "ServerlessProvisionedConcurrencySpilloverInvocations", "Sum", True),
+        "metric_approximate_backlog_size": ("AWS/SageMaker", "ApproximateBacklogSize", "Average", False),
+        "metric_approximate_backlog_size_per_instance": ("AWS/SageMaker", "ApproximateBacklogSizePerInstance", "Average", False),
+        "metric_has_backlog_without_capacity": ("AWS/SageMaker", "HasBacklogWithoutCapacity", "Average", False),
+        "metric_approximate_age_of_oldest_request": ("AWS/SageMaker", "ApproximateAgeOfOldestRequest", "Maximum", False),
+        "metric_cpu_utilization": ("/aws/sagemaker/Endpoints", "CPUUtilization", "Average", True),
+        "metric_memory_utilization": ("/aws/sagemaker/Endpoints", "MemoryUtilization", "Average", True),
+        "metric_gpu_utilization": ("/aws/sagemaker/Endpoints", "GPUUtilization", "Average", True),
+        "metric_gpu_memory_utilization": ("/aws/sagemaker/Endpoints", "GPUMemoryUtilization", "Average", True),
+        "metric_disk_utilization": ("/aws/sagemaker/Endpoints", "DiskUtilization", "Average", True),
+    }
+    helpers = {n for n in dir(endpoint) if n.startswith("metric_")} - {"metric_component"}
+    assert sorted(expected) == sorted(helpers)
+    per_copy = endpoint.metric_component("llama-8b", "InvocationsPerCopy")
+    assert (per_copy.namespace, per_copy.statistic, per_copy.dimensions) == (
+        "AWS/SageMaker", "Sum", {"InferenceComponentName": "llama-8b"}
+    )
+    for helper, (namespace, name, statistic, per_variant) in expected.items():
+        m = getattr(endpoint, helper)()
+        assert (m.namespace, m.metric_name, m.statistic, m.period.to_seconds()) == (namespace, name, statistic, 60), helper
+        dims = {"EndpointName": "ranker", "VariantName": "AllTraffic"} if per_variant else {"EndpointName": "ranker"}
+        assert m.dimensions == dims, helper
     imported = InferenceEndpoint.from_endpoint_name(stack, "Other", "legacy-endpoint", variant_names=["blue"])
     assert imported.metric_invocations().dimensions == {"EndpointName": "legacy-endpoint", "VariantName": "blue"}
     imported.on_state_change("OnChange")
-    t = Template.from_stack(stack)
-    t.has_resource_properties(
+    Template.from_stack(stack).has_resource_properties(
         "AWS::Events::Rule",
         {"EventPattern": {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Endpoint State Change"],
                           "detail": {"EndpointName": ["legacy-endpoint"]}}},
     )
 
 
+LLAMA = ComponentSpec(
+    name="llama-8b", model=ModelSpec(image=IMAGE, model_data_url="s3://models-bucket/llama/model.tar.gz"), memory_mb=24576,
+    accelerators=1, cpu_cores=2, copies=2, container_startup_timeout_seconds=900, model_download_timeout_seconds=1800,
+    autoscaling=ComponentAutoScalingSpec(min_copies=1, max_copies=4, target_invocations_per_copy=30),
+)
+
+
+def test_inference_component_on_an_imported_endpoint_with_metrics():
+    app = new_app()
+    stack = Stack(app, "Lib")
+    endpoint = InferenceEndpoint.from_endpoint_name(stack, "Llm", "llm-hosting", kind=EndpointKind.INFERENCE_COMPONENTS)
+    component = InferenceComponent(stack, "Llama", endpoint=endpoint, spec=LLAMA, alarms=AlarmSpec(p99_latency_ms=8000))
+    raw = Template.from_stack(stack).to_json()["Resources"]
+    (ic_id,) = [k for k, r in raw.items() if r["Type"] == "AWS::SageMaker::InferenceComponent"]
+    ic = raw[ic_id]
+    assert "DependsOn" not in ic  # nothing to wait for: the endpoint exists already
+    (model_id,) = [k for k, r in raw.items() if r["Type"] == "AWS::SageMaker::Model"]
+    assert ic["Properties"]["Specification"] == {
+        "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
+        "ComputeResourceRequirements": {"NumberOfAcceleratorDevicesRequired": 1, "MinMemoryRequiredInMb": 24576, "NumberOfCpuCoresRequired": 2},
+        "StartupParameters": {"ContainerStartupHealthCheckTimeoutInSeconds": 900, "ModelDataDownloadTimeoutInSeconds": 1800},
+    }
+    assert ic["Properties"]["RuntimeConfig"] == {"CopyCount": 2}
+    (policy,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"]
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
+    }
+    assert not [r for r in raw.values() if r["Type"] == "AWS::CloudWatch::Alarm" and "scale-out" in r["Properties"]["AlarmName"]]
+    latency = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["AlarmName"] == "llama-8b-p99-model-latency"]
+    assert latency[0]["Threshold"] == 8_000_000
+    assert latency[0]["Dimensions"] == [{"Name": "InferenceComponentName", "Value": "llama-8b"}]
+    expected = {
+        "metric_invocations": ("AWS/SageMaker", "Invocations", "Sum"),
+        "metric_invocations_per_copy": ("AWS/SageMaker", "InvocationsPerCopy", "Sum"),
+        "metric_model_latency": ("AWS/SageMaker", "ModelLatency", "p99"),
+        "metric_overhead_latency": ("AWS/SageMaker", "OverheadLatency", "p99"),
+        "metric_invocation_4xx_errors": ("AWS/SageMaker", "Invocation4XXErrors", "Sum"),
+        "metric_invocation_5xx_errors": ("AWS/SageMaker", "Invocation5XXErrors", "Sum"),
+        "metric_invocation_model_errors": ("AWS/SageMaker", "InvocationModelErrors", "Sum"),
+        "metric_model_setup_time": ("AWS/SageMaker", "ModelSetupTime", "Average"),
+        "metric_concurrent_requests_per_copy": ("AWS/SageMaker", "ConcurrentRequestsPerCopy", "Maximum"),
+        "metric_no_capacity_invocation_failures": ("AWS/SageMaker", "NoCapacityInvocationFailures", "Maximum"),
+        "metric_cpu_utilization": ("/aws/sagemaker/InferenceComponents", "CPUUtilizationNormalized", "Average"),
+        "metric_memory_utilization": ("/aws/sagemaker/InferenceComponents", "MemoryUtilizationNormalized", "Average"),
+        "metric_gpu_utilization": ("/aws/sagemaker/InferenceComponents", "GPUUtilizationNormalized", "Average"),
+        "metric_gpu_memory_utilization": ("/aws/sagemaker/InferenceComponents", "GPUMemoryUtilizationNormalized", "Average"),
+    }
+    assert sorted(expected) == sorted(n for n in dir(component) if n.startswith("metric_"))
+    for helper, (namespace, name, statistic) in expected.items():
+        m = getattr(component, helper)()
+        assert (m.namespace, m.metric_name, m.statistic, m.dimensions) == (
+            namespace, name, statistic, {"InferenceComponentName": "llama-8b"}), helper
+
+
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("kind", "variant", "message"),
     [
-        ({"endpoint_name": "bad_name"}, r"endpoint_name: got 'bad_name'; 1-63 letters"),
-        ({"variants": []}, r"variants: got 0; 1-10 production variants"),
-        ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE), instance_type="ml.c5.mega")]},
-         r"variants\[0\]\.instance_type: got 'ml\.c5\.mega'"),
-        ({"variants": [VariantSpec(model=ModelSpec(image="nginx"), instance_type="ml.c5.xlarge")]},
-         r"variants\[0\]\.model\.image: got 'nginx'; an ECR image URI"),
-        ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE), instance_type="ml.c5.xlarge", weight=0)]},
-         r"variants\[\*\]\.weight: got \[0\]; a total weight > 0"),
-        ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE), instance_type="ml.c5.xlarge", volume_size_gb=600)]},
-         r"variants\[0\]\.volume_size_gb: got 600; 1-512 GB"),
-        ({"autoscaling": AutoScalingSpec(min_capacity=0, max_capacity=2, target_invocations_per_instance=1)},
-         r"autoscaling\.min_capacity: got 0; >= 1 for instance-based real-time variants"),
-        ({"deployment": DeploymentSpec(canary_percent=75)}, r"deployment\.canary_percent: got 75; 1-50 % of the fleet"),
-        ({"data_capture": DataCaptureSpec(sampling_percent=20)}, r"data_capture_bucket: got None; a bucket when data_capture is set"),
+        (EndpointKind.REALTIME, None, r"endpoint: got 'realtime'; an endpoint of kind inference-components"),
+        (EndpointKind.INFERENCE_COMPONENTS, "blue", r"variant_name: got 'blue'; one of the endpoint's variants \(AllTraffic\)"),
     ],
 )
+def test_inference_component_needs_an_inference_component_endpoint(kind, variant, message):
+    stack = Stack(new_app(), "Lib")
+    endpoint = InferenceEndpoint.from_endpoint_name(stack, "Llm", "llm-hosting", kind=kind)
+    with pytest.raises(PlatformValidationError, match=message):
+        InferenceComponent(stack, "Llama", endpoint=endpoint, spec=LLAMA, variant_name=variant)
+
+
+def test_new_image_replaces_model_and_config_but_updates_the_endpoint_in_place():
+    """Two versions of a config: CloudFormation replaces the Model (create-only properties changed, no
+    physical name) and therefore the EndpointConfig (its ModelName is the new model's name), and
+    updates the Endpoint in place: same logical id, same EndpointName."""
+    from stacks.config import DEFAULT_CONFIG, parse_config
+    from stacks.inference_stack import InferenceStack
+
+    default = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    # Only what the inference stack reads: the platform and the first endpoint.
+    base = {"platform": default["platform"], "endpoints": default["endpoints"][:1]}
+
+    def synth(tag: str) -> dict:
+        data = copy.deepcopy(base)
+        data["endpoints"][0]["model"]["image"] = IMAGE.replace("2.4.0-tgi2.4.0", tag)
+        app = new_app()
+        shared = Stack(app, "Data")
+        stack = InferenceStack(
+            app, "acme-ml-dev-inference", config=parse_config(data), key=kms.Key(shared, "Key"), topic=sns.Topic(shared, "Topic")
+        )
+        return Template.from_stack(stack).to_json()["Resources"]
+
+    v1, v2 = synth("2.4.0-tgi2.4.0"), synth("2.4.1-tgi2.4.1")
+    by_type = {
+        version: {r["Type"]: (k, r["Properties"]) for k, r in t.items() if r["Type"].startswith("AWS::SageMaker::")}
+        for version, t in (("v1", v1), ("v2", v2))
+    }
+    (model_id, m1), (_, m2) = by_type["v1"]["AWS::SageMaker::Model"], by_type["v2"]["AWS::SageMaker::Model"]
+    assert by_type["v1"]["AWS::SageMaker::Model"][0] == by_type["v2"]["AWS::SageMaker::Model"][0]
+    assert m1["PrimaryContainer"]["Image"] != m2["PrimaryContainer"]["Image"]
+    assert "ModelName" not in m1 and "ModelName" not in m2  # a changed model gets a new generated name
+    for version in ("v1", "v2"):
+        config_id, config = by_type[version]["AWS::SageMaker::EndpointConfig"]
+        assert "EndpointConfigName" not in config
+        assert config["ProductionVariants"][0]["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
+        _, endpoint = by_type[version]["AWS::SageMaker::Endpoint"]
+        assert endpoint["EndpointConfigName"] == {"Fn::GetAtt": [config_id, "EndpointConfigName"]}
+    (e1_id, e1), (e2_id, e2) = by_type["v1"]["AWS::SageMaker::Endpoint"], by_type["v2"]["AWS::SageMaker::Endpoint"]
+    assert e1_id == e2_id and e1 == e2 and e1["EndpointName"] == ENDPOINT
+    assert by_type["v1"]["AWS::SageMaker::EndpointConfig"][0] == by_type["v2"]["AWS::SageMaker::EndpointConfig"][0]
+    # Variant names stay stable across versions: blue/green updates require it.
+    assert by_type["v1"]["AWS::SageMaker::EndpointConfig"][1]["ProductionVariants"][0]["VariantName"] == "AllTraffic"
+
+
+# -- validation: every message -------------------------------------------------------------------------
+def _serverless(**kw):
+    return VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=2048, max_concurrency=20), **kw)
+
+
+def _vpc(stack, **extra):
+    return {"vpc": ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0), **extra}
+
+
+def _async(stack, **extra):
+    return {
+        "kind": EndpointKind.ASYNC, "encryption_key": kms.Key(stack, "Key"),
+        "async_output_bucket": s3.Bucket.from_bucket_name(stack, "Out", "results-bucket"), **extra,
+    }
+
+
+IC_VARIANT = VariantSpec(instance_type="ml.g5.12xlarge")
+SHADOW = ShadowVariantSpec(name="shadow", model=MODEL, instance_type="ml.c5.xlarge")
+G5 = VariantSpec(model=MODEL, instance_type="ml.g5.xlarge")
+MME = ModelSpec(image=IMAGE, model_data_prefix="s3://models-bucket/tenants/")
+
+VALIDATION_CASES = [
+    # names, counts, types, weights, sizes
+    ({"endpoint_name": "bad_name"}, r"endpoint_name: got 'bad_name'; 1-63 letters"),
+    ({"variants": []}, r"variants: got 0; 1-10 production variants"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.xlarge", name=f"v{i}") for i in range(11)]}, r"variants: got 11; 1-10"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.mega")]}, r"variants\[0\]\.instance_type: got 'ml\.c5\.mega'"),
+    ({"variants": [VariantSpec(model=ModelSpec(image="nginx"), instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.image: got 'nginx'; an ECR image URI"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, model_data_url="https://x/m.tar.gz"), instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.model_data_url: got 'https://x/m\.tar\.gz'; an s3://bucket/key URI"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.xlarge", weight=0)]},
+     r"variants\[\*\]\.weight: got \[0\]; a total weight > 0"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.xlarge", weight=-1)]}, r"variants\[0\]\.weight: got -1; a weight >= 0"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.xlarge", volume_size_gb=600)]},
+     r"variants\[0\]\.volume_size_gb: got 600; 1-512 GB"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.xlarge", model_download_timeout_seconds=30)]},
+     r"variants\[0\]\.model_download_timeout_seconds: got 30; 60-3600 seconds"),
+    ({"variants": [G5, G5]}, r"variants\[1\]\.name: got 'AllTraffic'; a variant name unique within the endpoint"),
+    ({"variants": [VariantSpec(model=MODEL)]}, r"variants\[0\]\.instance_type: got None; an instance type \(only serverless endpoints have none\)"),
+    ({"variants": [VariantSpec(instance_type="ml.c5.xlarge")]}, r"variants\[0\]\.model: got None; a model"),
+    # capacity fallback
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.g5.xlarge", fallback_instance_types=("ml.g6.xlarge",) * 5)]},
+     r"variants\[0\]\.fallback_instance_types: got \[.*\]; at most 4 \(InstancePools holds 1-5 pools\)"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.g5.xlarge", fallback_instance_types=("ml.g5.xlarge",))]},
+     r"fallback_instance_types: got \['ml\.g5\.xlarge'\]; instance types different from each other and from instance_type"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.g5.xlarge", fallback_instance_types=("ml.g9.huge",))]},
+     r"variants\[0\]\.fallback_instance_types: got 'ml\.g9\.huge'; one of"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.g5.xlarge", provision_timeout_seconds=100)]},
+     r"variants\[0\]\.provision_timeout_seconds: got 100; 300-3600 seconds"),
+    # serverless exclusions and limits
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless(instance_type="ml.g5.xlarge")]},
+     r"variants\[0\]\.instance_type: got 'ml\.g5\.xlarge'; none on a serverless endpoint \(no instances, no GPUs\)"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [VariantSpec(model=MODEL)]},
+     r"variants\[0\]\.serverless: got None; a ServerlessSpec \(memory and max concurrency\)"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=3000, max_concurrency=5))]},
+     r"variants\[0\]\.serverless\.memory_mb: got 3000; one of 1024, 2048, 3072, 4096, 5120, 6144 MB"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=1024, max_concurrency=300))]},
+     r"variants\[0\]\.serverless\.max_concurrency: got 300; 1-200"),
+    ({"kind": EndpointKind.SERVERLESS,
+      "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=1024, max_concurrency=20, provisioned_concurrency=30))]},
+     r"variants\[0\]\.serverless\.provisioned_concurrency: got 30; 1-200 and at most max_concurrency \(20\)"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless(), _serverless(name="b")]},
+     r"variants: got 2; one production variant: serverless endpoints support no multiple variants"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless(routing=RoutingStrategy.RANDOM)]},
+     r"variants\[0\]\.routing: got <RoutingStrategy\.RANDOM.*none on a serverless endpoint \(no instances to route between\)"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless(volume_size_gb=30)]},
+     r"variants\[0\]\.volume_size_gb: got 30; none on a serverless endpoint \(no storage volume\)"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless()], "data_capture": DataCaptureSpec(sampling_percent=5)},
+     r"data_capture: got '\(set\)'; none on a serverless endpoint: serverless endpoints support no data capture"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless()], "network_isolation": True},
+     r"network_isolation: got True; False or unset on a serverless endpoint: serverless endpoints support no network isolation"),
+    (lambda stack: _vpc(stack, kind=EndpointKind.SERVERLESS, variants=[_serverless()]),
+     r"vpc: got '\(set\)'; none on a serverless endpoint: serverless endpoints support no VPC configuration"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless()], "deployment": DeploymentSpec(strategy=DeploymentStrategy.ROLLING)},
+     r"deployment\.strategy: got 'rolling'; blue/green on a serverless endpoint: rolling updates need instances"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless()],
+      "autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=4, target_provisioned_concurrency_utilization=0.5)},
+     r"variants\[0\]\.serverless\.provisioned_concurrency: got None; a provisioned concurrency when a serverless endpoint autoscales"),
+    ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless()],
+      "autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=4, target_invocations_per_instance=10)},
+     r"autoscaling\.target_invocations_per_instance: got 10; not on a serverless endpoint: it has no InvocationsPerInstance to track"),
+    ({"kind": EndpointKind.SERVERLESS,
+      "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=1024, max_concurrency=20, provisioned_concurrency=2))],
+      "autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=30, target_provisioned_concurrency_utilization=1.5)},
+     r"autoscaling\.target_provisioned_concurrency_utilization: got 1\.5; a utilization in \(0, 1\]"),
+    ({"kind": EndpointKind.SERVERLESS,
+      "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=1024, max_concurrency=20, provisioned_concurrency=2))],
+      "autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=30, target_provisioned_concurrency_utilization=0.5)},
+     r"autoscaling\.max_capacity: got 30; <= serverless\.max_concurrency \(20\)"),
+    ({"variants": [_serverless()]}, r"variants\[0\]\.serverless: got '\(set\)'; only on serverless endpoints"),
+    # shadow variants
+    ({"variants": [G5, VariantSpec(name="b", model=MODEL, instance_type="ml.g5.xlarge")], "shadow_variants": [SHADOW]},
+     r"shadow_variants: got 1; exactly one shadow variant next to exactly one production variant \(got 2 production variants\)"),
+    ({"shadow_variants": [ShadowVariantSpec(name="shadow", model=MODEL, instance_type="ml.c5.xlarge", sampling_percent=0)]},
+     r"shadow_variants\[0\]\.sampling_percent: got 0; 1-100 % of the production requests"),
+    ({"shadow_variants": [ShadowVariantSpec(model=MODEL, instance_type="ml.c5.xlarge")]},
+     r"shadow_variants\[0\]\.name: got 'AllTraffic'; a variant name unique within the endpoint \(variants\[0\] has it\)"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.inf1.xlarge")], "shadow_variants": [SHADOW]},
+     r"variants\[0\]\.instance_type: got 'ml\.inf1\.xlarge'; no Inf1 instances with shadow variants"),
+    (lambda stack: _async(stack, shadow_variants=[SHADOW]),
+     r"shadow_variants: got 1; none on a async endpoint: shadow variants exist only on real-time endpoints"),
+    # asynchronous
+    ({"kind": EndpointKind.ASYNC}, r"async_output_bucket: got None; a bucket for the results and failures"),
+    ({"kind": EndpointKind.ASYNC}, r"encryption_key: got None; a KMS key on an asynchronous endpoint"),
+    (lambda stack: _async(stack, async_inference=AsyncInferenceSpec(max_concurrent_invocations_per_instance=2000)),
+     r"async_inference\.max_concurrent_invocations_per_instance: got 2000; 1-1000"),
+    (lambda stack: _async(stack, async_inference=AsyncInferenceSpec(prefix="p" * 480)),
+     r"async_inference\.prefix: got 'p+'; a prefix short enough that the output and failure paths have at most 512 characters \(got 5\d\d\)"),
+    (lambda stack: _async(stack, async_inference=AsyncInferenceSpec(prefix="/async/")),
+     r"async_inference\.prefix: got '/async/'; an S3 key prefix without leading or trailing '/'"),
+    (lambda stack: _async(stack, autoscaling=AutoScalingSpec(min_capacity=0, max_capacity=2, target_invocations_per_instance=5)),
+     (r"autoscaling\.target_invocations_per_instance: got 5; not on a async endpoint: it has no InvocationsPerInstance to track; "
+      r"use metric_targets or target_backlog_per_instance")),
+    (lambda stack: _async(stack, variants=[G5, VariantSpec(name="b", model=MODEL, instance_type="ml.g5.xlarge")],
+                          autoscaling=AutoScalingSpec(min_capacity=1, max_capacity=2, target_backlog_per_instance=5)),
+     r"autoscaling: got '2 variants'; one production variant on an autoscaled asynchronous endpoint"),
+    ({"async_inference": AsyncInferenceSpec()}, r"async_inference: got '\(set\)'; only on asynchronous endpoints"),
+    # multi-model
+    ({"kind": EndpointKind.MULTI_MODEL}, r"variants\[0\]\.model\.model_data_prefix: got None; the s3://bucket/prefix/ of the models"),
+    ({"kind": EndpointKind.MULTI_MODEL, "variants": [VariantSpec(model=ModelSpec(image=IMAGE, model_data_prefix="s3://b-ucket/tenants"), instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.model_data_prefix: got 's3://b-ucket/tenants'; an s3://bucket/prefix/ URI ending with '/'"),
+    ({"kind": EndpointKind.MULTI_MODEL, "variants": [VariantSpec(model=ModelSpec(image=IMAGE, model_data_prefix="s3://b-ucket/t/", model_data_url="s3://b-ucket/m"), instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.model_data_url: got 's3://b-ucket/m'; not on a multi-model endpoint: use model_data_prefix"),
+    ({"variants": [VariantSpec(model=MME, instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.model_data_prefix: got 's3://models-bucket/tenants/'; only on multi-model endpoints"),
+    # inference components
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [G5]},
+     r"variants\[0\]\.model: got '\(set\)'; none on an inference-component endpoint: models belong to its components"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT], "deployment": DeploymentSpec()},
+     r"deployment: got 'canary'; none on an inference-component endpoint: its components roll their copies on update"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, target_invocations_per_instance=1)},
+     r"autoscaling: got '\(set\)'; none on an inference-component endpoint: instances scale with variants\[0\]\.managed_scaling"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS,
+      "variants": [VariantSpec(instance_type="ml.g5.12xlarge", instance_count=3, managed_scaling=ManagedInstanceScalingSpec(0, 2))]},
+     r"variants\[0\]\.instance_count: got 3; between managed_scaling\.min_instances \(0\) and max_instances \(2\)"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.xlarge", managed_scaling=ManagedInstanceScalingSpec(0, 2))]},
+     r"variants\[0\]\.managed_scaling: got '\(set\)'; only on inference-component endpoints"),
+    ({"components": [LLAMA]}, r"components: got 1; only on inference-component endpoints"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT], "components": [LLAMA, LLAMA]},
+     r"components\[1\]\.name: got 'llama-8b'; a component name unique within the endpoint"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "components": [ComponentSpec(name="tiny", model=MODEL, memory_mb=64, cpu_cores=0.1, copies=-1)]},
+     r"components\[0\]\.memory_mb: got 64; >= 128 MB \(MinMemoryRequiredInMb\)"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "components": [ComponentSpec(name="tiny", model=MODEL, memory_mb=1024, cpu_cores=0.1)]},
+     r"components\[0\]\.cpu_cores: got 0\.1; >= 0\.25 cores"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "components": [ComponentSpec(name="tiny", model=MODEL, memory_mb=1024, copies=-1)]},
+     r"components\[0\]\.copies: got -1; an integer >= 0"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [VariantSpec(instance_type="ml.c5.xlarge")],
+      "components": [ComponentSpec(name="gpu", model=MODEL, memory_mb=1024, accelerators=1)]},
+     r"components\[0\]\.accelerators: got 1; none: the endpoint's ml\.c5\.xlarge has no accelerators"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "components": [ComponentSpec(name="c", model=MODEL, memory_mb=1024, copies=5,
+                                   autoscaling=ComponentAutoScalingSpec(min_copies=0, max_copies=4, target_concurrent_requests_per_copy=2))]},
+     r"components\[0\]\.copies: got 5; between autoscaling\.min_copies \(0\) and max_copies \(4\)"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "components": [ComponentSpec(name="c", model=MODEL, memory_mb=1024, autoscaling=ComponentAutoScalingSpec(min_copies=0, max_copies=4))]},
+     r"components\[0\]\.autoscaling: got 'no target'; target_concurrent_requests_per_copy, target_invocations_per_copy, both, or a schedule"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "components": [ComponentSpec(name="c", model=MODEL, memory_mb=1024, autoscaling=ComponentAutoScalingSpec(
+          min_copies=0, max_copies=4, schedules=(ScheduledScalingSpec("nights", "cron(0 20 * * ? *)", time_zone="Berlin", max_capacity=1),)))]},
+     r"components\[0\]\.autoscaling\.schedules\[0\]\.time_zone: got 'Berlin'; an IANA time zone such as Europe/Berlin"),
+    ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
+      "components": [ComponentSpec(name="c", model=MODEL, memory_mb=1024, autoscaling=ComponentAutoScalingSpec(
+          min_copies=3, max_copies=2, target_invocations_per_copy=1))]},
+     r"components\[0\]\.autoscaling\.min_copies: got 3; <= max_copies \(2\)"),
+    # autoscaling
+    ({"autoscaling": AutoScalingSpec(min_capacity=0, max_capacity=2, target_invocations_per_instance=1)},
+     r"autoscaling\.min_capacity: got 0; >= 1 for instance-based real-time variants"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=3, max_capacity=2, target_invocations_per_instance=1)},
+     r"autoscaling\.min_capacity: got 3; <= max_capacity \(2\)"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2)},
+     (r"autoscaling: got 'no target and no schedule'; at least one target \(metric_targets, target_concurrent_requests_per_model, "
+      r"target_invocations_per_instance\) or a schedule")),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, target_backlog_per_instance=3)},
+     r"autoscaling\.target_backlog_per_instance: got 3; not on a realtime endpoint: it has no ApproximateBacklogSizePerInstance"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, metric_targets=(MetricTargetSpec("GPUUtilization", 70),))},
+     r"autoscaling\.metric_targets\[0\]\.metric_name: got 'GPUUtilization'; a CPU metric: the variants' instance types have no GPUs"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, metric_targets=(MetricTargetSpec("Temperature", 70),))},
+     r"autoscaling\.metric_targets\[0\]\.metric_name: got 'Temperature'; one of CPUUtilization, DiskUtilization"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, metric_targets=(MetricTargetSpec("MemoryUtilization", 150),))},
+     r"autoscaling\.metric_targets\[0\]\.target_value: got 150; a percentage in \(0, 100\]"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, target_invocations_per_instance=1, scale_in_cooldown_seconds=4000)},
+     r"autoscaling\.scale_in_cooldown_seconds: got 4000; 0-3600 seconds"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.t2.medium")],
+      "autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, target_invocations_per_instance=1)},
+     r"variants\[0\]\.instance_type: got 'ml\.t2\.medium'; no autoscaling on burstable ml\.t\* instances"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, schedules=(ScheduledScalingSpec("office", "daily at 8", min_capacity=1),))},
+     r"autoscaling\.schedules\[0\]\.schedule: got 'daily at 8'; cron\(minutes hours"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, schedules=(
+        ScheduledScalingSpec("office", "cron(0 8 * * ? *)", time_zone="Mars/Olympus", min_capacity=1),))},
+     r"autoscaling\.schedules\[0\]\.time_zone: got 'Mars/Olympus'; an IANA time zone such as Europe/Berlin"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, schedules=(ScheduledScalingSpec("office", "cron(0 8 * * ? *)"),))},
+     r"autoscaling\.schedules\[0\]: got 'office'; min_capacity, max_capacity or both"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, schedules=(
+        ScheduledScalingSpec("office", "cron(0 8 * * ? *)", min_capacity=3, max_capacity=2),))},
+     r"autoscaling\.schedules\[0\]\.min_capacity: got 3; <= max_capacity \(2\)"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, schedules=(
+        ScheduledScalingSpec("office", "rate(1 day)", min_capacity=0),))},
+     r"autoscaling\.schedules\[0\]\.min_capacity: got 0; >= 1"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, schedules=(
+        ScheduledScalingSpec("a", "rate(1 day)", min_capacity=1), ScheduledScalingSpec("a", "rate(2 days)", min_capacity=1)))},
+     r"autoscaling\.schedules\[1\]\.name: got 'a'; a schedule name unique within the endpoint"),
+    ({"autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=2, schedules=(ScheduledScalingSpec("office hours", "rate(1 day)", min_capacity=1),))},
+     r"autoscaling\.schedules\[0\]\.name: got 'office hours'; 1-64 letters, digits and hyphens"),
+    # deployment guardrails
+    ({"deployment": DeploymentSpec(canary_percent=75)}, r"deployment\.canary_percent: got 75; 1-50 % of the fleet"),
+    ({"deployment": DeploymentSpec(step_percent=5)}, r"deployment\.step_percent: got 5; 10-50 %"),
+    ({"deployment": DeploymentSpec(wait_minutes=61)}, r"deployment\.wait_minutes: got 61; 0-60 minutes"),
+    ({"deployment": DeploymentSpec(termination_wait_minutes=90)}, r"deployment\.termination_wait_minutes: got 90; 0-60 minutes"),
+    ({"deployment": DeploymentSpec(max_execution_minutes=12)},
+     r"deployment\.max_execution_minutes: got 12; 10-480 minutes and more than wait_minutes \+ termination_wait_minutes"),
+    ({"variants": [G5, VariantSpec(name="b", model=MODEL, instance_type="ml.g5.xlarge")], "deployment": DeploymentSpec(strategy=DeploymentStrategy.ROLLING)},
+     r"deployment\.strategy: got 'rolling'; rolling updates only for single-variant endpoints"),
+    ({"variants": [VariantSpec(model=MODEL, instance_type="ml.inf1.xlarge")], "deployment": DeploymentSpec()},
+     r"deployment\.strategy: got 'canary'; all-at-once on ml\.inf1\.xlarge: Inf1 endpoints support only all-at-once blue/green updates"),
+    # data capture and alarms
+    ({"data_capture": DataCaptureSpec(sampling_percent=20)}, r"data_capture_bucket: got None; a bucket when data_capture is set"),
+    ({"data_capture": DataCaptureSpec(sampling_percent=101)}, r"data_capture\.sampling_percent: got 101; 0-100"),
+    ({"data_capture": DataCaptureSpec(sampling_percent=5, capture_input=False, capture_output=False)},
+     r"data_capture: got 'neither input nor output'; capture input, output or both"),
+    ({"data_capture": DataCaptureSpec(sampling_percent=5, prefix="c" * 460)},
+     r"data_capture\.prefix: got 'c+'; a prefix short enough that the capture path has at most 512 characters"),
+    ({"alarms": AlarmSpec(evaluation_periods=2, datapoints_to_alarm=3)}, r"alarms\.datapoints_to_alarm: got 3; 1-evaluation_periods \(2\)"),
+    ({"alarms": AlarmSpec(evaluation_periods=0, datapoints_to_alarm=0)}, r"alarms\.evaluation_periods: got 0; >= 1"),
+    ({"alarms": AlarmSpec(errors_5xx_threshold=0)}, r"alarms\.errors_5xx_threshold: got 0; >= 1 error per minute"),
+    ({"alarms": AlarmSpec(p99_latency_ms=0)}, r"alarms\.p99_latency_ms: got 0; >= 1 ms"),
+    # VPC
+    (lambda stack: _vpc(stack, security_groups=[
+        ec2.SecurityGroup.from_security_group_id(stack, f"Sg{i}", f"sg-0123456789abcdef{i}") for i in range(6)]),
+     r"security_groups: got 6; 1-5 security groups"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), VALIDATION_CASES, ids=[f"case{i}" for i in range(len(VALIDATION_CASES))])
 def test_construct_validation_messages(overrides, message):
     with pytest.raises(PlatformValidationError, match=message):
-        _endpoint_stack(**overrides)
+        _endpoint_stack(overrides)
 
 
 def test_construct_collects_every_problem_at_once():
     with pytest.raises(PlatformValidationError) as info:
-        _endpoint_stack(
+        _endpoint_stack(dict(
             endpoint_name="bad_name",
             variants=[VariantSpec(model=ModelSpec(image="nginx"), instance_type="ml.t2.medium", instance_count=0)],
             autoscaling=AutoScalingSpec(min_capacity=1, max_capacity=2, target_invocations_per_instance=5),
-        )
+        ))
     wheres = [p.where for p in info.value.problems]
     assert wheres == [
-        "endpoint_name", "variants[0].instance_count", "variants[0].model.image",
+        "endpoint_name", "variants[0].model.image", "variants[0].instance_count",
         "variants[0].instance_count", "variants[0].instance_type",
     ]
 

@@ -1,33 +1,69 @@
-"""SageMaker inference: endpoints, their specs and metric vocabulary."""
+"""SageMaker inference: endpoints of every kind, inference components, their specs and metric vocabulary."""
 
 from .base import EndpointBase
+from .component import InferenceComponent
 from .endpoint import InferenceEndpoint
-from .metrics import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE, EndpointMetric, InstanceMetric, Statistic
+from .metrics import (
+    COMPONENT_INSTANCE_NAMESPACE,
+    INSTANCE_NAMESPACE,
+    INVOCATION_NAMESPACE,
+    ComponentInstanceMetric,
+    ComponentMetric,
+    EndpointMetric,
+    InstanceMetric,
+    ScalableDimension,
+    ScalingMetric,
+    Statistic,
+)
 from .specs import (
     AlarmSpec,
+    AsyncInferenceSpec,
     AutoScalingSpec,
+    ComponentAutoScalingSpec,
+    ComponentSpec,
     DataCaptureSpec,
     DeploymentSpec,
     DeploymentStrategy,
     EndpointKind,
+    ManagedInstanceScalingSpec,
+    MetricTargetSpec,
     ModelSpec,
+    RoutingStrategy,
+    ScheduledScalingSpec,
+    ServerlessSpec,
+    ShadowVariantSpec,
     VariantSpec,
 )
 
 __all__ = [
+    "COMPONENT_INSTANCE_NAMESPACE",
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
     "AlarmSpec",
+    "AsyncInferenceSpec",
     "AutoScalingSpec",
+    "ComponentAutoScalingSpec",
+    "ComponentInstanceMetric",
+    "ComponentMetric",
+    "ComponentSpec",
     "DataCaptureSpec",
     "DeploymentSpec",
     "DeploymentStrategy",
     "EndpointBase",
     "EndpointKind",
     "EndpointMetric",
+    "InferenceComponent",
     "InferenceEndpoint",
     "InstanceMetric",
+    "ManagedInstanceScalingSpec",
+    "MetricTargetSpec",
     "ModelSpec",
+    "RoutingStrategy",
+    "ScalableDimension",
+    "ScalingMetric",
+    "ScheduledScalingSpec",
+    "ServerlessSpec",
+    "ShadowVariantSpec",
     "Statistic",
     "VariantSpec",
 ]

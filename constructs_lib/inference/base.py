@@ -18,6 +18,7 @@ from .metrics import (
     EndpointMetric,
     InstanceMetric,
     Statistic,
+    component_metric,
 )
 from .specs import DEFAULT_VARIANT_NAME, EndpointKind
 
@@ -25,8 +26,10 @@ from .specs import DEFAULT_VARIANT_NAME, EndpointKind
 class EndpointBase(Construct):
     """Intent helpers shared by created and imported endpoints.
 
-    Every ``metric_*`` returns a ``cw.Metric`` for one variant (default: the first variant), with
-    the documented default statistic and a 1-minute period; pass ``statistic``/``period`` to change.
+    Every ``metric_*`` returns a ``cw.Metric`` for one variant (default: the first variant; the
+    asynchronous backlog metrics are per endpoint), with the documented default statistic and a
+    1-minute period; pass ``statistic``/``period``/``label`` to change. Which metrics an endpoint
+    publishes depends on its ``kind`` (backlog: async; provisioned concurrency: serverless).
     """
 
     endpoint_name: str
@@ -78,9 +81,62 @@ class EndpointBase(Construct):
         """Requests answered 5XX (Sum)."""
         return self.metric(EndpointMetric.INVOCATION_5XX_ERRORS, **kw)
 
+    def metric_invocation_model_errors(self, **kw) -> cw.Metric:
+        """Requests whose model container answered with an error (Sum)."""
+        return self.metric(EndpointMetric.INVOCATION_MODEL_ERRORS, **kw)
+
     def metric_model_setup_time(self, *, statistic: str = Statistic.AVERAGE, **kw) -> cw.Metric:
         """Time to launch a new compute resource for the model, microseconds (Average)."""
         return self.metric(EndpointMetric.MODEL_SETUP_TIME, statistic=statistic, **kw)
+
+    def metric_concurrent_requests_per_model(self, *, statistic: str = Statistic.MAXIMUM, **kw) -> cw.Metric:
+        """Concurrent requests per model copy, high resolution (Maximum)."""
+        return self.metric(EndpointMetric.CONCURRENT_REQUESTS_PER_MODEL, statistic=statistic, **kw)
+
+    def metric_serverless_provisioned_concurrency_utilization(
+        self, *, statistic: str = Statistic.AVERAGE, **kw
+    ) -> cw.Metric:
+        """Serverless: share of provisioned concurrency in use, 0-1 (Average)."""
+        return self.metric(EndpointMetric.SERVERLESS_PROVISIONED_CONCURRENCY_UTILIZATION, statistic=statistic, **kw)
+
+    def metric_serverless_provisioned_concurrency_spillover_invocations(self, **kw) -> cw.Metric:
+        """Serverless: invocations served on demand because provisioned concurrency was exhausted (Sum)."""
+        return self.metric(EndpointMetric.SERVERLESS_PROVISIONED_CONCURRENCY_SPILLOVER_INVOCATIONS, **kw)
+
+    # Asynchronous endpoints publish their backlog per endpoint (dimension EndpointName only).
+    def metric_approximate_backlog_size(self, *, statistic: str = Statistic.AVERAGE, **kw) -> cw.Metric:
+        """Async: requests queued or being processed (Average; EndpointName only)."""
+        return self.metric(EndpointMetric.APPROXIMATE_BACKLOG_SIZE, statistic=statistic, with_variant=False, **kw)
+
+    def metric_approximate_backlog_size_per_instance(self, *, statistic: str = Statistic.AVERAGE, **kw) -> cw.Metric:
+        """Async: backlog divided by the instance count (Average; EndpointName only): the scaling signal."""
+        return self.metric(
+            EndpointMetric.APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE, statistic=statistic, with_variant=False, **kw
+        )
+
+    def metric_has_backlog_without_capacity(self, *, statistic: str = Statistic.AVERAGE, **kw) -> cw.Metric:
+        """Async: 1 while requests wait and no instance runs (Average; EndpointName only)."""
+        return self.metric(
+            EndpointMetric.HAS_BACKLOG_WITHOUT_CAPACITY, statistic=statistic, with_variant=False, **kw
+        )
+
+    def metric_approximate_age_of_oldest_request(self, *, statistic: str = Statistic.MAXIMUM, **kw) -> cw.Metric:
+        """Async: age in seconds of the oldest queued request (Maximum; EndpointName only)."""
+        return self.metric(
+            EndpointMetric.APPROXIMATE_AGE_OF_OLDEST_REQUEST, statistic=statistic, with_variant=False, **kw
+        )
+
+    # Inference-component endpoints publish invocation metrics per component.
+    @property
+    def inference_component_names(self) -> tuple[str, ...]:
+        """Names of the inference components hosted on this endpoint that this construct knows of."""
+        return tuple(self._inference_component_names)
+
+    _inference_component_names: tuple[str, ...] = ()
+
+    def metric_component(self, component_name: str, metric_name: str, **kw) -> cw.Metric:
+        """A metric of one inference component of this endpoint (dimension InferenceComponentName)."""
+        return component_metric(component_name, metric_name, **kw)
 
     def _instance_metric(self, name: str, statistic: str, kw: dict) -> cw.Metric:
         return self.metric(name, namespace=INSTANCE_NAMESPACE, statistic=statistic, **kw)
@@ -148,9 +204,11 @@ class ImportedEndpoint(EndpointBase):
         endpoint_name: str,
         variant_names: Sequence[str],
         kind: EndpointKind = EndpointKind.REALTIME,
+        inference_component_names: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         self.kind = kind
+        self._inference_component_names = tuple(inference_component_names)
         self.endpoint_name = endpoint_name
         self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
         self.variant_names = tuple(variant_names) or (DEFAULT_VARIANT_NAME,)

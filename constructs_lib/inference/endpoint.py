@@ -1,14 +1,14 @@
-"""``InferenceEndpoint``: a SageMaker endpoint with its model(s), config, scaling, alarms and rollback."""
+"""``InferenceEndpoint``: a SageMaker endpoint of any kind with its models, config, scaling, alarms and rollback."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -17,49 +17,70 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import limits
-from ..compliance import acknowledge, nag_resource_id
-from ..errors import Problems, is_token
+from ..compliance import acknowledge
+from ._role import ExecutionRoleRequest, Grant, build_execution_role
+from ._scaling import add_schedules, scale_out_from_zero, service_linked_role
+from ._validation import validate_endpoint
 from .base import EndpointBase, ImportedEndpoint, endpoint_arn_for
-from .metrics import Statistic
+from .component import InferenceComponent, construct_id
+from .metrics import INSTANCE_NAMESPACE, ScalableDimension, Statistic
 from .specs import (
     AlarmSpec,
+    AsyncInferenceSpec,
     AutoScalingSpec,
+    ComponentSpec,
     DataCaptureSpec,
     DeploymentSpec,
     DeploymentStrategy,
     EndpointKind,
+    ModelSpec,
+    ShadowVariantSpec,
     VariantSpec,
 )
 
-ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9][a-z0-9._/-]*)(?::[\w.-]+|@sha256:[a-f0-9]{64})$"
-)
-S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>.*))?$")
-VARIANT_SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-AUTOSCALING_SERVICE_LINKED_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+P = sagemaker.CfnEndpointConfig
 
 
 class InferenceEndpoint(EndpointBase):
-    """A real-time SageMaker endpoint, safe by default.
+    """A SageMaker endpoint of any :class:`EndpointKind`, safe by default.
 
-    Creates per variant a ``CfnModel`` (network isolation on, no physical name so changing the image
-    or model data replaces the model instead of failing), one ``CfnEndpointConfig`` (KMS-encrypted
-    unless a variant's instance type has local NVMe storage, where SageMaker refuses ``KmsKeyId``),
-    the ``CfnEndpoint`` with the stable ``endpoint_name``, a least-privilege execution role (pull
-    only the model images' repositories, read only the model data, write only this endpoint's logs
-    and data capture prefix), the alarms the endpoint rolls back on (5XX errors; p99 model latency
-    when a threshold is set) sent to ``alarm_topic``, blue/green or rolling deployments, and
-    target-tracking autoscaling.
+    Creates per variant (and shadow variant) a ``CfnModel`` (network isolation on, no physical name so
+    changing the image or model data replaces the model instead of failing), one ``CfnEndpointConfig``
+    (no physical name either; KMS-encrypted unless a variant's instance type has local NVMe storage,
+    where SageMaker refuses ``KmsKeyId``), the ``CfnEndpoint`` with the stable ``endpoint_name``, a
+    least-privilege execution role, the alarms the endpoint rolls back on (5XX errors; p99 model
+    latency, on by default) sent to ``alarm_topic``, blue/green or rolling deployments, and autoscaling.
+
+    Kinds (``kind``):
+
+    - ``REALTIME``: 1-10 instance variants with weights; optionally one shadow variant next to one
+      production variant.
+    - ``SERVERLESS``: one variant with ``serverless`` capacity and no instance type; no VPC, network
+      isolation, data capture or shadow variants (SageMaker supports none of them there).
+    - ``ASYNC``: instance variants; results and failures under ``s3://<async_output_bucket>/async/<name>/``,
+      KMS-encrypted, with success and error SNS topics created here (``async_success_topic``,
+      ``async_error_topic``); may scale to zero on its backlog.
+    - ``MULTI_MODEL``: a ``Mode: MultiModel`` container loading models from ``model.model_data_prefix``.
+    - ``INFERENCE_COMPONENTS``: variants without models (instances only, with managed instance
+      scaling); ``components`` become :class:`InferenceComponent` children (``components`` dict).
 
     :param endpoint_name: physical name, kept across updates (1-63 chars).
     :param variants: 1-10 production variants with unique names.
-    :param encryption_key: encrypts the endpoint storage volumes and data capture; default none.
+    :param kind: default ``REALTIME``.
+    :param shadow_variants: realtime only; default none.
+    :param encryption_key: encrypts storage volumes, data capture, async results and topics; default none
+        (required for ``ASYNC``).
     :param alarm_topic: receives alarm and OK notifications; default none (alarms without actions).
-    :param autoscaling: default none (fixed instance counts).
+    :param autoscaling: default none (fixed capacity).
     :param deployment: default none: SageMaker's default blue/green all-at-once, no rollback alarms.
     :param data_capture: requires ``data_capture_bucket``; default none.
-    :param network_isolation: default True: containers make no outbound network calls.
+    :param network_isolation: default True (False for serverless, which does not support it).
     :param alarms: thresholds; default :class:`AlarmSpec` ().
+    :param async_inference: ``ASYNC`` settings; default :class:`AsyncInferenceSpec` () for that kind.
+    :param async_output_bucket: bucket of the async results (required for ``ASYNC``).
+    :param components: ``INFERENCE_COMPONENTS`` only; default none.
+    :param vpc: place the models in this VPC; default none. ``vpc_subnets`` default: the private
+        subnets; ``security_groups`` default: one created here allowing only outbound HTTPS.
     """
 
     def __init__(
@@ -69,60 +90,112 @@ class InferenceEndpoint(EndpointBase):
         *,
         endpoint_name: str,
         variants: Sequence[VariantSpec],
+        kind: EndpointKind = EndpointKind.REALTIME,
+        shadow_variants: Sequence[ShadowVariantSpec] = (),
         encryption_key: kms.IKey | None = None,
         alarm_topic: sns.ITopic | None = None,
         autoscaling: AutoScalingSpec | None = None,
         deployment: DeploymentSpec | None = None,
         data_capture: DataCaptureSpec | None = None,
         data_capture_bucket: s3.IBucket | None = None,
-        network_isolation: bool = True,
+        network_isolation: bool | None = None,
         alarms: AlarmSpec = AlarmSpec(),
+        async_inference: AsyncInferenceSpec | None = None,
+        async_output_bucket: s3.IBucket | None = None,
+        components: Sequence[ComponentSpec] = (),
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] = (),
     ) -> None:
         super().__init__(scope, id)
+        self.kind = kind
         self.endpoint_name = endpoint_name
         self.variant_names = tuple(v.name for v in variants)
+        self.shadow_variant_names = tuple(v.name for v in shadow_variants)
         self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
-        _validate(self.node.path, endpoint_name, variants, autoscaling, deployment, data_capture, data_capture_bucket, alarms)
-
-        self.role = self._execution_role(variants, data_capture_bucket, data_capture, encryption_key)
-        self.models: dict[str, sagemaker.CfnModel] = {}
-        for variant in variants:
-            model = sagemaker.CfnModel(
-                self,
-                "Model" if variant is variants[0] else f"Model{variant.name}",
-                execution_role_arn=self.role.role_arn,
-                enable_network_isolation=network_isolation,
-                primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                    image=variant.model.image,
-                    model_data_url=variant.model.model_data_url,
-                    environment=dict(variant.model.environment) or None,
-                ),
+        isolation = (kind is not EndpointKind.SERVERLESS) if network_isolation is None else network_isolation
+        subnet_ids: list[str] = []
+        if vpc is not None:
+            sel = vpc_subnets or ec2.SubnetSelection()
+            subnet_ids = list(
+                vpc.select_subnets(
+                    availability_zones=sel.availability_zones, one_per_az=sel.one_per_az, subnet_filters=sel.subnet_filters,
+                    subnet_group_name=sel.subnet_group_name, subnets=sel.subnets, subnet_type=sel.subnet_type,
+                ).subnet_ids
             )
-            model.node.add_dependency(self.execution_policy)
-            self.models[variant.name] = model
+        if kind is EndpointKind.ASYNC and async_inference is None:
+            async_inference = AsyncInferenceSpec()
+        validate_endpoint(
+            self.node.path, name=endpoint_name, kind=kind, variants=variants, shadow_variants=shadow_variants,
+            scaling=autoscaling, deployment=deployment, capture=data_capture,
+            capture_bucket_name=data_capture_bucket.bucket_name if data_capture_bucket else None,
+            has_capture_bucket=data_capture_bucket is not None, alarms=alarms, async_spec=async_inference,
+            async_bucket_name=async_output_bucket.bucket_name if async_output_bucket else None,
+            has_async_bucket=async_output_bucket is not None, has_key=encryption_key is not None,
+            components=components, network_isolation=network_isolation, has_vpc=vpc is not None,
+            security_group_count=len(security_groups) or 1, subnet_count=len(subnet_ids) if vpc else None,
+        )
 
-        self.local_nvme = any(limits.has_local_nvme(v.instance_type) for v in variants)
+        self.security_groups: list[ec2.ISecurityGroup] = list(security_groups)
+        if vpc is not None and not security_groups:
+            group = ec2.SecurityGroup(
+                self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+                description=f"SageMaker endpoint {endpoint_name}: outbound HTTPS only, no inbound",
+            )
+            group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to S3, ECR and AWS APIs")
+            self.security_groups = [group]
+        vpc_config = (
+            {"subnets": subnet_ids, "security_group_ids": [g.security_group_id for g in self.security_groups]}
+            if vpc is not None else None
+        )
+
+        self.async_success_topic: sns.Topic | None = None
+        self.async_error_topic: sns.Topic | None = None
+        # s3:// URLs of the async input, output and failure prefixes (ASYNC only)
+        self.async_paths: dict[str, str] = {}
+        grants = self._grants(data_capture, data_capture_bucket, async_inference, async_output_bucket, encryption_key)
+        models = [v.model for v in (*variants, *shadow_variants) if v.model is not None]
+        self.role, self.execution_policy = build_execution_role(
+            self,
+            ExecutionRoleRequest(
+                endpoint_name=endpoint_name, description=f"Execution role of SageMaker endpoint {endpoint_name}",
+                models=models, key=encryption_key, grants=grants, in_vpc=vpc is not None,
+            ),
+        )
+
+        self.models: dict[str, sagemaker.CfnModel] = {}
+        multi_model = kind is EndpointKind.MULTI_MODEL
+        for variant in variants:
+            if variant.model is not None:
+                self.models[variant.name] = self._model(
+                    "Model" if variant is variants[0] else f"Model{variant.name}", variant.model, isolation, vpc_config, multi_model
+                )
+        for shadow in shadow_variants:
+            if shadow.model is not None:
+                self.models[shadow.name] = self._model(f"ShadowModel{shadow.name}", shadow.model, isolation, vpc_config, False)
+
+        all_types = [t for v in (*variants, *shadow_variants) for t in v.instance_types]
+        self.local_nvme = any(limits.has_local_nvme(t) for t in all_types)
+        production_weight = variants[0].weight if variants else 1.0
+        components_mode = kind is EndpointKind.INFERENCE_COMPONENTS
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name=v.name,
-                    model_name=self.models[v.name].attr_model_name,
-                    instance_type=v.instance_type,
-                    initial_instance_count=v.instance_count,
-                    initial_variant_weight=v.weight,
-                    volume_size_in_gb=v.volume_size_gb,
-                    container_startup_health_check_timeout_in_seconds=v.container_startup_timeout_seconds,
-                    model_data_download_timeout_in_seconds=v.model_download_timeout_seconds,
-                )
-                for v in variants
-            ],
+            production_variants=[self._variant(v, v.weight) for v in variants],
+            shadow_production_variants=[
+                self._variant(v, round(production_weight * v.sampling_percent / 100, 6)) for v in shadow_variants
+            ] or None,
             kms_key_id=None if self.local_nvme or encryption_key is None else encryption_key.key_arn,
             data_capture_config=self._data_capture_config(data_capture, data_capture_bucket, encryption_key),
+            async_inference_config=self._async_config(async_inference, async_output_bucket, encryption_key),
+            execution_role_arn=self.role.role_arn if components_mode else None,
+            enable_network_isolation=isolation if components_mode else None,
+            vpc_config=P.VpcConfigProperty(**vpc_config) if components_mode and vpc_config else None,
         )
+        if components_mode:
+            self.endpoint_config.node.add_dependency(self.execution_policy)
         if self.local_nvme and encryption_key is not None:
-            nvme = sorted({v.instance_type for v in variants if limits.has_local_nvme(v.instance_type)})
+            nvme = sorted({t for t in all_types if limits.has_local_nvme(t)})
             acknowledge(
                 self.endpoint_config,
                 f"{', '.join(nvme)} hosts have local NVMe instance storage, encrypted in hardware; "
@@ -133,16 +206,32 @@ class InferenceEndpoint(EndpointBase):
                 "PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured",
             )
 
-        self.alarms = self._create_alarms(endpoint_name, alarms, alarm_topic)
+        self.alarms: list[cw.Alarm] = [] if components_mode else self._create_alarms(endpoint_name, alarms, alarm_topic)
+        retain = (
+            autoscaling is not None
+            or any(v.managed_scaling is not None for v in variants)
+        )
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Resource",
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
-            retain_all_variant_properties=autoscaling is not None,
+            retain_all_variant_properties=retain,
             deployment_config=self._deployment_config(deployment),
         )
-        self.scalable_targets = self._autoscaling(autoscaling)
+        self.scaling_alarms: list[cw.Alarm] = []
+        self.scalable_targets = self._autoscaling(autoscaling, variants)
+
+        self.components: dict[str, InferenceComponent] = {}
+        for spec in components:
+            component = InferenceComponent(
+                self, construct_id(spec.name.removeprefix(f"{endpoint_name}-"), "Component"), endpoint=self, spec=spec,
+                network_isolation=isolation, alarms=alarms, alarm_topic=alarm_topic,
+            )
+            self.components[spec.name] = component
+            self._inference_component_names += (component.component_name,)
+            self.alarms.extend(component.alarms)
+            self.scaling_alarms.extend(component.scaling_alarms)
 
     @classmethod
     def from_endpoint_name(
@@ -153,116 +242,133 @@ class InferenceEndpoint(EndpointBase):
         *,
         variant_names: Sequence[str] = (),
         kind: EndpointKind = EndpointKind.REALTIME,
+        inference_component_names: Sequence[str] = (),
     ) -> EndpointBase:
         """An endpoint created elsewhere: metrics, ``grant_invoke`` and ``on_state_change`` work on it."""
-        return ImportedEndpoint(scope, id, endpoint_name=endpoint_name, variant_names=variant_names, kind=kind)
+        return ImportedEndpoint(
+            scope, id, endpoint_name=endpoint_name, variant_names=variant_names, kind=kind,
+            inference_component_names=inference_component_names,
+        )
 
     # -- pieces ------------------------------------------------------------------------------
-    def _execution_role(
-        self,
-        variants: Sequence[VariantSpec],
-        bucket: s3.IBucket | None,
-        capture: DataCaptureSpec | None,
-        key: kms.IKey | None,
-    ) -> iam.Role:
-        """Role SageMaker assumes for the models; its statements live in a customer-managed policy
-        (``execution_policy``) that the models depend on, so permissions exist before models are created."""
-        stack = Stack.of(self)
-        role = iam.Role(
-            self, "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Execution role of SageMaker endpoint {self.endpoint_name}",
-        )
-        statements: list[iam.PolicyStatement] = []
-        repos, objects = set(), set()
-        for v in variants:
-            m = ECR_IMAGE.match(v.model.image) if not is_token(v.model.image) else None
-            if m:
-                repos.add(
-                    stack.format_arn(
-                        service="ecr", account=m["account"], region=m["region"], resource="repository",
-                        resource_name=m["repo"],
-                    )
-                )
-            if v.model.model_data_url:
-                s = S3_URI.match(v.model.model_data_url)
-                if s:
-                    objects.add(f"arn:{stack.partition}:s3:::{s['bucket']}/{s['key']}")
-        if repos:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="PullModelImages",
-                    actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                    resources=sorted(repos),
+    def _grants(self, capture, capture_bucket, async_spec, async_bucket, key) -> list[Grant]:
+        grants: list[Grant] = []
+        if capture is not None and capture_bucket is not None:
+            objects = capture_bucket.arn_for_objects(f"{capture.prefix}/{self.endpoint_name}/*")
+            grants.append(
+                Grant(
+                    iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"], resources=[objects]),
+                    [objects], "SageMaker writes one capture object per request batch under this endpoint's own prefix.",
                 )
             )
-        if objects:
-            statements.append(iam.PolicyStatement(sid="ReadModelData", actions=["s3:GetObject"], resources=sorted(objects)))
-        log_group = stack.format_arn(
-            service="logs", resource="log-group", arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            resource_name=f"/aws/sagemaker/Endpoints/{self.endpoint_name}",
-        )
-        statements.append(
-            iam.PolicyStatement(
-                sid="WriteEndpointLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[log_group, f"{log_group}:log-stream:*"],
+        if async_spec is not None and async_bucket is not None and key is not None:
+            base = f"{async_spec.prefix}/{self.endpoint_name}"
+            self.async_paths = {part: async_bucket.s3_url_for_object(f"{base}/{part}") for part in ("input", "output", "failure")}
+            results = [async_bucket.arn_for_objects(f"{base}/{part}/*") for part in ("output", "failure")]
+            inputs = async_bucket.arn_for_objects(f"{base}/input/*")
+            self.async_success_topic = sns.Topic(
+                self, "AsyncSuccessTopic", master_key=key, enforce_ssl=True,
+                display_name=f"{self.endpoint_name} async inference results",
             )
-        )
-        statements.append(
-            iam.PolicyStatement(
-                sid="AuthenticateToEcrAndPublishMetrics",
-                actions=["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"],
-                resources=["*"],
+            self.async_error_topic = sns.Topic(
+                self, "AsyncErrorTopic", master_key=key, enforce_ssl=True,
+                display_name=f"{self.endpoint_name} async inference failures",
             )
-        )
-        capture_objects = None
-        if capture is not None and bucket is not None:
-            capture_objects = bucket.arn_for_objects(f"{capture.prefix}/{self.endpoint_name}/*")
-            statements.append(iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"], resources=[capture_objects]))
-            if key is not None:
-                statements.append(
+            grants += [
+                Grant(
+                    iam.PolicyStatement(sid="ReadAsyncInput", actions=["s3:GetObject"], resources=[inputs]),
+                    [inputs], "Callers upload one payload object per request under this endpoint's own input prefix.",
+                ),
+                Grant(
+                    iam.PolicyStatement(sid="WriteAsyncResults", actions=["s3:PutObject"], resources=results),
+                    results, "SageMaker writes one result or failure object per request under this endpoint's own prefixes.",
+                ),
+                Grant(
                     iam.PolicyStatement(
-                        sid="EncryptDataCapture", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]
+                        sid="PublishAsyncNotifications", actions=["sns:Publish"],
+                        resources=[self.async_success_topic.topic_arn, self.async_error_topic.topic_arn],
                     )
-                )
-        self.execution_policy = iam.ManagedPolicy(
-            self, "ExecutionPolicy", statements=statements, roles=[role],
-            description=f"Least-privilege permissions of SageMaker endpoint {self.endpoint_name}",
+                ),
+            ]
+        return grants
+
+    def _model(self, id: str, model: ModelSpec, isolation: bool, vpc_config: dict | None, multi_model: bool) -> sagemaker.CfnModel:
+        cfn = sagemaker.CfnModel(
+            self,
+            id,
+            execution_role_arn=self.role.role_arn,
+            enable_network_isolation=isolation,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=model.image,
+                model_data_url=model.model_data_prefix if multi_model else model.model_data_url,
+                environment=dict(model.environment) or None,
+                mode="MultiModel" if multi_model else None,
+            ),
+            vpc_config=sagemaker.CfnModel.VpcConfigProperty(**vpc_config) if vpc_config else None,
         )
-        acknowledge(
-            self.execution_policy,
-            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; "
-            "image pulls themselves are scoped to the model repositories.",
-            "AwsSolutions-IAM5[Resource::*]",
+        cfn.node.add_dependency(self.execution_policy)
+        return cfn
+
+    def _variant(self, v: VariantSpec, weight: float) -> P.ProductionVariantProperty:
+        model = self.models.get(v.name)
+        pools = (
+            [P.InstancePoolProperty(instance_type=t, priority=i + 1) for i, t in enumerate(v.instance_types)]
+            if v.fallback_instance_types else None
         )
-        acknowledge(
-            self.execution_policy,
-            "Log streams are created by SageMaker per instance under this endpoint's own log group.",
-            f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, log_group)}:log-stream:*]",
+        s = v.serverless if self.kind is EndpointKind.SERVERLESS else None
+        return P.ProductionVariantProperty(
+            variant_name=v.name,
+            model_name=model.attr_model_name if model is not None else None,
+            instance_type=None if pools or s else v.instance_type,
+            instance_pools=pools,
+            variant_instance_provision_timeout_in_seconds=v.provision_timeout_seconds,
+            initial_instance_count=None if s else v.instance_count,
+            initial_variant_weight=weight,
+            volume_size_in_gb=v.volume_size_gb,
+            container_startup_health_check_timeout_in_seconds=v.container_startup_timeout_seconds,
+            model_data_download_timeout_in_seconds=v.model_download_timeout_seconds,
+            serverless_config=P.ServerlessConfigProperty(
+                memory_size_in_mb=s.memory_mb, max_concurrency=s.max_concurrency,
+                provisioned_concurrency=s.provisioned_concurrency,
+            ) if s else None,
+            routing_config=P.RoutingConfigProperty(routing_strategy=v.routing.value) if v.routing else None,
+            managed_instance_scaling=P.ManagedInstanceScalingProperty(
+                status="ENABLED", min_instance_count=v.managed_scaling.min_instances,
+                max_instance_count=v.managed_scaling.max_instances,
+            ) if v.managed_scaling else None,
         )
-        if capture_objects is not None:
-            acknowledge(
-                self.execution_policy,
-                "SageMaker writes one capture object per request batch under this endpoint's own prefix.",
-                f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, capture_objects)}]",
-            )
-        return role
 
     def _data_capture_config(self, capture, bucket, key):
         if capture is None or bucket is None:
             return None
         options = []
         if capture.capture_input:
-            options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"))
+            options.append(P.CaptureOptionProperty(capture_mode="Input"))
         if capture.capture_output:
-            options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"))
-        return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+            options.append(P.CaptureOptionProperty(capture_mode="Output"))
+        return P.DataCaptureConfigProperty(
             enable_capture=True,
             initial_sampling_percentage=capture.sampling_percent,
             destination_s3_uri=bucket.s3_url_for_object(f"{capture.prefix}/{self.endpoint_name}"),
             kms_key_id=key.key_arn if key is not None else None,
             capture_options=options,
+        )
+
+    def _async_config(self, spec: AsyncInferenceSpec | None, bucket, key):
+        if spec is None or self.async_success_topic is None or self.async_error_topic is None:
+            return None
+        limit = spec.max_concurrent_invocations_per_instance
+        return P.AsyncInferenceConfigProperty(
+            output_config=P.AsyncInferenceOutputConfigProperty(
+                s3_output_path=self.async_paths["output"],
+                s3_failure_path=self.async_paths["failure"],
+                kms_key_id=key.key_arn,
+                notification_config=P.AsyncInferenceNotificationConfigProperty(
+                    success_topic=self.async_success_topic.topic_arn,
+                    error_topic=self.async_error_topic.topic_arn,
+                ),
+            ),
+            client_config=P.AsyncInferenceClientConfigProperty(max_concurrent_invocations_per_instance=limit) if limit else None,
         )
 
     def _create_alarms(self, endpoint_name: str, spec: AlarmSpec, topic: sns.ITopic | None) -> list[cw.Alarm]:
@@ -290,17 +396,26 @@ class InferenceEndpoint(EndpointBase):
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             )
         ]
-        if spec.p99_latency_ms is not None:
+        latency_ms = spec.latency_threshold_ms(self.kind)
+        if latency_ms is not None:
+            if len(self.variant_names) == 1:
+                latency: cw.IMetric = self.metric_model_latency(statistic=Statistic.P99)
+            else:  # the worst variant's p99
+                using = {f"v{i}": self.metric_model_latency(variant_name=v) for i, v in enumerate(self.variant_names)}
+                latency = cw.MathExpression(
+                    expression=f"MAX([{','.join(using)}])", using_metrics=using, label="p99 model latency, worst variant",
+                    period=Duration.minutes(1),
+                )
             alarms.append(
                 cw.Alarm(
                     self, "LatencyP99Alarm",
                     alarm_name=f"{endpoint_name}-p99-model-latency",
                     alarm_description=(
-                        f"p99 ModelLatency of {endpoint_name} above {spec.p99_latency_ms} ms. Look first at "
+                        f"p99 ModelLatency of {endpoint_name} above {latency_ms} ms. Look first at "
                         "GPU utilization and the instance count (is autoscaling at max?)."
                     ),
-                    metric=self.metric_model_latency(statistic=Statistic.P99),
-                    threshold=spec.p99_latency_ms * 1000,  # ModelLatency is in microseconds
+                    metric=latency,
+                    threshold=latency_ms * 1000,  # ModelLatency is in microseconds
                     comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                     evaluation_periods=spec.evaluation_periods,
                     datapoints_to_alarm=spec.datapoints_to_alarm,
@@ -316,140 +431,105 @@ class InferenceEndpoint(EndpointBase):
     def _deployment_config(self, spec: DeploymentSpec | None):
         if spec is None:
             return None
-        P = sagemaker.CfnEndpoint
+        E = sagemaker.CfnEndpoint
         wait = spec.wait_minutes * 60
-        rollback = P.AutoRollbackConfigProperty(
-            alarms=[P.AlarmProperty(alarm_name=a.alarm_name) for a in self.alarms]
+        rollback = (
+            E.AutoRollbackConfigProperty(alarms=[E.AlarmProperty(alarm_name=a.alarm_name) for a in self.alarms])
+            if spec.rollback_alarms and self.alarms else None
         )
         max_exec = spec.max_execution_minutes * 60 if spec.max_execution_minutes else None
         if spec.strategy is DeploymentStrategy.ROLLING:
-            return P.DeploymentConfigProperty(
+            return E.DeploymentConfigProperty(
                 auto_rollback_configuration=rollback,
-                rolling_update_policy=P.RollingUpdatePolicyProperty(
-                    maximum_batch_size=P.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.step_percent),
+                rolling_update_policy=E.RollingUpdatePolicyProperty(
+                    maximum_batch_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.step_percent),
                     wait_interval_in_seconds=wait,
                     maximum_execution_timeout_in_seconds=max_exec,
                 ),
             )
         routing = {
-            DeploymentStrategy.ALL_AT_ONCE: P.TrafficRoutingConfigProperty(type="ALL_AT_ONCE", wait_interval_in_seconds=wait),
-            DeploymentStrategy.CANARY: P.TrafficRoutingConfigProperty(
+            DeploymentStrategy.ALL_AT_ONCE: E.TrafficRoutingConfigProperty(type="ALL_AT_ONCE", wait_interval_in_seconds=wait),
+            DeploymentStrategy.CANARY: E.TrafficRoutingConfigProperty(
                 type="CANARY", wait_interval_in_seconds=wait,
-                canary_size=P.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.canary_percent),
+                canary_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.canary_percent),
             ),
-            DeploymentStrategy.LINEAR: P.TrafficRoutingConfigProperty(
+            DeploymentStrategy.LINEAR: E.TrafficRoutingConfigProperty(
                 type="LINEAR", wait_interval_in_seconds=wait,
-                linear_step_size=P.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.step_percent),
+                linear_step_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.step_percent),
             ),
         }[spec.strategy]
-        return P.DeploymentConfigProperty(
+        return E.DeploymentConfigProperty(
             auto_rollback_configuration=rollback,
-            blue_green_update_policy=P.BlueGreenUpdatePolicyProperty(
+            blue_green_update_policy=E.BlueGreenUpdatePolicyProperty(
                 traffic_routing_configuration=routing,
                 termination_wait_in_seconds=spec.termination_wait_minutes * 60,
                 maximum_execution_timeout_in_seconds=max_exec,
             ),
         )
 
-    def _autoscaling(self, spec: AutoScalingSpec | None) -> dict[str, appscaling.ScalableTarget]:
+    def _autoscaling(self, spec: AutoScalingSpec | None, variants: Sequence[VariantSpec]) -> dict[str, appscaling.ScalableTarget]:
         targets: dict[str, appscaling.ScalableTarget] = {}
-        if spec is None:
+        if spec is None or self.kind is EndpointKind.INFERENCE_COMPONENTS:
             return targets
-        stack = Stack.of(self)
-        # Application Auto Scaling acts for SageMaker through its service-linked role (created on first
-        # use); an extra role would be unused.
-        service_linked_role = iam.Role.from_role_arn(
-            self, "AutoScalingServiceLinkedRole",
-            f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
-            f"sagemaker.application-autoscaling.amazonaws.com/{AUTOSCALING_SERVICE_LINKED_ROLE}",
-        )
+        role = service_linked_role(self)
+        serverless = self.kind is EndpointKind.SERVERLESS
+        in_cooldown = Duration.seconds(spec.scale_in_cooldown_seconds)
+        out_cooldown = Duration.seconds(spec.scale_out_cooldown_seconds)
         for variant in self.variant_names:
             target = appscaling.ScalableTarget(
                 self, f"ScalableTarget{variant}",
                 service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
                 resource_id=f"endpoint/{self.endpoint_name}/variant/{variant}",
-                scalable_dimension=VARIANT_SCALABLE_DIMENSION,
+                scalable_dimension=(
+                    ScalableDimension.VARIANT_PROVISIONED_CONCURRENCY if serverless else ScalableDimension.VARIANT_INSTANCE_COUNT
+                ),
                 min_capacity=spec.min_capacity,
                 max_capacity=spec.max_capacity,
-                role=service_linked_role,
+                role=role,
             )
             target.node.add_dependency(self.endpoint)  # the variant must exist before it is registered
-            target.scale_to_track_metric(
-                "InvocationsPerInstance",
-                target_value=spec.target_invocations_per_instance,
-                predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-                scale_in_cooldown=Duration.seconds(spec.scale_in_cooldown_seconds),
-                scale_out_cooldown=Duration.seconds(spec.scale_out_cooldown_seconds),
-            )
+            tracking = dict(scale_in_cooldown=in_cooldown, scale_out_cooldown=out_cooldown)
+            if spec.target_invocations_per_instance:
+                target.scale_to_track_metric(
+                    "InvocationsPerInstance", target_value=spec.target_invocations_per_instance,
+                    predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE, **tracking,
+                )
+            if spec.target_concurrent_requests_per_model:
+                target.scale_to_track_metric(
+                    "ConcurrentRequestsPerModel", target_value=spec.target_concurrent_requests_per_model,
+                    predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION,
+                    **tracking,
+                )
+            if spec.target_provisioned_concurrency_utilization:
+                target.scale_to_track_metric(
+                    "ProvisionedConcurrencyUtilization", target_value=spec.target_provisioned_concurrency_utilization,
+                    predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
+                    **tracking,
+                )
+            for m in spec.metric_targets:
+                target.scale_to_track_metric(
+                    f"{m.metric_name}Tracking", target_value=m.target_value,
+                    custom_metric=self.metric(m.metric_name, namespace=INSTANCE_NAMESPACE, variant_name=variant, statistic=m.statistic),
+                    **tracking,
+                )
+            if spec.target_backlog_per_instance:
+                target.scale_to_track_metric(
+                    "BacklogPerInstance", target_value=spec.target_backlog_per_instance,
+                    custom_metric=self.metric_approximate_backlog_size_per_instance(), **tracking,
+                )
+            if self.kind is EndpointKind.ASYNC and spec.min_capacity == 0:
+                self.scaling_alarms.append(
+                    scale_out_from_zero(
+                        self, target=target, metric=self.metric_has_backlog_without_capacity(),
+                        alarm_name=f"{self.endpoint_name}-scale-out-from-zero",
+                        description=(
+                            f"Requests wait on {self.endpoint_name} while it runs no instance: add one "
+                            "(target tracking cannot scale out from zero)."
+                        ),
+                        cooldown=out_cooldown, evaluation_periods=2,
+                        aggregation=appscaling.MetricAggregationType.AVERAGE,
+                    )
+                )
+            add_schedules(target, spec.schedules)
             targets[variant] = target
         return targets
-
-
-
-def _validate(path, name, variants, scaling, deployment, capture, capture_bucket, alarms) -> None:
-    p = Problems(f"InferenceEndpoint {path}")
-    p.check(bool(limits.NAME_PATTERN.match(name)), "endpoint_name", name, limits.NAME_RULE)
-    p.check(
-        1 <= len(variants) <= limits.MAX_PRODUCTION_VARIANTS, "variants", len(variants),
-        f"1-{limits.MAX_PRODUCTION_VARIANTS} production variants",
-    )
-    seen = set()
-    for i, v in enumerate(variants):
-        w = f"variants[{i}]"
-        p.check(bool(limits.NAME_PATTERN.match(v.name)), f"{w}.name", v.name, limits.NAME_RULE)
-        p.check(v.name not in seen, f"{w}.name", v.name, "a variant name unique within the endpoint")
-        seen.add(v.name)
-        p.check(
-            v.instance_type in limits.endpoint_instance_types(), f"{w}.instance_type", v.instance_type,
-            limits.describe_choices(limits.endpoint_instance_types()) + " (botocore ProductionVariantInstanceType)",
-        )
-        p.check(isinstance(v.instance_count, int) and v.instance_count >= 1, f"{w}.instance_count", v.instance_count, "an integer >= 1")
-        p.check(v.weight >= 0, f"{w}.weight", v.weight, "a weight >= 0")
-        p.check(bool(ECR_IMAGE.match(v.model.image)), f"{w}.model.image", v.model.image, "an ECR image URI account.dkr.ecr.region.amazonaws.com/repo:tag")
-        if v.model.model_data_url is not None:
-            p.check(bool(S3_URI.match(v.model.model_data_url)), f"{w}.model.model_data_url", v.model.model_data_url, "an s3://bucket/key URI")
-        if v.volume_size_gb is not None:
-            lo, hi = limits.VARIANT_VOLUME_GB
-            p.check(lo <= v.volume_size_gb <= hi, f"{w}.volume_size_gb", v.volume_size_gb, f"{lo}-{hi} GB")
-        for attr in ("container_startup_timeout_seconds", "model_download_timeout_seconds"):
-            value = getattr(v, attr)
-            if value is not None:
-                lo, hi = limits.VARIANT_TIMEOUT_S
-                p.check(lo <= value <= hi, f"{w}.{attr}", value, f"{lo}-{hi} seconds")
-    if variants and not any(is_token(v.weight) for v in variants):
-        p.check(sum(v.weight for v in variants) > 0, "variants[*].weight", [v.weight for v in variants], "a total weight > 0")
-    if scaling is not None:
-        p.check(scaling.min_capacity >= 1, "autoscaling.min_capacity", scaling.min_capacity, ">= 1 for instance-based real-time variants")
-        p.check(scaling.min_capacity <= scaling.max_capacity, "autoscaling.min_capacity", scaling.min_capacity, f"<= max_capacity ({scaling.max_capacity})")
-        for i, v in enumerate(variants):
-            p.check(
-                scaling.min_capacity <= v.instance_count <= scaling.max_capacity, f"variants[{i}].instance_count",
-                v.instance_count, f"between min_capacity ({scaling.min_capacity}) and max_capacity ({scaling.max_capacity})",
-            )
-            p.check(not limits.is_burstable(v.instance_type), f"variants[{i}].instance_type", v.instance_type, "no autoscaling on burstable ml.t* instances")
-        p.check(scaling.target_invocations_per_instance > 0, "autoscaling.target_invocations_per_instance", scaling.target_invocations_per_instance, "> 0")
-    if deployment is not None:
-        d = deployment
-        p.check(1 <= d.canary_percent <= 50, "deployment.canary_percent", d.canary_percent, "1-50 % of the fleet")
-        p.check(10 <= d.step_percent <= 50, "deployment.step_percent", d.step_percent, "10-50 %")
-        p.check(0 <= d.wait_minutes * 60 <= 3600, "deployment.wait_minutes", d.wait_minutes, "0-60 minutes")
-        p.check(0 <= d.termination_wait_minutes * 60 <= 3600, "deployment.termination_wait_minutes", d.termination_wait_minutes, "0-60 minutes")
-        if d.max_execution_minutes is not None:
-            p.check(
-                600 <= d.max_execution_minutes * 60 <= 28800 and d.max_execution_minutes > d.wait_minutes + d.termination_wait_minutes,
-                "deployment.max_execution_minutes", d.max_execution_minutes,
-                "10-480 minutes and more than wait_minutes + termination_wait_minutes",
-            )
-        if d.strategy is DeploymentStrategy.ROLLING:
-            p.check(len(variants) == 1, "deployment.strategy", d.strategy.value, "rolling updates only for single-variant endpoints")
-    if capture is not None:
-        lo, hi = limits.SAMPLING_PERCENT
-        p.check(lo <= capture.sampling_percent <= hi, "data_capture.sampling_percent", capture.sampling_percent, f"{lo}-{hi}")
-        p.check(capture.capture_input or capture.capture_output, "data_capture", "neither input nor output", "capture input, output or both")
-        p.check(capture_bucket is not None, "data_capture_bucket", None, "a bucket when data_capture is set")
-    p.check(alarms.evaluation_periods >= 1, "alarms.evaluation_periods", alarms.evaluation_periods, ">= 1")
-    p.check(
-        1 <= alarms.datapoints_to_alarm <= alarms.evaluation_periods, "alarms.datapoints_to_alarm", alarms.datapoints_to_alarm,
-        f"1-evaluation_periods ({alarms.evaluation_periods})",
-    )
-    p.raise_if_any()

@@ -1,24 +1,152 @@
-"""Observability: a dashboard per endpoint, built from the endpoint constructs' metric helpers."""
+"""Observability: alarm topics per severity, a dashboard and alarms per endpoint, the platform overview.
+
+The severity topics live here rather than in the stateful data stack: they hold no data (a replaced
+topic only asks its e-mail subscribers to confirm again, and their logical ids are pinned by tests),
+every alarm that publishes to them is in this stack, and keeping them here adds no cross-stack export
+to the termination-protected data stack.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 from aws_cdk import Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib import limits
-from constructs_lib.inference import InferenceEndpoint
-from constructs_lib.observability import EndpointDashboard
+from constructs_lib.inference import EndpointKind
+from constructs_lib.inference.base import EndpointBase
+from constructs_lib.observability import (
+    ClusterMetricsSource,
+    ClusterMonitoring,
+    EndpointAlarmThresholds,
+    EndpointMonitoring,
+    LustreFileSystem,
+    PlatformOverview,
+    ServiceLevelObjective,
+    SeverityThresholds,
+    SeverityTopics,
+    SlackChannel,
+)
+
+from .config import PlatformConfig
+from .config.endpoints import AlarmsSection, EndpointSection
+
+
+@dataclass(frozen=True)
+class MonitoredCluster:
+    """A HyperPod cluster to monitor: its name, its GPU metrics (e.g. the ``HyperPodCluster``) and its
+    FSx for Lustre file system (``LustreFileSystem(storage.file_system_id, capacity_gib)``)."""
+
+    cluster_name: str
+    metrics: ClusterMetricsSource
+    file_system: LustreFileSystem | None = None
+
+
+# Kinds whose autoscaling min/max are instance counts (the dashboard draws them, "at max" alarms on them).
+_INSTANCE_SCALED = (EndpointKind.REALTIME, EndpointKind.MULTI_MODEL)
 
 
 class ObservabilityStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, endpoints: dict[str, InferenceEndpoint], **kwargs) -> None:
+    """``severity_topics`` (routing), ``monitoring`` (config name -> :class:`EndpointMonitoring`),
+    ``dashboards`` (config name -> dashboard) and ``overview`` (:class:`PlatformOverview`).
+
+    :param clusters: HyperPod clusters to monitor (``clusters`` maps their names to
+        :class:`ClusterMonitoring`); default none until training clusters are part of the config.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        endpoints: Mapping[str, EndpointBase],
+        key: kms.IKey,
+        clusters: Sequence[MonitoredCluster] = (),
+        **kwargs,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.dashboards: dict[str, EndpointDashboard] = {}
-        for name, endpoint in endpoints.items():
-            accelerated = any(
-                limits.is_accelerated(str(v.instance_type)) for v in endpoint.endpoint_config.production_variants
+        slack = config.notifications.slack
+        self.severity_topics = SeverityTopics(
+            self, "AlarmTopics", key=key, name_prefix=config.prefix, emails=config.notifications.emails,
+            slack=SlackChannel(workspace_id=slack.workspace_id, channel_id=slack.channel_id) if slack else None,
+        )
+        self.monitoring: dict[str, EndpointMonitoring] = {}
+        for section in config.endpoints:
+            endpoint = endpoints[section.name]
+            self.monitoring[section.name] = EndpointMonitoring(
+                # The id the foundation's dashboard had: the dashboard (child "Resource") keeps its logical id.
+                self, _construct_id(section.name) + "Dashboard",
+                endpoint=endpoint, routing=self.severity_topics.routing,
+                thresholds=endpoint_thresholds(section.alarms), slo=endpoint_slo(section),
+                extra_alarms=list(getattr(endpoint, "alarms", [])),
+                **_capacity(section),
             )
-            self.dashboards[name] = EndpointDashboard(
-                self, "".join(p.capitalize() for p in name.split("-")) + "Dashboard",
-                endpoint=endpoint, alarms=endpoint.alarms, gpu=accelerated,
+        self.clusters: dict[str, ClusterMonitoring] = {
+            c.cluster_name: ClusterMonitoring(
+                self, _construct_id(c.cluster_name) + "Cluster", cluster_name=c.cluster_name, metrics=c.metrics,
+                file_system=c.file_system, routing=self.severity_topics.routing, encryption_key=key,
             )
+            for c in clusters
+        }
+        self.dashboards: dict[str, cw.Dashboard] = {n: m.dashboard for n, m in self.monitoring.items()}
+        rollups = [m.unhealthy for m in self.monitoring.values() if m.unhealthy is not None]
+        rollups += [c.unhealthy for c in self.clusters.values() if c.unhealthy is not None]
+        others = [a for m in self.monitoring.values() for a in m.alarm_factory.notifying() if a not in rollups]
+        others += [a for c in self.clusters.values() for a in c.alarm_factory.notifying() if a not in rollups]
+        # The endpoints' own rollback alarms (inference stack, notification topic) are states too.
+        others += [a for s in config.endpoints for a in getattr(endpoints[s.name], "alarms", [])]
+        self.overview = PlatformOverview(
+            self, "Overview", dashboard_name=f"{config.prefix}-overview",
+            endpoints=[endpoints[s.name] for s in config.endpoints], clusters=list(self.clusters.values()),
+            alarms=[*rollups, *others],
+        )
+
+
+def endpoint_thresholds(alarms: AlarmsSection) -> EndpointAlarmThresholds:
+    """``endpoints[].alarms`` -> thresholds: keys given in the config override the library defaults."""
+    default = EndpointAlarmThresholds()
+
+    def merged(name: str) -> SeverityThresholds:
+        section = getattr(alarms, name)
+        base: SeverityThresholds = getattr(default, name)
+        if section is None:
+            return base
+        values = {"warning": base.warning, "critical": base.critical}
+        values.update({k: getattr(section, k) for k in section.model_fields_set})
+        return SeverityThresholds(**values)
+
+    return EndpointAlarmThresholds(
+        error_rate_5xx_percent=merged("error_rate_5xx_percent"),
+        model_latency_p99_ms=merged("model_latency_p99_ms"),
+        gpu_memory_percent=merged("gpu_memory_percent"),
+        disk_percent=merged("disk_percent"),
+        at_max_capacity_minutes=alarms.at_max_capacity_minutes,
+        backlog_without_capacity_minutes=merged("backlog_without_capacity_minutes"),
+        evaluation_periods=alarms.evaluation_periods,
+        datapoints_to_alarm=alarms.datapoints_to_alarm,
+    )
+
+
+def endpoint_slo(section: EndpointSection) -> ServiceLevelObjective | None:
+    slo = section.slo
+    if slo is None:
+        return None
+    return ServiceLevelObjective(
+        availability_percent=slo.availability_percent, latency_ms=slo.latency_ms,
+        latency_percentile=slo.latency_percentile,
+    )
+
+
+def _capacity(section: EndpointSection) -> dict:
+    scaling = section.autoscaling
+    if scaling is None or EndpointKind(section.type) not in _INSTANCE_SCALED:
+        return {}
+    return {"min_capacity": scaling.min, "max_capacity": scaling.max}
+
+
+def _construct_id(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))

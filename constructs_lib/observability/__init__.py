@@ -1,5 +1,39 @@
-"""Observability: dashboards (and, with the observability release, alarm routing) for endpoints."""
+"""Observability: dashboards and severity-routed alarms for endpoints and clusters, and the platform overview."""
 
+from .alarms import AlarmFactory, AlarmRouting, Datapoints, Severity, SeverityThresholds
+from .cluster_monitoring import (
+    ClusterAlarmThresholds,
+    ClusterMetricsSource,
+    ClusterMonitoring,
+    FsxMetric,
+    LustreFileSystem,
+    NodeHealthMetric,
+)
 from .endpoint_dashboard import EndpointDashboard
+from .endpoint_monitoring import EndpointAlarmThresholds, EndpointMonitoring
+from .platform_overview import PlatformOverview
+from .severity_topics import SeverityTopics, SlackChannel
+from .slo import SRE_WORKBOOK_TIERS, BurnRateTier, ServiceLevelObjective
 
-__all__ = ["EndpointDashboard"]
+__all__ = [
+    "SRE_WORKBOOK_TIERS",
+    "AlarmFactory",
+    "AlarmRouting",
+    "BurnRateTier",
+    "ClusterAlarmThresholds",
+    "ClusterMetricsSource",
+    "ClusterMonitoring",
+    "Datapoints",
+    "EndpointAlarmThresholds",
+    "EndpointDashboard",
+    "EndpointMonitoring",
+    "FsxMetric",
+    "LustreFileSystem",
+    "NodeHealthMetric",
+    "PlatformOverview",
+    "ServiceLevelObjective",
+    "Severity",
+    "SeverityThresholds",
+    "SeverityTopics",
+    "SlackChannel",
+]

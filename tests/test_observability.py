@@ -1,0 +1,785 @@
+"""Observability: endpoint and cluster dashboards and alarms, burn-rate SLO alarms, severity routing,
+the platform overview within CloudWatch's quotas, and the config that drives them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import new_app, resources_of
+
+ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+SAGEMAKER = "AWS/SageMaker"
+INSTANCE = "/aws/sagemaker/Endpoints"
+CHAT = "acme-ml-dev-chat-llm"
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _render(part) -> str:
+    if isinstance(part, str):
+        return part
+    if "Ref" in part:
+        return part["Ref"]
+    if "Fn::GetAtt" in part:
+        return part["Fn::GetAtt"][0]
+    if "Fn::GetStackOutput" in part:
+        return part["Fn::GetStackOutput"]["OutputName"]
+    raise AssertionError(f"unexpected token {part}")
+
+
+def body_of(dashboard: dict) -> dict:
+    body = dashboard["Properties"]["DashboardBody"]
+    text = body if isinstance(body, str) else "".join(_render(p) for p in body["Fn::Join"][1])
+    return json.loads(text)
+
+
+def dashboards(template) -> dict[str, dict]:
+    return {d["Properties"]["DashboardName"]: d for d in resources_of(template, "AWS::CloudWatch::Dashboard").values()}
+
+
+def widget(body: dict, title: str) -> dict:
+    found = [w for w in body["widgets"] if w["properties"].get("title") == title]
+    assert len(found) == 1, f"{title!r} not found once in {[w['properties'].get('title') for w in body['widgets']]}"
+    return found[0]
+
+
+def metric_rows(w: dict) -> list[dict]:
+    """A graph widget's metrics as dicts: namespace, name, dims, stat, period, label, expression, id."""
+    assert all("." not in m[:2] for m in w["properties"]["metrics"]), "abbreviated rows are not expected"
+    rows = []
+    for m in w["properties"]["metrics"]:
+        options = m[-1] if isinstance(m[-1], dict) else {}
+        if "expression" in options:
+            rows.append(dict(expression=options["expression"], label=options.get("label"), id=options.get("id")))
+            continue
+        plain = [x for x in m if not isinstance(x, dict)]
+        namespace, name, flat = plain[0], plain[1], plain[2:]
+        rows.append(dict(
+            # CloudWatch's defaults, which CDK leaves out of the body: Average over 300 s.
+            namespace=namespace, name=name, dims=dict(zip(flat[::2], flat[1::2])), stat=options.get("stat", "Average"),
+            period=options.get("period", 300), label=options.get("label"), id=options.get("id"),
+            visible=options.get("visible", True),
+        ))
+    return rows
+
+
+def by_name(template, name: str) -> dict:
+    for t in ALARM_TYPES:
+        for a in resources_of(template, t).values():
+            if a["Properties"]["AlarmName"] == name:
+                return a["Properties"]
+    raise AssertionError(f"no alarm {name}")
+
+
+def single_metric(props: dict) -> tuple:
+    """(namespace, name, dimensions, statistic, period) of a one-metric alarm, in either rendering
+    (CDK uses the ``Metrics`` form when the metric has a label)."""
+    if "MetricName" in props:
+        return props["Namespace"], props["MetricName"], props["Dimensions"], props["Statistic"], props["Period"]
+    (m,) = props["Metrics"]
+    s = m["MetricStat"]
+    return s["Metric"]["Namespace"], s["Metric"]["MetricName"], s["Metric"]["Dimensions"], s["Stat"], s["Period"]
+
+
+def alarm_metric_stats(props: dict) -> dict[str, dict]:
+    return {m["Id"]: m for m in props["Metrics"]}
+
+
+def logical_id_of_alarm(template, name: str) -> str:
+    for t in ALARM_TYPES:
+        for k, a in resources_of(template, t).items():
+            if a["Properties"]["AlarmName"] == name:
+                return k
+    raise AssertionError(name)
+
+
+# -- the default platform ----------------------------------------------------------------------------
+def test_each_endpoint_gets_a_dashboard_named_after_it_and_an_overview(default_platform, default_config):
+    names = set(dashboards(default_platform["observability"]))
+    expected = {f"acme-ml-dev-{e.name}" for e in default_config.endpoints} | {"acme-ml-dev-overview"}
+    assert names == expected
+
+
+def test_realtime_dashboard_widgets_have_exact_metrics(default_platform):
+    body = body_of(dashboards(default_platform["observability"])[CHAT])
+    dims = {"EndpointName": CHAT, "VariantName": "AllTraffic"}
+
+    (inv,) = metric_rows(widget(body, "Invocations"))
+    assert (inv["namespace"], inv["name"], inv["dims"], inv["stat"], inv["period"]) == (SAGEMAKER, "Invocations", dims, "Sum", 60)
+    (ipi,) = metric_rows(widget(body, "Invocations per instance"))
+    assert (ipi["name"], ipi["dims"], ipi["stat"]) == ("InvocationsPerInstance", dims, "Sum")
+
+    count = widget(body, "Instances in service (derived) vs autoscaling min/max")
+    rows = metric_rows(count)
+    assert rows[0]["expression"] == "IF(m_invocationsperinstance_alltraffic > 0, m_invocations_alltraffic / m_invocationsperinstance_alltraffic)"
+    assert {r["name"] for r in rows[1:]} == {"Invocations", "InvocationsPerInstance"}
+    annotations = {a["label"]: a["value"] for a in count["properties"]["annotations"]["horizontal"]}
+    assert annotations == {"autoscaling min": 2, "autoscaling max": 8}  # configs/default.yaml autoscaling
+
+    errors = metric_rows(widget(body, "4XX and 5XX error rate (%)"))
+    expressions = [r["expression"] for r in errors if "expression" in r]
+    assert expressions == [
+        "IF(m_invocations_alltraffic > 0, 100 * m_invocation4xxerrors_alltraffic / m_invocations_alltraffic, 0)",
+        "IF(m_invocations_alltraffic > 0, 100 * m_invocation5xxerrors_alltraffic / m_invocations_alltraffic, 0)",
+    ]
+    fetched = {(r["name"], r["stat"], r["period"]) for r in errors if "name" in r}
+    assert fetched == {("Invocations", "Sum", 60), ("Invocation4XXErrors", "Sum", 60), ("Invocation5XXErrors", "Sum", 60)}
+
+    for title, name in (("Model latency (microseconds)", "ModelLatency"), ("Overhead latency (microseconds)", "OverheadLatency")):
+        rows = metric_rows(widget(body, title))
+        assert [(r["name"], r["stat"], r["label"]) for r in rows] == [
+            (name, "p50", "AllTraffic p50"), (name, "p90", "AllTraffic p90"), (name, "p99", "AllTraffic p99"),
+        ]
+        assert all(r["namespace"] == SAGEMAKER and r["dims"] == dims for r in rows)
+
+    utilization = {
+        "CPU and memory utilization (%)": ["CPUUtilization", "MemoryUtilization"],
+        "GPU and GPU memory utilization (%, 1 GPU(s) per instance)": ["GPUUtilization", "GPUMemoryUtilization"],
+        "Disk utilization (%)": ["DiskUtilization"],
+    }
+    for title, names in utilization.items():
+        rows = metric_rows(widget(body, title))
+        assert [r["name"] for r in rows] == names
+        assert all((r["namespace"], r["dims"], r["stat"], r["period"]) == (INSTANCE, dims, "Average", 60) for r in rows)
+    assert any(w["type"] == "alarm" for w in body["widgets"])
+
+
+def test_kind_specific_widgets_in_the_default_platform(default_platform, default_config):
+    boards = dashboards(default_platform["observability"])
+    kinds = {f"acme-ml-dev-{e.name}": e.type for e in default_config.endpoints}
+    for name, kind in kinds.items():
+        titles = {w["properties"].get("title") for w in body_of(boards[name])["widgets"]}
+        assert ("Invocations" in titles) is (kind != "async"), name
+        assert ("Overhead latency (microseconds)" in titles) is (kind != "async"), name
+        assert ("Disk utilization (%)" in titles) is (kind != "serverless"), name
+        assert ("Backlog" in titles) is (kind == "async"), name
+        assert ("Model setup time, cold starts (microseconds)" in titles) is (kind == "serverless"), name
+        assert ("Instances in service (derived) vs autoscaling min/max" in titles) is (kind in ("realtime", "multi-model")), name
+
+
+def test_every_alarm_notifies_a_severity_topic_or_feeds_a_composite_that_does(default_platform, extra):
+    for template in (default_platform["observability"], extra.template):
+        topics = {k for k, v in resources_of(template, "AWS::SNS::Topic").items()
+                  if re.search(r"(warning|critical) alarms$", v["Properties"]["DisplayName"])}
+        assert len(topics) == 2
+        composite_rules = " ".join(json.dumps(a["Properties"]["AlarmRule"])
+                                   for a in resources_of(template, "AWS::CloudWatch::CompositeAlarm").values())
+        for t in ALARM_TYPES:
+            for logical_id, alarm in resources_of(template, t).items():
+                p = alarm["Properties"]
+                severity = p["AlarmName"].rsplit("-", 1)[-1]
+                if p["AlarmName"].endswith(("-critical", "-warning")):
+                    assert len(p["AlarmActions"]) == 1 and p["AlarmActions"][0]["Ref"] in topics, p["AlarmName"]
+                    assert p["OKActions"] == p["AlarmActions"]
+                    assert p["AlarmActions"][0]["Ref"].startswith(f"Topics{severity.capitalize()}") or \
+                        p["AlarmActions"][0]["Ref"].startswith(f"AlarmTopics{severity.capitalize()}")
+                else:  # a window of a burn-rate tier: its composite notifies
+                    assert t == "AWS::CloudWatch::Alarm" and "AlarmActions" not in p, p["AlarmName"]
+                    assert logical_id in composite_rules, p["AlarmName"]
+
+
+def test_alarm_names_follow_endpoint_signal_severity_and_say_what_to_look_at(default_platform):
+    template = default_platform["observability"]
+    for t in ALARM_TYPES:
+        for alarm in resources_of(template, t).values():
+            p = alarm["Properties"]
+            assert re.fullmatch(r"acme-ml-dev-[a-z0-9-]+-[a-z0-9-]+-(warning|critical)", p["AlarmName"]), p["AlarmName"]
+            assert "Look first at: " in p["AlarmDescription"] and len(p["AlarmDescription"]) <= 1024
+
+
+def test_5xx_rate_alarms_use_metric_math_over_invocations(default_platform):
+    template = default_platform["observability"]
+    for severity, threshold in (("warning", 1), ("critical", 5)):
+        p = by_name(template, f"{CHAT}-5xx-rate-{severity}")
+        assert (p["Threshold"], p["ComparisonOperator"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (
+            threshold, "GreaterThanOrEqualToThreshold", 3, 2)
+        assert p["TreatMissingData"] == "notBreaching"
+        metrics = alarm_metric_stats(p)
+        assert metrics["expr_1"]["Expression"] == (
+            "IF(m_invocations_alltraffic > 0, 100 * m_invocation5xxerrors_alltraffic / m_invocations_alltraffic, 0)")
+        for mid, name in (("m_invocations_alltraffic", "Invocations"), ("m_invocation5xxerrors_alltraffic", "Invocation5XXErrors")):
+            stat = metrics[mid]["MetricStat"]
+            assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Period"], stat["Stat"]) == (
+                SAGEMAKER, name, 60, "Sum")
+            assert stat["Metric"]["Dimensions"] == [
+                {"Name": "EndpointName", "Value": CHAT}, {"Name": "VariantName", "Value": "AllTraffic"}]
+
+
+def test_async_error_rate_counts_requests_with_samplecount(default_platform, default_config):
+    async_ep = next(e for e in default_config.endpoints if e.type == "async")
+    p = by_name(default_platform["observability"], f"acme-ml-dev-{async_ep.name}-5xx-rate-critical")
+    stats = {m["Id"]: m["MetricStat"]["Stat"] for m in p["Metrics"] if "MetricStat" in m}
+    assert stats == {"m_invocation5xxerrors_alltraffic": "Sum", "m_count_invocation5xxerrors_alltraffic": "SampleCount"}
+    backlog = by_name(default_platform["observability"], f"acme-ml-dev-{async_ep.name}-backlog-without-capacity-critical")
+    assert single_metric(backlog) == (SAGEMAKER, "HasBacklogWithoutCapacity",
+                                      [{"Name": "EndpointName", "Value": f"acme-ml-dev-{async_ep.name}"}], "Maximum", 60)
+    assert (backlog["EvaluationPeriods"], backlog["DatapointsToAlarm"], backlog["Threshold"]) == (15, 15, 1)
+
+
+def test_gpu_memory_disk_and_capacity_alarms(default_platform):
+    template = default_platform["observability"]
+    gpu = by_name(template, f"{CHAT}-gpu-memory-warning")  # ml.g5.2xlarge: 1 GPU
+    assert single_metric(gpu) == (INSTANCE, "GPUMemoryUtilization",
+                                  [{"Name": "EndpointName", "Value": CHAT}, {"Name": "VariantName", "Value": "AllTraffic"}],
+                                  "Maximum", 300)
+    assert gpu["Threshold"] == 95
+    assert (gpu["EvaluationPeriods"], gpu["DatapointsToAlarm"]) == (3, 3)
+    for severity, threshold in (("warning", 80), ("critical", 90)):
+        disk = by_name(template, f"{CHAT}-disk-{severity}")
+        assert single_metric(disk)[1:5:3] == ("DiskUtilization", 300) and disk["Threshold"] == threshold
+    cap = by_name(template, f"{CHAT}-at-max-capacity-warning")
+    assert cap["Threshold"] == 7.5  # autoscaling max 8, derived count allows rounding
+    assert (cap["EvaluationPeriods"], cap["DatapointsToAlarm"]) == (3, 3)
+    assert {m["MetricStat"]["Period"] for m in cap["Metrics"] if "MetricStat" in m} == {300}
+    with pytest.raises(AssertionError):
+        by_name(template, f"{CHAT}-gpu-memory-critical")  # off by default
+
+
+def test_unhealthy_composite_is_any_critical_alarm(default_platform):
+    template = default_platform["observability"]
+    p = by_name(template, f"{CHAT}-unhealthy-critical")
+    rule = json.dumps(p["AlarmRule"])
+    for name in (f"{CHAT}-5xx-rate-critical", f"{CHAT}-disk-critical"):
+        assert logical_id_of_alarm(template, name) in rule
+    assert logical_id_of_alarm(template, f"{CHAT}-disk-warning") not in rule
+    assert " OR " in rule and " AND " not in rule
+
+
+def test_severity_topics_are_encrypted_with_the_platform_key_and_subscribed(default_platform):
+    template = default_platform["observability"]
+    topics = {v["Properties"]["DisplayName"]: v["Properties"] for v in resources_of(template, "AWS::SNS::Topic").values()}
+    assert set(topics) == {"acme-ml-dev warning alarms", "acme-ml-dev critical alarms"}
+    for props in topics.values():
+        assert "KmsMasterKeyId" in props  # the data stack's PlatformKey, imported
+    subs = resources_of(template, "AWS::SNS::Subscription").values()
+    assert sorted(s["Properties"]["Endpoint"] for s in subs) == ["ml-oncall@example.com"] * 2
+    assert not resources_of(template, "AWS::Chatbot::SlackChannelConfiguration")
+
+
+def test_overview_shows_every_endpoint_and_all_alarm_states(default_platform, default_config):
+    template = default_platform["observability"]
+    body = body_of(dashboards(template)["acme-ml-dev-overview"])
+    titles = [w["properties"].get("title", "") for w in body["widgets"]]
+    for e in default_config.endpoints:
+        assert f"acme-ml-dev-{e.name}: p99 model latency (microseconds)" in titles
+    listed = [a for w in body["widgets"] if w["type"] == "alarm" for a in w["properties"]["alarms"]]
+    notifying = [k for t in ALARM_TYPES for k, a in resources_of(template, t).items() if "AlarmActions" in a["Properties"]]
+    rollback = [a for a in listed if a.startswith("PublishOutput")]  # the endpoints' own alarms, inference stack
+    assert sorted(set(listed) - set(rollback)) == sorted(notifying) and len(listed) == len(set(listed))
+    assert len(rollback) == sum(len(e.alarms) for e in default_platform.platform.inference.endpoints.values())
+    assert listed[0] == logical_id_of_alarm(template, f"{CHAT}-unhealthy-critical")
+
+
+# -- config ------------------------------------------------------------------------------------------
+def _config(**endpoint_extra):
+    import yaml
+
+    from stacks.config import DEFAULT_CONFIG, parse_config
+
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    assert data["endpoints"][0]["name"] == "chat-llm"  # the entry the cases below change (endpoints[0])
+    data["endpoints"][0] = dict(data["endpoints"][0], **endpoint_extra)
+    return data, parse_config
+
+
+def test_alarm_overrides_merge_with_the_library_defaults():
+    from stacks.observability_stack import endpoint_slo, endpoint_thresholds
+
+    data, parse = _config(
+        alarms={"error_rate_5xx_percent": {"critical": 10}, "gpu_memory_percent": {"warning": None, "critical": 98},
+                "at_max_capacity_minutes": None},
+        slo={"availability_percent": 99.5},
+    )
+    ep = parse(data).endpoints[0]
+    t = endpoint_thresholds(ep.alarms)
+    assert (t.error_rate_5xx_percent.warning, t.error_rate_5xx_percent.critical) == (1.0, 10)
+    assert (t.gpu_memory_percent.warning, t.gpu_memory_percent.critical) == (None, 98)
+    assert (t.disk_percent.warning, t.disk_percent.critical) == (80.0, 90.0)
+    assert t.at_max_capacity_minutes is None
+    slo = endpoint_slo(ep)
+    assert (slo.availability_percent, slo.latency_ms, slo.latency_percentile) == (99.5, None, 99)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"alarms": {"disk_percent": {"warning": 95, "critical": 90}}}, r"alarms\.disk_percent: .*warning \(95\) must not exceed critical \(90\)"),
+        ({"alarms": {"error_rate_5xx_percent": {"critical": 150}}}, r"error_rate_5xx_percent\.critical: got 150"),
+        ({"alarms": {"at_max_capacity_minutes": 7}}, r"at_max_capacity_minutes: got 7; Input should be a multiple of 5"),
+        ({"slo": {"latency_percentile": 99}}, r"endpoints\[0\]\.slo: .*needs availability_percent, latency_ms or both"),
+        ({"slo": {"availability_percent": 100}}, r"slo\.availability_percent: got 100"),
+    ],
+)
+def test_bad_observability_config_is_refused_with_its_path(extra, message):
+    from constructs_lib.errors import PlatformValidationError
+
+    data, parse = _config(**extra)
+    with pytest.raises(PlatformValidationError, match=message):
+        parse(data)
+
+
+def test_slack_channel_ids_are_validated():
+    from constructs_lib.errors import PlatformValidationError
+
+    data, parse = _config()
+    data["notifications"]["slack"] = {"workspace_id": "t-lower", "channel_id": "C0456EFGH"}
+    with pytest.raises(PlatformValidationError, match=r"notifications\.slack\.workspace_id: got 't-lower'"):
+        parse(data)
+    data["notifications"]["slack"] = {"workspace_id": "T0123ABCD", "channel_id": "C0456EFGH"}
+    assert parse(data).notifications.slack.channel_id == "C0456EFGH"
+
+
+# -- library use: SLO, Slack, cluster, all in one stack with every nag pack ---------------------------
+class _AgentMetrics:
+    """Stands in for HyperPodCluster (same vocabulary: constructs_lib.training.metrics) without building
+    a VPC, FSx and a cluster: the CloudWatch agent's GPU metrics of one cluster."""
+
+    def _metric(self, name, *, statistic="Average", period=None, label=None):
+        from aws_cdk import Duration
+        from aws_cdk import aws_cloudwatch as cw
+
+        from constructs_lib.training.metrics import NAMESPACE, Dimension
+
+        return cw.Metric(namespace=NAMESPACE, metric_name=name, dimensions_map={Dimension.CLUSTER_NAME: "llm-pretrain"},
+                         statistic=statistic, period=period or Duration.minutes(1), label=label)
+
+    def metric_gpu_utilization(self, **kw):
+        from constructs_lib.training.metrics import MetricName
+
+        return self._metric(MetricName.GPU_UTILIZATION, **kw)
+
+    def metric_gpu_memory_utilization(self, **kw):
+        from constructs_lib.training.metrics import MetricName
+
+        return self._metric(MetricName.GPU_MEMORY_UTILIZATION, **kw)
+
+    def metric_gpu_temperature(self, **kw):
+        from constructs_lib.training.metrics import MetricName
+
+        return self._metric(MetricName.GPU_TEMPERATURE, **kw)
+
+
+def test_hyperpod_cluster_is_a_cluster_metrics_source():
+    from constructs_lib.observability.cluster_monitoring import ClusterMetricsSource
+    from constructs_lib.training.cluster import HyperPodCluster
+
+    for name in ("metric_gpu_utilization", "metric_gpu_memory_utilization", "metric_gpu_temperature"):
+        assert callable(getattr(HyperPodCluster, name)), name
+        assert hasattr(ClusterMetricsSource, name)
+
+
+class _Synth:
+    def __init__(self, template: dict, constructs: dict) -> None:
+        from aws_cdk.assertions import Template
+
+        self.raw = template
+        self.template = Template.from_json(template)
+        self.template.raw = template
+        self.constructs = constructs
+
+
+@pytest.fixture(scope="module")
+def extra(tmp_path_factory) -> _Synth:
+    """An SLO endpoint, severity topics with Slack and a cluster, synthesized with all five nag packs."""
+    from aws_cdk import Stack
+
+    from constructs_lib import InferenceEndpoint, PlatformKey, add_compliance_checks
+    from constructs_lib.observability import (
+        ClusterMonitoring,
+        EndpointMonitoring,
+        LustreFileSystem,
+        ServiceLevelObjective,
+        SeverityTopics,
+        SlackChannel,
+    )
+
+    app = new_app(tmp_path_factory.mktemp("observability-out"))
+    stack = Stack(app, "Extra")
+    key = PlatformKey(stack, "Key", alias="alias/observability-test").key
+    topics = SeverityTopics(stack, "Topics", key=key, name_prefix="acme-ml-dev", emails=["oncall@example.com"],
+                            slack=SlackChannel(workspace_id="T0123ABCD", channel_id="C0456EFGH"))
+    endpoint = InferenceEndpoint.from_endpoint_name(stack, "Chat", CHAT)
+    monitoring = EndpointMonitoring(
+        stack, "ChatMonitoring", endpoint=endpoint, routing=topics.routing,
+        slo=ServiceLevelObjective(availability_percent=99.9, latency_ms=500, latency_percentile=99),
+    )
+    cluster = ClusterMonitoring(
+        stack, "Cluster", cluster_name="llm-pretrain", metrics=_AgentMetrics(),
+        file_system=LustreFileSystem(file_system_id="fs-0123456789abcdef0", storage_capacity_gib=1200),
+        routing=topics.routing, encryption_key=key,
+    )
+    add_compliance_checks(app)
+    template = app.synth().get_stack_by_name("Extra").template  # fails on any unacknowledged finding
+    return _Synth(template, {"monitoring": monitoring, "cluster": cluster, "topics": topics})
+
+
+TIERS = [  # (tier, long window s, short window s, burn rate, severity)
+    ("1h", 3600, 300, 14.4, "critical"),
+    ("6h", 21600, 1800, 6, "critical"),
+    ("3d", 259200, 21600, 1, "warning"),
+]
+
+
+@pytest.mark.parametrize(("tier", "long_s", "short_s", "burn", "severity"), TIERS)
+def test_availability_slo_gives_multiwindow_burn_rate_alarms(extra, tier, long_s, short_s, burn, severity):
+    from constructs_lib.observability._quotas import valid_alarm_window
+
+    template = extra.template
+    composite = by_name(template, f"{CHAT}-availability-burn-{tier}-{severity}")
+    rule = json.dumps(composite["AlarmRule"])
+    assert " AND " in rule and composite["AlarmActions"][0]["Ref"].startswith(f"Topics{severity.capitalize()}")
+    for seconds, span in ((long_s, _span(long_s)), (short_s, _span(short_s))):
+        p = by_name(template, f"{CHAT}-availability-burn-{tier}-{severity}-{span}")
+        assert logical_id_of_alarm(template, p["AlarmName"]) in rule
+        assert (p["Threshold"], p["ComparisonOperator"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (
+            burn, "GreaterThanThreshold", 1, 1)
+        assert valid_alarm_window(seconds, 1)
+        metrics = alarm_metric_stats(p)
+        returned = [m for m in p["Metrics"] if m.get("ReturnData", True)]
+        assert len(returned) == 1 and returned[0]["Expression"].endswith("/ 0.001")
+        stats = {(m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"], m["MetricStat"]["Period"])
+                 for m in metrics.values() if "MetricStat" in m}
+        assert stats == {("Invocations", "Sum", seconds), ("Invocation5XXErrors", "Sum", seconds)}
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise AssertionError(seconds)
+
+
+def test_latency_slo_burns_on_the_percentile_rank_of_model_latency(extra):
+    p = by_name(extra.template, f"{CHAT}-latency-burn-1h-critical-1h")
+    stats = {(m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"], m["MetricStat"]["Period"])
+             for m in p["Metrics"] if "MetricStat" in m}
+    assert stats == {("ModelLatency", "PR(0:500000)", 3600), ("ModelLatency", "SampleCount", 3600)}
+    expressions = [m["Expression"] for m in p["Metrics"] if "Expression" in m]
+    assert "IF((m_requests_alltraffic) > 0, ((100 - m_within_alltraffic) * m_requests_alltraffic) / (100 * (m_requests_alltraffic)), 0)" in expressions
+    assert any(e.endswith("/ 0.01") for e in expressions)
+
+
+def test_slo_replaces_the_static_error_and_latency_alarms(extra):
+    names = {a["Properties"]["AlarmName"] for t in ALARM_TYPES for a in resources_of(extra.template, t).values()}
+    assert not any("5xx-rate" in n or "p99-model-latency" in n for n in names)
+    composites = {a["Properties"]["AlarmName"] for a in resources_of(extra.template, "AWS::CloudWatch::CompositeAlarm").values()}
+    assert {f"{CHAT}-{sli}-burn-{tier}-{sev}" for sli in ("availability", "latency") for tier, *_, sev in TIERS} <= composites
+    unhealthy = json.dumps(by_name(extra.template, f"{CHAT}-unhealthy-critical")["AlarmRule"])
+    for sli in ("availability", "latency"):
+        for tier, *_, sev in TIERS:
+            assert (logical_id_of_alarm(extra.template, f"{CHAT}-{sli}-burn-{tier}-{sev}") in unhealthy) is (sev == "critical")
+
+
+def test_slack_channel_receives_both_severity_topics(extra):
+    (channel,) = resources_of(extra.template, "AWS::Chatbot::SlackChannelConfiguration").values()
+    p = channel["Properties"]
+    assert (p["SlackWorkspaceId"], p["SlackChannelId"], p["ConfigurationName"], p["LoggingLevel"]) == (
+        "T0123ABCD", "C0456EFGH", "acme-ml-dev-alarms", "ERROR")
+    topics = {k for k, v in resources_of(extra.template, "AWS::SNS::Topic").items()}
+    assert {t["Ref"] for t in p["SnsTopicArns"]} == topics
+
+
+def test_cluster_node_health_events_become_a_metric(extra):
+    t = extra.template
+    rules = [r["Properties"] for r in resources_of(t, "AWS::Events::Rule").values()]
+    (rule,) = [r for r in rules if r["EventPattern"]["detail-type"] == ["SageMaker HyperPod Cluster Node Health Event"]]
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker HyperPod Cluster Node Health Event"],
+        "detail": {"ClusterName": ["llm-pretrain"],
+                   "HealthSummary": {"HealthStatus": [{"anything-but": {"equals-ignore-case": "healthy"}}]}},
+    }
+    (target,) = rule["Targets"]
+    assert ":log-group:" in json.dumps(target["Arn"]) and "DeadLetterConfig" in target
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
+    (group_id, group) = next(iter(resources_of(t, "AWS::Logs::LogGroup").items()))
+    assert group["Properties"]["RetentionInDays"] == 365 and "KmsKeyId" in group["Properties"]
+    (policy,) = resources_of(t, "AWS::Logs::ResourcePolicy").values()
+    assert "events.amazonaws.com" in json.dumps(policy["Properties"]["PolicyDocument"])
+    (mf,) = resources_of(t, "AWS::Logs::MetricFilter").values()
+    assert mf["Properties"]["LogGroupName"] == {"Ref": group_id}
+    assert mf["Properties"]["FilterPattern"] == '{ $.detail.ClusterName = "llm-pretrain" }'
+    assert mf["Properties"]["MetricTransformations"] == [{
+        "MetricNamespace": "AIPlatform/Observability", "MetricName": "UnhealthyNodeEvents", "MetricValue": "1",
+        "Dimensions": [{"Key": "ClusterName", "Value": "$.detail.ClusterName"}],
+    }]
+
+
+def test_cluster_alarms_have_exact_properties(extra):
+    t = extra.template
+    for severity, threshold in (("warning", 80), ("critical", 90)):
+        p = by_name(t, f"llm-pretrain-fsx-used-{severity}")
+        assert (p["Threshold"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (threshold, 3, 3)
+        metrics = alarm_metric_stats(p)
+        assert metrics["expr_1"]["Expression"] == f"100 * (1 - free / {1200 * 1024 ** 3})"
+        stat = metrics["free"]["MetricStat"]
+        assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Stat"], stat["Period"]) == (
+            "AWS/FSx", "FreeDataStorageCapacity", "Sum", 300)
+        assert stat["Metric"]["Dimensions"] == [{"Name": "FileSystemId", "Value": "fs-0123456789abcdef0"}]
+    for severity, threshold in (("warning", 1), ("critical", 3)):
+        p = by_name(t, f"llm-pretrain-unhealthy-nodes-{severity}")
+        assert single_metric(p) == ("AIPlatform/Observability", "UnhealthyNodeEvents",
+                                    [{"Name": "ClusterName", "Value": "llm-pretrain"}], "Sum", 900)
+        assert (p["Threshold"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (threshold, 1, 1)
+    low = by_name(t, "llm-pretrain-low-gpu-utilization-warning")
+    assert single_metric(low) == ("AIPlatform/HyperPod", "nvidia_smi_utilization_gpu",
+                                  [{"Name": "ClusterName", "Value": "llm-pretrain"}], "Average", 900)
+    assert low["Threshold"] == 20
+    assert (low["ComparisonOperator"], low["EvaluationPeriods"], low["DatapointsToAlarm"], low["TreatMissingData"]) == (
+        "LessThanThreshold", 4, 4, "notBreaching")
+    assert by_name(t, "llm-pretrain-unhealthy-critical")["AlarmActions"][0]["Ref"].startswith("TopicsCritical")
+
+
+def test_cluster_dashboard_widgets(extra):
+    body = body_of(dashboards(extra.template)["llm-pretrain-cluster"])
+    gpu = metric_rows(widget(body, "GPU utilization (%)"))
+    assert [(r["namespace"], r["name"], r["stat"]) for r in gpu] == [
+        ("AIPlatform/HyperPod", "nvidia_smi_utilization_gpu", "Average"),
+        ("AIPlatform/HyperPod", "nvidia_smi_utilization_gpu", "Minimum")]
+    (temp,) = metric_rows(widget(body, "GPU health: temperature (max, Celsius)"))
+    assert (temp["name"], temp["stat"]) == ("nvidia_smi_temperature_gpu", "Maximum")
+    throughput = metric_rows(widget(body, "FSx for Lustre throughput (MB/s)"))
+    assert throughput[0]["expression"] == "(readbytes + writebytes) / PERIOD(readbytes) / 1000000"
+    assert {(r["name"], r["stat"], r["period"]) for r in throughput[1:]} == {
+        ("DataReadBytes", "Sum", 60), ("DataWriteBytes", "Sum", 60)}
+    (events,) = metric_rows(widget(body, "Unhealthy-node events (per 15 minutes)"))
+    assert (events["name"], events["stat"], events["period"]) == ("UnhealthyNodeEvents", "Sum", 900)
+    logs = widget(body, "Latest unhealthy-node events")
+    assert logs["type"] == "log" and "sort @timestamp desc" in logs["properties"]["query"]
+
+
+# -- endpoint kinds, imported ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def kinds(tmp_path_factory) -> dict:
+    from aws_cdk import Stack
+
+    from constructs_lib import EndpointKind, InferenceEndpoint
+    from constructs_lib.observability import EndpointAlarmThresholds, EndpointMonitoring, SeverityThresholds
+
+    app = new_app(tmp_path_factory.mktemp("kinds-out"))
+    stack = Stack(app, "Kinds")
+    for kind in EndpointKind:
+        ep = InferenceEndpoint.from_endpoint_name(stack, f"E{kind.name}", f"ep-{kind.value}", kind=kind)
+        EndpointMonitoring(
+            stack, f"M{kind.name}", endpoint=ep, gpus_per_instance=4,
+            inference_component_names=["llama-8b", "mistral-7b"] if kind is EndpointKind.INFERENCE_COMPONENTS else None,
+        )
+    latency = EndpointAlarmThresholds(model_latency_p99_ms=SeverityThresholds(critical=2000))
+    two = InferenceEndpoint.from_endpoint_name(stack, "Two", "ep-two-variants", variant_names=["current", "candidate"])
+    EndpointMonitoring(stack, "MTwo", endpoint=two, thresholds=latency, max_capacity=4)
+    six = InferenceEndpoint.from_endpoint_name(stack, "Six", "ep-six-variants", variant_names=[f"v{i}" for i in range(6)])
+    EndpointMonitoring(stack, "MSix", endpoint=six, gpu=False)
+    template = app.synth().get_stack_by_name("Kinds").template
+    return {d["Properties"]["DashboardName"]: body_of(d) for d in template["Resources"].values()
+            if d["Type"] == "AWS::CloudWatch::Dashboard"} | {"_template": template}
+
+
+def test_serverless_has_no_instance_metrics(kinds):
+    body = kinds["ep-serverless"]
+    namespaces = {r.get("namespace") for w in body["widgets"] if w["type"] == "metric" for r in metric_rows(w)}
+    mem = metric_rows(widget(body, "Memory utilization (%)"))
+    assert [(r["namespace"], r["name"]) for r in mem] == [(INSTANCE, "MemoryUtilization")]
+    assert {r["name"] for w in body["widgets"] if w["type"] == "metric" for r in metric_rows(w) if r.get("namespace") == INSTANCE} == {"MemoryUtilization"}
+    assert SAGEMAKER in namespaces
+    (setup,) = metric_rows(widget(body, "Model setup time, cold starts (microseconds)"))
+    assert (setup["name"], setup["stat"]) == ("ModelSetupTime", "Maximum")
+
+
+def test_async_backlog_metrics_are_per_endpoint(kinds):
+    body = kinds["ep-async"]
+    rows = metric_rows(widget(body, "Backlog")) + metric_rows(widget(body, "Backlog without capacity (1 = queued requests, no instance)")) \
+        + metric_rows(widget(body, "Age of the oldest queued request (seconds)"))
+    assert [(r["name"], r["stat"]) for r in rows] == [
+        ("ApproximateBacklogSize", "Average"), ("ApproximateBacklogSizePerInstance", "Average"),
+        ("HasBacklogWithoutCapacity", "Maximum"), ("ApproximateAgeOfOldestRequest", "Maximum")]
+    assert all(r["dims"] == {"EndpointName": "ep-async"} and r["namespace"] == SAGEMAKER for r in rows)
+    names = {r.get("name") for w in body["widgets"] if w["type"] == "metric" for r in metric_rows(w)}
+    assert not names & {"Invocations", "InvocationsPerInstance", "OverheadLatency"}
+
+
+def test_inference_components_metrics_are_per_component(kinds):
+    body = kinds["ep-inference-components"]
+    (a, b) = metric_rows(widget(body, "Concurrent requests per copy (max)"))
+    assert (a["name"], a["stat"], a["dims"]) == ("ConcurrentRequestsPerCopy", "Maximum", {"InferenceComponentName": "llama-8b"})
+    assert b["dims"] == {"InferenceComponentName": "mistral-7b"}
+    copies = metric_rows(widget(body, "Copies in service (derived)"))
+    assert [r["expression"] for r in copies if "expression" in r] == [
+        "IF(m_invocationspercopy_llama_8b > 0, m_invocations_llama_8b / m_invocationspercopy_llama_8b)",
+        "IF(m_invocationspercopy_mistral_7b > 0, m_invocations_mistral_7b / m_invocationspercopy_mistral_7b)"]
+    per_copy = metric_rows(widget(body, "Invocations per copy"))
+    assert [(r["name"], r["stat"]) for r in per_copy] == [("InvocationsPerCopy", "Sum")] * 2
+    # utilization stays per variant (the instances), on /aws/sagemaker/Endpoints
+    (cpu, _memory) = metric_rows(widget(body, "CPU and memory utilization (%)"))
+    assert cpu["dims"] == {"EndpointName": "ep-inference-components", "VariantName": "AllTraffic"}
+    gpu_alarm = next(a["Properties"] for a in kinds["_template"]["Resources"].values()
+                     if a["Properties"].get("AlarmName") == "ep-inference-components-gpu-memory-warning")
+    assert gpu_alarm["Threshold"] == 380  # 95 % per GPU x 4 GPUs (the metric is summed over GPUs)
+
+
+def _alarms_of(template: dict, prefix: str) -> dict[str, dict]:
+    return {r["Properties"]["AlarmName"]: r["Properties"] for r in template["Resources"].values()
+            if r["Type"] in ALARM_TYPES and r["Properties"]["AlarmName"].startswith(prefix)}
+
+
+def test_variants_share_error_and_latency_alarms_within_the_metric_math_limit(kinds):
+    alarms = _alarms_of(kinds["_template"], "ep-two-variants-")
+    rate = alarms["ep-two-variants-5xx-rate-critical"]
+    (expr,) = [m["Expression"] for m in rate["Metrics"] if "Expression" in m]
+    assert expr == ("IF((FILL(m_invocations_current, 0)+FILL(m_invocations_candidate, 0)) > 0, 100 * "
+                    "(FILL(m_invocation5xxerrors_current, 0)+FILL(m_invocation5xxerrors_candidate, 0)) / "
+                    "(FILL(m_invocations_current, 0)+FILL(m_invocations_candidate, 0)), 0)")
+    latency = alarms["ep-two-variants-p99-model-latency-critical"]
+    assert latency["Threshold"] == 2_000_000  # ModelLatency is in microseconds
+    assert [m["Expression"] for m in latency["Metrics"] if "Expression" in m] == ["MAX([m_p99_0, m_p99_1])"]
+    assert {(m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"]) for m in latency["Metrics"]
+            if "MetricStat" in m} == {("ModelLatency", "p99")}
+    # instance signals per variant
+    assert {"ep-two-variants-disk-current-critical", "ep-two-variants-disk-candidate-critical",
+            "ep-two-variants-at-max-capacity-current-warning", "ep-two-variants-gpu-memory-candidate-warning"} <= set(alarms)
+    # 6 variants x 2 metrics > 10 metrics per alarm: one 5XX alarm per variant
+    six = _alarms_of(kinds["_template"], "ep-six-variants-")
+    assert {f"ep-six-variants-5xx-rate-v{i}-critical" for i in range(6)} <= set(six)
+    assert all(len(a.get("Metrics", [])) <= 10 for a in six.values())
+    assert not any("gpu-memory" in n for n in six)
+
+
+# -- the overview at scale ---------------------------------------------------------------------------
+def test_overview_of_200_imported_endpoints_splits_within_cloudwatch_quotas(tmp_path):
+    from aws_cdk import Stack
+
+    from constructs_lib import InferenceEndpoint, PlatformOverview
+    from constructs_lib.observability import _quotas
+    from constructs_lib.observability.platform_overview import count_metrics  # noqa: F401 (documented helper)
+
+    app = new_app(tmp_path)
+    stack = Stack(app, "Overview")
+    endpoints = [InferenceEndpoint.from_endpoint_name(stack, f"E{i}", f"endpoint-{i:03d}") for i in range(200)]
+    overview = PlatformOverview(stack, "Overview", dashboard_name="acme-ml-prod-overview", endpoints=endpoints)
+    template = app.synth().get_stack_by_name("Overview").template
+    boards = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    assert len(boards) == len(overview.dashboards) > 1
+    assert [b["Properties"]["DashboardName"] for b in boards] == overview.page_names
+    seen = []
+    for board in boards:
+        body = body_of(board)
+        widgets = body["widgets"]
+        assert len(widgets) <= _quotas.MAX_WIDGETS_PER_DASHBOARD
+        per_widget = [len(w["properties"].get("metrics", [])) for w in widgets]
+        assert max(per_widget) <= _quotas.MAX_METRICS_PER_WIDGET
+        assert sum(per_widget) <= _quotas.MAX_METRICS_PER_DASHBOARD
+        seen += [w["properties"]["title"].split(":")[0] for w in widgets if "p99 model latency" in w["properties"].get("title", "")]
+        assert all(w["x"] + w["width"] <= 24 for w in widgets)
+    assert sorted(seen) == [f"endpoint-{i:03d}" for i in range(200)]  # each endpoint exactly once
+    assert len(json.dumps(template)) < _quotas.CLOUDFORMATION_TEMPLATE_BYTES
+    # the construct's own count (what it splits on) never undercounts what the bodies fetch
+    fetched = [sum(len(w["properties"].get("metrics", [])) for w in body_of(b)["widgets"]) for b in boards]
+    assert all(f <= c <= _quotas.MAX_METRICS_PER_DASHBOARD for f, c in zip(fetched, overview.metric_counts, strict=True))
+
+
+# -- validation --------------------------------------------------------------------------------------
+def test_monitoring_refuses_bad_thresholds_with_every_problem(tmp_path):
+    from aws_cdk import Stack
+
+    from constructs_lib import InferenceEndpoint, PlatformValidationError
+    from constructs_lib.observability import (
+        EndpointAlarmThresholds,
+        EndpointMonitoring,
+        ServiceLevelObjective,
+        SeverityThresholds,
+    )
+
+    stack = Stack(new_app(tmp_path), "Bad")
+    ep = InferenceEndpoint.from_endpoint_name(stack, "E", "bad")
+    bad = EndpointAlarmThresholds(disk_percent=SeverityThresholds(warning=95, critical=90), at_max_capacity_minutes=7)
+    with pytest.raises(PlatformValidationError, match=r"(?s)2 problem\(s\).*disk_percent\.warning: got 95.*at_max_capacity_minutes: got 7"):
+        EndpointMonitoring(stack, "M", endpoint=ep, thresholds=bad)
+    with pytest.raises(PlatformValidationError, match=r"slo\.availability_percent: got 100"):
+        EndpointMonitoring(stack, "M2", endpoint=ep, slo=ServiceLevelObjective(availability_percent=100))
+
+
+def test_cluster_monitoring_refuses_a_metrics_source_without_gpu_helpers(tmp_path):
+    from aws_cdk import Stack
+
+    from constructs_lib import ClusterMonitoring, PlatformValidationError
+
+    stack = Stack(new_app(tmp_path), "Bad")
+    with pytest.raises(PlatformValidationError, match=r"metrics: got 'object'; an object with metric_gpu_utilization\(\)"):
+        ClusterMonitoring(stack, "C", cluster_name="llm-pretrain", metrics=object())
+
+
+def test_alarm_windows_are_checked_against_cloudwatch_limits(tmp_path):
+    from aws_cdk import Duration, Stack
+    from aws_cdk import aws_cloudwatch as cw
+
+    from constructs_lib import PlatformValidationError
+    from constructs_lib.observability import AlarmFactory, Datapoints, Severity
+    from constructs_lib.observability._quotas import valid_alarm_window
+
+    assert valid_alarm_window(259200, 1) and valid_alarm_window(3600, 168) and not valid_alarm_window(3600, 169)
+    assert not valid_alarm_window(300, 289) and not valid_alarm_window(90, 1) and valid_alarm_window(30, 2)
+    stack = Stack(new_app(tmp_path), "Windows")
+    metric = cw.Metric(namespace="AWS/SageMaker", metric_name="Invocations")
+    with pytest.raises(PlatformValidationError, match=r"period x evaluation_periods: got \(300, 300\)"):
+        AlarmFactory(stack, prefix="x").metric_alarm(
+            signal="s", severity=Severity.WARNING, metric=metric, threshold=1,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            datapoints=Datapoints(Duration.minutes(5), 300, 1), summary="s.", look_first_at="x",
+        )
+
+
+def test_gpu_count_per_instance_type():
+    from constructs_lib.observability._accelerators import gpus_per_instance
+
+    assert [gpus_per_instance(t) for t in ("ml.g5.2xlarge", "ml.g5.12xlarge", "ml.p4d.24xlarge", "ml.c5.xlarge")] == [1, 4, 8, 1]
+
+
+def test_endpoint_dashboard_remains_the_dashboard_only_form(tmp_path):
+    from aws_cdk import Stack
+
+    from constructs_lib import EndpointDashboard, InferenceEndpoint
+
+    app = new_app(tmp_path)
+    stack = Stack(app, "Legacy")
+    ep = InferenceEndpoint.from_endpoint_name(stack, "E", "legacy-endpoint")
+    EndpointDashboard(stack, "D", endpoint=ep, gpu=False)
+    template = app.synth().get_stack_by_name("Legacy").template
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert types == {"AWS::CloudWatch::Dashboard"}
+    body = body_of(next(iter(template["Resources"].values())))
+    assert not any("GPU" in w["properties"].get("title", "") for w in body["widgets"])
+
+
+def test_rendered_dashboard_image_is_committed():
+    assert (Path(__file__).resolve().parents[1] / "docs" / "observability-dashboards.svg").is_file()
+
+
+def test_observability_stack_monitors_clusters_and_puts_them_on_the_overview(tmp_path):
+    from aws_cdk import Stack
+
+    from constructs_lib import PlatformKey
+    from constructs_lib.observability import LustreFileSystem
+    from stacks.config import parse_config
+    from stacks.observability_stack import MonitoredCluster, ObservabilityStack
+
+    config = parse_config({"platform": {"name": "acme-ml", "environment": "dev"}, "notifications": {"emails": []}})
+    app = new_app(tmp_path)
+    key = PlatformKey(Stack(app, "Data"), "Key", alias="alias/acme").key
+    stack = ObservabilityStack(
+        app, "Obs", config=config, endpoints={}, key=key,
+        clusters=[MonitoredCluster("llm-pretrain", _AgentMetrics(), LustreFileSystem("fs-0123456789abcdef0", 2400))],
+    )
+    template = app.synth().get_stack_by_name("Obs").template
+    names = {r["Properties"]["DashboardName"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"}
+    assert names == {"llm-pretrain-cluster", "acme-ml-dev-overview"}
+    overview = next(body_of(r) for r in template["Resources"].values()
+                    if r["Type"] == "AWS::CloudWatch::Dashboard" and r["Properties"]["DashboardName"] == "acme-ml-dev-overview")
+    titles = [w["properties"].get("title") for w in overview["widgets"]]
+    assert titles[1:5] == ["Alarms", "llm-pretrain: GPU utilization (%)", "llm-pretrain: unhealthy-node events",
+                           "llm-pretrain: FSx used (%)"]
+    unhealthy = next(k for k, r in template["Resources"].items()
+                     if r["Properties"].get("AlarmName") == "llm-pretrain-unhealthy-critical")
+    assert overview["widgets"][1]["properties"]["alarms"][0] == unhealthy
+    assert stack.clusters["llm-pretrain"].file_system.storage_capacity_gib == 2400

@@ -1,31 +1,181 @@
-"""Lifecycle glue: EventBridge rules and functions reacting to the platform's SageMaker events."""
+"""Lifecycle glue: EventBridge rules and functions reacting to the platform's SageMaker events,
+composed from the ``lifecycle`` section (and the endpoints it names)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from aws_cdk import Stack
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.lifecycle import EndpointFailureNotifications
+from constructs_lib.inference import DataCaptureSpec, EndpointKind, InferenceEndpoint
+from constructs_lib.lifecycle import (
+    ApprovedModelDeployer,
+    DeployTarget,
+    EndpointFailureNotifications,
+    HyperPodClusterRef,
+    HyperPodEventNotifications,
+    IdleEndpointGuard,
+    ModelRegistration,
+    S3Prefix,
+    ScaleToZero,
+    TrainingJobNotifications,
+)
+
+from .config import PlatformConfig
+from .config.endpoints import EndpointSection
+from .config.semantics import component_physical_name
+from .config.training import cluster_physical_name
+from .data_stack import artifact_bucket_name
+from .inference_stack import endpoint_physical_name
+
+# Where trained models land in the artifact bucket; approved versions may load their data from there.
+MODELS_PREFIX = "models/"
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)")
+_S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 
 
 class LifecycleStack(Stack):
+    """Endpoint failure notifications for every endpoint, plus what ``lifecycle`` switches on: training
+    job notifications (and model registration), approved-model deployment, the idle endpoint guard and
+    HyperPod event notifications (and node repair). Each is ``None`` when not configured."""
+
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        platform_name: str,
-        endpoint_names: list[str],
+        config: PlatformConfig,
+        endpoints: Mapping[str, InferenceEndpoint],
         topic: sns.ITopic,
         key: kms.IKey,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.endpoint_notifications = None
-        if endpoint_names:
+        self._config = config
+        lifecycle = config.lifecycle
+        platform_name = config.prefix
+        physical = {ep.name: endpoint_physical_name(config, ep) for ep in config.endpoints}
+        common = dict(topic=topic, key=key, platform_name=platform_name)
+
+        self.endpoint_notifications: EndpointFailureNotifications | None = None
+        if physical:
             self.endpoint_notifications = EndpointFailureNotifications(
-                self, "EndpointNotifications",
-                endpoint_names=endpoint_names, topic=topic, key=key, platform_name=platform_name,
+                self, "EndpointNotifications", endpoint_names=list(physical.values()), **common
             )
+
+        self.training_job_notifications: TrainingJobNotifications | None = None
+        if lifecycle.training_job_notifications:
+            registration = lifecycle.register_models_from_training
+            self.training_job_notifications = TrainingJobNotifications(
+                self, "TrainingJobNotifications",
+                registration=ModelRegistration(
+                    model_package_group=registration.model_package_group,
+                    inference_image=registration.inference_image,
+                ) if registration else None,
+                **common,
+            )
+
+        self.model_deployer: ApprovedModelDeployer | None = None
+        if lifecycle.auto_deploy_approved_models:
+            self.model_deployer = self._model_deployer(endpoints, common)
+
+        self.idle_endpoint_guard: IdleEndpointGuard | None = None
+        if lifecycle.idle_endpoint_hours is not None:
+            by_name = {ep.name: ep for ep in config.endpoints}
+            self.idle_endpoint_guard = IdleEndpointGuard(
+                self, "IdleEndpointGuard",
+                endpoint_names=list(physical.values()),
+                idle_hours=lifecycle.idle_endpoint_hours,
+                scale_to_zero=[
+                    ScaleToZero(
+                        endpoint_name=physical[name],
+                        kind=EndpointKind(by_name[name].type),
+                        inference_components=tuple(
+                            component_physical_name(physical[name], c.name) for c in by_name[name].components
+                        ),
+                    )
+                    for name in lifecycle.scale_idle_to_zero
+                ],
+                **common,
+            )
+
+        self.hyperpod_event_notifications: HyperPodEventNotifications | None = None
+        if lifecycle.hyperpod_events is not None:
+            hyperpod = lifecycle.hyperpod_events
+            self.hyperpod_event_notifications = HyperPodEventNotifications(
+                self, "HyperPodEventNotifications",
+                # Default: the platform's own clusters (none configured: every cluster of the account).
+                cluster_names=hyperpod.clusters
+                or [cluster_physical_name(config, c) for c in config.training_clusters],
+                auto_repair=[HyperPodClusterRef(cluster_name=c.name, cluster_arn=c.arn) for c in hyperpod.auto_repair],
+                **common,
+            )
+
+    def _model_deployer(self, endpoints: Mapping[str, InferenceEndpoint], common: dict) -> ApprovedModelDeployer:
+        config = self._config
+        lifecycle = config.lifecycle
+        by_name = {ep.name: ep for ep in config.endpoints}
+        # Imported by its account/region-derived name, as the inference stack does: no cross-stack export.
+        artifacts = s3.Bucket.from_bucket_attributes(
+            self, "ArtifactsBucket", bucket_name=artifact_bucket_name(config), encryption_key=common["key"]
+        )
+        targets = []
+        images: set[str] = set()
+        data_urls: set[str] = set(lifecycle.model_data_prefixes)
+        for entry in lifecycle.auto_deploy_approved_models:
+            ep = by_name[entry.endpoint]
+            capture = (
+                S3Prefix(artifacts, f"{DataCaptureSpec.prefix}/{endpoint_physical_name(config, ep)}/")
+                if ep.data_capture else None
+            )
+            targets.append(
+                DeployTarget.for_endpoint(
+                    endpoints[entry.endpoint], model_package_group=entry.model_package_group,
+                    variant_names=entry.variants, data_capture=capture,
+                )
+            )
+            for model in _models(ep):
+                images.add(model.image)
+                if model.model_data_url:  # new versions usually sit next to the current one
+                    data_urls.add(model.model_data_url.rsplit("/", 1)[0] + "/")
+        registration = lifecycle.register_models_from_training
+        if registration is not None and registration.inference_image:
+            images.add(registration.inference_image)
+        return ApprovedModelDeployer(
+            self, "ApprovedModelDeployer",
+            targets=targets,
+            image_repositories=[self._repository(image) for image in sorted(images)],
+            model_data=[S3Prefix(artifacts, MODELS_PREFIX), *(self._s3_prefix(url) for url in sorted(data_urls))],
+            **common,
+        )
+
+    def _repository(self, image: str) -> ecr.IRepository:
+        m = _ECR_IMAGE.match(image)
+        assert m, image  # EcrImage in the config schema guarantees the form
+        arn = self.format_arn(
+            service="ecr", account=m["account"], region=m["region"], resource="repository", resource_name=m["repo"]
+        )
+        return ecr.Repository.from_repository_attributes(
+            self, f"Repository{_id(m['account'] + m['repo'])}", repository_arn=arn, repository_name=m["repo"]
+        )
+
+    def _s3_prefix(self, url: str) -> S3Prefix:
+        m = _S3_URI.match(url)
+        assert m, url  # S3Uri in the config schema guarantees the form
+        bucket_id = f"ModelDataBucket{_id(m['bucket'])}"
+        bucket = self.node.try_find_child(bucket_id) or s3.Bucket.from_bucket_name(self, bucket_id, m["bucket"])
+        return S3Prefix(bucket, m["key"])
+
+
+def _models(ep: EndpointSection) -> list:
+    return [m for m in (ep.model, *(v.model for v in ep.variants)) if m is not None]
+
+
+def _id(text: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[^a-zA-Z0-9]+", text) if part)

@@ -1,6 +1,35 @@
 """Lifecycle glue: EventBridge rules and reliable Lambda functions reacting to SageMaker events."""
 
+from .approved_model_deployer import ApprovedModelDeployer, DeployTarget, S3Prefix, deployed_name_pattern
 from .endpoint_notifications import EndpointFailureNotifications
+from .events import (
+    on_endpoint_changes,
+    on_hyperpod_events,
+    on_model_package_approved,
+    on_schedule,
+    on_training_job_state_change,
+)
+from .hyperpod_event_notifications import HyperPodClusterRef, HyperPodEventNotifications
+from .idle_endpoint_guard import IdleEndpointGuard, ScaleToZero
 from .reliable_function import ReliableFunction
+from .training_job_notifications import ModelRegistration, TrainingJobNotifications
 
-__all__ = ["EndpointFailureNotifications", "ReliableFunction"]
+__all__ = [
+    "ApprovedModelDeployer",
+    "DeployTarget",
+    "EndpointFailureNotifications",
+    "HyperPodClusterRef",
+    "HyperPodEventNotifications",
+    "IdleEndpointGuard",
+    "ModelRegistration",
+    "ReliableFunction",
+    "S3Prefix",
+    "ScaleToZero",
+    "TrainingJobNotifications",
+    "deployed_name_pattern",
+    "on_endpoint_changes",
+    "on_hyperpod_events",
+    "on_model_package_approved",
+    "on_schedule",
+    "on_training_job_state_change",
+]

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .. import sagemaker_events as ev
-from ..compliance import acknowledge
 from ..inference.base import endpoint_arn_for
+from ._wiring import METRICS_NAMESPACE, add_function_target, allow_notifications, dead_letter_queue
+from .events import on_endpoint_changes
 from .reliable_function import ReliableFunction
-
-# EventBridge -> Lambda target: retried for up to two hours, then the event goes to the DLQ.
-TARGET_RETRY_ATTEMPTS = 8
-TARGET_MAX_EVENT_AGE = Duration.hours(2)
-ENDPOINT_DETAIL_TYPES = (ev.DetailType.ENDPOINT_STATE_CHANGE, ev.DetailType.ENDPOINT_DEPLOYMENT_STATE_CHANGE)
 
 
 class EndpointFailureNotifications(Construct):
@@ -29,8 +20,8 @@ class EndpointFailureNotifications(Construct):
     ``endpoint_notifier`` function that publishes one notification to ``topic`` when an endpoint
     fails or rolls back.
 
-    The rule target retries ``TARGET_RETRY_ATTEMPTS`` times within ``TARGET_MAX_EVENT_AGE`` and then
-    sends the event to ``dead_letter_queue`` (KMS-encrypted with ``key``; ``key``'s policy must let
+    The rule target retries 8 times within 2 hours (``_wiring.TARGET_RETRY_ATTEMPTS``,
+    ``TARGET_MAX_EVENT_AGE``) and then sends the event to ``dead_letter_queue`` (KMS-encrypted with ``key``; ``key``'s policy must let
     ``events.amazonaws.com`` use it, as :class:`PlatformKey` does). Exposes ``rule``, ``handler``
     (the :class:`ReliableFunction`) and ``dead_letter_queue``.
     """
@@ -44,6 +35,7 @@ class EndpointFailureNotifications(Construct):
         topic: sns.ITopic,
         key: kms.IKey,
         platform_name: str = "aiplatform",
+        metrics_namespace: str = METRICS_NAMESPACE,
     ) -> None:
         super().__init__(scope, id)
         self.handler = ReliableFunction(
@@ -52,43 +44,18 @@ class EndpointFailureNotifications(Construct):
             description="Publishes SageMaker endpoint failures and rollbacks to the platform topic",
             key=key,
             environment={"TOPIC_ARN": topic.topic_arn, "PLATFORM_NAME": platform_name},
+            metrics_namespace=metrics_namespace,
         )
-        self.handler.add_to_role_policy(
-            iam.PolicyStatement(sid="PublishNotifications", actions=["sns:Publish"], resources=[topic.topic_arn])
-        )
-        self.handler.add_to_role_policy(  # the topic is KMS-encrypted
-            iam.PolicyStatement(sid="EncryptNotifications", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
-        )
+        allow_notifications(self.handler, topic, key)
         self.handler.add_to_role_policy(  # reads the failure reason when the event carries none
             iam.PolicyStatement(
                 sid="DescribePlatformEndpoints", actions=["sagemaker:DescribeEndpoint"],
                 resources=[endpoint_arn_for(self, name) for name in sorted(endpoint_names)],
             )
         )
-        self.dead_letter_queue = sqs.Queue(
-            self, "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "This queue is the dead-letter queue of the EventBridge target; it needs no DLQ of its own.",
-            "AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy",
-        )
-        self.rule = events.Rule(
-            self, "Rule",
+        self.dead_letter_queue = dead_letter_queue(self, key)
+        self.rule = on_endpoint_changes(
+            self, "Rule", endpoint_names=endpoint_names,
             description="SageMaker endpoint state and deployment changes of the platform's endpoints",
-            event_pattern=events.EventPattern(
-                source=[ev.SOURCE],
-                detail_type=list(ENDPOINT_DETAIL_TYPES),
-                detail={"EndpointName": sorted(endpoint_names)},
-            ),
         )
-        self.rule.add_target(
-            targets.LambdaFunction(
-                self.handler.function,
-                dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=TARGET_RETRY_ATTEMPTS,
-                max_event_age=TARGET_MAX_EVENT_AGE,
-            )
-        )
+        add_function_target(self.rule, self.handler, self.dead_letter_queue)

@@ -42,35 +42,21 @@ sagemaker:ListInferenceComponents and UpdateInferenceComponentRuntimeConfig; sns
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+import lambda_common as common
+import sagemaker_events as ev
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-try:
-    import sagemaker_events as ev  # bundled copy inside the Lambda asset
-except ImportError:  # running from the repository (tests)
-    from constructs_lib import sagemaker_events as ev
+from lambda_common import Envelope, Notification, as_objects, as_text, clip, format_time
 
 SERVICE = "idle-endpoint-guard"
 
-SUBJECT_MAX_CHARS = 99  # SNS: "must be less than 100 characters long"
-MESSAGE_MAX_BYTES = 8 * 1024
-FIELD_MAX_CHARS = 2000
-
-METRIC_NOTIFIED = "NotificationsPublished"
-METRIC_IGNORED = "EventsIgnored"
-METRIC_FAILED = "ProcessingFailures"
 METRIC_CHECKED = "EndpointsChecked"
 METRIC_IDLE = "IdleEndpoints"
 METRIC_SCALED = "ScaleToZeroActions"
@@ -100,7 +86,7 @@ def parse_name_list(raw: str, variable: str) -> tuple[tuple[str, ...], list[str]
     names: list[str] = []
     problems: list[str] = []
     for index, item in enumerate(data):
-        if isinstance(item, str) and _NAME_RE.match(item.strip()):
+        if isinstance(item, str) and common.NAME_RE.match(item.strip()):
             if item.strip() not in names:
                 names.append(item.strip())
         else:
@@ -117,8 +103,6 @@ def parse_idle_hours(raw: str) -> tuple[int, list[str]]:
     return clamped, ([f"IDLE_HOURS {hours} clamped to {clamped}"] if clamped != hours else [])
 
 
-_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-
 # --- configuration, read once per execution environment -------------------------------------------
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 REGION = os.environ.get("AWS_REGION", "")
@@ -131,79 +115,21 @@ IDLE_HOURS, _HOURS_PROBLEMS = parse_idle_hours(os.environ.get("IDLE_HOURS", ""))
 CONFIG_PROBLEMS = _ENDPOINT_PROBLEMS + _SCALE_PROBLEMS + _HOURS_PROBLEMS
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "") or "AIPlatform"
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE)
+LOGGER_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE
 
+logger, tracer, metrics = common.powertools(SERVICE, METRICS_NAMESPACE, LOGGER_SERVICE)
+publish = partial(common.publish, logger=logger)
+ignored = partial(common.ignored, logger=logger)
 
-class _NoTracer:
-    """Stands in for Powertools' Tracer when the X-Ray SDK is not importable: Tracer() imports
-    ``aws_xray_sdk`` even when tracing is disabled, and the asset vendors Powertools without it."""
-
-    disabled = True
-
-    def capture_lambda_handler(self, function: Any = None, **_: Any) -> Any:
-        return function if function is not None else (lambda decorated: decorated)
-
-    capture_method = capture_lambda_handler
-
-    def put_annotation(self, *_: Any, **__: Any) -> None:
-        return None
-
-
-tracer: Any = Tracer(service=SERVICE) if importlib.util.find_spec("aws_xray_sdk") is not None else _NoTracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
-
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
-sns_client = boto3.client("sns", config=_BOTO_CONFIG)
-sagemaker_client = boto3.client("sagemaker", config=_BOTO_CONFIG)
-cloudwatch_client = boto3.client("cloudwatch", config=_BOTO_CONFIG)
-autoscaling_client = boto3.client("application-autoscaling", config=_BOTO_CONFIG)
+sns_client, sagemaker_client, cloudwatch_client, autoscaling_client = common.clients(
+    "sns", "sagemaker", "cloudwatch", "application-autoscaling"
+)
 
 if CONFIG_PROBLEMS:
     logger.error("Configuration problems", extra={"problems": CONFIG_PROBLEMS})
 
 
 # --- typed event -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Envelope:
-    """The EventBridge envelope; every field tolerates absence and wrong types."""
-
-    id: str
-    detail_type: str
-    account: str
-    region: str
-    time: str
-    resources: tuple[str, ...]
-    detail: dict[str, Any] | None
-    detail_error: str | None
-    is_object: bool = True
-
-    @classmethod
-    def parse(cls, event: object) -> Envelope:
-        raw = event if isinstance(event, dict) else {}
-        detail = raw.get("detail")
-        detail_error = None
-        if not isinstance(event, dict):
-            detail_error = f"event is a {type(event).__name__}, not an object"
-        elif "detail" not in raw:
-            detail_error = "event has no detail"
-        elif not isinstance(detail, dict):
-            detail_error = f"detail is a {type(detail).__name__}, not an object"
-        resources = raw.get("resources")
-        return cls(
-            id=_s(raw.get("id")),
-            detail_type=_s(raw.get("detail-type")),
-            account=_s(raw.get("account")),
-            region=_s(raw.get("region")),
-            time=_s(raw.get("time")),
-            resources=tuple(r for r in resources if isinstance(r, str))
-            if isinstance(resources, list)
-            else (),
-            detail=detail if isinstance(detail, dict) else None,
-            detail_error=detail_error,
-            is_object=isinstance(event, dict),
-        )
-
-
 @dataclass
 class EndpointCheck:
     name: str
@@ -227,127 +153,14 @@ class EndpointCheck:
         return data
 
 
-@dataclass(frozen=True)
-class Notification:
-    subject: str
-    message: str
-
-
-# --- shared helpers (identical in every handler; tests/lambda checks that they agree) -------------
-def _s(value: object) -> str:
-    """A scalar as stripped text; anything else (dicts, lists, None) as ``""``."""
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, (str, int, float)):
-        return str(value).strip()
-    return ""
-
-
-def _obj(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def canonical_status(value: object, known: tuple[str, ...]) -> str:
-    """``FAILED``/``failed``/``Failed`` -> ``Failed`` for known statuses; others as normalised."""
-    status = ev.normalize_status(value)
-    return next((k for k in known if k.casefold() == status.casefold()), status)
-
-
-def clip(text: str, limit: int = FIELD_MAX_CHARS) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "\u2026"
-
-
-def _epoch_seconds(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    if isinstance(value, str) and not re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
-        return None
-    try:
-        seconds = float(value)
-        if seconds > 1e11:  # epoch milliseconds (1e11 s is the year 5138)
-            seconds /= 1000.0
-        datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return seconds
-
-
-def format_time(value: object) -> str | None:
-    """ISO 8601 UTC text from epoch seconds/milliseconds (number or digit string) or ISO text."""
-    seconds = _epoch_seconds(value)
-    if seconds is not None:
-        return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if not isinstance(value, str) or isinstance(value, bool) or not value.strip():
-        return None
-    text = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return None  # digits out of range
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return clip(text, 64)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def sns_subject(text: str) -> str:
-    """A valid SNS subject: printable ASCII, one line, fewer than 100 characters."""
-    ascii_text = text.encode("ascii", "replace").decode("ascii")
-    one_line = re.sub(r"[\x00-\x1f\x7f\s]+", " ", ascii_text).strip()
-    if len(one_line) > SUBJECT_MAX_CHARS:
-        one_line = one_line[: SUBJECT_MAX_CHARS - 3].rstrip() + "..."
-    return one_line or "SageMaker notification"
-
-
-def bounded_message(text: str, max_bytes: int = MESSAGE_MAX_BYTES) -> str:
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
-    marker = "\n[message truncated]"
-    return data[: max_bytes - len(marker.encode())].decode("utf-8", "ignore") + marker
-
-
-def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
-    """Publish to SNS; raises (after logging) so Lambda retries and dead-letters the event."""
-    if not topic_arn:
-        logger.error("TOPIC_ARN is not configured; cannot notify")
-        raise RuntimeError("TOPIC_ARN is not configured")
-    try:
-        response = sns.publish(TopicArn=topic_arn, Subject=notification.subject, Message=notification.message)
-    except (ClientError, BotoCoreError):
-        logger.exception(
-            "SNS publish failed", extra={"topic_arn": topic_arn, "subject": notification.subject}
-        )
-        raise
-    return _s(response.get("MessageId"))
-
-
-def ignored(reason: str) -> dict[str, Any]:
-    logger.info("Event ignored", extra={"reason": reason})
-    return {"action": "ignored", "reason": reason}
-
-
 # --- this handler's logic --------------------------------------------------------------------------
-_ENDPOINT_STATUSES = tuple(v for k, v in vars(ev.EndpointStatus).items() if k.isupper())
-
-
-def _is_not_found(error: ClientError) -> bool:
-    info = error.response.get("Error", {})
-    message = str(info.get("Message", "")).lower()
-    return info.get("Code") in ("ValidationException", "ResourceNotFound") and (
-        "could not find" in message or "not found" in message or "does not exist" in message
-    )
+_ENDPOINT_STATUSES = common.known_values(ev.EndpointStatus)
 
 
 def _as_utc(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    seconds = _epoch_seconds(value)
+    seconds = common.epoch_seconds(value)
     return datetime.fromtimestamp(seconds, tz=UTC) if seconds is not None else None
 
 
@@ -357,13 +170,13 @@ def describe(sagemaker: Any, name: str, window_start: datetime) -> EndpointCheck
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as error:
-        if not _is_not_found(error):
+        if not common.is_not_found(error):
             raise
         check.verdict, check.reason = "missing", "endpoint not found"
         return check
-    variants = _dicts(endpoint.get("ProductionVariants"))
-    check.status = canonical_status(endpoint.get("EndpointStatus"), _ENDPOINT_STATUSES)
-    check.variants = tuple(_s(v.get("VariantName")) for v in variants if _s(v.get("VariantName")))
+    variants = as_objects(endpoint.get("ProductionVariants"))
+    check.status = common.canonical_status(endpoint.get("EndpointStatus"), _ENDPOINT_STATUSES)
+    check.variants = tuple(as_text(v.get("VariantName")) for v in variants if as_text(v.get("VariantName")))
     if endpoint.get("AsyncInferenceConfig"):
         check.kind = "async"
     elif any(v.get("CurrentServerlessConfig") or v.get("DesiredServerlessConfig") for v in variants):
@@ -422,8 +235,8 @@ def invocation_sums(
         }
         while True:
             response = cloudwatch.get_metric_data(**request)
-            for result in _dicts(response.get("MetricDataResults")):
-                name = owner.get(_s(result.get("Id")))
+            for result in as_objects(response.get("MetricDataResults")):
+                name = owner.get(as_text(result.get("Id")))
                 if name is not None:
                     totals[name] += sum(v for v in result.get("Values", []) if isinstance(v, (int, float)))
             token = response.get("NextToken")
@@ -469,20 +282,20 @@ def scale_to_zero(
                 MinCapacity=0,
                 MaxCapacity=target["MaxCapacity"],
             )
-            metrics.add_metric(name=METRIC_SCALED, unit=MetricUnit.Count, value=1)
+            common.count(metrics, METRIC_SCALED)
             done.append(f"{variant}: min-capacity-set-to-0 (was {target.get('MinCapacity')})")
         return done
     components: list[dict[str, Any]] = []
     request: dict[str, Any] = {"EndpointNameEquals": check.name}
     while True:
         response = sagemaker.list_inference_components(**request)
-        components += _dicts(response.get("InferenceComponents"))
+        components += as_objects(response.get("InferenceComponents"))
         if not response.get("NextToken"):
             break
         request["NextToken"] = response["NextToken"]
     if not components:
         return ["real-time instance-based: cannot scale below one instance, reported only"]
-    names = [_s(c.get("InferenceComponentName")) for c in components]
+    names = [as_text(c.get("InferenceComponentName")) for c in components]
     queries = [invocations_query(f"c{i}", {"InferenceComponentName": n}) for i, n in enumerate(names) if n]
     used = (
         invocation_sums(cloudwatch, queries, {q["Id"]: q["Id"] for q in queries}, start, end)
@@ -492,7 +305,7 @@ def scale_to_zero(
     done = []
     for index, component in enumerate(components):
         name = names[index]
-        status = _s(component.get("InferenceComponentStatus"))
+        status = as_text(component.get("InferenceComponentStatus"))
         if not name:
             continue
         if status and status != "InService":
@@ -504,7 +317,7 @@ def scale_to_zero(
         sagemaker.update_inference_component_runtime_config(
             InferenceComponentName=name, DesiredRuntimeConfig={"CopyCount": 0}
         )
-        metrics.add_metric(name=METRIC_SCALED, unit=MetricUnit.Count, value=1)
+        common.count(metrics, METRIC_SCALED)
         done.append(f"{name}: copy-count-set-to-0")
     return done
 
@@ -540,8 +353,7 @@ def report_notification(
             detail = f"{check.invocations:.0f} invocations" if check.verdict == "active" else check.reason
             lines.append(f"  {check.name}: {check.verdict} ({detail})")
     lines += ["", f"Region:           {region or '(unknown)'}"]
-    subject = sns_subject(f"[{platform}] " + "; ".join(parts))
-    return Notification(subject=subject, message=bounded_message("\n".join(lines)))
+    return Notification.compose(f"[{platform}] " + "; ".join(parts), lines)
 
 
 @tracer.capture_method(capture_response=False)
@@ -563,7 +375,7 @@ def guard(
     end = now.astimezone(UTC)
     start = end - timedelta(hours=idle_hours)
     checks = [describe(sagemaker, name, start) for name in endpoints]
-    metrics.add_metric(name=METRIC_CHECKED, unit=MetricUnit.Count, value=len(checks))
+    common.count(metrics, METRIC_CHECKED, len(checks))
     evaluated = [c for c in checks if not c.verdict]
     queries, owner = invocation_queries(evaluated)
     totals = invocation_sums(cloudwatch, queries, owner, start, end) if queries else {}
@@ -575,7 +387,7 @@ def guard(
     for check in checks:
         if check.verdict != "idle":
             continue
-        metrics.add_metric(name=METRIC_IDLE, unit=MetricUnit.Count, value=1)
+        common.count(metrics, METRIC_IDLE)
         if check.name not in scale_to_zero_endpoints:
             continue
         try:
@@ -605,7 +417,7 @@ def guard(
         result.update(
             action="reported", subject=notification.subject, message_id=publish(sns, topic_arn, notification)
         )
-        metrics.add_metric(name=METRIC_NOTIFIED, unit=MetricUnit.Count, value=1)
+        common.count(metrics, common.METRIC_NOTIFIED)
     logger.info("Idle endpoint check done", extra={"idle": result["idle"], "checked": len(checks)})
     if errors:
         raise RuntimeError(f"scale-to-zero failed for {', '.join(errors)}")
@@ -613,29 +425,23 @@ def guard(
 
 
 # --- entry point -----------------------------------------------------------------------------------
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    envelope = Envelope.parse(event)
-    logger.append_keys(event_id=envelope.id or None, detail_type=envelope.detail_type or None)
+def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if CONFIG_PROBLEMS:
         logger.error("Configuration problems", extra={"problems": CONFIG_PROBLEMS})
     if envelope.detail_type not in ("", SCHEDULED_EVENT):
-        metrics.add_metric(name=METRIC_IGNORED, unit=MetricUnit.Count, value=1)
+        common.count(metrics, common.METRIC_IGNORED)
         return ignored(f"unhandled detail-type {clip(envelope.detail_type, 128)!r}")
     if not ENDPOINTS:
-        metrics.add_metric(name=METRIC_IGNORED, unit=MetricUnit.Count, value=1)
+        common.count(metrics, common.METRIC_IGNORED)
         return ignored("ENDPOINTS is empty: nothing to check")
-    try:
-        return guard(
-            now=datetime.now(UTC),
-            sagemaker=sagemaker_client,
-            cloudwatch=cloudwatch_client,
-            autoscaling=autoscaling_client,
-            sns=sns_client,
-            region=envelope.region or REGION,
-        )
-    except Exception:
-        metrics.add_metric(name=METRIC_FAILED, unit=MetricUnit.Count, value=1)
-        raise
+    return guard(
+        now=datetime.now(UTC),
+        sagemaker=sagemaker_client,
+        cloudwatch=cloudwatch_client,
+        autoscaling=autoscaling_client,
+        sns=sns_client,
+        region=envelope.region or REGION,
+    )
+
+
+handler = common.lambda_handler(run, logger=logger, tracer=tracer, metrics=metrics)

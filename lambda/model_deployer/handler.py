@@ -43,47 +43,32 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
 import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+import lambda_common as common
+import sagemaker_events as ev
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.model import NoShapeFoundError
-
-try:
-    import sagemaker_events as ev  # bundled copy inside the Lambda asset
-except ImportError:  # running from the repository (tests)
-    from constructs_lib import sagemaker_events as ev
+from lambda_common import Envelope, Notification, as_objects, as_text, clip
 
 SERVICE = "model-deployer"
 
-SUBJECT_MAX_CHARS = 99  # SNS: "must be less than 100 characters long"
-MESSAGE_MAX_BYTES = 8 * 1024
-FIELD_MAX_CHARS = 2000
-
-METRIC_NOTIFIED = "NotificationsPublished"
-METRIC_IGNORED = "EventsIgnored"
-METRIC_FAILED = "ProcessingFailures"
 METRIC_MODEL_CREATED = "ModelsCreated"
 METRIC_CONFIG_CREATED = "EndpointConfigsCreated"
 METRIC_ENDPOINT_UPDATED = "EndpointUpdatesStarted"
 METRIC_ALREADY_DEPLOYED = "DeploymentsAlreadyDone"
 
-_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _MODEL_PACKAGE_ARN_RE = re.compile(r":model-package/(?P<group>[^/]+)/(?P<version>\d+)$")
 
 # Fields copied from a model package container into CreateModel's ContainerDefinition.
@@ -167,7 +152,7 @@ def parse_deploy_targets(raw: str) -> tuple[dict[str, tuple[DeployTarget, ...]],
                 problems.append(f"{path}: expected an endpoint name or an object, got {type(entry).__name__}")
                 continue
             name = entry.get("EndpointName")
-            if not isinstance(name, str) or not _NAME_RE.match(name):
+            if not isinstance(name, str) or not common.NAME_RE.match(name):
                 problems.append(f"{path}.EndpointName: {name!r} is not a valid endpoint name")
                 continue
             deployment = entry.get("DeploymentConfig")
@@ -202,30 +187,13 @@ IDEMPOTENCY_TABLE = os.environ.get("IDEMPOTENCY_TABLE", "").strip()
 IDEMPOTENCY_EXPIRY_SECONDS = _int(os.environ.get("IDEMPOTENCY_EXPIRY_SECONDS", ""), 24 * 3600)
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "") or "AIPlatform"
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE)
+LOGGER_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE
 
+logger, tracer, metrics = common.powertools(SERVICE, METRICS_NAMESPACE, LOGGER_SERVICE)
+publish = partial(common.publish, logger=logger)
+ignored = partial(common.ignored, logger=logger)
 
-class _NoTracer:
-    """Stands in for Powertools' Tracer when the X-Ray SDK is not importable: Tracer() imports
-    ``aws_xray_sdk`` even when tracing is disabled, and the asset vendors Powertools without it."""
-
-    disabled = True
-
-    def capture_lambda_handler(self, function: Any = None, **_: Any) -> Any:
-        return function if function is not None else (lambda decorated: decorated)
-
-    capture_method = capture_lambda_handler
-
-    def put_annotation(self, *_: Any, **__: Any) -> None:
-        return None
-
-
-tracer: Any = Tracer(service=SERVICE) if importlib.util.find_spec("aws_xray_sdk") is not None else _NoTracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
-
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
-sns_client = boto3.client("sns", config=_BOTO_CONFIG)
-sagemaker_client = boto3.client("sagemaker", config=_BOTO_CONFIG)
+sns_client, sagemaker_client = common.clients("sns", "sagemaker", read_timeout=30)
 
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="id",
@@ -234,7 +202,7 @@ idempotency_config = IdempotencyConfig(
 )
 persistence_layer = (
     DynamoDBPersistenceLayer(
-        table_name=IDEMPOTENCY_TABLE, boto3_client=boto3.client("dynamodb", config=_BOTO_CONFIG)
+        table_name=IDEMPOTENCY_TABLE, boto3_client=common.clients("dynamodb", read_timeout=30)[0]
     )
     if IDEMPOTENCY_TABLE
     else None
@@ -245,47 +213,6 @@ if DEPLOY_TARGETS_PROBLEMS:
 
 # --- typed event -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Envelope:
-    """The EventBridge envelope; every field tolerates absence and wrong types."""
-
-    id: str
-    detail_type: str
-    account: str
-    region: str
-    time: str
-    resources: tuple[str, ...]
-    detail: dict[str, Any] | None
-    detail_error: str | None
-    is_object: bool = True
-
-    @classmethod
-    def parse(cls, event: object) -> Envelope:
-        raw = event if isinstance(event, dict) else {}
-        detail = raw.get("detail")
-        detail_error = None
-        if not isinstance(event, dict):
-            detail_error = f"event is a {type(event).__name__}, not an object"
-        elif "detail" not in raw:
-            detail_error = "event has no detail"
-        elif not isinstance(detail, dict):
-            detail_error = f"detail is a {type(detail).__name__}, not an object"
-        resources = raw.get("resources")
-        return cls(
-            id=_s(raw.get("id")),
-            detail_type=_s(raw.get("detail-type")),
-            account=_s(raw.get("account")),
-            region=_s(raw.get("region")),
-            time=_s(raw.get("time")),
-            resources=tuple(r for r in resources if isinstance(r, str))
-            if isinstance(resources, list)
-            else (),
-            detail=detail if isinstance(detail, dict) else None,
-            detail_error=detail_error,
-            is_object=isinstance(event, dict),
-        )
-
-
-@dataclass(frozen=True)
 class PackageApproval:
     arn: str
     group: str
@@ -294,13 +221,15 @@ class PackageApproval:
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any], resources: tuple[str, ...]) -> PackageApproval:
-        arn = _s(detail.get("ModelPackageArn")) or next((r for r in resources if ":model-package/" in r), "")
+        arn = as_text(detail.get("ModelPackageArn")) or next(
+            (r for r in resources if ":model-package/" in r), ""
+        )
         match = _MODEL_PACKAGE_ARN_RE.search(arn)
         return cls(
             arn=arn,
-            group=_s(detail.get("ModelPackageGroupName")) or (match.group("group") if match else ""),
-            version=_s(detail.get("ModelPackageVersion")) or (match.group("version") if match else ""),
-            approval_status=canonical_status(detail.get("ModelApprovalStatus"), _APPROVAL_STATUSES),
+            group=as_text(detail.get("ModelPackageGroupName")) or (match.group("group") if match else ""),
+            version=as_text(detail.get("ModelPackageVersion")) or (match.group("version") if match else ""),
+            approval_status=common.canonical_status(detail.get("ModelApprovalStatus"), _APPROVAL_STATUSES),
         )
 
 
@@ -319,117 +248,12 @@ class TargetResult:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-@dataclass(frozen=True)
-class Notification:
-    subject: str
-    message: str
-
-
 class DeploymentError(RuntimeError):
     """At least one target failed because an AWS call failed: raise so Lambda retries."""
 
 
-# --- shared helpers (identical in every handler; tests/lambda checks that they agree) -------------
-def _s(value: object) -> str:
-    """A scalar as stripped text; anything else (dicts, lists, None) as ``""``."""
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, (str, int, float)):
-        return str(value).strip()
-    return ""
-
-
-def _obj(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def canonical_status(value: object, known: tuple[str, ...]) -> str:
-    """``FAILED``/``failed``/``Failed`` -> ``Failed`` for known statuses; others as normalised."""
-    status = ev.normalize_status(value)
-    return next((k for k in known if k.casefold() == status.casefold()), status)
-
-
-def clip(text: str, limit: int = FIELD_MAX_CHARS) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "\u2026"
-
-
-def _epoch_seconds(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    if isinstance(value, str) and not re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
-        return None
-    try:
-        seconds = float(value)
-        if seconds > 1e11:  # epoch milliseconds (1e11 s is the year 5138)
-            seconds /= 1000.0
-        datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return seconds
-
-
-def format_time(value: object) -> str | None:
-    """ISO 8601 UTC text from epoch seconds/milliseconds (number or digit string) or ISO text."""
-    seconds = _epoch_seconds(value)
-    if seconds is not None:
-        return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if not isinstance(value, str) or isinstance(value, bool) or not value.strip():
-        return None
-    text = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return None  # digits out of range
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return clip(text, 64)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def sns_subject(text: str) -> str:
-    """A valid SNS subject: printable ASCII, one line, fewer than 100 characters."""
-    ascii_text = text.encode("ascii", "replace").decode("ascii")
-    one_line = re.sub(r"[\x00-\x1f\x7f\s]+", " ", ascii_text).strip()
-    if len(one_line) > SUBJECT_MAX_CHARS:
-        one_line = one_line[: SUBJECT_MAX_CHARS - 3].rstrip() + "..."
-    return one_line or "SageMaker notification"
-
-
-def bounded_message(text: str, max_bytes: int = MESSAGE_MAX_BYTES) -> str:
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
-    marker = "\n[message truncated]"
-    return data[: max_bytes - len(marker.encode())].decode("utf-8", "ignore") + marker
-
-
-def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
-    """Publish to SNS; raises (after logging) so Lambda retries and dead-letters the event."""
-    if not topic_arn:
-        logger.error("TOPIC_ARN is not configured; cannot notify")
-        raise RuntimeError("TOPIC_ARN is not configured")
-    try:
-        response = sns.publish(TopicArn=topic_arn, Subject=notification.subject, Message=notification.message)
-    except (ClientError, BotoCoreError):
-        logger.exception(
-            "SNS publish failed", extra={"topic_arn": topic_arn, "subject": notification.subject}
-        )
-        raise
-    return _s(response.get("MessageId"))
-
-
-def ignored(reason: str) -> dict[str, Any]:
-    logger.info("Event ignored", extra={"reason": reason})
-    return {"action": "ignored", "reason": reason}
-
-
 # --- this handler's logic --------------------------------------------------------------------------
-_APPROVAL_STATUSES = tuple(v for k, v in vars(ev.ModelApprovalStatus).items() if k.isupper())
+_APPROVAL_STATUSES = common.known_values(ev.ModelApprovalStatus)
 
 
 def resource_name(endpoint_name: str, package_arn: str, version: str, kind: str) -> str:
@@ -450,14 +274,6 @@ def _error_text(error: Exception) -> str:
     return clip(f"{type(error).__name__}: {error}", 1000)
 
 
-def _is_not_found(error: ClientError) -> bool:
-    info = error.response.get("Error", {})
-    message = str(info.get("Message", "")).lower()
-    return info.get("Code") in ("ValidationException", "ResourceNotFound") and (
-        "could not find" in message or "not found" in message or "does not exist" in message
-    )
-
-
 def _already_exists(error: ClientError) -> bool:
     return "already exist" in str(error.response.get("Error", {}).get("Message", "")).lower()
 
@@ -470,11 +286,11 @@ def _input_members(sagemaker: Any, shape_name: str, fallback: tuple[str, ...]) -
 
 
 def container_definitions(package: dict[str, Any]) -> list[dict[str, Any]]:
-    containers = _dicts(_obj(package.get("InferenceSpecification")).get("Containers"))
+    containers = as_objects(common.as_object(package.get("InferenceSpecification")).get("Containers"))
     return [
         {key: copy.deepcopy(c[key]) for key in _CONTAINER_FIELDS if c.get(key) not in (None, "", {}, [])}
         for c in containers
-        if _s(c.get("Image"))
+        if as_text(c.get("Image"))
     ]
 
 
@@ -484,7 +300,7 @@ def ensure_model(sagemaker: Any, *, name: str, containers: list[dict[str, Any]],
         sagemaker.describe_model(ModelName=name)
         return "reused"
     except ClientError as error:
-        if not _is_not_found(error):
+        if not common.is_not_found(error):
             raise
     request: dict[str, Any] = {
         "ModelName": name,
@@ -524,7 +340,7 @@ def endpoint_config_request(
         if key in config_fields and key not in ("EndpointConfigName", "ProductionVariants", "Tags")
     }
     variants, replaced = [], 0
-    for variant in _dicts(current.get("ProductionVariants")):
+    for variant in as_objects(current.get("ProductionVariants")):
         copied = {key: copy.deepcopy(value) for key, value in variant.items() if key in variant_fields}
         if copied.get("ModelName") and (not variant_names or copied.get("VariantName") in variant_names):
             copied["ModelName"] = model_name
@@ -541,7 +357,7 @@ def ensure_endpoint_config(sagemaker: Any, request: dict[str, Any]) -> str:
         sagemaker.describe_endpoint_config(EndpointConfigName=request["EndpointConfigName"])
         return "reused"
     except ClientError as error:
-        if not _is_not_found(error):
+        if not common.is_not_found(error):
             raise
     try:
         sagemaker.create_endpoint_config(**request)
@@ -555,15 +371,15 @@ def ensure_endpoint_config(sagemaker: Any, request: dict[str, Any]) -> str:
 def _deployment_label(deployment: dict[str, Any] | None) -> str:
     if not deployment:
         return "SageMaker default (blue/green, all at once)"
-    blue_green = _obj(deployment.get("BlueGreenUpdatePolicy"))
-    routing = _s(_obj(blue_green.get("TrafficRoutingConfiguration")).get("Type"))
+    blue_green = common.as_object(deployment.get("BlueGreenUpdatePolicy"))
+    routing = as_text(common.as_object(blue_green.get("TrafficRoutingConfiguration")).get("Type"))
     if routing:
         label = f"blue/green {routing}"
     elif deployment.get("RollingUpdatePolicy"):
         label = "rolling update"
     else:
         label = "custom"
-    alarms = _dicts(_obj(deployment.get("AutoRollbackConfiguration")).get("Alarms"))
+    alarms = as_objects(common.as_object(deployment.get("AutoRollbackConfiguration")).get("Alarms"))
     return label + (f", auto-rollback on {len(alarms)} alarm(s)" if alarms else "")
 
 
@@ -585,7 +401,7 @@ def deploy_to_endpoint(
         endpoint_config=resource_name(endpoint_name, package_arn, version, "config"),
     )
     endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
-    pending = _s(_obj(endpoint.get("PendingDeploymentSummary")).get("EndpointConfigName"))
+    pending = as_text(common.as_object(endpoint.get("PendingDeploymentSummary")).get("EndpointConfigName"))
     if endpoint.get("EndpointConfigName") == result.endpoint_config:
         result.endpoint_action = "already-current"
         return result
@@ -613,7 +429,7 @@ def deploy_to_endpoint(
         return result
     result.config_action = ensure_endpoint_config(sagemaker, request)
 
-    deployment = target.deployment_config or _obj(endpoint.get("LastDeploymentConfig")) or None
+    deployment = target.deployment_config or common.as_object(endpoint.get("LastDeploymentConfig")) or None
     update: dict[str, Any] = {
         "EndpointName": endpoint_name,
         "EndpointConfigName": result.endpoint_config,
@@ -662,14 +478,12 @@ def deployment_notification(
             lines.append(f"  Error:          {clip(r.error, 1000)}")
     lines += [
         "",
-        f"Region:           {envelope.region or '(unknown)'}",
-        f"Account:          {envelope.account or '(unknown)'}",
-        f"Time:             {format_time(envelope.time) or '(unknown)'}",
+        *common.origin_lines(envelope),
         f"Event:            {clip(envelope.detail_type, 128)} ({clip(envelope.id, 128)})",
     ]
     if started:
         lines.append("Watch the endpoint status; a failed or rolled-back update is notified separately.")
-    return Notification(subject=sns_subject(subject), message=bounded_message("\n".join(lines)))
+    return Notification.compose(subject, lines)
 
 
 def deploy_approved(
@@ -690,13 +504,13 @@ def deploy_approved(
     except (ClientError, BotoCoreError):
         logger.exception("DescribeModelPackage failed", extra={"model_package_arn": approval.arn})
         raise
-    current_approval = canonical_status(package.get("ModelApprovalStatus"), _APPROVAL_STATUSES)
+    current_approval = common.canonical_status(package.get("ModelApprovalStatus"), _APPROVAL_STATUSES)
     if current_approval != ev.ModelApprovalStatus.APPROVED:
         return ignored(f"model package is {current_approval or 'not approved'} now")
-    package_status = _s(package.get("ModelPackageStatus"))
+    package_status = as_text(package.get("ModelPackageStatus"))
     if package_status and package_status.casefold() != "completed":
         return ignored(f"model package status is {clip(package_status, 64)}, not Completed")
-    version = _s(package.get("ModelPackageVersion")) or approval.version
+    version = as_text(package.get("ModelPackageVersion")) or approval.version
     containers = container_definitions(package)
 
     results: list[TargetResult] = []
@@ -738,7 +552,7 @@ def deploy_approved(
             (result.endpoint_action in ("already-current", "already-deploying"), METRIC_ALREADY_DEPLOYED),
         ):
             if action:
-                metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+                common.count(metrics, metric)
 
     summary = {
         "model_package_arn": approval.arn,
@@ -760,7 +574,7 @@ def deploy_approved(
     )
     summary["message_id"] = publish(sns, topic_arn, notification)
     summary["subject"] = notification.subject
-    metrics.add_metric(name=METRIC_NOTIFIED, unit=MetricUnit.Count, value=1)
+    common.count(metrics, common.METRIC_NOTIFIED)
     if errors:
         raise DeploymentError(f"{errors} of {len(results)} deployment(s) failed for {approval.arn}")
     action = "deployed" if any(r.endpoint_action == "update-started" for r in results) else "not-deployed"
@@ -798,12 +612,9 @@ def process(
     role_arn = MODEL_EXECUTION_ROLE_ARN if role_arn is None else role_arn
     topic_arn = TOPIC_ARN if topic_arn is None else topic_arn
     envelope = Envelope.parse(event)
-    if not envelope.is_object:
-        return ignored(envelope.detail_error or "event is not an object")
-    if envelope.detail_type != ev.DetailType.MODEL_PACKAGE_STATE_CHANGE:
-        return ignored(f"unhandled detail-type {clip(envelope.detail_type, 128)!r}")
-    if envelope.detail is None:
-        return ignored(envelope.detail_error or "detail missing")
+    unhandled = envelope.unhandled((ev.DetailType.MODEL_PACKAGE_STATE_CHANGE,))
+    if unhandled:
+        return ignored(unhandled)
     approval = PackageApproval.from_detail(envelope.detail, envelope.resources)
     if approval.approval_status != ev.ModelApprovalStatus.APPROVED:
         return ignored(
@@ -832,20 +643,14 @@ def process(
 
 
 # --- entry point -----------------------------------------------------------------------------------
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    envelope = Envelope.parse(event)
-    logger.append_keys(event_id=envelope.id or None, detail_type=envelope.detail_type or None)
+def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)
     if DEPLOY_TARGETS_PROBLEMS:
         logger.error("DEPLOY_TARGETS has problems", extra={"problems": DEPLOY_TARGETS_PROBLEMS})
-    try:
-        result = process(event, sagemaker=sagemaker_client, sns=sns_client)
-    except Exception:
-        metrics.add_metric(name=METRIC_FAILED, unit=MetricUnit.Count, value=1)
-        raise
+    result = process(event, sagemaker=sagemaker_client, sns=sns_client)
     if result["action"] == "ignored":
-        metrics.add_metric(name=METRIC_IGNORED, unit=MetricUnit.Count, value=1)
+        common.count(metrics, common.METRIC_IGNORED)
     return result
+
+
+handler = common.lambda_handler(run, logger=logger, tracer=tracer, metrics=metrics)

@@ -5,9 +5,9 @@
 * ``load_handler(name, **env)``: imports ``lambda/<name>/handler.py`` by file path under a unique
   module name (``lambda`` is a keyword, so the folder cannot be a package). Module-scope
   configuration is read at import, so a test sets its env through this loader and gets a fresh module.
-* ``sagemaker_events`` is registered from ``constructs_lib/sagemaker_events.py`` by path, exactly as
-  the bundler places it next to the handler in the asset; this also keeps the handlers' fallback
-  import (``from constructs_lib import ...``) from pulling the whole CDK library into these tests.
+* The asset layout is mirrored: ``lambda/common`` (``lambda_common.py``) is put on ``sys.path``, and
+  ``sagemaker_events`` is registered from ``constructs_lib/sagemaker_events.py`` by path, exactly as
+  the bundler places both next to the handler in the asset (without importing the CDK library).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.metrics.metrics import Metrics
-from lambda_testkit import ACCOUNT, EVENTS_DIR, LAMBDA_DIR, REGION, REPO, TEST_ENV, UNSET_ENV
+from lambda_testkit import ACCOUNT, COMMON_DIR, EVENTS_DIR, LAMBDA_DIR, REGION, REPO, TEST_ENV, UNSET_ENV
 from moto import mock_aws
 
 _counter = itertools.count()
@@ -44,6 +44,8 @@ def _register_sagemaker_events() -> ModuleType:
 
 
 _register_sagemaker_events()
+if str(COMMON_DIR) not in sys.path:
+    sys.path.insert(0, str(COMMON_DIR))
 
 
 def _apply_test_env(monkeypatch: pytest.MonkeyPatch) -> None:

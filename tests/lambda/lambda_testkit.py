@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 # its unique name, while "conftest" may resolve to another directory's conftest.py in a full test run.
 REPO = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = REPO / "lambda"
+COMMON_DIR = LAMBDA_DIR / "common"  # lambda_common.py: copied into every asset root next to handler.py
 EVENTS_DIR = REPO / "tests" / "events"
 SHARED_EVENTS_DIR = REPO.parent / "shared" / "events"
 

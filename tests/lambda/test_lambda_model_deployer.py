@@ -491,6 +491,26 @@ def test_resource_names_are_valid_deterministic_and_distinct(pure_handlers, endp
     assert model != module.resource_name(endpoint, arn.replace(f"/{version or 1}", "/999"), version, "model")
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    ["acme-ml-dev-chat-llm", "e" * 63, "a--b", "x", "9-lives", "p" * 39 + "--" + "q" * 22, "Mixed-Case-Endpoint"],
+)
+@pytest.mark.parametrize("version", ["1", "42", "12345678", ""])
+def test_generated_names_match_the_iam_pattern_of_the_construct(pure_handlers, endpoint, version):
+    """ApprovedModelDeployer lets the function create models and endpoint configs named by
+    ``deployed_name_pattern``: every name the handler generates must fall under it."""
+    from fnmatch import fnmatchcase
+
+    from constructs_lib.lifecycle.approved_model_deployer import deployed_name_pattern
+
+    module = pure_handlers[NAME]
+    pattern = deployed_name_pattern(endpoint).lower()  # IAM sees the lower-cased ARN name
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/g/{version or 1}"
+    for kind in ("model", "config"):
+        name = module.resource_name(endpoint, arn, version, kind)
+        assert fnmatchcase(name.lower(), pattern), (name, pattern)
+
+
 def test_deploy_targets_parsing_accepts_every_documented_form_and_reports_problems(pure_handlers):
     module = pure_handlers[NAME]
     targets, problems = module.parse_deploy_targets(

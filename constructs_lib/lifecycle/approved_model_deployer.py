@@ -1,0 +1,408 @@
+"""``ApprovedModelDeployer``: an approved model package version is rolled out to its endpoints."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .. import limits
+from ..compliance import acknowledge, nag_resource_id
+from ..errors import Problems, is_token
+from ..inference.base import endpoint_arn_for
+from ._wiring import (
+    METRICS_NAMESPACE,
+    acknowledge_wildcards,
+    add_function_target,
+    allow_notifications,
+    dead_letter_queue,
+    json_environment,
+    sagemaker_arn,
+)
+from .events import on_model_package_approved
+from .reliable_function import ReliableFunction
+
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints"
+IDEMPOTENCY_EXPIRY_S = (300, 7 * 24 * 3600)
+# Lambda limits all environment variables of a function together to 4 KB.
+MAX_ENVIRONMENT_BYTES = 4096
+# The handler names what it creates "<endpoint>-v<version>[-cfg]-<hash>", at most 63 characters, cutting
+# the endpoint part when needed (lambda/model_deployer: resource_name). Up to this many characters of
+# the endpoint name always survive (versions up to 8 digits), so IAM can name the resources by prefix.
+_KEPT_NAME_CHARS = 40
+
+
+def deployed_name_pattern(endpoint_name: str) -> str:
+    """IAM name pattern of the models and endpoint configs the deployer creates for ``endpoint_name``."""
+    stem = re.sub(r"[^a-zA-Z0-9]+", "-", endpoint_name).strip("-")
+    if len(stem) <= _KEPT_NAME_CHARS:
+        return f"{stem}-*"
+    return f"{stem[:_KEPT_NAME_CHARS].rstrip('-')}*"
+
+
+@dataclass(frozen=True)
+class S3Prefix:
+    """Objects under ``prefix`` (a key prefix such as ``models/``; ``""`` = the whole bucket)."""
+
+    bucket: s3.IBucket
+    prefix: str = ""
+
+    def objects_arn(self) -> str:
+        return self.bucket.arn_for_objects(f"{self.prefix}*")
+
+
+@dataclass(frozen=True)
+class DeployTarget:
+    """Deploy approved versions of ``model_package_group`` to the endpoint ``endpoint_name``.
+
+    :param deployment_config: ``UpdateEndpoint`` ``DeploymentConfig`` (API shape); default none: the
+        endpoint's ``LastDeploymentConfig``. :meth:`for_endpoint` reads it from an ``InferenceEndpoint``.
+    :param variant_names: variants that get the new model; default every variant that has a model.
+    :param data_capture: where the endpoint captures requests, if it does: the deployed model's
+        execution role may write there.
+    """
+
+    model_package_group: str
+    endpoint_name: str
+    deployment_config: Mapping[str, Any] | None = None
+    variant_names: tuple[str, ...] = ()
+    data_capture: S3Prefix | None = None
+
+    @classmethod
+    def for_endpoint(
+        cls,
+        endpoint: Any,
+        *,
+        model_package_group: str,
+        variant_names: Sequence[str] = (),
+        data_capture: S3Prefix | None = None,
+    ) -> DeployTarget:
+        """The target for an ``InferenceEndpoint``: its name, and the deployment configuration that
+        CloudFormation gives it (blue/green or rolling, rollback alarms by name), so an automatic
+        deployment rolls out and rolls back exactly like a CloudFormation update."""
+        return cls(
+            model_package_group=model_package_group,
+            endpoint_name=endpoint.endpoint_name,
+            deployment_config=deployment_config_of(endpoint),
+            variant_names=tuple(variant_names),
+            data_capture=data_capture,
+        )
+
+    def as_environment(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"EndpointName": self.endpoint_name}
+        if self.deployment_config:
+            entry["DeploymentConfig"] = dict(self.deployment_config)
+        if self.variant_names:
+            entry["VariantNames"] = list(self.variant_names)
+        return entry
+
+
+def deployment_config_of(endpoint: Any) -> dict[str, Any] | None:
+    """The ``DeploymentConfig`` of an ``InferenceEndpoint``'s ``CfnEndpoint`` as the ``UpdateEndpoint``
+    API takes it (``PascalCase``, alarm names instead of references); ``None`` when it has none."""
+    cfn = getattr(endpoint, "endpoint", None)
+    config = getattr(cfn, "deployment_config", None)
+    if config is None:
+        return None
+    stack = Stack.of(endpoint)
+    alarm_names = {
+        stack.resolve(alarm.alarm_name).get("Ref"): alarm.node.default_child.alarm_name
+        for alarm in getattr(endpoint, "alarms", ())
+    }
+
+    def api_shape(value: Any) -> Any:
+        if isinstance(value, dict):
+            name = alarm_names.get(value.get("Ref")) if set(value) == {"Ref"} else None
+            if isinstance(name, str) and not is_token(name):
+                return name
+            if any(k.startswith("Fn::") or k == "Ref" for k in value):
+                raise ValueError(
+                    f"{endpoint.node.path}: its deployment config refers to {value}, whose name is unknown at "
+                    "synth; give the rollback alarms physical names"
+                )
+            return {k[:1].upper() + k[1:]: api_shape(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [api_shape(v) for v in value]
+        return value
+
+    return api_shape(stack.resolve(config))
+
+
+class ApprovedModelDeployer(Construct):
+    """An EventBridge rule on ``SageMaker Model Package State Change`` events that approve a version in
+    one of the targets' groups, and the ``model_deployer`` function: it creates a model and an endpoint
+    config (a copy of the endpoint's current one with the new model) and starts ``UpdateEndpoint`` with
+    the target's deployment configuration, then notifies ``topic``.
+
+    Duplicate deliveries are absorbed by Powertools idempotency keyed on the event ``id`` in
+    ``idempotency_table`` (on-demand, KMS-encrypted with ``key``, point-in-time recovery, TTL attribute
+    ``expiration``, partition key ``id``, retained), and by the handler's deterministic names.
+
+    Permissions are limited to the targets: ``DescribeModelPackage`` on the groups' versions,
+    ``DescribeEndpoint``/``UpdateEndpoint`` on the target endpoints, ``CreateModel``/``DescribeModel``/
+    ``CreateEndpointConfig`` on the names the function generates for them (:func:`deployed_name_pattern`),
+    ``iam:PassRole`` of ``model_execution_role`` to SageMaker only. ``DescribeEndpointConfig`` is allowed
+    on every endpoint config: an endpoint's current config has a CloudFormation-generated name that
+    changes with every model update.
+
+    Exposes ``rule``, ``handler`` (:class:`ReliableFunction`), ``dead_letter_queue``,
+    ``idempotency_table`` and ``model_execution_role``.
+
+    :param model_execution_role: the role deployed models run with; default: a role created here that
+        may pull ``image_repositories``, read ``model_data`` (decrypting with its buckets' keys), write
+        the targets' logs and, for targets with ``data_capture``, their captures.
+    :param idempotency_expiry: how long a processed event id is remembered; default 24 hours.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        targets: Sequence[DeployTarget],
+        topic: sns.ITopic,
+        key: kms.IKey,
+        model_execution_role: iam.IRole | None = None,
+        image_repositories: Sequence[ecr.IRepository] = (),
+        model_data: Sequence[S3Prefix] = (),
+        idempotency_expiry: Duration = Duration.hours(24),
+        platform_name: str = "aiplatform",
+        metrics_namespace: str = METRICS_NAMESPACE,
+    ) -> None:
+        super().__init__(scope, id)
+        deploy_targets: dict[str, list[dict[str, Any]]] = {}
+        for target in targets:
+            deploy_targets.setdefault(target.model_package_group, []).append(target.as_environment())
+        self._validate(
+            targets, deploy_targets, model_execution_role, image_repositories, model_data, idempotency_expiry
+        )
+
+        self.idempotency_table = dynamodb.Table(
+            self, "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expiration",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.idempotency_table,
+            "The table holds only idempotency records that expire after idempotency_expiry; point-in-time "
+            "recovery covers it, and a backup plan would keep nothing worth restoring.",
+            "HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan",
+        )
+        self.model_execution_role = model_execution_role or self._execution_role(
+            targets, key, image_repositories, model_data
+        )
+
+        self.handler = ReliableFunction(
+            self, "Handler",
+            code_name="model_deployer",
+            description="Deploys approved SageMaker model package versions to their endpoints",
+            key=key,
+            environment={
+                "TOPIC_ARN": topic.topic_arn,
+                "PLATFORM_NAME": platform_name,
+                "DEPLOY_TARGETS": json_environment(self, deploy_targets),
+                "MODEL_EXECUTION_ROLE_ARN": self.model_execution_role.role_arn,
+                "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
+                "IDEMPOTENCY_EXPIRY_SECONDS": str(int(idempotency_expiry.to_seconds())),
+            },
+            # Deployments of one approval are serialized per endpoint by SageMaker anyway.
+            reserved_concurrency=2,
+            timeout=Duration.minutes(2),
+            metrics_namespace=metrics_namespace,
+        )
+        allow_notifications(self.handler, topic, key)
+        self._allow_deployments(targets, key)
+
+        self.dead_letter_queue = dead_letter_queue(self, key)
+        self.rule = on_model_package_approved(
+            self, "Rule", model_package_groups=list(deploy_targets),
+            description="SageMaker model package versions approved in "
+            + ", ".join(sorted(deploy_targets)) + ": deploy them",
+        )
+        add_function_target(self.rule, self.handler, self.dead_letter_queue)
+
+    # -- validation ---------------------------------------------------------------------------------
+    def _validate(self, targets, deploy_targets, role, repositories, model_data, expiry: Duration) -> None:
+        p = Problems(f"ApprovedModelDeployer {self.node.path}")
+        p.check(bool(targets), "targets", [], "at least one DeployTarget")
+        seen: set[tuple[str, str]] = set()
+        for i, t in enumerate(targets):
+            w = f"targets[{i}]"
+            for field in ("model_package_group", "endpoint_name"):
+                value = getattr(t, field)
+                if is_token(value):  # IAM statements and the rule name these at synth
+                    p.add(f"{w}.{field}", value, "a name known at synth, not a token")
+                else:
+                    p.check(bool(limits.NAME_PATTERN.match(value)), f"{w}.{field}", value, limits.NAME_RULE)
+            pair = (t.model_package_group, t.endpoint_name)
+            p.check(pair not in seen, w, list(pair), "each (model_package_group, endpoint_name) pair once")
+            seen.add(pair)
+        if role is None:
+            p.check(bool(repositories), "image_repositories", [],
+                    "the ECR repositories of the approved images (or a model_execution_role)")
+            p.check(bool(model_data), "model_data", [],
+                    "the S3 prefixes of the approved model data (or a model_execution_role)")
+        low, high = IDEMPOTENCY_EXPIRY_S
+        p.check(low <= expiry.to_seconds() <= high, "idempotency_expiry", expiry.to_seconds(), f"{low}-{high} seconds")
+        size = len(json_environment(self, deploy_targets).encode())
+        p.check(
+            size <= MAX_ENVIRONMENT_BYTES // 2, "targets", f"{size} bytes of DEPLOY_TARGETS",
+            f"at most {MAX_ENVIRONMENT_BYTES // 2} bytes: Lambda allows 4 KB of environment variables in all",
+        )
+        p.raise_if_any()
+
+    # -- the deployed models' role ----------------------------------------------------------------
+    def _execution_role(self, targets, key: kms.IKey, repositories, model_data) -> iam.Role:
+        stack = Stack.of(self)
+        role = iam.Role(
+            self, "ModelExecutionRole",
+            assumed_by=iam.ServicePrincipal(SAGEMAKER_PRINCIPAL),
+            description="Execution role of models deployed from approved model package versions",
+        )
+        log_groups = [
+            stack.format_arn(
+                service="logs", resource="log-group", arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                resource_name=f"{ENDPOINT_LOG_GROUP_PREFIX}/{name}",
+            )
+            for name in sorted({t.endpoint_name for t in targets})
+        ]
+        log_streams = [f"{group}:log-stream:*" for group in log_groups]
+        objects = sorted({location.objects_arn() for location in model_data}, key=str)
+        data_keys = sorted(
+            {location.bucket.encryption_key.key_arn for location in model_data if location.bucket.encryption_key},
+            key=str,
+        )
+        captures = sorted({t.data_capture.objects_arn() for t in targets if t.data_capture}, key=str)
+        statements = [
+            iam.PolicyStatement(
+                sid="PullModelImages",
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                resources=sorted({r.repository_arn for r in repositories}, key=str),
+            ),
+            iam.PolicyStatement(
+                sid="AuthenticateToEcrAndPublishMetrics",
+                actions=["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(sid="ReadModelData", actions=["s3:GetObject"], resources=objects),
+            iam.PolicyStatement(
+                sid="WriteEndpointLogs",
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[*log_groups, *log_streams],
+            ),
+        ]
+        if data_keys:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="DecryptModelData", actions=["kms:Decrypt"], resources=data_keys,
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                )
+            )
+        if captures:
+            statements += [
+                iam.PolicyStatement(sid="WriteDataCapture", actions=["s3:PutObject"], resources=captures),
+                iam.PolicyStatement(
+                    sid="EncryptDataCapture", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]
+                ),
+            ]
+        policy = iam.ManagedPolicy(
+            self, "ModelExecutionPolicy", roles=[role], statements=statements,
+            description="Least-privilege permissions of models deployed from approved model package versions",
+        )
+        acknowledge(
+            policy,
+            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; "
+            "image pulls themselves are scoped to the given repositories.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        acknowledge(
+            policy,
+            "SageMaker reads a model version's artifacts under the configured model data prefixes, writes "
+            "one log stream per instance in the target endpoints' own log groups, and one capture object "
+            "per request batch under each target's own capture prefix.",
+            *(
+                f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, arn)}]"
+                for arn in (*objects, *log_streams, *captures)
+            ),
+        )
+        return role
+
+    # -- the function's permissions ---------------------------------------------------------------
+    def _allow_deployments(self, targets: Sequence[DeployTarget], key: kms.IKey) -> None:
+        handler = self.handler
+        endpoints = sorted({t.endpoint_name for t in targets})
+        endpoint_arns = [endpoint_arn_for(self, name) for name in endpoints]
+        groups = sorted({t.model_package_group for t in targets})
+        packages = [sagemaker_arn(self, "model-package", f"{group}/*") for group in groups]
+        models = [sagemaker_arn(self, "model", deployed_name_pattern(name)) for name in endpoints]
+        configs = [sagemaker_arn(self, "endpoint-config", deployed_name_pattern(name)) for name in endpoints]
+        every_config = sagemaker_arn(self, "endpoint-config", "*")
+        statement = iam.PolicyStatement
+        for allowed in (
+            statement(sid="DescribeApprovedVersions", actions=["sagemaker:DescribeModelPackage"], resources=packages),
+            statement(sid="DescribeTargetEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=endpoint_arns),
+            statement(
+                sid="CreateDeployedModels", actions=["sagemaker:CreateModel", "sagemaker:DescribeModel"], resources=models
+            ),
+            statement(sid="CreateDeployedEndpointConfigs", actions=["sagemaker:CreateEndpointConfig"], resources=configs),
+            statement(
+                sid="UpdateTargetEndpoints", actions=["sagemaker:UpdateEndpoint"], resources=[*endpoint_arns, *configs]
+            ),
+            statement(
+                sid="ReadCurrentEndpointConfigs", actions=["sagemaker:DescribeEndpointConfig"], resources=[every_config]
+            ),
+            statement(
+                sid="PassModelExecutionRole", actions=["iam:PassRole"], resources=[self.model_execution_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+            ),
+            statement(
+                sid="UseIdempotencyTable",
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                resources=[self.idempotency_table.table_arn],
+            ),
+            statement(
+                sid="EncryptIdempotencyRecords",
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}},
+            ),
+            # An endpoint config copied with its KmsKeyId makes SageMaker encrypt the new instances'
+            # volumes with that key on the caller's behalf, through a grant.
+            iam.PolicyStatement(sid="DescribeEndpointKey", actions=["kms:DescribeKey"], resources=[key.key_arn]),
+            statement(
+                sid="GrantEndpointStorageEncryption", actions=["kms:CreateGrant"], resources=[key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ):
+            handler.add_to_role_policy(allowed)
+        acknowledge_wildcards(
+            handler,
+            "The function describes the approved versions of its own model package groups (numbered by "
+            "SageMaker) and creates models and endpoint configs only under the names it generates for its "
+            "target endpoints (<endpoint>-v<version>-<hash>).",
+            *packages, *models, *configs,
+        )
+        acknowledge_wildcards(
+            handler,
+            "An endpoint's current config, which the function copies, has a CloudFormation-generated name "
+            "that changes with every model update; describing a config reads settings only, every write "
+            "is scoped to the function's own names.",
+            every_config,
+        )

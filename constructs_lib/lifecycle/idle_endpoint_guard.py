@@ -1,0 +1,211 @@
+"""``IdleEndpointGuard``: endpoints without traffic are reported on a schedule; opted-in ones are
+scaled to zero where SageMaker supports it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .. import limits
+from ..compliance import acknowledge
+from ..errors import Problems
+from ..inference.base import endpoint_arn_for
+from ..inference.metrics import ScalableDimension
+from ..inference.specs import EndpointKind
+from ._wiring import (
+    METRICS_NAMESPACE,
+    acknowledge_wildcards,
+    add_function_target,
+    allow_notifications,
+    dead_letter_queue,
+    json_environment,
+    sagemaker_arn,
+)
+from .events import on_schedule
+from .reliable_function import ReliableFunction
+
+IDLE_HOURS = (1, 720)  # the handler clamps IDLE_HOURS to this range
+# Kinds whose capacity the handler can take to zero, and how.
+SCALE_TO_ZERO_KINDS = (EndpointKind.ASYNC, EndpointKind.INFERENCE_COMPONENTS)
+
+
+@dataclass(frozen=True)
+class ScaleToZero:
+    """An endpoint the guard may scale to zero once it is idle.
+
+    ``ASYNC``: the variants' Application Auto Scaling target gets ``MinCapacity`` 0 (the endpoint must
+    have a registered scalable target; its scaling policy then scales it in). ``INFERENCE_COMPONENTS``:
+    each of ``inference_components`` that served nothing in the window gets ``CopyCount`` 0.
+    """
+
+    endpoint_name: str
+    kind: EndpointKind
+    inference_components: tuple[str, ...] = ()
+
+
+class IdleEndpointGuard(Construct):
+    """A scheduled EventBridge rule (every ``check_every``) and the ``idle_endpoint_guard`` function:
+    it sums each endpoint's ``Invocations`` over the last ``idle_hours`` and reports idle (and missing)
+    endpoints in one SNS notification; for idle endpoints in ``scale_to_zero`` it lowers their capacity
+    to zero (see :class:`ScaleToZero`).
+
+    Permissions: ``cloudwatch:GetMetricData`` (no resource-level permissions exist),
+    ``DescribeEndpoint`` on ``endpoint_names``, and only for ``scale_to_zero`` endpoints the scaling
+    calls. Exposes ``rule``, ``handler`` (:class:`ReliableFunction`) and ``dead_letter_queue``.
+
+    :param endpoint_names: physical names of the endpoints to watch.
+    :param idle_hours: observation window, 1-720; default 24.
+    :param check_every: default one hour.
+    :param scale_to_zero: default none: idle endpoints are only reported.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint_names: Sequence[str],
+        topic: sns.ITopic,
+        key: kms.IKey,
+        idle_hours: int = 24,
+        check_every: Duration = Duration.hours(1),
+        scale_to_zero: Sequence[ScaleToZero] = (),
+        platform_name: str = "aiplatform",
+        metrics_namespace: str = METRICS_NAMESPACE,
+    ) -> None:
+        super().__init__(scope, id)
+        p = Problems(f"IdleEndpointGuard {self.node.path}")
+        p.check(bool(endpoint_names), "endpoint_names", list(endpoint_names), "at least one endpoint name")
+        for i, name in enumerate(endpoint_names):
+            p.check(bool(limits.NAME_PATTERN.match(name)), f"endpoint_names[{i}]", name, limits.NAME_RULE)
+        p.check(IDLE_HOURS[0] <= idle_hours <= IDLE_HOURS[1], "idle_hours", idle_hours, "1-720 hours")
+        p.check(
+            60 <= check_every.to_seconds() <= idle_hours * 3600, "check_every", check_every.to_seconds(),
+            "at least one minute and at most idle_hours",
+        )
+        for i, target in enumerate(scale_to_zero):
+            where = f"scale_to_zero[{i}]"
+            p.check(
+                target.endpoint_name in endpoint_names, f"{where}.endpoint_name", target.endpoint_name,
+                "one of endpoint_names (only watched endpoints are found idle)",
+            )
+            p.check(
+                target.kind in SCALE_TO_ZERO_KINDS, f"{where}.kind", target.kind.value,
+                "async or inference-components: serverless endpoints scale to zero by themselves, and "
+                "instance-based real-time endpoints keep at least one instance",
+            )
+            p.check(
+                target.kind is not EndpointKind.INFERENCE_COMPONENTS or bool(target.inference_components),
+                f"{where}.inference_components", list(target.inference_components),
+                "the names of the endpoint's inference components",
+            )
+        p.raise_if_any()
+
+        names = sorted(set(endpoint_names))
+        environment = {
+            "TOPIC_ARN": topic.topic_arn,
+            "PLATFORM_NAME": platform_name,
+            "ENDPOINTS": json_environment(self, names),
+            "IDLE_HOURS": str(idle_hours),
+        }
+        if scale_to_zero:
+            environment["SCALE_TO_ZERO_ENDPOINTS"] = json_environment(
+                self, sorted({t.endpoint_name for t in scale_to_zero})
+            )
+        self.handler = ReliableFunction(
+            self, "Handler",
+            code_name="idle_endpoint_guard",
+            description="Reports SageMaker endpoints without invocations; scales opted-in ones to zero",
+            key=key,
+            environment=environment,
+            reserved_concurrency=1,  # one run at a time: runs are periodic, never urgent
+            timeout=Duration.minutes(2),
+            metrics_namespace=metrics_namespace,
+        )
+        allow_notifications(self.handler, topic, key)
+        self.handler.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="DescribeWatchedEndpoints", actions=["sagemaker:DescribeEndpoint"],
+                resources=[endpoint_arn_for(self, name) for name in names],
+            )
+        )
+        self.handler.add_to_role_policy(
+            iam.PolicyStatement(sid="ReadInvocationMetrics", actions=["cloudwatch:GetMetricData"], resources=["*"])
+        )
+        self._allow_scale_to_zero(scale_to_zero)
+        acknowledge(
+            self.handler.role,
+            "cloudwatch:GetMetricData (and X-Ray, Application Auto Scaling's DescribeScalableTargets and "
+            "SageMaker's ListInferenceComponents) support no resource-level permissions; GetMetricData "
+            "only reads metrics, every write is scoped to the opted-in endpoints.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        self.dead_letter_queue = dead_letter_queue(self, key)
+        self.rule = on_schedule(
+            self, "Rule", every=check_every,
+            description=f"Every {check_every.to_human_string()}: report SageMaker endpoints idle for {idle_hours} hours",
+        )
+        add_function_target(self.rule, self.handler, self.dead_letter_queue)
+
+    def _allow_scale_to_zero(self, scale_to_zero: Sequence[ScaleToZero]) -> None:
+        asynchronous = sorted({t.endpoint_name for t in scale_to_zero if t.kind is EndpointKind.ASYNC})
+        components = sorted({c for t in scale_to_zero for c in t.inference_components})
+        if asynchronous:
+            stack = Stack.of(self)
+            # Scalable targets have generated ids in their ARNs: scoped by namespace and dimension.
+            scalable_targets = stack.format_arn(
+                service="application-autoscaling", resource="scalable-target", resource_name="*"
+            )
+            self.handler.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="FindScalableTargets", actions=["application-autoscaling:DescribeScalableTargets"],
+                    resources=["*"],
+                )
+            )
+            self.handler.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="LowerMinimumCapacity",
+                    actions=["application-autoscaling:RegisterScalableTarget"],
+                    resources=[scalable_targets],
+                    conditions={
+                        "StringEquals": {
+                            "application-autoscaling:service-namespace": "sagemaker",
+                            "application-autoscaling:scalable-dimension": ScalableDimension.VARIANT_INSTANCE_COUNT,
+                        }
+                    },
+                )
+            )
+            acknowledge_wildcards(
+                self.handler,
+                "Scalable target ARNs end in an id Application Auto Scaling generates; the statement is "
+                "limited to SageMaker variant instance counts by its conditions, and Application Auto "
+                "Scaling checks UpdateEndpointWeightsAndCapacities on the endpoint itself (next statement).",
+                scalable_targets,
+            )
+            # Application Auto Scaling validates that the caller may change the endpoint it registers.
+            self.handler.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="ScaleOptedInEndpoints",
+                    actions=["sagemaker:UpdateEndpointWeightsAndCapacities"],
+                    resources=[endpoint_arn_for(self, name) for name in asynchronous],
+                )
+            )
+        if components:
+            self.handler.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="ListInferenceComponents", actions=["sagemaker:ListInferenceComponents"], resources=["*"]
+                )
+            )
+            self.handler.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="ScaleOptedInComponents",
+                    actions=["sagemaker:UpdateInferenceComponentRuntimeConfig"],
+                    resources=[sagemaker_arn(self, "inference-component", name) for name in components],
+                )
+            )

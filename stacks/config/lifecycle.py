@@ -1,0 +1,169 @@
+"""``lifecycle`` section: what reacts to SageMaker events (and idleness), checked against ``endpoints``.
+
+```yaml
+lifecycle:
+  auto_deploy_approved_models:
+    - {model_package_group: chat-llm-models, endpoint: chat-llm}   # endpoint = a config endpoint name
+  idle_endpoint_hours: 24
+  scale_idle_to_zero: [batch-scoring]
+  training_job_notifications: true
+  register_models_from_training: {model_package_group: chat-llm-models, inference_image: <ECR image>}
+  hyperpod_events: {clusters: [acme-ml-dev-llm-pretrain], auto_repair: [{name: acme-ml-dev-llm-pretrain, arn: <cluster ARN>}]}
+```
+
+Every key is optional; an empty section creates nothing beyond the endpoint failure notifications.
+:func:`lifecycle_problems` holds the rules that span sections (endpoint names, kinds, platform).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field, StringConstraints
+
+from constructs_lib.errors import Problem, Problems
+from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
+
+from .base import Section
+from .endpoints import EcrImage, S3Uri, SageMakerName
+
+if TYPE_CHECKING:
+    from . import PlatformConfig
+
+ClusterArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:cluster/[a-z0-9]{12}$")
+]
+# Endpoint types an approved model can be rolled out to by copying the endpoint config with a new model.
+AUTO_DEPLOY_TYPES = {
+    "realtime": "",
+    "serverless": "",
+    "async": "asynchronous endpoints write results with their models' role; auto-deploy is not supported yet",
+    "multi-model": "a multi-model endpoint loads its models from its S3 prefix: upload the model there instead",
+    "inference-components": "its models live in inference components, not in the endpoint config",
+}
+# Endpoint types the idle guard can take to zero capacity, and why the others cannot.
+SCALE_TO_ZERO_TYPES = {
+    "async": "",
+    "inference-components": "",
+    "serverless": "serverless endpoints scale to zero by themselves",
+    "realtime": "instance-based real-time endpoints keep at least one instance",
+    "multi-model": "instance-based multi-model endpoints keep at least one instance",
+}
+
+
+class AutoDeploySection(Section):
+    model_package_group: SageMakerName = Field(description="Model package group whose approved versions deploy.")
+    endpoint: SageMakerName = Field(description="Name of an endpoint of the endpoints section.")
+    variants: list[SageMakerName] = Field(
+        default_factory=list, description="Variants that get the new model; default every variant."
+    )
+
+
+class ModelRegistrationSection(Section):
+    model_package_group: SageMakerName
+    inference_image: EcrImage | None = Field(
+        default=None, description="Image of the registered version when the training event names none."
+    )
+
+
+class AutoRepairSection(Section):
+    name: SageMakerName
+    arn: ClusterArn = Field(description="The cluster ARN (its last part is an id SageMaker generates).")
+
+
+class HyperPodEventsSection(Section):
+    clusters: list[SageMakerName] = Field(
+        default_factory=list, description="Cluster names as SageMaker knows them (physical names); default: every cluster."
+    )
+    auto_repair: list[AutoRepairSection] = Field(default_factory=list)
+
+
+class LifecycleSection(Section):
+    auto_deploy_approved_models: list[AutoDeploySection] = Field(default_factory=list)
+    model_data_prefixes: list[S3Uri] = Field(
+        default_factory=list,
+        description="Where approved versions' model data may be, besides the artifact bucket's models/ prefix "
+        "and the target endpoints' current model data folders.",
+    )
+    idle_endpoint_hours: int | None = Field(default=None, ge=1, le=720, description="Default: no idle check.")
+    scale_idle_to_zero: list[SageMakerName] = Field(default_factory=list)
+    training_job_notifications: bool = False
+    register_models_from_training: ModelRegistrationSection | None = None
+    hyperpod_events: HyperPodEventsSection | None = None
+
+
+def lifecycle_problems(config: PlatformConfig) -> list[Problem]:
+    """Rules of ``lifecycle`` that look at other sections; every problem names its key path."""
+    lifecycle = config.lifecycle
+    problems = Problems("config", prefix="lifecycle")
+    endpoints = {ep.name: ep for ep in config.endpoints}
+    known = ", ".join(endpoints) or "(none: the endpoints section is empty)"
+    pairs: set[tuple[str, str]] = set()
+    for i, entry in enumerate(lifecycle.auto_deploy_approved_models):
+        where = f"auto_deploy_approved_models[{i}]"
+        ep = endpoints.get(entry.endpoint)
+        if ep is None:
+            problems.add(f"{where}.endpoint", entry.endpoint, f"the name of a configured endpoint; known: {known}")
+            continue
+        if AUTO_DEPLOY_TYPES[ep.type]:
+            problems.add(
+                f"{where}.endpoint", entry.endpoint, f"a realtime or serverless endpoint ({ep.type}: {AUTO_DEPLOY_TYPES[ep.type]})"
+            )
+        variant_names = [v.name for v in ep.variants] or [DEFAULT_VARIANT_NAME]
+        for j, variant in enumerate(entry.variants):
+            problems.check(
+                variant in variant_names, f"{where}.variants[{j}]", variant,
+                f"a variant of endpoint {ep.name}: {', '.join(variant_names)}",
+            )
+        pair = (entry.model_package_group, entry.endpoint)
+        problems.check(pair not in pairs, where, list(pair), "each model_package_group and endpoint pair once")
+        pairs.add(pair)
+    if lifecycle.model_data_prefixes and not lifecycle.auto_deploy_approved_models:
+        problems.add("model_data_prefixes", lifecycle.model_data_prefixes, "only with auto_deploy_approved_models")
+
+    if lifecycle.idle_endpoint_hours is not None and not endpoints:
+        problems.add("idle_endpoint_hours", lifecycle.idle_endpoint_hours, "endpoints to watch (the endpoints section is empty)")
+    if lifecycle.scale_idle_to_zero and lifecycle.idle_endpoint_hours is None:
+        problems.add("scale_idle_to_zero", lifecycle.scale_idle_to_zero, "idle_endpoint_hours too: it says when an endpoint is idle")
+    for i, name in enumerate(lifecycle.scale_idle_to_zero):
+        where = f"scale_idle_to_zero[{i}]"
+        ep = endpoints.get(name)
+        if ep is None:
+            problems.add(where, name, f"the name of a configured endpoint; known: {known}")
+        elif SCALE_TO_ZERO_TYPES[ep.type]:
+            problems.add(where, name, f"an async or inference-components endpoint ({ep.type}: {SCALE_TO_ZERO_TYPES[ep.type]})")
+        elif ep.type == "async" and ep.autoscaling is None:
+            problems.add(
+                where, name,
+                "an async endpoint with autoscaling: the guard lowers the minimum of its scalable target, "
+                "and its scaling policy then scales it in",
+            )
+        if name in lifecycle.scale_idle_to_zero[:i]:
+            problems.add(where, name, "each endpoint once")
+
+    if lifecycle.register_models_from_training is not None and not lifecycle.training_job_notifications:
+        problems.add(
+            "register_models_from_training", "(set)",
+            "training_job_notifications: true as well (the same function notifies and registers)",
+        )
+
+    hyperpod = lifecycle.hyperpod_events
+    if hyperpod is not None:
+        names: list[str] = []
+        for i, cluster in enumerate(hyperpod.auto_repair):
+            where = f"hyperpod_events.auto_repair[{i}]"
+            if hyperpod.clusters and cluster.name not in hyperpod.clusters:
+                problems.add(
+                    f"{where}.name", cluster.name,
+                    f"one of hyperpod_events.clusters ({', '.join(hyperpod.clusters)}): only their events arrive",
+                )
+            if cluster.name in names:
+                problems.add(f"{where}.name", cluster.name, "each cluster once")
+            names.append(cluster.name)
+            _, _, _, region, account, _ = cluster.arn.split(":", 5)
+            platform = config.platform
+            if platform.region:
+                problems.check(region == platform.region, f"{where}.arn", cluster.arn, f"a cluster in platform.region {platform.region}")
+            if platform.account:
+                problems.check(account == platform.account, f"{where}.arn", cluster.arn, f"a cluster in platform.account {platform.account}")
+    return problems.items

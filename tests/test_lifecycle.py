@@ -1,0 +1,631 @@
+"""Lifecycle glue: the EventBridge rules, the reliable functions behind them, their least-privilege IAM,
+the idempotency table, and the ``lifecycle`` config section.
+
+Two synths: the default platform (``default_platform``, shared with the other test modules; all five nag
+packs) and one module-scoped library stack with what the default config does not switch on (HyperPod
+auto-repair, a cluster filter), also with every nag pack and cfn-lint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from botocore.session import get_session
+from botocore.validate import validate_parameters
+
+from constructs_lib import sagemaker_events as ev
+from constructs_lib.errors import PlatformValidationError
+from tests.conftest import new_app, resources_of
+
+ALL_DETAIL_TYPES = {v for k, v in vars(ev.DetailType).items() if k.isupper()}
+SOURCE = ["aws.sagemaker"]
+# construct id in the lifecycle stack -> (timeout s, memory MB, reserved concurrency)
+FUNCTIONS = {
+    "EndpointNotifications": (30, 256, 5),
+    "TrainingJobNotifications": (30, 256, 5),
+    "ApprovedModelDeployer": (120, 256, 2),
+    "IdleEndpointGuard": (120, 256, 1),
+    "HyperPodEventNotifications": (60, 256, 5),
+}
+IDEMPOTENCY_TABLE_ID = "ApprovedModelDeployerIdempotencyTable74F28FED"
+CLUSTER_ARN = "arn:aws:sagemaker:us-east-1:123456789012:cluster/abcdef123456"
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def render(value) -> str | list:
+    """An ARN as text: ``${Partition}``/``${Region}``/``${Account}`` for the pseudo parameters."""
+    if isinstance(value, list):
+        return [render(v) for v in value]
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        return sep.join(render(p) for p in parts)
+    if "Ref" in value:
+        return {"AWS::Partition": "${Partition}", "AWS::Region": "${Region}", "AWS::AccountId": "${Account}"}.get(
+            value["Ref"], f"<{value['Ref']}>"
+        )
+    if "Fn::GetAtt" in value:
+        return f"<{value['Fn::GetAtt'][0]}.{value['Fn::GetAtt'][1]}>"
+    if "Fn::GetStackOutput" in value:
+        return f"<output {value['Fn::GetStackOutput']['OutputName']}>"
+    raise AssertionError(value)
+
+
+def arn(resource: str) -> str:
+    return f"arn:${{Partition}}:sagemaker:${{Region}}:${{Account}}:{resource}"
+
+
+def by_prefix(template, cfn_type: str, prefix: str) -> tuple[str, dict]:
+    found = [(k, v) for k, v in resources_of(template, cfn_type).items() if k.startswith(prefix)]
+    assert len(found) == 1, (cfn_type, prefix, [k for k, _ in found])
+    return found[0]
+
+
+def statements(template, policy_prefix: str) -> dict[str, dict]:
+    """Statements with a Sid of the role policy (or managed policy) whose logical id starts with the prefix."""
+    policies = [
+        v for k, v in template.raw["Resources"].items()
+        if k.startswith(policy_prefix) and v["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+    ]
+    assert len(policies) == 1, policy_prefix
+    return {s["Sid"]: s for s in policies[0]["Properties"]["PolicyDocument"]["Statement"] if "Sid" in s}
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture(scope="module")
+def lifecycle(default_platform):
+    return default_platform["lifecycle"]
+
+
+@pytest.fixture(scope="module")
+def physical(default_config) -> dict[str, str]:
+    return {ep.name: f"{default_config.prefix}-{ep.name}" for ep in default_config.endpoints}
+
+
+# --- rules -----------------------------------------------------------------------------------------
+def test_rules_use_exactly_the_sagemaker_detail_types(lifecycle, physical):
+    patterns = {k: v["Properties"].get("EventPattern") for k, v in resources_of(lifecycle, "AWS::Events::Rule").items()}
+    assert len(patterns) == 5
+    used = {t for p in patterns.values() if p for t in p["detail-type"]}
+    assert used == ALL_DETAIL_TYPES  # every SageMaker detail-type the handlers know, no other spelling
+    assert all(p["source"] == SOURCE for p in patterns.values() if p)
+
+    def pattern(prefix):
+        return next(p for k, p in patterns.items() if k.startswith(prefix))
+
+    assert pattern("EndpointNotificationsRule") == {
+        "source": SOURCE,
+        "detail-type": ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"],
+        "detail": {"EndpointName": sorted(physical.values())},
+    }
+    assert pattern("TrainingJobNotificationsRule") == {
+        "source": SOURCE,
+        "detail-type": ["SageMaker Training Job State Change"],
+        "detail": {"TrainingJobStatus": ["Failed", "Stopped", "Completed"]},
+    }
+    assert pattern("ApprovedModelDeployerRule") == {
+        "source": SOURCE,
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["chat-llm-models"]},
+    }
+    clusters = ["acme-ml-dev-llm-pretrain"]  # hyperpod_events: {} -> the platform's training_clusters
+    assert pattern("HyperPodEventNotificationsRule") == {
+        "source": SOURCE,
+        "detail-type": [
+            "SageMaker HyperPod Cluster State Change",
+            "SageMaker HyperPod Cluster Node Health Event",
+            "SageMaker HyperPod Cluster Event",
+        ],
+        "detail": {"$or": [{"ClusterName": clusters}, {"EventDetails": {"ClusterName": clusters}}]},
+    }
+    _, idle = by_prefix(lifecycle, "AWS::Events::Rule", "IdleEndpointGuardRule")
+    assert idle["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+
+
+def test_every_target_retries_then_dead_letters_to_an_encrypted_queue(lifecycle):
+    queues = resources_of(lifecycle, "AWS::SQS::Queue")
+    queue_policies = [p["Properties"] for p in resources_of(lifecycle, "AWS::SQS::QueuePolicy").values()]
+    for rule_id, rule in resources_of(lifecycle, "AWS::Events::Rule").items():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}, rule_id
+        dlq = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        assert "DeadLetterQueue" in dlq and "KmsMasterKeyId" in queues[dlq]["Properties"], rule_id
+        assert target["Arn"]["Fn::GetAtt"][0].startswith(rule_id.split("Rule")[0] + "Handler")
+        allowed = [
+            s for p in queue_policies if p["Queues"] == [{"Ref": dlq}] for s in p["PolicyDocument"]["Statement"]
+            if s.get("Principal") == {"Service": "events.amazonaws.com"} and s["Action"] == "sqs:SendMessage"
+        ]
+        assert allowed and allowed[0]["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+@pytest.mark.parametrize("construct", sorted(FUNCTIONS))
+def test_every_function_is_reliable(lifecycle, construct):
+    fn_id, fn = by_prefix(lifecycle, "AWS::Lambda::Function", f"{construct}Handler")
+    p = fn["Properties"]
+    assert (p["Timeout"], p["MemorySize"], p["ReservedConcurrentExecutions"]) == FUNCTIONS[construct]
+    assert p["Runtime"] == "python3.14" and p["Handler"] == "handler.handler"
+    assert p["TracingConfig"] == {"Mode": "Active"} and p["LoggingConfig"]["LogFormat"] == "JSON"
+    assert p["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "AIPlatform"
+    assert "KmsKeyArn" in p
+    failure_queue = p["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
+    assert failure_queue.startswith(f"{construct}HandlerFailureQueue")
+    configs = [
+        c["Properties"] for c in resources_of(lifecycle, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]
+    assert len(configs) == 1
+    c = configs[0]
+    assert (c["MaximumRetryAttempts"], c["MaximumEventAgeInSeconds"]) == (2, 21600)
+    assert c["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [failure_queue, "Arn"]}
+
+
+# --- IAM -------------------------------------------------------------------------------------------
+def test_deployer_may_touch_only_its_groups_endpoints_and_generated_names(lifecycle):
+    s = statements(lifecycle, "ApprovedModelDeployerHandlerRoleDefaultPolicy")
+    endpoint = arn("endpoint/acme-ml-dev-chat-llm")
+    generated_configs = arn("endpoint-config/acme-ml-dev-chat-llm-*")
+    expected = {
+        "DescribeApprovedVersions": ("sagemaker:DescribeModelPackage", [arn("model-package/chat-llm-models/*")]),
+        "DescribeTargetEndpoints": ("sagemaker:DescribeEndpoint", [endpoint]),
+        "CreateDeployedModels": (["sagemaker:CreateModel", "sagemaker:DescribeModel"], [arn("model/acme-ml-dev-chat-llm-*")]),
+        "CreateDeployedEndpointConfigs": ("sagemaker:CreateEndpointConfig", [generated_configs]),
+        "UpdateTargetEndpoints": ("sagemaker:UpdateEndpoint", sorted([endpoint, generated_configs])),
+        "ReadCurrentEndpointConfigs": ("sagemaker:DescribeEndpointConfig", [arn("endpoint-config/*")]),
+        "UseIdempotencyTable": (
+            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            [f"<{IDEMPOTENCY_TABLE_ID}.Arn>"],
+        ),
+        "PublishNotifications": ("sns:Publish", ["<output PublishOutputRefNotificationsCE9D1424634BD2EE>"]),
+    }
+    for sid, (actions, resources) in expected.items():
+        assert s[sid]["Action"] == actions, sid
+        assert sorted(as_list(render(s[sid]["Resource"]))) == resources, sid
+    role_id = next(k for k in lifecycle.raw["Resources"] if k.startswith("ApprovedModelDeployerModelExecutionRole"))
+    assert s["PassModelExecutionRole"]["Action"] == "iam:PassRole"
+    assert s["PassModelExecutionRole"]["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert s["PassModelExecutionRole"]["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert s["EncryptIdempotencyRecords"]["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+    }
+    assert s["GrantEndpointStorageEncryption"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def test_deployed_models_run_with_their_own_least_privilege_role(lifecycle):
+    _, role = by_prefix(lifecycle, "AWS::IAM::Role", "ApprovedModelDeployerModelExecutionRole")
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "sagemaker.amazonaws.com"
+    }
+    assert "ManagedPolicyArns" not in role["Properties"] and "Policies" not in role["Properties"]
+    s = statements(lifecycle, "ApprovedModelDeployerModelExecutionPolicy")
+    assert render(s["PullModelImages"]["Resource"]) == (
+        "arn:${Partition}:ecr:us-east-1:763104351884:repository/huggingface-pytorch-tgi-inference"
+    )
+    assert sorted(render(s["ReadModelData"]["Resource"])) == [
+        "arn:${Partition}:s3:::acme-ml-dev-artifacts-${Account}-${Region}/models/*",
+        "arn:${Partition}:s3:::acme-ml-models/chat-llm/*",
+    ]
+    log_group = "arn:${Partition}:logs:${Region}:${Account}:log-group:/aws/sagemaker/Endpoints/acme-ml-dev-chat-llm"
+    assert render(s["WriteEndpointLogs"]["Resource"]) == [log_group, f"{log_group}:log-stream:*"]
+    assert render(s["WriteDataCapture"]["Resource"]) == (
+        "arn:${Partition}:s3:::acme-ml-dev-artifacts-${Account}-${Region}/data-capture/acme-ml-dev-chat-llm/*"
+    )
+    assert s["AuthenticateToEcrAndPublishMetrics"]["Action"] == ["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
+
+
+def test_idle_guard_reads_every_endpoint_and_scales_none_unless_opted_in(lifecycle, physical):
+    s = statements(lifecycle, "IdleEndpointGuardHandlerRoleDefaultPolicy")
+    assert sorted(render(s["DescribeWatchedEndpoints"]["Resource"])) == sorted(
+        arn(f"endpoint/{name}") for name in physical.values()
+    )
+    assert (s["ReadInvocationMetrics"]["Action"], s["ReadInvocationMetrics"]["Resource"]) == ("cloudwatch:GetMetricData", "*")
+    assert not {"ScaleOptedInEndpoints", "LowerMinimumCapacity", "ScaleOptedInComponents"} & set(s)
+    env = by_prefix(lifecycle, "AWS::Lambda::Function", "IdleEndpointGuardHandler")[1]["Properties"]["Environment"]
+    assert json.loads(env["Variables"]["ENDPOINTS"]) == sorted(physical.values())
+    assert env["Variables"]["IDLE_HOURS"] == "24" and "SCALE_TO_ZERO_ENDPOINTS" not in env["Variables"]
+
+
+def test_training_notifier_registers_only_in_its_group(lifecycle):
+    s = statements(lifecycle, "TrainingJobNotificationsHandlerRoleDefaultPolicy")
+    assert s["RegisterModelVersions"]["Action"] == "sagemaker:CreateModelPackage"
+    assert render(s["RegisterModelVersions"]["Resource"]) == [
+        arn("model-package-group/chat-llm-models"), arn("model-package/chat-llm-models/*")
+    ]
+    env = by_prefix(lifecycle, "AWS::Lambda::Function", "TrainingJobNotificationsHandler")[1]["Properties"]["Environment"]
+    assert env["Variables"]["MODEL_PACKAGE_GROUP"] == "chat-llm-models"
+
+
+def test_hyperpod_notifier_repairs_nothing_unless_opted_in(lifecycle):
+    s = statements(lifecycle, "HyperPodEventNotificationsHandlerRoleDefaultPolicy")
+    assert "RepairOptedInClusterNodes" not in s
+    actions = json.dumps(lifecycle.raw["Resources"])
+    assert "BatchReplaceClusterNodes" not in actions and "BatchRebootClusterNodes" not in actions
+
+
+# --- idempotency table and deploy targets ----------------------------------------------------------
+def test_idempotency_table_is_on_demand_encrypted_recoverable_expiring_and_retained(lifecycle):
+    table = lifecycle.raw["Resources"][IDEMPOTENCY_TABLE_ID]  # stateful: the logical id is part of the contract
+    p = table["Properties"]
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert p["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert p["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert p["SSESpecification"]["SSEType"] == "KMS" and p["SSESpecification"]["SSEEnabled"] is True
+    assert render(p["SSESpecification"]["KMSMasterKeyId"]) == "<output PublishOutputFnGetAttPlatformKey205D0CA7Arn0C5A0BDE>"
+    env = by_prefix(lifecycle, "AWS::Lambda::Function", "ApprovedModelDeployerHandler")[1]["Properties"]["Environment"]
+    assert env["Variables"]["IDEMPOTENCY_TABLE"] == {"Ref": IDEMPOTENCY_TABLE_ID}
+    assert env["Variables"]["IDEMPOTENCY_EXPIRY_SECONDS"] == "86400"
+
+
+def test_deploy_targets_carry_the_endpoints_own_deployment_config(lifecycle, default_platform):
+    env = by_prefix(lifecycle, "AWS::Lambda::Function", "ApprovedModelDeployerHandler")[1]["Properties"]["Environment"]
+    targets = json.loads(env["Variables"]["DEPLOY_TARGETS"])
+    assert targets == {
+        "chat-llm-models": [
+            {
+                "EndpointName": "acme-ml-dev-chat-llm",
+                "DeploymentConfig": {
+                    "BlueGreenUpdatePolicy": {
+                        "TrafficRoutingConfiguration": {
+                            "Type": "CANARY",
+                            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+                            "WaitIntervalInSeconds": 600,
+                        },
+                        "TerminationWaitInSeconds": 300,
+                    },
+                    "AutoRollbackConfiguration": {
+                        "Alarms": [
+                            {"AlarmName": "acme-ml-dev-chat-llm-5xx-errors"},
+                            {"AlarmName": "acme-ml-dev-chat-llm-p99-model-latency"},
+                        ]
+                    },
+                },
+            }
+        ]
+    }
+    # What the handler passes to UpdateEndpoint is valid for the API (botocore's service model).
+    model = get_session().get_service_model("sagemaker")
+    for target in targets["chat-llm-models"]:
+        validate_parameters(
+            {"EndpointName": target["EndpointName"], "EndpointConfigName": "x", "DeploymentConfig": target["DeploymentConfig"]},
+            model.operation_model("UpdateEndpoint").input_shape,
+        )
+    # ... and the rollback alarms are the endpoint's own, by the names the inference stack gives them.
+    alarms = {a["Properties"].get("AlarmName") for a in resources_of(default_platform["inference"], "AWS::CloudWatch::Alarm").values()}
+    rollback = targets["chat-llm-models"][0]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert {a["AlarmName"] for a in rollback} <= alarms
+
+
+def test_deployment_config_is_read_from_the_endpoint_or_refused_when_alarms_have_no_names():
+    from aws_cdk import Stack
+    from aws_cdk import aws_cloudwatch as cw
+    from aws_cdk import aws_sagemaker as sagemaker
+    from constructs import Construct
+
+    from constructs_lib.lifecycle.approved_model_deployer import deployment_config_of
+
+    E = sagemaker.CfnEndpoint
+
+    def endpoint_with(alarm_name: str | None, deployment: bool = True) -> Construct:
+        stack = Stack(new_app(), "Endpoint")
+        holder = Construct(stack, "Holder")
+        alarm = cw.Alarm(
+            holder, "Alarm", alarm_name=alarm_name, metric=cw.Metric(namespace="n", metric_name="m"),
+            threshold=1, evaluation_periods=1,
+        )
+        holder.alarms = [alarm]
+        holder.endpoint = E(
+            holder, "Resource", endpoint_config_name="c",
+            deployment_config=E.DeploymentConfigProperty(
+                auto_rollback_configuration=E.AutoRollbackConfigProperty(alarms=[E.AlarmProperty(alarm_name=alarm.alarm_name)]),
+                rolling_update_policy=E.RollingUpdatePolicyProperty(
+                    maximum_batch_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=20), wait_interval_in_seconds=60
+                ),
+            ) if deployment else None,
+        )
+        return holder
+
+    assert deployment_config_of(endpoint_with("x-5xx")) == {
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "x-5xx"}]},
+        "RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 20}, "WaitIntervalInSeconds": 60},
+    }
+    assert deployment_config_of(endpoint_with("x-5xx", deployment=False)) is None
+    with pytest.raises(ValueError, match="whose name is unknown at synth; give the rollback alarms physical names"):
+        deployment_config_of(endpoint_with(None))
+
+
+# --- what the default config does not switch on: a library stack ------------------------------------
+@pytest.fixture(scope="module")
+def library_stack(tmp_path_factory):
+    """Training notifications without registration, HyperPod with a cluster filter and auto-repair, the idle
+    guard scaling an async endpoint and an inference component to zero; all five nag packs (synth fails
+    on any unacknowledged finding)."""
+    from aws_cdk import Stack
+
+    from constructs_lib import (
+        EndpointKind,
+        HyperPodClusterRef,
+        HyperPodEventNotifications,
+        IdleEndpointGuard,
+        NotificationTopic,
+        PlatformKey,
+        ScaleToZero,
+        TrainingJobNotifications,
+        add_compliance_checks,
+    )
+    outdir = tmp_path_factory.mktemp("lifecycle-library")
+    app = new_app(outdir)
+    stack = Stack(app, "LifecycleLibrary")
+    key = PlatformKey(stack, "Key", alias="alias/lifecycle-library").key
+    topic = NotificationTopic(stack, "Topic", key=key, display_name="lifecycle").topic
+    TrainingJobNotifications(stack, "Training", topic=topic, key=key)
+    HyperPodEventNotifications(
+        stack, "HyperPod", topic=topic, key=key, cluster_names=["llm-pretrain", "vision"],
+        auto_repair=[HyperPodClusterRef(cluster_name="llm-pretrain", cluster_arn=CLUSTER_ARN)],
+    )
+    IdleEndpointGuard(
+        stack, "Idle", topic=topic, key=key, endpoint_names=["chat", "batch", "llm"], idle_hours=12,
+        scale_to_zero=[
+            ScaleToZero("batch", EndpointKind.ASYNC),
+            ScaleToZero("llm", EndpointKind.INFERENCE_COMPONENTS, inference_components=("llm-a", "llm-b")),
+        ],
+    )
+    add_compliance_checks(app)
+    app.synth()
+    from aws_cdk.assertions import Template
+
+    path = outdir / "LifecycleLibrary.template.json"
+    template = Template.from_json(json.loads(path.read_text()))
+    template.raw = json.loads(path.read_text())
+    template.path = path
+    return template
+
+
+def test_library_stack_passes_cfn_lint(library_stack):
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--", str(library_stack.path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_hyperpod_rule_filters_clusters_in_both_event_shapes(library_stack):
+    _, rule = by_prefix(library_stack, "AWS::Events::Rule", "HyperPodRule")
+    names = ["llm-pretrain", "vision"]
+    assert rule["Properties"]["EventPattern"]["detail"] == {
+        "$or": [{"ClusterName": names}, {"EventDetails": {"ClusterName": names}}]
+    }
+    assert set(rule["Properties"]["EventPattern"]["detail-type"]) == {
+        t for t in ALL_DETAIL_TYPES if "HyperPod" in t
+    }
+
+
+def test_hyperpod_repair_is_allowed_on_the_opted_in_cluster_arn_only(library_stack):
+    s = statements(library_stack, "HyperPodHandlerRoleDefaultPolicy")
+    assert s["RepairOptedInClusterNodes"]["Action"] == [
+        "sagemaker:BatchRebootClusterNodes", "sagemaker:BatchReplaceClusterNodes"
+    ]
+    assert s["RepairOptedInClusterNodes"]["Resource"] == CLUSTER_ARN
+    env = by_prefix(library_stack, "AWS::Lambda::Function", "HyperPodHandler")[1]["Properties"]["Environment"]
+    assert json.loads(env["Variables"]["AUTO_REPAIR_CLUSTERS"]) == ["llm-pretrain", CLUSTER_ARN]
+
+
+def test_idle_guard_scales_only_the_opted_in_endpoints_and_components(library_stack):
+    s = statements(library_stack, "IdleHandlerRoleDefaultPolicy")
+    assert s["ScaleOptedInEndpoints"]["Action"] == "sagemaker:UpdateEndpointWeightsAndCapacities"
+    assert render(s["ScaleOptedInEndpoints"]["Resource"]) == arn("endpoint/batch")
+    assert s["LowerMinimumCapacity"]["Action"] == "application-autoscaling:RegisterScalableTarget"
+    assert render(s["LowerMinimumCapacity"]["Resource"]) == (
+        "arn:${Partition}:application-autoscaling:${Region}:${Account}:scalable-target/*"
+    )
+    assert s["LowerMinimumCapacity"]["Condition"] == {
+        "StringEquals": {
+            "application-autoscaling:service-namespace": "sagemaker",
+            "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount",
+        }
+    }
+    assert s["FindScalableTargets"]["Resource"] == "*" and s["ListInferenceComponents"]["Resource"] == "*"
+    assert s["ScaleOptedInComponents"]["Action"] == "sagemaker:UpdateInferenceComponentRuntimeConfig"
+    assert render(s["ScaleOptedInComponents"]["Resource"]) == [arn("inference-component/llm-a"), arn("inference-component/llm-b")]
+    env = by_prefix(library_stack, "AWS::Lambda::Function", "IdleHandler")[1]["Properties"]["Environment"]["Variables"]
+    assert (json.loads(env["SCALE_TO_ZERO_ENDPOINTS"]), env["IDLE_HOURS"]) == (["batch", "llm"], "12")
+
+
+def test_training_rule_skips_completed_jobs_without_registration(library_stack):
+    _, rule = by_prefix(library_stack, "AWS::Events::Rule", "TrainingRule")
+    assert rule["Properties"]["EventPattern"]["detail"] == {"TrainingJobStatus": ["Failed", "Stopped"]}
+    s = statements(library_stack, "TrainingHandlerRoleDefaultPolicy")
+    assert "RegisterModelVersions" not in s
+    env = by_prefix(library_stack, "AWS::Lambda::Function", "TrainingHandler")[1]["Properties"]["Environment"]
+    assert "MODEL_PACKAGE_GROUP" not in env["Variables"]
+
+
+def test_rule_helpers_build_deduplicated_sorted_patterns():
+    from aws_cdk import Duration, Stack
+
+    from constructs_lib.lifecycle import on_model_package_approved, on_schedule
+
+    stack = Stack(new_app(), "Rules")
+    approved = on_model_package_approved(stack, "Approved", model_package_groups=["b", "a", "b"])
+    assert stack.resolve(approved.node.default_child.event_pattern)["detail"] == {
+        "ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["a", "b"]
+    }
+    scheduled = on_schedule(stack, "Scheduled", every=Duration.minutes(30))
+    assert scheduled.node.default_child.schedule_expression == "rate(30 minutes)"
+
+
+# --- construct validation (no synth) ---------------------------------------------------------------
+@pytest.fixture
+def scope():
+    from aws_cdk import Stack
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    stack = Stack(new_app(), "Validation")
+    key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555")
+    topic = sns.Topic.from_topic_arn(stack, "Topic", "arn:aws:sns:us-east-1:123456789012:t")
+    return stack, key, topic
+
+
+def test_deployer_refuses_missing_targets_roles_and_bad_names(scope):
+    from constructs_lib import ApprovedModelDeployer, DeployTarget
+
+    stack, key, topic = scope
+    with pytest.raises(PlatformValidationError) as raised:
+        ApprovedModelDeployer(stack, "D", topic=topic, key=key, targets=[
+            DeployTarget("Bad_Group", "chat"), DeployTarget("g", "chat"), DeployTarget("g", "chat"),
+        ])
+    text = str(raised.value)
+    assert re.search(r"targets\[0\]\.model_package_group: got 'Bad_Group'; 1-63 letters", text)
+    assert re.search(r"targets\[2\]: got \['g', 'chat'\]; each \(model_package_group, endpoint_name\) pair once", text)
+    assert "image_repositories: got []; the ECR repositories of the approved images" in text
+    assert "model_data: got []; the S3 prefixes of the approved model data" in text
+
+
+def test_idle_guard_refuses_kinds_that_cannot_scale_to_zero(scope):
+    from constructs_lib import EndpointKind, IdleEndpointGuard, ScaleToZero
+
+    stack, key, topic = scope
+    with pytest.raises(PlatformValidationError, match=r"scale_to_zero\[0\]\.kind: got 'realtime'; async or inference-components"):
+        IdleEndpointGuard(stack, "G", topic=topic, key=key, endpoint_names=["a"], scale_to_zero=[ScaleToZero("a", EndpointKind.REALTIME)])
+    with pytest.raises(PlatformValidationError, match=r"scale_to_zero\[0\]\.endpoint_name: got 'b'; one of endpoint_names"):
+        IdleEndpointGuard(stack, "H", topic=topic, key=key, endpoint_names=["a"], scale_to_zero=[ScaleToZero("b", EndpointKind.ASYNC)])
+    with pytest.raises(PlatformValidationError, match=r"idle_hours: got 0; 1-720 hours"):
+        IdleEndpointGuard(stack, "I", topic=topic, key=key, endpoint_names=["a"], idle_hours=0)
+    with pytest.raises(PlatformValidationError, match=r"inference_components: got \[\]; the names of the endpoint's inference components"):
+        IdleEndpointGuard(
+            stack, "J", topic=topic, key=key, endpoint_names=["a"], scale_to_zero=[ScaleToZero("a", EndpointKind.INFERENCE_COMPONENTS)]
+        )
+
+
+def test_hyperpod_refuses_repair_outside_the_filter_and_names_for_arns(scope):
+    from constructs_lib import HyperPodClusterRef, HyperPodEventNotifications
+
+    stack, key, topic = scope
+    with pytest.raises(PlatformValidationError) as raised:
+        HyperPodEventNotifications(
+            stack, "H", topic=topic, key=key, cluster_names=["a"],
+            auto_repair=[HyperPodClusterRef(cluster_name="b", cluster_arn="b")],
+        )
+    text = str(raised.value)
+    assert "auto_repair[0].cluster_arn: got 'b'; a HyperPod cluster ARN" in text
+    assert "auto_repair[0].cluster_name: got 'b'; one of cluster_names (a): the rule delivers only their events" in text
+
+
+def test_training_notifications_refuse_a_bad_group(scope):
+    from constructs_lib import ModelRegistration, TrainingJobNotifications
+
+    stack, key, topic = scope
+    with pytest.raises(PlatformValidationError, match=r"registration\.model_package_group: got 'no spaces'"):
+        TrainingJobNotifications(stack, "T", topic=topic, key=key, registration=ModelRegistration("no spaces"))
+
+
+# --- the lifecycle config section ------------------------------------------------------------------
+def config_with(lifecycle: dict, **platform) -> dict:
+    from stacks.config import DEFAULT_CONFIG
+
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data["lifecycle"] = lifecycle
+    data["platform"].update(platform)
+    return data
+
+
+def parse(data: dict):
+    from stacks.config import parse_config
+
+    return parse_config(data, source="test.yaml")
+
+
+def test_contract_keys_are_accepted_exactly_as_documented():
+    config = parse(config_with({
+        "auto_deploy_approved_models": [{"model_package_group": "chat-llm-models", "endpoint": "chat-llm"}],
+        "idle_endpoint_hours": 24,
+    }))
+    (entry,) = config.lifecycle.auto_deploy_approved_models
+    assert (entry.model_package_group, entry.endpoint, config.lifecycle.idle_endpoint_hours) == ("chat-llm-models", "chat-llm", 24)
+    assert parse(config_with({})).lifecycle.hyperpod_events is None  # an empty section switches nothing on
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "expected"),
+    [
+        ({"auto_deploy_approved_models": [{"model_package_group": "g", "endpoint": "chat"}]},
+         r"lifecycle\.auto_deploy_approved_models\[0\]\.endpoint: got 'chat'; the name of a configured endpoint; known: chat-llm, "),
+        ({"auto_deploy_approved_models": [{"model_package_group": "g", "endpoint": "batch-scoring"}]},
+         r"auto_deploy_approved_models\[0\]\.endpoint: got 'batch-scoring'; a realtime or serverless endpoint \(async: "),
+        ({"auto_deploy_approved_models": [{"model_package_group": "g", "endpoint": "llm-hosting"}]},
+         r"got 'llm-hosting'; a realtime or serverless endpoint \(inference-components: its models live in inference components"),
+        ({"auto_deploy_approved_models": [{"model_package_group": "g", "endpoint": "ranker", "variants": ["next"]}]},
+         r"auto_deploy_approved_models\[0\]\.variants\[0\]: got 'next'; a variant of endpoint ranker: current, candidate"),
+        ({"auto_deploy_approved_models": [{"model_package_group": "g", "endpoint": "ranker"}] * 2},
+         r"auto_deploy_approved_models\[1\]: got \['g', 'ranker'\]; each model_package_group and endpoint pair once"),
+        ({"model_data_prefixes": ["s3://bucket/models/"]},
+         r"lifecycle\.model_data_prefixes: got \['s3://bucket/models/'\]; only with auto_deploy_approved_models"),
+        ({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["gone"]},
+         r"lifecycle\.scale_idle_to_zero\[0\]: got 'gone'; the name of a configured endpoint; known: chat-llm"),
+        ({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["embeddings"]},
+         r"scale_idle_to_zero\[0\]: got 'embeddings'; an async or inference-components endpoint \(serverless: serverless endpoints scale"),
+        ({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["chat-llm"]},
+         r"got 'chat-llm'; an async or inference-components endpoint \(realtime: instance-based real-time endpoints keep"),
+        ({"scale_idle_to_zero": ["batch-scoring"]},
+         r"lifecycle\.scale_idle_to_zero: got \['batch-scoring'\]; idle_endpoint_hours too"),
+        ({"register_models_from_training": {"model_package_group": "g"}},
+         r"lifecycle\.register_models_from_training: got '\(set\)'; training_job_notifications: true as well"),
+        ({"hyperpod_events": {"clusters": ["a"], "auto_repair": [{"name": "b", "arn": CLUSTER_ARN}]}},
+         r"lifecycle\.hyperpod_events\.auto_repair\[0\]\.name: got 'b'; one of hyperpod_events\.clusters \(a\)"),
+    ],
+)
+def test_cross_key_rules_name_the_key_path(lifecycle, expected):
+    with pytest.raises(PlatformValidationError, match=expected):
+        parse(config_with(lifecycle))
+
+
+def test_async_endpoint_without_autoscaling_cannot_be_scaled_to_zero():
+    data = config_with({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["batch-scoring"]})
+    (batch,) = [ep for ep in data["endpoints"] if ep["name"] == "batch-scoring"]
+    del batch["autoscaling"]
+    with pytest.raises(PlatformValidationError, match=r"got 'batch-scoring'; an async endpoint with autoscaling"):
+        parse(data)
+
+
+def test_repair_arn_must_be_in_the_platform_account_and_region():
+    data = config_with(
+        {"hyperpod_events": {"auto_repair": [{"name": "a", "arn": CLUSTER_ARN}]}}, account="210987654321", region="eu-west-1"
+    )
+    data["network"]["availability_zones"] = ["eu-west-1a", "eu-west-1b"]
+    with pytest.raises(PlatformValidationError) as raised:
+        parse(data)
+    text = str(raised.value)
+    assert "lifecycle.hyperpod_events.auto_repair[0].arn: got '" + CLUSTER_ARN + "'; a cluster in platform.region eu-west-1" in text
+    assert "a cluster in platform.account 210987654321" in text
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "expected"),
+    [
+        ({"idle_endpoint_hour": 24}, r"lifecycle\.idle_endpoint_hour: got 24; unknown key; did you mean 'idle_endpoint_hours'\?"),
+        ({"idle_endpoint_hours": 0}, r"lifecycle\.idle_endpoint_hours: got 0; Input should be greater than or equal to 1"),
+        ({"idle_endpoint_hours": 721}, r"lifecycle\.idle_endpoint_hours: got 721; Input should be less than or equal to 720"),
+        ({"auto_deploy_approved_models": [{"model_package_group": "g"}]},
+         r"lifecycle\.auto_deploy_approved_models\[0\]\.endpoint: got None; required key is missing"),
+        ({"hyperpod_events": {"auto_repair": [{"name": "a", "arn": "arn:aws:sagemaker:us-east-1:123456789012:cluster/a"}]}},
+         r"lifecycle\.hyperpod_events\.auto_repair\[0\]\.arn: got 'arn:aws:sagemaker:us-east-1:123456789012:cluster/a'; String should match pattern"),
+        ({"register_models_from_training": {"model_package_group": "g", "inference_image": "nginx"}, "training_job_notifications": True},
+         r"lifecycle\.register_models_from_training\.inference_image: got 'nginx'; String should match pattern"),
+    ],
+)
+def test_schema_errors_name_the_key_path(lifecycle, expected):
+    with pytest.raises(PlatformValidationError, match=expected):
+        parse(config_with(lifecycle))
+

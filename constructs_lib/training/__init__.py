@@ -9,6 +9,8 @@ Public API (re-exported by ``constructs_lib``):
 * :class:`LustreStorage` with :class:`DataRepository`, :class:`LustreDeploymentType`,
   :class:`DataRepositoryEvent`;
 * :class:`TrainingPlatform` (training-job role, key, artifacts bucket, ECR, model package groups, SSM);
+* :class:`TrainingPipeline` with :class:`Distribution` and :class:`ManagedSpot` (Step Functions:
+  multi-instance training job, model registration, failure notification, optional schedule);
 * the metric vocabulary in :mod:`constructs_lib.training.metrics`.
 """
 
@@ -29,6 +31,7 @@ from constructs_lib.training.network import (
     EKS_INTERFACE_ENDPOINTS,
     TrainingNetwork,
 )
+from constructs_lib.training.pipeline import Distribution, ManagedSpot, TrainingPipeline
 from constructs_lib.training.platform import TrainingPlatform
 from constructs_lib.training.storage import (
     DataRepository,
@@ -44,16 +47,19 @@ __all__ = [
     "DataRepository",
     "DataRepositoryEvent",
     "DeepHealthCheck",
+    "Distribution",
     "EksOrchestration",
     "HyperPodCluster",
     "InstanceGroup",
     "LustreDeploymentType",
     "LustreStorage",
+    "ManagedSpot",
     "NodeProvisioningMode",
     "NodeRecovery",
     "SlurmConfigStrategy",
     "SlurmNodeType",
     "SlurmOrchestration",
     "TrainingNetwork",
+    "TrainingPipeline",
     "TrainingPlatform",
 ]

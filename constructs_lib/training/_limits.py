@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from constructs_lib.limits import _enum
+
 # AWS::SageMaker::Cluster
 INSTANCE_GROUPS = (1, 100)
 INSTANCE_COUNT = (0, 6758)
@@ -36,3 +38,8 @@ S3_URI_PATTERN = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")
 
 # SageMaker model package groups (AWS::SageMaker::ModelPackageGroup.ModelPackageGroupName).
 MODEL_PACKAGE_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def training_instance_types() -> frozenset[str]:
+    """botocore enum ``TrainingInstanceType`` (SageMaker training jobs)."""
+    return _enum("TrainingInstanceType")

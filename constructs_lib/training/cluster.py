@@ -862,6 +862,33 @@ def _validate(
     network: TrainingNetwork | None = None,
 ) -> None:
     problems = Problems(f"HyperPodCluster {path}")
+    check_cluster_props(
+        problems,
+        cluster_name=cluster_name,
+        instance_groups=instance_groups,
+        orchestration=orchestration,
+        node_recovery=node_recovery,
+        node_provisioning_mode=node_provisioning_mode,
+        has_network=network is not None,
+    )
+    problems.raise_if_any()
+
+
+def check_cluster_props(
+    problems: Problems,
+    *,
+    cluster_name: str,
+    instance_groups: list[InstanceGroup],
+    orchestration: Any,
+    node_recovery: Any,
+    node_provisioning_mode: Any,
+    has_network: bool,
+) -> None:
+    """Every rule on :class:`HyperPodCluster` props, recorded in ``problems`` under the props' names.
+
+    The one copy of these rules: the construct runs it before creating anything, and the platform's
+    config schema runs it on the props it will pass (translating the keys to its own).
+    """
     problems.check(
         isinstance(cluster_name, str) and bool(limits.NAME_PATTERN.match(cluster_name)),
         "cluster_name",
@@ -890,9 +917,9 @@ def _validate(
             "an EKS cluster ARN, arn:<partition>:eks:<region>:<account>:cluster/<name>",
         )
         problems.check(
-            network is not None,
+            has_network,
             "network",
-            network,
+            None,
             "a TrainingNetwork in the EKS cluster's VPC, e.g. TrainingNetwork(scope, 'Network', vpc=eks_cluster.vpc)",
         )
     elif slurm:
@@ -1026,7 +1053,6 @@ def _validate(
             [instance_groups[i].name for i in controllers],
             "exactly one group with slurm_node_type CONTROLLER",
         )
-    problems.raise_if_any()
 
 
 def _is_int(value: Any) -> bool:

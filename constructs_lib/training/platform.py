@@ -45,6 +45,10 @@ class TrainingPlatform(Construct):
 
     :param encryption_key: key for the bucket, repository and training volumes. Default: a new key
         (rotation on, retained).
+    :param artifacts_bucket: an existing bucket for training data, checkpoints and model artifacts
+        (e.g. the platform's one bucket). Objects it holds must be readable with ``encryption_key``
+        or with a key the training-job role may use. Default: a new KMS-encrypted, versioned,
+        access-logged bucket (and its access-log bucket), retained.
     :param network: where VPC-attached training jobs run; the role gets the network-interface
         permissions for its private subnets and security group, and both are published. Default:
         none (jobs without VPC configuration).
@@ -53,6 +57,8 @@ class TrainingPlatform(Construct):
     :param parameter_prefix: SSM parameter path the platform publishes under. Default
         ``/aiplatform/training``.
     :param repository_removal_policy: Default ``RETAIN`` (images are build outputs other stacks pin).
+    :param model_package_group_removal_policy: Default ``RETAIN`` (the registry holds every model
+        version and its approval history; CloudFormation cannot delete a group with versions anyway).
     """
 
     def __init__(
@@ -61,10 +67,12 @@ class TrainingPlatform(Construct):
         id: str,
         *,
         encryption_key: kms.IKey | None = None,
+        artifacts_bucket: s3.IBucket | None = None,
         network: TrainingNetwork | None = None,
         model_package_groups: Sequence[str] = (),
         parameter_prefix: str = DEFAULT_PARAMETER_PREFIX,
         repository_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        model_package_group_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
         _validate(
@@ -73,14 +81,18 @@ class TrainingPlatform(Construct):
         self.encryption_key: kms.IKey = encryption_key or create_key(
             self, "Key", description=f"{self.node.path} training data, artifacts and images"
         )
-        self.access_logs_bucket = access_logs_bucket(self, "AccessLogsBucket")
-        self.artifacts_bucket: s3.Bucket = secure_bucket(
-            self,
-            "ArtifactsBucket",
-            key=self.encryption_key,
-            access_logs=self.access_logs_bucket,
-            access_logs_prefix="artifacts-bucket/",
-        )
+        # Created only without an existing bucket (its access logs are then its owner's business).
+        self.access_logs_bucket: s3.Bucket | None = None
+        if artifacts_bucket is None:
+            self.access_logs_bucket = access_logs_bucket(self, "AccessLogsBucket")
+            artifacts_bucket = secure_bucket(
+                self,
+                "ArtifactsBucket",
+                key=self.encryption_key,
+                access_logs=self.access_logs_bucket,
+                access_logs_prefix="artifacts-bucket/",
+            )
+        self.artifacts_bucket: s3.IBucket = artifacts_bucket
         self.repository = ecr.Repository(
             self,
             "Repository",
@@ -107,6 +119,8 @@ class TrainingPlatform(Construct):
             )
             for name in model_package_groups
         }
+        for group in self.model_package_groups.values():
+            group.apply_removal_policy(model_package_group_removal_policy)
 
         self.parameters: dict[str, ssm.StringParameter | ssm.StringListParameter] = {}
         self._publish(
@@ -163,6 +177,14 @@ class TrainingPlatform(Construct):
             description=description,
         )
 
+    def _key_arns(self) -> list[str]:
+        """The platform key, plus the artifacts bucket's own key when an existing bucket uses another one."""
+        keys = [self.encryption_key]
+        bucket_key = self.artifacts_bucket.encryption_key
+        if bucket_key is not None and bucket_key is not self.encryption_key:
+            keys.append(bucket_key)
+        return [k.key_arn for k in keys]
+
     def _grant_training_job_role(self, network: TrainingNetwork | None) -> None:
         role = self.training_job_role
         objects = self.artifacts_bucket.arn_for_objects("*")
@@ -192,7 +214,7 @@ class TrainingPlatform(Construct):
                         "kms:DescribeKey",
                         "kms:CreateGrant",
                     ],
-                    resources=[self.encryption_key.key_arn],
+                    resources=self._key_arns(),
                 ),
                 iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
                 iam.PolicyStatement(
@@ -239,6 +261,12 @@ class TrainingPlatform(Construct):
 
 def _validate(path: str, *, model_package_groups: list[str], parameter_prefix: str) -> None:
     problems = Problems(f"TrainingPlatform {path}")
+    check_platform_props(problems, model_package_groups=model_package_groups, parameter_prefix=parameter_prefix)
+    problems.raise_if_any()
+
+
+def check_platform_props(problems: Problems, *, model_package_groups: list[str], parameter_prefix: str) -> None:
+    """Every rule on :class:`TrainingPlatform` props (shared by the construct and the config schema)."""
     seen: dict[str, int] = {}
     for index, name in enumerate(model_package_groups):
         where = f"model_package_groups[{index}]"
@@ -259,4 +287,3 @@ def _validate(path: str, *, model_package_groups: list[str], parameter_prefix: s
         parameter_prefix,
         "an SSM path such as /aiplatform/training (no trailing /, not under /aws or /ssm)",
     )
-    problems.raise_if_any()

@@ -114,8 +114,8 @@ class LustreStorage(Construct):
         data_repositories: Sequence[DataRepository] = (),
     ) -> None:
         super().__init__(scope, id)
-        if per_unit_storage_throughput is None and isinstance(deployment_type, LustreDeploymentType):
-            per_unit_storage_throughput = deployment_type.default_throughput
+        if per_unit_storage_throughput is None and deployment_type in tuple(LustreDeploymentType):
+            per_unit_storage_throughput = LustreDeploymentType(deployment_type).default_throughput
         _validate(
             self.node.path,
             storage_capacity_gib=storage_capacity_gib,
@@ -209,6 +209,33 @@ def _validate(
     data_repositories: Sequence[DataRepository],
 ) -> None:
     problems = Problems(f"LustreStorage {path}")
+    check_lustre_props(
+        problems,
+        storage_capacity_gib=storage_capacity_gib,
+        deployment_type=deployment_type,
+        per_unit_storage_throughput=per_unit_storage_throughput,
+        automatic_backup_retention=automatic_backup_retention,
+        mount_point=mount_point,
+        data_repositories=data_repositories,
+    )
+    problems.raise_if_any()
+
+
+def check_lustre_props(
+    problems: Problems,
+    *,
+    storage_capacity_gib: int,
+    deployment_type: LustreDeploymentType,
+    per_unit_storage_throughput: int | None,
+    automatic_backup_retention: Duration = DEFAULT_BACKUP_RETENTION,
+    mount_point: str = DEFAULT_MOUNT_POINT,
+    data_repositories: Sequence[DataRepository] = (),
+) -> None:
+    """Every rule on :class:`LustreStorage` props, recorded in ``problems`` under the props' names.
+
+    The one copy of these rules, shared by the construct and the platform's config schema.
+    ``per_unit_storage_throughput=None`` stands for the deployment type's default.
+    """
     known_type = deployment_type in tuple(LustreDeploymentType)
     problems.check(
         known_type,
@@ -232,6 +259,8 @@ def _validate(
     )
     if known_type:
         allowed = LustreDeploymentType(deployment_type).throughputs
+        if per_unit_storage_throughput is None:
+            per_unit_storage_throughput = LustreDeploymentType(deployment_type).default_throughput
         problems.check(
             per_unit_storage_throughput in allowed,
             "per_unit_storage_throughput",
@@ -293,4 +322,3 @@ def _validate(
             problems.check(
                 len(set(events)) == len(events), f"{where}.{field}", list(events), "no repeated event"
             )
-    problems.raise_if_any()

@@ -157,3 +157,26 @@ def test_bad_data_repositories_and_mount_point_are_refused_together():
         "data_repositories[2].file_system_path",
     ]
     assert "a directory not inside or containing another association's (/datasets/)" in str(caught.value)
+
+
+def test_rule_function_checks_props_without_a_construct():
+    """``check_lustre_props`` is the one copy of the rules (the config schema calls it too)."""
+    from constructs_lib.errors import Problems
+    from constructs_lib.training import LustreDeploymentType
+    from constructs_lib.training.storage import check_lustre_props
+
+    problems = Problems("props")
+    # No throughput given: the deployment type's default (200 for PERSISTENT_1) is valid.
+    check_lustre_props(
+        problems, storage_capacity_gib=2400, deployment_type="PERSISTENT_1", per_unit_storage_throughput=None
+    )
+    assert problems.items == []
+    check_lustre_props(
+        problems,
+        storage_capacity_gib=3600,
+        deployment_type=LustreDeploymentType.PERSISTENT_2,
+        per_unit_storage_throughput=200,
+    )
+    assert [p.where for p in problems.items] == ["storage_capacity_gib", "per_unit_storage_throughput"]
+    # A deployment type given as its string value gets that type's default throughput too.
+    assert _storage(deployment_type="PERSISTENT_1").file_system is not None

@@ -65,6 +65,8 @@ class TestSynthesized:
             "llm-pretrain",
             "llm-sft",
         ]
+        # The registry keeps every version and its approval history: retained like the other data.
+        assert {(g["DeletionPolicy"], g["UpdateReplacePolicy"]) for g in groups.values()} == {("Retain", "Retain")}
 
     def test_ssm_parameters_publish_role_bucket_key_subnets_and_group(self, training_app):
         parameters = {
@@ -152,3 +154,41 @@ def test_bad_model_package_group_names_and_prefix_are_refused():
     ]
     with pytest.raises(PlatformValidationError, match=r"model_package_groups\[2\]: got 'ok'; a unique name"):
         TrainingPlatform(new_stack(), "Platform", model_package_groups=["ok", "other", "ok"])
+
+
+def test_existing_artifacts_bucket_is_used_and_no_bucket_is_created():
+    """One platform bucket: the role reads and writes it, and may use its key when it differs."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk.assertions import Template
+
+    from constructs_lib.training import TrainingPlatform
+
+    stack = new_stack()
+    bucket_key = kms.Key.from_key_arn(
+        stack, "BucketKey", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    bucket = s3.Bucket.from_bucket_attributes(
+        stack, "Existing", bucket_name="platform-artifacts", encryption_key=bucket_key
+    )
+    platform = TrainingPlatform(stack, "Platform", artifacts_bucket=bucket)
+    template = Template.from_stack(stack).to_json()
+    assert not resources(template, "AWS::S3::Bucket")
+    assert platform.artifacts_bucket is bucket and platform.access_logs_bucket is None
+    policy = next(
+        v
+        for k, v in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith("PlatformTrainingJob")
+    )
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert statements["ListArtifacts"]["Resource"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::platform-artifacts"]]
+    }
+    assert sorted(statements["UsePlatformKey"]["Resource"], key=str) == [
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        {"Fn::GetAtt": ["PlatformKeyE2280810", "Arn"]},
+    ]
+    parameters = {
+        p["Properties"]["Name"]: p["Properties"]["Value"] for p in resources(template, "AWS::SSM::Parameter").values()
+    }
+    assert parameters["/aiplatform/training/artifacts-bucket-name"] == "platform-artifacts"

@@ -1,0 +1,363 @@
+"""``training_clusters``, ``training`` and ``training_pipelines``: HyperPod clusters, the training platform
+and Step Functions training pipelines.
+
+The schema below fixes the contract's keys and value types. Every HyperPod and FSx for Lustre limit
+(names, 1-100 groups, unique group names, counts, instance types, threads per core, deep health
+checks, EBS size, one Slurm controller, the EKS cluster ARN, FSx storage and throughput per
+deployment type, model package group names, pipeline instance types and spot waits) is checked by
+the rule functions of ``constructs_lib.training`` (``check_cluster_props``, ``check_lustre_props``,
+``check_platform_props``, ``check_pipeline_props``): :func:`training_problems` runs them on the very props the training stack
+will pass to the constructs (built by the converters below), and renames the construct's prop paths
+to config key paths. Each rule therefore lives in one place, and config and constructs cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_events as events
+from pydantic import Field, StringConstraints
+
+from constructs_lib.errors import Problem, Problems
+from constructs_lib.training import (
+    DataRepository,
+    EksOrchestration,
+    InstanceGroup,
+    LustreDeploymentType,
+    NodeProvisioningMode,
+    NodeRecovery,
+    SlurmNodeType,
+    SlurmOrchestration,
+    _limits,
+)
+from constructs_lib.training.cluster import check_cluster_props
+from constructs_lib.training.pipeline import Distribution, ManagedSpot, check_pipeline_props
+from constructs_lib.training.platform import check_platform_props
+from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
+
+from .base import Section
+
+if TYPE_CHECKING:
+    from . import PlatformConfig
+
+Role = Literal["controller", "login", "worker"]
+SLURM_NODE_TYPES: dict[str, SlurmNodeType] = {
+    "controller": SlurmNodeType.CONTROLLER,
+    "login": SlurmNodeType.LOGIN,
+    "worker": SlurmNodeType.COMPUTE,
+}
+NODE_RECOVERY = {"automatic": NodeRecovery.AUTOMATIC, "none": NodeRecovery.NONE}
+NODE_PROVISIONING = {"continuous": NodeProvisioningMode.CONTINUOUS, "standard": NodeProvisioningMode.STANDARD}
+DEFAULT_DATASETS_PATH = "/datasets"
+S3Uri = Annotated[str, StringConstraints(pattern=_limits.S3_URI_PATTERN.pattern, max_length=1024)]
+
+
+class InstanceGroupSection(Section):
+    name: str = Field(description="Unique within the cluster; 1-63 letters, digits, hyphens.")
+    role: Role = Field(
+        default="worker",
+        description="Slurm: exactly one controller group (one instance), any login and worker groups. "
+        "EKS: worker (every node runs pods).",
+    )
+    instance_type: str = Field(description="botocore enum ClusterInstanceType, e.g. ml.p5.48xlarge.")
+    count: int = Field(description="Instances in the group, 0-6758.")
+    threads_per_core: int | None = Field(default=None, description="1 (multithreading off) or 2. Default: the type's.")
+    deep_health_checks: list[str] = Field(
+        default_factory=list, description="Subset of InstanceStress, InstanceConnectivity, run when a node starts."
+    )
+    ebs_volume_gb: int | None = Field(default=None, description="Extra EBS volume at /opt/sagemaker, 1-16384 GB.")
+    training_plan_arn: str | None = Field(default=None, description="A SageMaker training plan reserving the capacity.")
+
+
+class DataRepositorySection(Section):
+    import_path: S3Uri = Field(description="s3://bucket/prefix linked to file_system_path (imported on change).")
+    file_system_path: str = Field(default=DEFAULT_DATASETS_PATH, description="Directory of the file system.")
+
+
+class FsxLustreSection(Section):
+    storage_gib: int = Field(default=DEFAULT_STORAGE_GIB, description="1200, 2400 or a multiple of 2400 GiB.")
+    throughput_mbps_per_tib: int | None = Field(
+        default=None, description="PERSISTENT_2: 125, 250 (default), 500, 1000; PERSISTENT_1: 50, 100, 200 (default)."
+    )
+    deployment_type: str = Field(default=LustreDeploymentType.PERSISTENT_2.value, description="PERSISTENT_2 or PERSISTENT_1.")
+    data_repositories: list[DataRepositorySection] = Field(default_factory=list, description="At most 8, not nested.")
+
+
+class TrainingClusterSection(Section):
+    name: str = Field(description="Cluster name; the physical name is <platform>-<environment>-<name> (<= 63).")
+    orchestrator: Literal["slurm", "eks"] = "slurm"
+    eks_cluster_arn: str | None = Field(default=None, description="With orchestrator eks: the EKS cluster (in the platform VPC).")
+    node_recovery: Literal["automatic", "none"] = "automatic"
+    node_provisioning_mode: Literal["continuous", "standard"] = "continuous"
+    instance_groups: list[InstanceGroupSection]
+    fsx_lustre: FsxLustreSection | None = Field(default=None, description="Shared file system mounted at /fsx.")
+
+
+class ManagedSpotSection(Section):
+    max_wait_hours: int = Field(description="Longest run including waits for spot capacity; >= max_runtime_hours.")
+
+
+class TrainingPipelineSection(Section):
+    name: str = Field(description="1-26 letters, digits, hyphens; jobs are named <name>-<uuid>.")
+    image_tag: Annotated[str, StringConstraints(pattern=r"^[\w][\w.-]{0,127}$")] = Field(
+        description="Tag of the training image in the training platform's ECR repository."
+    )
+    instance_type: str = Field(description="botocore enum TrainingInstanceType, e.g. ml.p4d.24xlarge.")
+    instance_count: int = 1
+    distribution: Literal["torch_distributed", "pytorchddp", "mpi"] | None = None
+    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    volume_size_gb: int = 100
+    max_runtime_hours: int = 24
+    managed_spot: ManagedSpotSection | None = Field(default=None, description="Spot capacity, resumed from checkpoints.")
+    input_prefix: str | None = Field(default=None, description="Key prefix in the artifact bucket. Default datasets/<name>/.")
+    model_package_group: str = Field(description="One of training.model_package_groups: versions registered there.")
+    inference_image: str | None = Field(default=None, description="Image of the registered version. Default: the training image.")
+    schedule: Annotated[str, StringConstraints(pattern=r"^(cron|rate)\(.+\)$")] | None = Field(
+        default=None, description="EventBridge schedule expression; omitted: started on demand only."
+    )
+
+
+class TrainingSection(Section):
+    model_package_groups: list[str] = Field(
+        default_factory=list,
+        description="Model registry groups, created with these names (the names lifecycle's model_package_group "
+        "keys refer to; unique per account and region).",
+    )
+    parameter_prefix: str | None = Field(
+        default=None, description="SSM path the training platform publishes under. Default /<platform>/<environment>/training."
+    )
+
+
+# -- physical names ----------------------------------------------------------------------------------
+def cluster_physical_name(config: PlatformConfig, cluster: TrainingClusterSection) -> str:
+    """``acme-ml-dev-llm-pretrain``: HyperPod cluster names are unique per account and region."""
+    return f"{config.prefix}-{cluster.name}"
+
+
+def parameter_prefix(config: PlatformConfig) -> str:
+    training = config.training
+    if training is not None and training.parameter_prefix is not None:
+        return training.parameter_prefix
+    return f"/{config.platform.name}/{config.platform.environment}/training"
+
+
+# -- config -> construct props (used by the validation below and by the training stack) -------------
+def instance_groups(cluster: TrainingClusterSection) -> list[InstanceGroup]:
+    slurm = cluster.orchestrator == "slurm"
+    return [
+        InstanceGroup(
+            name=g.name,
+            instance_type=g.instance_type,
+            instance_count=g.count,
+            # EKS groups have no Slurm role; a controller or login group there is refused by the
+            # construct's rule ("unset with EKS orchestration").
+            slurm_node_type=SLURM_NODE_TYPES[g.role] if slurm or g.role != "worker" else None,
+            threads_per_core=g.threads_per_core,
+            ebs_volume_size_gb=g.ebs_volume_gb,
+            deep_health_checks=tuple(g.deep_health_checks),
+            training_plan_arn=g.training_plan_arn,
+        )
+        for g in cluster.instance_groups
+    ]
+
+
+def orchestration(cluster: TrainingClusterSection) -> SlurmOrchestration | EksOrchestration:
+    if cluster.orchestrator == "eks":
+        return EksOrchestration(cluster_arn=cluster.eks_cluster_arn)  # type: ignore[arg-type]
+    return SlurmOrchestration()
+
+
+def lustre_props(fsx: FsxLustreSection, *, bucket: Callable[[str], Any]) -> dict[str, Any]:
+    """Keyword arguments of ``LustreStorage`` (all but ``network`` and the key).
+
+    ``bucket(name)`` returns the ``s3.IBucket`` of a data repository's import path.
+    """
+    known = fsx.deployment_type in tuple(LustreDeploymentType)
+    repositories = []
+    for repository in fsx.data_repositories:
+        bucket_name, prefix = split_s3_uri(repository.import_path)
+        repositories.append(
+            DataRepository(bucket=bucket(bucket_name), prefix=prefix, file_system_path=repository.file_system_path)
+        )
+    return dict(
+        storage_capacity_gib=fsx.storage_gib,
+        deployment_type=LustreDeploymentType(fsx.deployment_type) if known else fsx.deployment_type,
+        per_unit_storage_throughput=fsx.throughput_mbps_per_tib,
+        data_repositories=repositories,
+    )
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/a/b`` -> ``("bucket", "a/b")``."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
+def pipeline_props(pipeline: TrainingPipelineSection) -> dict[str, Any]:
+    """Keyword arguments of ``TrainingPipeline`` that come from the config entry alone."""
+    return dict(
+        pipeline_name=pipeline.name,
+        image_tag=pipeline.image_tag,
+        instance_type=pipeline.instance_type,
+        instance_count=pipeline.instance_count,
+        distribution=Distribution(pipeline.distribution) if pipeline.distribution else None,
+        hyperparameters=dict(pipeline.hyperparameters),
+        input_prefix=pipeline.input_prefix,
+        volume_size=Size.gibibytes(pipeline.volume_size_gb),
+        max_runtime=Duration.hours(pipeline.max_runtime_hours),
+        managed_spot=ManagedSpot(max_wait=Duration.hours(pipeline.managed_spot.max_wait_hours))
+        if pipeline.managed_spot
+        else None,
+        model_package_group=pipeline.model_package_group,
+        inference_image=pipeline.inference_image,
+        schedule=events.Schedule.expression(pipeline.schedule) if pipeline.schedule else None,
+    )
+
+
+# -- validation ----------------------------------------------------------------------------------------
+# Construct prop names -> config keys (relative to the entry), per construct.
+_CLUSTER_KEYS = {
+    "cluster_name": "name",
+    "orchestration.cluster_arn": "eks_cluster_arn",
+    "instance_count": "count",
+    "slurm_node_type": "role",
+    "ebs_volume_size_gb": "ebs_volume_gb",
+}
+_LUSTRE_KEYS = {
+    "storage_capacity_gib": "storage_gib",
+    "per_unit_storage_throughput": "throughput_mbps_per_tib",
+    "prefix": "import_path",
+}
+# The construct's wording -> the config's (values and "allowed" texts naming construct props).
+_CLUSTER_WORDS = {
+    "slurm_node_type CONTROLLER": "role controller",
+    "unset with EKS orchestration": "worker (or unset) with orchestrator eks",
+}
+_PIPELINE_KEYS = {
+    "pipeline_name": "name",
+    "max_runtime": "max_runtime_hours",
+    "managed_spot.max_wait": "managed_spot.max_wait_hours",
+    "volume_size": "volume_size_gb",
+}
+_ROLES = {node_type: role for role, node_type in SLURM_NODE_TYPES.items()}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+@dataclass(frozen=True)
+class _NamedBucket:
+    """Stands for an ``s3.IBucket`` while validating: the rules only read the prefix and paths."""
+
+    bucket_name: str
+
+
+def _translated(problems: list[Problem], prefix: str, keys: dict[str, str], words: dict[str, str]) -> list[Problem]:
+    def key(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in keys:
+            return keys[word]
+        head, dot, tail = word.partition(".")
+        return keys.get(head, head) + dot + keys.get(tail, tail) if dot else word
+
+    out = []
+    for p in problems:
+        where = _WORD.sub(key, p.where)
+        value = _ROLES.get(p.value, p.value) if isinstance(p.value, SlurmNodeType) else p.value
+        allowed = p.allowed
+        for construct_words, config_words in words.items():
+            allowed = allowed.replace(construct_words, config_words)
+        out.append(Problem(f"{prefix}.{where}", value, allowed))
+    return out
+
+
+def training_problems(config: PlatformConfig) -> list[Problem]:
+    """Rules of the ``training_clusters``, ``training_pipelines`` and ``training`` sections (run after the
+    schema passed)."""
+    problems = Problems("config")
+    names: dict[str, int] = {}
+    for i, cluster in enumerate(config.training_clusters):
+        where = f"training_clusters[{i}]"
+        if cluster.name in names:
+            problems.add(f"{where}.name", cluster.name, f"a unique name (training_clusters[{names[cluster.name]}] has it)")
+        names.setdefault(cluster.name, i)
+        full = cluster_physical_name(config, cluster)
+        problems.check(
+            len(full) <= 63, f"{where}.name", cluster.name,
+            f"a name short enough that '{full}' (platform-environment-name) has at most 63 characters",
+        )
+        if cluster.orchestrator != "eks" and cluster.eks_cluster_arn is not None:
+            problems.add(f"{where}.eks_cluster_arn", cluster.eks_cluster_arn, "only with orchestrator eks")
+        found = Problems(where)
+        check_cluster_props(
+            found,
+            cluster_name=cluster.name,
+            instance_groups=instance_groups(cluster),
+            orchestration=orchestration(cluster),
+            node_recovery=NODE_RECOVERY[cluster.node_recovery],
+            node_provisioning_mode=NODE_PROVISIONING[cluster.node_provisioning_mode],
+            has_network=True,  # the platform's network section (required, see semantics._network)
+        )
+        problems.extend(_translated(found.items, where, _CLUSTER_KEYS, _CLUSTER_WORDS))
+        if cluster.fsx_lustre is not None:
+            found = Problems(where)
+            check_lustre_props(found, **lustre_props(cluster.fsx_lustre, bucket=_NamedBucket))
+            problems.extend(_translated(found.items, f"{where}.fsx_lustre", _LUSTRE_KEYS, {}))
+    net = config.network
+    if config.training_clusters and net is not None and net.max_azs is not None:
+        problems.check(
+            net.nat_gateways >= 1, "network.nat_gateways", net.nat_gateways,
+            "at least 1 with training_clusters: HyperPod nodes reach SageMaker, ECR, CloudWatch and SSM "
+            "through NAT (the training stack adds no interface endpoints)",
+        )
+    groups = config.training.model_package_groups if config.training else []
+    pipeline_names: dict[str, int] = {}
+    for i, pipeline in enumerate(config.training_pipelines):
+        where = f"training_pipelines[{i}]"
+        if pipeline.name in pipeline_names:
+            problems.add(f"{where}.name", pipeline.name, f"a unique name (training_pipelines[{pipeline_names[pipeline.name]}] has it)")
+        pipeline_names.setdefault(pipeline.name, i)
+        problems.check(
+            pipeline.model_package_group in groups, f"{where}.model_package_group", pipeline.model_package_group,
+            "one of training.model_package_groups (the training stack creates them): " + (", ".join(groups) or "none"),
+        )
+        found = Problems(where)
+        check_pipeline_props(
+            found,
+            pipeline_name=pipeline.name,
+            instance_type=pipeline.instance_type,
+            instance_count=pipeline.instance_count,
+            distribution=pipeline.distribution,
+            max_runtime_s=pipeline.max_runtime_hours * 3600,
+            max_wait_s=pipeline.managed_spot.max_wait_hours * 3600 if pipeline.managed_spot else None,
+            volume_size_gb=pipeline.volume_size_gb,
+            model_package_group=pipeline.model_package_group,
+        )
+        problems.extend(_translated(found.items, where, _PIPELINE_KEYS, {}))
+    training = config.training
+    if training is not None:
+        found = Problems("training")
+        check_platform_props(
+            found, model_package_groups=list(training.model_package_groups), parameter_prefix=parameter_prefix(config)
+        )
+        problems.extend(_translated(found.items, "training", {}, {}))
+    return problems.items
+
+
+__all__ = [
+    "DataRepositorySection",
+    "FsxLustreSection",
+    "InstanceGroupSection",
+    "TrainingClusterSection",
+    "TrainingPipelineSection",
+    "TrainingSection",
+    "cluster_physical_name",
+    "instance_groups",
+    "lustre_props",
+    "orchestration",
+    "parameter_prefix",
+    "pipeline_props",
+    "training_problems",
+]

@@ -1,0 +1,139 @@
+"""Training: the training platform, one HyperPod cluster per ``training_clusters`` entry and one
+``TrainingPipeline`` (Step Functions: train, register, notify) per ``training_pipelines`` entry.
+
+Everything lands in the platform's resources where one exists: the platform KMS key, the one
+artifact bucket (training artifacts, checkpoints of training jobs and the clusters' lifecycle scripts
+under ``hyperpod-lifecycle/``) and the platform VPC. Per cluster, a ``TrainingNetwork`` on that VPC
+gives the cluster its own EFA security group (nodes of two clusters never share one), an optional
+FSx for Lustre file system sits in the cluster's subnet, and the cluster mounts it at ``/fsx``.
+
+Physical names: clusters ``<platform>-<environment>-<name>`` (like endpoints); model package groups
+exactly as configured (the lifecycle section refers to them by those names). Stateful resources (FSx
+file systems, the ECR repository, model package groups) are retained or keep their names; tests pin
+their logical ids. Renaming a cluster in the config replaces it and its file system.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from constructs_lib.training import HyperPodCluster, LustreStorage, TrainingNetwork, TrainingPlatform
+from constructs_lib.training.pipeline import TrainingPipeline
+
+from .config import PlatformConfig
+from .config.training import (
+    NODE_PROVISIONING,
+    NODE_RECOVERY,
+    cluster_physical_name,
+    instance_groups,
+    lustre_props,
+    orchestration,
+    parameter_prefix,
+    pipeline_props,
+)
+from .data_stack import artifact_bucket_name
+
+
+class TrainingStack(Stack):
+    """``platform`` (:class:`TrainingPlatform`), ``clusters``, ``storage`` and ``pipelines`` keyed by config name.
+
+    :param vpc: the platform VPC (network stack). Required with ``training_clusters``; without it
+        the training platform publishes no subnets and pipelines run their jobs outside a VPC.
+    :param topic: the platform's notification topic: failed pipeline executions are published there.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        key: kms.IKey,
+        vpc: ec2.IVpc | None,
+        topic: sns.ITopic,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        # Imported by its account/region-derived name: no cross-stack export pins the bucket.
+        bucket = s3.Bucket.from_bucket_attributes(
+            self, "ArtifactsBucket", bucket_name=artifact_bucket_name(config), encryption_key=key
+        )
+        # Security group and private subnets for VPC-attached training jobs (published in SSM).
+        # The platform VPC's owner (network stack) keeps its endpoints and flow logs.
+        self.network: TrainingNetwork | None = (
+            TrainingNetwork(self, "Network", vpc=vpc, interface_endpoints=()) if vpc is not None else None
+        )
+        training = config.training
+        self.platform = TrainingPlatform(
+            self,
+            "Platform",
+            encryption_key=key,
+            artifacts_bucket=bucket,
+            network=self.network,
+            model_package_groups=list(training.model_package_groups) if training else [],
+            parameter_prefix=parameter_prefix(config),
+        )
+        self.clusters: dict[str, HyperPodCluster] = {}
+        self.storage: dict[str, LustreStorage] = {}
+        self._imported_buckets: dict[str, s3.IBucket] = {}
+        for section in config.training_clusters:
+            if vpc is None:  # the config refuses training_clusters without a network section
+                raise ValueError("training_clusters need the platform VPC")
+            unit = Construct(self, section.name)
+            network = TrainingNetwork(unit, "Network", vpc=vpc, interface_endpoints=())
+            storage = None
+            if section.fsx_lustre is not None:
+                storage = LustreStorage(
+                    unit,
+                    "Storage",
+                    network=network,
+                    encryption_key=key,
+                    **lustre_props(section.fsx_lustre, bucket=self._bucket),
+                )
+                self.storage[section.name] = storage
+            cluster = HyperPodCluster(
+                unit,
+                "Cluster",
+                cluster_name=cluster_physical_name(config, section),
+                instance_groups=instance_groups(section),
+                orchestration=orchestration(section),
+                network=network,
+                shared_storage=storage,
+                lifecycle_bucket=bucket,
+                encryption_key=key,
+                node_recovery=NODE_RECOVERY[section.node_recovery],
+                node_provisioning_mode=NODE_PROVISIONING[section.node_provisioning_mode],
+                ecr_repositories=[self.platform.repository],
+            )
+            self.clusters[section.name] = cluster
+            CfnOutput(unit, "ClusterArn", value=cluster.cluster_arn, description=f"HyperPod cluster {section.name}")
+            CfnOutput(
+                unit,
+                "SecurityGroupId",
+                value=network.security_group.security_group_id,
+                description=f"EFA security group of {section.name}"
+                + (" (the EKS cluster's security group must accept HTTPS from it)" if section.orchestrator == "eks" else ""),
+            )
+
+        self.pipelines: dict[str, TrainingPipeline] = {
+            p.name: TrainingPipeline(
+                self,
+                f"Pipeline-{p.name}",
+                platform=self.platform,
+                notification_topic=topic,
+                network=self.network,
+                **pipeline_props(p),
+            )
+            for p in config.training_pipelines
+        }
+
+    def _bucket(self, name: str) -> s3.IBucket:
+        """The bucket of a data repository's import path, imported once per name."""
+        if name not in self._imported_buckets:
+            self._imported_buckets[name] = s3.Bucket.from_bucket_name(self, f"DataRepositoryBucket-{name}", name)
+        return self._imported_buckets[name]

@@ -1,0 +1,607 @@
+"""The training stack from config: ``training_clusters`` and ``training`` validated with key paths, and
+the default platform's HyperPod cluster, network, FSx for Lustre and training platform as synthesized.
+
+Config rules come from the training constructs' own rule functions (one copy), so these tests also
+pin that config and construct report the same thing. Synths: the session's ``default_platform`` and
+one module-scoped platform with a Slurm cluster (controller, login, two worker groups, FSx with a
+data repository) next to an EKS-orchestrated cluster, with account and region set (all nag packs).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+import yaml
+
+from constructs_lib.errors import PlatformValidationError
+from stacks.config import DEFAULT_CONFIG, parse_config
+from tests.conftest import only, resources_of
+
+BASE = yaml.safe_load(DEFAULT_CONFIG.read_text())
+EKS_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/platform-eks"
+CONTROLLER = {"name": "controller", "role": "controller", "instance_type": "ml.m5.xlarge", "count": 1}
+WORKERS = {
+    "name": "workers",
+    "role": "worker",
+    "instance_type": "ml.p5.48xlarge",
+    "count": 4,
+    "deep_health_checks": ["InstanceStress", "InstanceConnectivity"],
+    "ebs_volume_gb": 500,
+}
+PIPELINE = {
+    "name": "llm-sft",
+    "image_tag": "sft-1.0",
+    "instance_type": "ml.p4d.24xlarge",
+    "instance_count": 2,
+    "distribution": "torch_distributed",
+    "hyperparameters": {"epochs": "3"},
+    "managed_spot": {"max_wait_hours": 48},
+    "model_package_group": "llm-sft",
+    "schedule": "cron(0 2 ? * SUN *)",
+}
+# Logical ids of the training stack's stateful resources: a rename replaces (or orphans) them.
+STATEFUL_IDS = {
+    "llmpretrainStorageCB89BDE4": "AWS::FSx::FileSystem",
+    "PlatformRepositoryA1828E75": "AWS::ECR::Repository",
+    "PlatformModelPackageGroupchatllmmodels5FE6348B": "AWS::SageMaker::ModelPackageGroup",
+}
+CLUSTER_ID = "llmpretrainCluster82CA11E4"
+EFA_GROUP_ID = "llmpretrainNetworkEfaSecurityGroupD56618E9"
+
+
+def with_clusters(*clusters, **sections):
+    data = copy.deepcopy(BASE)
+    data["training_clusters"] = [copy.deepcopy(c) for c in clusters]
+    data.update(copy.deepcopy(sections))
+    return data
+
+
+def slurm(**changes):
+    return {"name": "llm-pretrain", "orchestrator": "slurm", "instance_groups": [CONTROLLER, WORKERS], **changes}
+
+
+def problems_of(data) -> list[str]:
+    with pytest.raises(PlatformValidationError) as caught:
+        parse_config(data, source="training.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+# -- config ---------------------------------------------------------------------------------------
+def test_contract_example_is_accepted_as_written():
+    example = yaml.safe_load(
+        """
+        - name: llm-pretrain
+          orchestrator: slurm         # slurm | eks
+          node_recovery: automatic    # automatic | none
+          instance_groups:
+            - {name: controller, role: controller, instance_type: ml.m5.xlarge, count: 1}
+            - {name: workers, role: worker, instance_type: ml.p5.48xlarge, count: 4,
+               deep_health_checks: [InstanceStress, InstanceConnectivity], ebs_volume_gb: 500}
+          fsx_lustre: {storage_gib: 1200, throughput_mbps_per_tib: 250}
+        """
+    )
+    config = parse_config(with_clusters(*example), source="example.yaml")
+    (cluster,) = config.training_clusters
+    assert [(g.name, g.role, g.count) for g in cluster.instance_groups] == [
+        ("controller", "controller", 1),
+        ("workers", "worker", 4),
+    ]
+    assert cluster.fsx_lustre.storage_gib == 1200
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, {**CONTROLLER, "name": "controller-2"}, WORKERS])),
+            r"training_clusters\[0\]\.instance_groups: got \['controller', 'controller-2'\]; "
+            r"exactly one group with role controller",
+            id="two-controllers",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, {**WORKERS, "instance_type": "ml.p9.96xlarge"}])),
+            r"training_clusters\[0\]\.instance_groups\[1\]\.instance_type: got 'ml\.p9\.96xlarge'; "
+            r"one of \d+ values, e\.g\. ml\.",
+            id="unknown-instance-type",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[])),
+            r"training_clusters\[0\]\.instance_groups: got '0 groups'; 1-100 instance groups",
+            id="zero-groups",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, *({**WORKERS, "name": f"w{i}"} for i in range(100))])),
+            r"training_clusters\[0\]\.instance_groups: got '101 groups'; 1-100 instance groups",
+            id="101-groups",
+        ),
+        pytest.param(
+            with_clusters(
+                slurm(instance_groups=[CONTROLLER, {**WORKERS, "deep_health_checks": ["InstanceStress", "GpuBurn"]}])
+            ),
+            r"training_clusters\[0\]\.instance_groups\[1\]\.deep_health_checks\[1\]: got 'GpuBurn'; "
+            r"values among InstanceStress, InstanceConnectivity",
+            id="bad-health-check",
+        ),
+        pytest.param(
+            with_clusters(slurm(fsx_lustre={"storage_gib": 3600})),
+            r"training_clusters\[0\]\.fsx_lustre\.storage_gib: got 3600; 1200, 2400 or a multiple of 2400 GiB "
+            r"for PERSISTENT_2",
+            id="bad-fsx-size",
+        ),
+        pytest.param(
+            with_clusters(slurm(fsx_lustre={"storage_gib": 2400, "throughput_mbps_per_tib": 250, "deployment_type": "PERSISTENT_1"})),
+            r"training_clusters\[0\]\.fsx_lustre\.throughput_mbps_per_tib: got 250; one of 50, 100, 200 MB/s per TiB "
+            r"for PERSISTENT_1",
+            id="throughput-for-deployment-type",
+        ),
+        pytest.param(
+            with_clusters({"name": "eks-train", "orchestrator": "eks", "instance_groups": [WORKERS]}),
+            r"training_clusters\[0\]\.eks_cluster_arn: got None; an EKS cluster ARN, "
+            r"arn:<partition>:eks:<region>:<account>:cluster/<name>",
+            id="eks-without-arn",
+        ),
+        pytest.param(
+            with_clusters({"name": "eks-train", "orchestrator": "eks", "eks_cluster_arn": EKS_ARN,
+                           "instance_groups": [CONTROLLER, WORKERS]}),
+            r"training_clusters\[0\]\.instance_groups\[0\]\.role: got 'controller'; worker \(or unset\) with "
+            r"orchestrator eks",
+            id="eks-with-controller-role",
+        ),
+        pytest.param(
+            with_clusters(slurm(eks_cluster_arn=EKS_ARN)),
+            r"training_clusters\[0\]\.eks_cluster_arn: got '.*'; only with orchestrator eks",
+            id="eks-arn-on-slurm",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, WORKERS, WORKERS])),
+            r"training_clusters\[0\]\.instance_groups\[2\]\.name: got 'workers'; a unique name; "
+            r"instance_groups\[1\] has it too",
+            id="duplicate-group-names",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[{**CONTROLLER, "count": 2}, WORKERS])),
+            r"training_clusters\[0\]\.instance_groups\[0\]\.count: got 2; 1 for the controller group",
+            id="controller-count",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, {**WORKERS, "count": 6759}])),
+            r"training_clusters\[0\]\.instance_groups\[1\]\.count: got 6759; an integer 0-6758",
+            id="count-range",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, {**WORKERS, "threads_per_core": 4}])),
+            r"training_clusters\[0\]\.instance_groups\[1\]\.threads_per_core: got 4; 1 \(multithreading off\) or 2",
+            id="threads-per-core",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, {**WORKERS, "ebs_volume_gb": 16385}])),
+            r"training_clusters\[0\]\.instance_groups\[1\]\.ebs_volume_gb: got 16385; 1-16384 GB",
+            id="ebs-size",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, {**WORKERS, "training_plan_arn": "plan-7"}])),
+            r"training_clusters\[0\]\.instance_groups\[1\]\.training_plan_arn: got 'plan-7'",
+            id="training-plan-arn",
+        ),
+        pytest.param(
+            with_clusters(slurm(name="bad_name")),
+            r"training_clusters\[0\]\.name: got 'bad_name'; 1-63 letters, digits and hyphens",
+            id="cluster-name-pattern",
+        ),
+        pytest.param(
+            with_clusters(slurm(name="n" * 60)),
+            r"training_clusters\[0\]\.name: got 'n+'; a name short enough that 'acme-ml-dev-n+' "
+            r"\(platform-environment-name\) has at most 63 characters",
+            id="physical-name-length",
+        ),
+        pytest.param(
+            with_clusters(slurm(), slurm()),
+            r"training_clusters\[1\]\.name: got 'llm-pretrain'; a unique name \(training_clusters\[0\] has it\)",
+            id="duplicate-cluster-names",
+        ),
+        pytest.param(
+            with_clusters(slurm(fsx_lustre={"data_repositories": [
+                {"import_path": "s3://datasets-bucket/c4"},
+                {"import_path": "s3://datasets-bucket/pile", "file_system_path": "/datasets/pile"},
+            ]})),
+            r"training_clusters\[0\]\.fsx_lustre\.data_repositories\[1\]\.file_system_path: got '/datasets/pile'; "
+            r"a directory not inside or containing another association's \(/datasets/\)",
+            id="nested-data-repositories",
+        ),
+        pytest.param(
+            with_clusters(slurm(fsx_lustre={"data_repositories": [{"import_path": "https://example.com/x"}]})),
+            r"training_clusters\[0\]\.fsx_lustre\.data_repositories\[0\]\.import_path: got 'https://example\.com/x'; "
+            r"String should match pattern",
+            id="import-path-not-s3",
+        ),
+        pytest.param(
+            with_clusters(slurm(instance_groups=[CONTROLLER, {**WORKERS, "ebs_volume_size_gb": 100}])),
+            r"training_clusters\[0\]\.instance_groups\[1\]\.ebs_volume_size_gb: got 100; unknown key; "
+            r"did you mean 'ebs_volume_gb'\?",
+            id="unknown-key",
+        ),
+        pytest.param(
+            with_clusters(slurm(orchestrator="kubernetes")),
+            r"training_clusters\[0\]\.orchestrator: got 'kubernetes'; Input should be 'slurm' or 'eks'",
+            id="orchestrator",
+        ),
+        pytest.param(
+            with_clusters(slurm(), network=None),
+            r"network: got None; a network section \(max_azs or vpc_id\): training_clusters run in the platform VPC",
+            id="network-required",
+        ),
+        pytest.param(
+            with_clusters(slurm(), network={"max_azs": 2, "nat_gateways": 0}),
+            r"network\.nat_gateways: got 0; at least 1 with training_clusters",
+            id="isolated-vpc",
+        ),
+        pytest.param(
+            with_clusters(training={"model_package_groups": ["chat_llm", "ok", "ok"], "parameter_prefix": "/aws/x"}),
+            r"training\.model_package_groups\[0\]: got 'chat_llm'; 1-63 letters",
+            id="model-package-group-name",
+        ),
+        pytest.param(
+            with_clusters(training={"model_package_groups": ["ok", "ok"]}),
+            r"training\.model_package_groups\[1\]: got 'ok'; a unique name; model_package_groups\[0\] has it too",
+            id="model-package-group-unique",
+        ),
+        pytest.param(
+            with_clusters(training={"parameter_prefix": "/aws/training"}),
+            r"training\.parameter_prefix: got '/aws/training'; an SSM path",
+            id="parameter-prefix",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "unknown-group"}]),
+            r"training_pipelines\[0\]\.model_package_group: got 'unknown-group'; one of "
+            r"training\.model_package_groups \(the training stack creates them\): chat-llm-models",
+            id="pipeline-group-not-created",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "instance_type": "ml.p9.huge"}]),
+            r"training_pipelines\[0\]\.instance_type: got 'ml\.p9\.huge'; one of \d+ values",
+            id="pipeline-instance-type",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "managed_spot": {"max_wait_hours": 12}}]),
+            r"training_pipelines\[0\]\.managed_spot\.max_wait_hours: got '43200 s'; at least max_runtime",
+            id="pipeline-spot-wait",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "name": "a-pipeline-name-too-long-for-jobs"}]),
+            r"training_pipelines\[0\]\.name: got 'a-pipeline-name-too-long-for-jobs'; 1-26 letters",
+            id="pipeline-name",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "schedule": "every sunday"}]),
+            r"training_pipelines\[0\]\.schedule: got 'every sunday'; String should match pattern",
+            id="pipeline-schedule",
+        ),
+    ],
+)
+def test_config_refuses_bad_training_values_with_key_paths(data, expected):
+    found = problems_of(data)
+    assert any(re.search(expected, p) for p in found), found
+
+
+def test_every_training_problem_is_reported_at_once():
+    bad_workers = {**WORKERS, "instance_type": "ml.nope", "count": -1, "deep_health_checks": ["Nope"]}
+    data = with_clusters(slurm(instance_groups=[bad_workers], fsx_lustre={"storage_gib": 100}))
+    with pytest.raises(PlatformValidationError) as caught:
+        parse_config(data, source="training.yaml")
+    assert [p.where for p in caught.value.problems] == [
+        "training_clusters[0].instance_groups[0].instance_type",
+        "training_clusters[0].instance_groups[0].count",
+        "training_clusters[0].instance_groups[0].deep_health_checks[0]",
+        "training_clusters[0].instance_groups",
+        "training_clusters[0].fsx_lustre.storage_gib",
+    ]
+
+
+def test_config_and_construct_share_one_copy_of_each_rule():
+    """The config reports the construct's own text, under its own key path."""
+    from constructs_lib.training import HyperPodCluster, InstanceGroup, SlurmNodeType
+    from tests.training.training_testkit import new_stack
+
+    with pytest.raises(PlatformValidationError) as construct:
+        HyperPodCluster(
+            new_stack(), "Cluster", cluster_name="c",
+            instance_groups=[
+                InstanceGroup(name="controller", instance_type="ml.m5.xlarge", instance_count=1,
+                              slurm_node_type=SlurmNodeType.CONTROLLER),
+                InstanceGroup(name="workers", instance_type="ml.p5.48xlarge", instance_count=9000,
+                              slurm_node_type=SlurmNodeType.COMPUTE, threads_per_core=3),
+            ],
+        )
+    config = problems_of(
+        with_clusters(slurm(instance_groups=[CONTROLLER, {**WORKERS, "count": 9000, "threads_per_core": 3}]))
+    )
+    by_construct = {p.where.rsplit(".", 1)[-1]: p.allowed for p in construct.value.problems}
+    assert f"training_clusters[0].instance_groups[1].count: got 9000; {by_construct['instance_count']}" in config
+    assert f"training_clusters[0].instance_groups[1].threads_per_core: got 3; {by_construct['threads_per_core']}" in config
+
+
+def test_default_config_has_a_small_slurm_cluster(default_config):
+    (cluster,) = default_config.training_clusters
+    assert (cluster.name, cluster.orchestrator, cluster.node_recovery) == ("llm-pretrain", "slurm", "automatic")
+    assert [(g.name, g.role, g.instance_type, g.count) for g in cluster.instance_groups] == [
+        ("controller", "controller", "ml.m5.xlarge", 1),
+        ("workers", "worker", "ml.g5.2xlarge", 2),
+    ]
+    assert cluster.fsx_lustre.storage_gib == 1200 and cluster.fsx_lustre.throughput_mbps_per_tib == 125
+    assert default_config.training.model_package_groups == ["chat-llm-models"]
+
+
+def test_no_training_stack_without_training_sections(tmp_path):
+    from stacks.platform import build_platform
+    from tests.conftest import new_app
+
+    data = copy.deepcopy(BASE)
+    del data["training_clusters"], data["training"]
+    data["endpoints"], data["lifecycle"] = [], {}  # nothing else to build: only the stacks are compared
+    platform = build_platform(new_app(tmp_path), parse_config(data))
+    assert platform.training is None
+    assert "acme-ml-dev-training" not in [s.stack_name for s in platform.stacks]
+
+
+# -- the default platform's training stack -------------------------------------------------------------
+def _cluster(template) -> dict:
+    return template.raw["Resources"][CLUSTER_ID]
+
+
+def test_stateful_training_resources_keep_their_logical_ids_and_are_retained(default_platform):
+    resources = default_platform["training"].raw["Resources"]
+    for logical_id, cfn_type in STATEFUL_IDS.items():
+        assert resources[logical_id]["Type"] == cfn_type
+        assert resources[logical_id]["DeletionPolicy"] == "Retain"
+        assert resources[logical_id]["UpdateReplacePolicy"] == "Retain"
+    assert resources[CLUSTER_ID]["Type"] == "AWS::SageMaker::Cluster"
+    # One platform: the data stack's key and bucket, no second copy here.
+    assert not resources_of(default_platform["training"], "AWS::S3::Bucket")
+    assert not resources_of(default_platform["training"], "AWS::KMS::Key")
+
+
+def test_cluster_is_slurm_with_automatic_node_recovery(default_platform):
+    props = _cluster(default_platform["training"])["Properties"]
+    assert props["ClusterName"] == "acme-ml-dev-llm-pretrain"
+    assert props["Orchestrator"] == {"Slurm": {"SlurmConfigStrategy": "Managed"}}
+    assert props["NodeRecovery"] == "Automatic"
+    assert props["NodeProvisioningMode"] == "Continuous"
+    groups = {g["InstanceGroupName"]: g for g in props["InstanceGroups"]}
+    assert [(n, g["InstanceType"], g["InstanceCount"], g["SlurmConfig"]) for n, g in groups.items()] == [
+        ("controller", "ml.m5.xlarge", 1, {"NodeType": "Controller"}),
+        ("workers", "ml.g5.2xlarge", 2, {"NodeType": "Compute"}),
+    ]
+    assert groups["workers"]["OnStartDeepHealthChecks"] == ["InstanceStress", "InstanceConnectivity"]
+    assert "OnStartDeepHealthChecks" not in groups["controller"]
+
+
+def test_lifecycle_scripts_are_deployed_to_the_platform_bucket_before_the_cluster(default_platform):
+    template = default_platform["training"]
+    stack = default_platform.platform.training
+    cluster = stack.clusters["llm-pretrain"]
+    props = _cluster(template)["Properties"]
+    expected_uri = {
+        "Fn::Join": [
+            "",
+            [
+                "s3://acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"},
+                f"/{cluster.lifecycle_prefix}",
+            ],
+        ]
+    }
+    assert re.fullmatch(r"hyperpod-lifecycle/acme-ml-dev-llm-pretrain/[0-9a-f]{16}", cluster.lifecycle_prefix)
+    for group in props["InstanceGroups"]:
+        assert group["LifeCycleConfig"] == {"OnCreate": "on_create.sh", "SourceS3Uri": expected_uri}
+    (deployment_id, deployment), = resources_of(template, "Custom::CDKBucketDeployment").items()
+    assert deployment["Properties"]["DestinationBucketName"] == {
+        "Fn::Join": ["", ["acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]
+    }
+    assert deployment["Properties"]["DestinationBucketKeyPrefix"] == cluster.lifecycle_prefix + "/"
+    assert deployment_id in _cluster(template)["DependsOn"]
+    # The nodes read only that prefix of the shared bucket.
+    (read,) = [
+        s for policy in resources_of(template, "AWS::IAM::ManagedPolicy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "ReadLifecycleScripts"
+    ]
+    assert read["Action"] == "s3:GetObject"
+    assert read["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:", {"Ref": "AWS::Partition"}, ":s3:::acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-",
+                {"Ref": "AWS::Region"}, f"/{cluster.lifecycle_prefix}/*",
+            ],
+        ]
+    }
+
+
+def test_efa_security_group_allows_all_traffic_to_and_from_itself_only(default_platform):
+    template = default_platform["training"]
+    resources = template.raw["Resources"]
+    own = {"Fn::GetAtt": [EFA_GROUP_ID, "GroupId"]}
+    assert _cluster(template)["Properties"]["VpcConfig"]["SecurityGroupIds"] == [own]
+    ingress = [r["Properties"] for r in resources_of(template, "AWS::EC2::SecurityGroupIngress").values()
+               if r["Properties"]["GroupId"] == own]
+    assert {"Description": "All traffic from members (EFA, Lustre)", "GroupId": own, "IpProtocol": "-1",
+            "SourceSecurityGroupId": own} in ingress
+    assert all(r.get("SourceSecurityGroupId") == own for r in ingress)  # nothing from outside the group
+    egress = [r["Properties"] for r in resources_of(template, "AWS::EC2::SecurityGroupEgress").values()
+              if r["Properties"]["GroupId"] == own]
+    assert egress == [{"Description": "All traffic to members (EFA, Lustre)", "DestinationSecurityGroupId": own,
+                       "GroupId": own, "IpProtocol": "-1"}]
+    outbound = resources[EFA_GROUP_ID]["Properties"]["SecurityGroupEgress"]
+    assert sorted((e["CidrIp"], e["FromPort"], e["ToPort"]) for e in outbound) == [
+        ("0.0.0.0/0", 80, 80), ("0.0.0.0/0", 443, 443),
+    ]
+    # Built on the platform VPC of the network stack: no VPC, subnet or endpoint of its own.
+    for cfn_type in ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::VPCEndpoint", "AWS::EC2::FlowLog"):
+        assert not resources_of(template, cfn_type)
+    assert "acme-ml-dev-network" in str(resources[EFA_GROUP_ID]["Properties"]["VpcId"])
+
+
+def test_fsx_lustre_is_persistent_encrypted_and_in_the_cluster_subnet(default_platform):
+    template = default_platform["training"]
+    fsx = template.raw["Resources"]["llmpretrainStorageCB89BDE4"]["Properties"]
+    assert fsx["LustreConfiguration"] == {
+        "AutomaticBackupRetentionDays": 7,
+        "CopyTagsToBackups": True,
+        "DataCompressionType": "LZ4",
+        "DeploymentType": "PERSISTENT_2",
+        "PerUnitStorageThroughput": 125,
+    }
+    assert (fsx["StorageCapacity"], fsx["FileSystemTypeVersion"]) == (1200, "2.15")
+    assert "acme-ml-dev-data" in str(fsx["KmsKeyId"])  # the platform key
+    assert fsx["SecurityGroupIds"] == [{"Fn::GetAtt": [EFA_GROUP_ID, "GroupId"]}]
+    assert fsx["SubnetIds"] == _cluster(template)["Properties"]["VpcConfig"]["Subnets"]
+
+
+def test_training_platform_uses_the_platform_bucket_and_publishes_its_parameters(default_platform):
+    template = default_platform["training"]
+    names = sorted(p["Properties"]["Name"] for p in resources_of(template, "AWS::SSM::Parameter").values())
+    assert names == [
+        f"/acme-ml/dev/training/{n}"
+        for n in ("artifacts-bucket-name", "ecr-repository-uri", "execution-role-arn", "kms-key-arn",
+                  "security-group-id", "subnet-ids")
+    ]
+    bucket = [p["Properties"]["Value"] for p in resources_of(template, "AWS::SSM::Parameter").values()
+              if p["Properties"]["Name"].endswith("artifacts-bucket-name")]
+    assert bucket == [{"Fn::Join": ["", ["acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]}]
+    _, group = only(template, "AWS::SageMaker::ModelPackageGroup")
+    assert group["Properties"]["ModelPackageGroupName"] == "chat-llm-models"
+
+
+def test_prod_training_stack_synthesizes_offline_with_account_and_region(prod_platform):
+    stack = prod_platform.platform.training
+    assert (stack.account, stack.region) == ("123456789012", "us-east-1")
+    props = _cluster(prod_platform["training"])["Properties"]
+    assert props["ClusterName"] == "acme-ml-prod-llm-pretrain"
+
+
+# -- a Slurm cluster with login and two worker groups next to an EKS cluster (all nag packs) -------------
+@pytest.fixture(scope="module")
+def two_clusters(tmp_path_factory):
+    from tests.conftest import synth_platform
+
+    data = copy.deepcopy(BASE)
+    data["platform"].update(account="123456789012", region="us-east-1")
+    data["network"]["availability_zones"] = ["us-east-1a", "us-east-1b"]
+    # The inference side is covered elsewhere: one simple endpoint keeps this synth small.
+    data["endpoints"] = [e for e in data["endpoints"] if e["name"] == "many-models"]
+    data["lifecycle"] = {}
+    data["training"] = {"model_package_groups": ["llm-base", "llm-sft"], "parameter_prefix": "/ml/training"}
+    data["training_pipelines"] = [PIPELINE]
+    data["training_clusters"] = [
+        {
+            "name": "llm-pretrain",
+            "orchestrator": "slurm",
+            "node_recovery": "automatic",
+            "instance_groups": [
+                CONTROLLER,
+                {"name": "login", "role": "login", "instance_type": "ml.m5.xlarge", "count": 1},
+                {**WORKERS, "name": "workers-p5", "threads_per_core": 1},
+                {"name": "workers-g5", "instance_type": "ml.g5.8xlarge", "count": 2,
+                 "deep_health_checks": ["InstanceStress"]},
+            ],
+            "fsx_lustre": {
+                "storage_gib": 2400,
+                "throughput_mbps_per_tib": 250,
+                "data_repositories": [{"import_path": "s3://acme-datasets/c4/en", "file_system_path": "/datasets/c4"}],
+            },
+        },
+        {
+            "name": "eks-train",
+            "orchestrator": "eks",
+            "eks_cluster_arn": EKS_ARN,
+            "node_recovery": "none",
+            "node_provisioning_mode": "standard",
+            "instance_groups": [
+                {"name": "gpu", "instance_type": "ml.g5.8xlarge", "count": 2,
+                 "deep_health_checks": ["InstanceStress", "InstanceConnectivity"]},
+                {"name": "cpu", "instance_type": "ml.m5.2xlarge", "count": 1},
+            ],
+        },
+    ]
+    return synth_platform(parse_config(data, source="two-clusters"), tmp_path_factory.mktemp("two-clusters-out"))
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_slurm_cluster_with_login_and_two_worker_groups(two_clusters):
+    template = two_clusters["training"]
+    clusters = {c["Properties"]["ClusterName"]: c["Properties"]
+                for c in resources_of(template, "AWS::SageMaker::Cluster").values()}
+    assert sorted(clusters) == ["acme-ml-dev-eks-train", "acme-ml-dev-llm-pretrain"]
+    props = clusters["acme-ml-dev-llm-pretrain"]
+    groups = [
+        (g["InstanceGroupName"], g["InstanceType"], g["InstanceCount"], g["SlurmConfig"]["NodeType"],
+         g.get("ThreadsPerCore"), g.get("OnStartDeepHealthChecks"), g.get("InstanceStorageConfigs"))
+        for g in props["InstanceGroups"]
+    ]
+    assert groups == [
+        ("controller", "ml.m5.xlarge", 1, "Controller", None, None, None),
+        ("login", "ml.m5.xlarge", 1, "Login", None, None, None),
+        ("workers-p5", "ml.p5.48xlarge", 4, "Compute", 1, ["InstanceStress", "InstanceConnectivity"],
+         [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}]),
+        ("workers-g5", "ml.g5.8xlarge", 2, "Compute", None, ["InstanceStress"], None),
+    ]
+    fsx = only(template, "AWS::FSx::FileSystem")[1]["Properties"]
+    assert (fsx["StorageCapacity"], fsx["LustreConfiguration"]["PerUnitStorageThroughput"]) == (2400, 250)
+    _, association = only(template, "AWS::FSx::DataRepositoryAssociation")
+    assert association["Properties"]["DataRepositoryPath"] == "s3://acme-datasets/c4/en/"
+    assert association["Properties"]["FileSystemPath"] == "/datasets/c4"
+    # Each cluster has its own EFA group: nodes of two clusters never share all-traffic rules.
+    groups_by_cluster = {n: p["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0] for n, p in clusters.items()}
+    assert len(set(groups_by_cluster.values())) == 2
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_eks_cluster_joins_the_configured_eks_cluster(two_clusters):
+    template = two_clusters["training"]
+    (props,) = [c["Properties"] for c in resources_of(template, "AWS::SageMaker::Cluster").values()
+                if c["Properties"]["ClusterName"] == "acme-ml-dev-eks-train"]
+    assert props["Orchestrator"] == {"Eks": {"ClusterArn": EKS_ARN}}
+    assert props["NodeRecovery"] == "None"
+    assert "NodeProvisioningMode" not in props  # standard = the property omitted
+    assert [(g["InstanceGroupName"], "SlurmConfig" in g) for g in props["InstanceGroups"]] == [
+        ("gpu", False), ("cpu", False),
+    ]
+    (output,) = [o for k, o in template.raw["Outputs"].items() if k.startswith("ekstrainSecurityGroupId")]
+    assert "the EKS cluster's security group must accept HTTPS from it" in output["Description"]
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_training_pipeline_from_config_runs_in_the_platform_vpc_on_its_schedule(two_clusters):
+    template = two_clusters["training"]
+    assert list(two_clusters.platform.training.pipelines) == ["llm-sft"]
+    _, rule = only(template, "AWS::Events::Rule")
+    assert rule["Properties"]["ScheduleExpression"] == "cron(0 2 ? * SUN *)"
+    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+    text = json.dumps(machine["Properties"]["DefinitionString"])
+    for fragment in (
+        '\\"InstanceCount\\":2,\\"InstanceType\\":\\"ml.p4d.24xlarge\\"',
+        '\\"sagemaker_torch_distributed_enabled\\":\\"true\\",\\"epochs\\":\\"3\\"',
+        '\\"EnableManagedSpotTraining\\":true',
+        '\\"MaxWaitTimeInSeconds\\":172800',
+        '\\"ModelPackageGroupName\\":\\"llm-sft\\"',
+        '\\"VpcConfig\\"',
+    ):
+        assert fragment in text, fragment
+    # Failures go to the platform's notification topic (data stack).
+    assert "NotifyFailure" in text and "acme-ml-dev-data" in text
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_training_section_names_groups_and_prefix_and_synth_needs_no_lookup(two_clusters):
+    template = two_clusters["training"]
+    assert sorted(g["Properties"]["ModelPackageGroupName"]
+                  for g in resources_of(template, "AWS::SageMaker::ModelPackageGroup").values()) == ["llm-base", "llm-sft"]
+    assert all(p["Properties"]["Name"].startswith("/ml/training/")
+               for p in resources_of(template, "AWS::SSM::Parameter").values())
+    manifest = json.loads((two_clusters.outdir / "manifest.json").read_text())
+    assert manifest.get("missing", []) == []  # no context lookup left: synth needed no credentials

@@ -8,10 +8,11 @@ from aws_cdk import App, Environment, Stack, Tags
 
 from .config import PlatformConfig
 from .data_stack import DataStack
-from .inference_stack import InferenceStack, endpoint_physical_name
+from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
 from .network_stack import NetworkStack
 from .observability_stack import ObservabilityStack
+from .training_stack import TrainingStack
 
 
 @dataclass
@@ -21,10 +22,13 @@ class Platform:
     inference: InferenceStack
     observability: ObservabilityStack
     lifecycle: LifecycleStack
+    training: TrainingStack | None = None
 
     @property
     def stacks(self) -> list[Stack]:
-        return [s for s in (self.network, self.data, self.inference, self.observability, self.lifecycle) if s]
+        return [
+            s for s in (self.network, self.data, self.inference, self.observability, self.lifecycle, self.training) if s
+        ]
 
 
 def build_platform(app: App, config: PlatformConfig) -> Platform:
@@ -48,20 +52,33 @@ def build_platform(app: App, config: PlatformConfig) -> Platform:
         if config.network
         else None
     )
+    training = (
+        TrainingStack(
+            app, f"{prefix}-training", config=config, key=data.key, vpc=network.vpc if network else None,
+            topic=data.topic, **kw("training", "HyperPod clusters, FSx for Lustre, training pipelines, training platform"),
+        )
+        if config.training_clusters or config.training or config.training_pipelines
+        else None
+    )
+    if training is not None:
+        training.add_stack_dependency(data)  # the artifact bucket is imported by name
     inference = InferenceStack(
         app, f"{prefix}-inference", config=config, key=data.key, topic=data.topic,
         **kw("inference", "SageMaker endpoints"),
     )
     inference.add_stack_dependency(data)
     observability = ObservabilityStack(
-        app, f"{prefix}-observability", endpoints=inference.endpoints, **kw("observability", "dashboards")
+        app, f"{prefix}-observability", config=config, endpoints=inference.endpoints, key=data.key,
+        **kw("observability", "dashboards, severity-routed alarms and their topics"),
     )
     lifecycle = LifecycleStack(
-        app, f"{prefix}-lifecycle", platform_name=prefix,
-        endpoint_names=[endpoint_physical_name(config, ep) for ep in config.endpoints],
+        app, f"{prefix}-lifecycle", config=config, endpoints=inference.endpoints,
         topic=data.topic, key=data.key, **kw("lifecycle", "EventBridge rules and functions for SageMaker events"),
     )
-    platform = Platform(data=data, network=network, inference=inference, observability=observability, lifecycle=lifecycle)
+    platform = Platform(
+        data=data, network=network, inference=inference, observability=observability, lifecycle=lifecycle,
+        training=training,
+    )
     Tags.of(app).add("platform", p.name)
     Tags.of(app).add("environment", p.environment)
     for key, value in p.tags.items():

@@ -51,7 +51,8 @@ def test_cdk_cli_synthesizes_default_config(tmp_path):
     result = _cdk("synth", "--quiet", "-o", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in out.glob("*.template.json")) == [
-        f"acme-ml-dev-{c}.template.json" for c in ("data", "inference", "lifecycle", "network", "observability")
+        f"acme-ml-dev-{c}.template.json"
+        for c in ("data", "inference", "lifecycle", "network", "observability", "training")
     ]
     assert "end-of-life" not in result.stdout + result.stderr
 

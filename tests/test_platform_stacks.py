@@ -86,7 +86,7 @@ def test_artifact_bucket_is_kms_versioned_logged(default_platform):
 
 
 def test_config_tags_land_on_resources(default_platform):
-    _, model = only(default_platform["inference"], "AWS::SageMaker::Model")
+    model = default_platform["inference"].raw["Resources"]["ChatLlmEndpointModel0E72DA25"]
     tags = {t["Key"]: t["Value"] for t in model["Properties"]["Tags"]}
     assert tags == {"team": "ml-platform", "cost-center": "4711", "platform": "acme-ml", "environment": "dev"}
 
@@ -101,13 +101,19 @@ def test_flow_logs_encrypted_and_no_public_ip_on_launch(default_platform):
         assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
 
 
-def test_endpoint_failure_rule_targets_function_with_retries_and_dlq(default_platform):
+def _endpoint_notifications(template, cfn_type: str) -> tuple[str, dict]:
+    """The endpoint notifier's resource of ``cfn_type`` (the lifecycle stack has more rules and functions)."""
+    (found,) = [(k, v) for k, v in resources_of(template, cfn_type).items() if k.startswith("EndpointNotifications")]
+    return found
+
+
+def test_endpoint_failure_rule_targets_function_with_retries_and_dlq(default_platform, default_config):
     t = default_platform["lifecycle"]
-    _, rule = only(t, "AWS::Events::Rule")
+    _, rule = _endpoint_notifications(t, "AWS::Events::Rule")
     assert rule["Properties"]["EventPattern"] == {
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"],
-        "detail": {"EndpointName": ["acme-ml-dev-chat-llm"]},
+        "detail": {"EndpointName": sorted(f"acme-ml-dev-{ep.name}" for ep in default_config.endpoints)},
     }
     (target,) = rule["Properties"]["Targets"]
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
@@ -122,9 +128,9 @@ def test_endpoint_failure_rule_targets_function_with_retries_and_dlq(default_pla
     )
 
 
-def test_notifier_function_is_reliable(default_platform):
+def test_notifier_function_is_reliable(default_platform, default_config):
     t = default_platform["lifecycle"]
-    _, fn = only(t, "AWS::Lambda::Function")
+    fn_id, fn = _endpoint_notifications(t, "AWS::Lambda::Function")
     p = fn["Properties"]
     assert p["Runtime"] == "python3.14"
     assert p["Handler"] == "handler.handler"
@@ -134,18 +140,23 @@ def test_notifier_function_is_reliable(default_platform):
     assert "TargetArn" in p["DeadLetterConfig"]
     assert p["Environment"]["Variables"]["PLATFORM_NAME"] == "acme-ml-dev"
     assert "KmsKeyArn" in p
-    _, invoke_config = only(t, "AWS::Lambda::EventInvokeConfig")
-    c = invoke_config["Properties"]
+    (c,) = [
+        c["Properties"] for c in resources_of(t, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]
     assert (c["MaximumRetryAttempts"], c["MaximumEventAgeInSeconds"]) == (2, 21600)
     assert "OnFailure" in c["DestinationConfig"]
-    role = next(iter(resources_of(t, "AWS::IAM::Role").values()))["Properties"]
-    assert "ManagedPolicyArns" not in role  # no AWS-managed basic-execution policy
-    statements = [s for pol in resources_of(t, "AWS::IAM::Policy").values() for s in pol["Properties"]["PolicyDocument"]["Statement"]]
+    _, role = _endpoint_notifications(t, "AWS::IAM::Role")
+    assert "ManagedPolicyArns" not in role["Properties"]  # no AWS-managed basic-execution policy
+    _, policy = _endpoint_notifications(t, "AWS::IAM::Policy")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
     publish = [s for s in statements if s.get("Sid") == "PublishNotifications"]
     assert publish and publish[0]["Action"] == "sns:Publish" and publish[0]["Resource"] != "*"
     (describe,) = [s for s in statements if s.get("Sid") == "DescribePlatformEndpoints"]
     assert describe["Action"] == "sagemaker:DescribeEndpoint"
-    assert describe["Resource"]["Fn::Join"][1][-1] == ":endpoint/acme-ml-dev-chat-llm"
+    assert [arn["Fn::Join"][1][-1] for arn in describe["Resource"]] == sorted(
+        f":endpoint/acme-ml-dev-{ep.name}" for ep in default_config.endpoints
+    )
 
 
 def test_dashboard_is_built_from_endpoint_metrics(default_platform):

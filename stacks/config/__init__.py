@@ -18,8 +18,10 @@ from constructs_lib.errors import PlatformValidationError, Problem
 
 from .base import Section
 from .endpoints import EndpointSection
+from .lifecycle import LifecycleSection
 from .platform import NetworkSection, NotificationsSection, PlatformSection
 from .semantics import semantic_problems
+from .training import TrainingClusterSection, TrainingPipelineSection, TrainingSection
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
 
@@ -28,9 +30,11 @@ class PlatformConfig(Section):
     platform: PlatformSection
     notifications: NotificationsSection = Field(default_factory=NotificationsSection)
     network: NetworkSection | None = None
-    training_clusters: list[dict[str, Any]] = Field(default_factory=list)
+    training_clusters: list[TrainingClusterSection] = Field(default_factory=list)
+    training: TrainingSection | None = None
+    training_pipelines: list[TrainingPipelineSection] = Field(default_factory=list)
     endpoints: list[EndpointSection] = Field(default_factory=list)
-    lifecycle: dict[str, Any] = Field(default_factory=dict)
+    lifecycle: LifecycleSection = Field(default_factory=LifecycleSection)
     budgets: dict[str, Any] = Field(default_factory=dict)
 
     @property

@@ -27,8 +27,16 @@ class PlatformSection(Section):
     ] = Field(default_factory=dict)
 
 
+class SlackSection(Section):
+    """An AWS Chatbot Slack channel; the workspace must be authorized in the Chatbot console first."""
+
+    workspace_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{1,255}$")] = Field(description="e.g. T0123ABCD")
+    channel_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,256}$")] = Field(description="e.g. C0456EFGH")
+
+
 class NotificationsSection(Section):
     emails: list[Email] = Field(default_factory=list)
+    slack: SlackSection | None = Field(default=None, description="Alarm notifications of every severity in Slack.")
 
 
 class NetworkSection(Section):

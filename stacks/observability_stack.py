@@ -54,7 +54,7 @@ class ObservabilityStack(Stack):
     ``dashboards`` (config name -> dashboard) and ``overview`` (:class:`PlatformOverview`).
 
     :param clusters: HyperPod clusters to monitor (``clusters`` maps their names to
-        :class:`ClusterMonitoring`); default none until training clusters are part of the config.
+        :class:`ClusterMonitoring`); the platform passes every configured training cluster.
     """
 
     def __init__(

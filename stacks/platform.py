@@ -11,7 +11,7 @@ from .data_stack import DataStack
 from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
 from .network_stack import NetworkStack
-from .observability_stack import ObservabilityStack
+from .observability_stack import LustreFileSystem, MonitoredCluster, ObservabilityStack
 from .training_stack import TrainingStack
 
 
@@ -69,6 +69,7 @@ def build_platform(app: App, config: PlatformConfig) -> Platform:
     inference.add_stack_dependency(data)
     observability = ObservabilityStack(
         app, f"{prefix}-observability", config=config, endpoints=inference.endpoints, key=data.key,
+        clusters=_monitored_clusters(config, training),
         **kw("observability", "dashboards, severity-routed alarms and their topics"),
     )
     lifecycle = LifecycleStack(
@@ -84,3 +85,23 @@ def build_platform(app: App, config: PlatformConfig) -> Platform:
     for key, value in p.tags.items():
         Tags.of(app).add(key, value)
     return platform
+
+
+def _monitored_clusters(config: PlatformConfig, training: TrainingStack | None) -> list[MonitoredCluster]:
+    """Every configured HyperPod cluster, with its FSx for Lustre file system when it has one."""
+    if training is None:
+        return []
+    monitored = []
+    for section in config.training_clusters:
+        cluster = training.clusters[section.name]
+        storage = training.storage.get(section.name)
+        monitored.append(
+            MonitoredCluster(
+                cluster_name=cluster.cluster_name,
+                metrics=cluster,
+                file_system=LustreFileSystem(storage.file_system_id, section.fsx_lustre.storage_gib)
+                if storage is not None and section.fsx_lustre is not None
+                else None,
+            )
+        )
+    return monitored

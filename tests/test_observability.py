@@ -783,3 +783,24 @@ def test_observability_stack_monitors_clusters_and_puts_them_on_the_overview(tmp
                      if r["Properties"].get("AlarmName") == "llm-pretrain-unhealthy-critical")
     assert overview["widgets"][1]["properties"]["alarms"][0] == unhealthy
     assert stack.clusters["llm-pretrain"].file_system.storage_capacity_gib == 2400
+
+
+def test_default_platform_monitors_its_training_cluster(default_platform):
+    """The configured Slurm cluster gets ClusterMonitoring: FSx, node-health and GPU alarms, each with an action."""
+    t = default_platform["observability"]
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in resources_of(t, "AWS::CloudWatch::Alarm").values()
+              if isinstance(a["Properties"].get("AlarmName"), str)}
+    prefix = "acme-ml-dev-llm-pretrain-"
+    thresholds = {n.removeprefix(prefix): a["Threshold"] for n, a in alarms.items() if n.startswith(prefix)}
+    assert thresholds == {
+        "fsx-used-warning": 80, "fsx-used-critical": 90,
+        "unhealthy-nodes-warning": 1, "unhealthy-nodes-critical": 3,
+        "low-gpu-utilization-warning": 20,
+    }
+    gpu = alarms[prefix + "low-gpu-utilization-warning"]
+    assert (gpu["Namespace"], gpu["MetricName"], gpu["ComparisonOperator"]) == (
+        "AIPlatform/HyperPod", "nvidia_smi_utilization_gpu", "LessThanThreshold"
+    )
+    fsx_metrics = json.dumps(alarms[prefix + "fsx-used-critical"]["Metrics"])
+    assert '"Namespace": "AWS/FSx"' in fsx_metrics and "FileSystemId" in fsx_metrics
+    assert all(alarms[prefix + n].get("AlarmActions") for n in thresholds)

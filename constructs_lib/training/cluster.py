@@ -385,6 +385,7 @@ class HyperPodCluster(Construct):
         """A node metric published by the lifecycle scripts' CloudWatch agent (namespace ``AIPlatform/HyperPod``).
 
         Aggregated over the whole cluster, or over one instance group when ``instance_group`` is given.
+        The ``metric_*`` helpers below take the same keywords (``instance_group``, ``period``, ``label``).
         """
         dimensions = {Dimension.CLUSTER_NAME: self.cluster_name}
         if instance_group is not None:
@@ -404,124 +405,33 @@ class HyperPodCluster(Construct):
             label=label,
         )
 
-    def metric_gpu_utilization(
-        self,
-        *,
-        instance_group: str | None = None,
-        statistic: str = cloudwatch.Stats.AVERAGE,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
+    def metric_gpu_utilization(self, *, statistic: str = cloudwatch.Stats.AVERAGE, **kw) -> cloudwatch.Metric:
         """Percent of time the GPUs were busy (``nvidia_smi_utilization_gpu``)."""
-        return self.metric(
-            MetricName.GPU_UTILIZATION,
-            instance_group=instance_group,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self.metric(MetricName.GPU_UTILIZATION, statistic=statistic, **kw)
 
-    def metric_gpu_memory_utilization(
-        self,
-        *,
-        instance_group: str | None = None,
-        statistic: str = cloudwatch.Stats.AVERAGE,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
+    def metric_gpu_memory_utilization(self, *, statistic: str = cloudwatch.Stats.AVERAGE, **kw) -> cloudwatch.Metric:
         """Percent of time GPU memory was read or written (``nvidia_smi_utilization_memory``)."""
-        return self.metric(
-            MetricName.GPU_MEMORY_UTILIZATION,
-            instance_group=instance_group,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self.metric(MetricName.GPU_MEMORY_UTILIZATION, statistic=statistic, **kw)
 
-    def metric_gpu_memory_used(
-        self,
-        *,
-        instance_group: str | None = None,
-        statistic: str = cloudwatch.Stats.AVERAGE,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
+    def metric_gpu_memory_used(self, *, statistic: str = cloudwatch.Stats.AVERAGE, **kw) -> cloudwatch.Metric:
         """GPU memory in use, MB (``nvidia_smi_memory_used``)."""
-        return self.metric(
-            MetricName.GPU_MEMORY_USED,
-            instance_group=instance_group,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self.metric(MetricName.GPU_MEMORY_USED, statistic=statistic, **kw)
 
-    def metric_gpu_temperature(
-        self,
-        *,
-        instance_group: str | None = None,
-        statistic: str = cloudwatch.Stats.MAXIMUM,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
+    def metric_gpu_temperature(self, *, statistic: str = cloudwatch.Stats.MAXIMUM, **kw) -> cloudwatch.Metric:
         """GPU temperature, degrees Celsius (``nvidia_smi_temperature_gpu``); the maximum by default."""
-        return self.metric(
-            MetricName.GPU_TEMPERATURE,
-            instance_group=instance_group,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self.metric(MetricName.GPU_TEMPERATURE, statistic=statistic, **kw)
 
-    def metric_gpu_power_draw(
-        self,
-        *,
-        instance_group: str | None = None,
-        statistic: str = cloudwatch.Stats.AVERAGE,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
+    def metric_gpu_power_draw(self, *, statistic: str = cloudwatch.Stats.AVERAGE, **kw) -> cloudwatch.Metric:
         """GPU power draw, watts (``nvidia_smi_power_draw``)."""
-        return self.metric(
-            MetricName.GPU_POWER_DRAW,
-            instance_group=instance_group,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self.metric(MetricName.GPU_POWER_DRAW, statistic=statistic, **kw)
 
-    def metric_memory_utilization(
-        self,
-        *,
-        instance_group: str | None = None,
-        statistic: str = cloudwatch.Stats.AVERAGE,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
+    def metric_memory_utilization(self, *, statistic: str = cloudwatch.Stats.AVERAGE, **kw) -> cloudwatch.Metric:
         """Host memory in use, percent (``mem_used_percent``)."""
-        return self.metric(
-            MetricName.MEMORY_UTILIZATION,
-            instance_group=instance_group,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self.metric(MetricName.MEMORY_UTILIZATION, statistic=statistic, **kw)
 
-    def metric_disk_utilization(
-        self,
-        *,
-        instance_group: str | None = None,
-        statistic: str = cloudwatch.Stats.MAXIMUM,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cloudwatch.Metric:
+    def metric_disk_utilization(self, *, statistic: str = cloudwatch.Stats.MAXIMUM, **kw) -> cloudwatch.Metric:
         """Root volume in use, percent (``disk_used_percent``); the fullest node by default."""
-        return self.metric(
-            MetricName.DISK_UTILIZATION,
-            instance_group=instance_group,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self.metric(MetricName.DISK_UTILIZATION, statistic=statistic, **kw)
 
     # -- construction -----------------------------------------------------------------------------
     def _provisioning_parameters(self) -> dict[str, Any]:

@@ -73,6 +73,8 @@ def test_pip_installed_library_synthesizes_an_endpoint_outside_the_repo(tmp_path
         from aws_cdk import App, Stack
         from constructs_lib import InferenceEndpoint, ModelSpec, VariantSpec, EndpointFailureNotifications
         from constructs_lib import PlatformKey, NotificationTopic, add_compliance_checks
+        # The public API the issues promise from a pip install:
+        from constructs_lib import InferenceComponent, HyperPodCluster, EndpointMonitoring, ClusterMonitoring
 
         app = App(outdir="out")
         stack = Stack(app, "Outside")

@@ -81,7 +81,7 @@ def test_ranker_variants_have_weights_routing_and_own_models(t):
     }
 
 
-def test_ranker_rolls_back_linearly_on_the_alarms_it_created(t, endpoints):
+def test_two_variant_ranker_canaries_and_rolls_back_on_the_alarms_it_created(t, endpoints):
     alarms = of(t, "RankerEndpoint", "AWS::CloudWatch::Alarm")
     by_name = {a["Properties"]["AlarmName"]: k for k, a in alarms.items()}
     assert sorted(by_name) == [f"{PREFIX}-ranker-5xx-errors", f"{PREFIX}-ranker-p99-model-latency"]
@@ -94,7 +94,7 @@ def test_ranker_rolls_back_linearly_on_the_alarms_it_created(t, endpoints):
         "BlueGreenUpdatePolicy": {
             "TerminationWaitInSeconds": 300,
             "TrafficRoutingConfiguration": {
-                "Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}, "WaitIntervalInSeconds": 300,
+                "Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 25}, "WaitIntervalInSeconds": 300,
             },
         },
     }

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..errors import Problems
+from ._alarms import rollback_alarms
 from ._role import ExecutionRoleRequest, build_execution_role
 from ._scaling import add_schedules, scale_out_from_zero, service_linked_role
 from ._validation import validate_component
@@ -209,45 +209,13 @@ class InferenceComponent(Construct):
     # -- pieces ------------------------------------------------------------------------------
     def _alarms(self, spec: AlarmSpec, topic: sns.ITopic | None, kind: EndpointKind) -> list[cw.Alarm]:
         name = self.component_name
-        alarms = [
-            cw.Alarm(
-                self, "Errors5xxAlarm",
-                alarm_name=f"{name}-5xx-errors",
-                alarm_description=(
-                    f"Inference component {name} answered >= {spec.errors_5xx_threshold} 5XX per minute. Look first at "
-                    f"the container logs in /aws/sagemaker/InferenceComponents/{name}"
-                ),
-                metric=self.metric_invocation_5xx_errors(),
-                threshold=spec.errors_5xx_threshold,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=spec.evaluation_periods,
-                datapoints_to_alarm=spec.datapoints_to_alarm,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            )
-        ]
-        latency_ms = spec.latency_threshold_ms(kind)
-        if latency_ms is not None:
-            alarms.append(
-                cw.Alarm(
-                    self, "LatencyP99Alarm",
-                    alarm_name=f"{name}-p99-model-latency",
-                    alarm_description=(
-                        f"p99 ModelLatency of inference component {name} above {latency_ms} ms. Look first at its "
-                        "concurrent requests per copy (is copy autoscaling at max?)."
-                    ),
-                    metric=self.metric_model_latency(),
-                    threshold=latency_ms * 1000,
-                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    evaluation_periods=spec.evaluation_periods,
-                    datapoints_to_alarm=spec.datapoints_to_alarm,
-                    treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                )
-            )
-        if topic is not None:
-            for alarm in alarms:
-                alarm.add_alarm_action(cw_actions.SnsAction(topic))
-                alarm.add_ok_action(cw_actions.SnsAction(topic))
-        return alarms
+        return rollback_alarms(
+            self, name=name, spec=spec, subject="Inference component", topic=topic,
+            errors=self.metric_invocation_5xx_errors(),
+            errors_look_first=f"the container logs in /aws/sagemaker/InferenceComponents/{name}",
+            latency=self.metric_model_latency(), latency_ms=spec.latency_threshold_ms(kind),
+            latency_look_first="its concurrent requests per copy (is copy autoscaling at max?).",
+        )
 
     def _autoscaling(self) -> appscaling.ScalableTarget | None:
         spec = self.spec.autoscaling

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -18,6 +17,7 @@ from constructs import Construct
 
 from .. import limits
 from ..compliance import acknowledge
+from ._alarms import rollback_alarms
 from ._role import ExecutionRoleRequest, Grant, build_execution_role
 from ._scaling import add_schedules, scale_out_from_zero, service_linked_role
 from ._validation import validate_endpoint
@@ -380,53 +380,21 @@ class InferenceEndpoint(EndpointBase):
                 expression="+".join(using), using_metrics=using, label="5XX errors, all variants",
                 period=Duration.minutes(1),
             )
-        alarms = [
-            cw.Alarm(
-                self, "Errors5xxAlarm",
-                alarm_name=f"{endpoint_name}-5xx-errors",
-                alarm_description=(
-                    f"Endpoint {endpoint_name} answered >= {spec.errors_5xx_threshold} 5XX per minute. "
-                    "Look first at the model container logs in /aws/sagemaker/Endpoints/" + endpoint_name
-                ),
-                metric=errors,
-                threshold=spec.errors_5xx_threshold,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=spec.evaluation_periods,
-                datapoints_to_alarm=spec.datapoints_to_alarm,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            )
-        ]
         latency_ms = spec.latency_threshold_ms(self.kind)
-        if latency_ms is not None:
-            if len(self.variant_names) == 1:
-                latency: cw.IMetric = self.metric_model_latency(statistic=Statistic.P99)
-            else:  # the worst variant's p99
-                using = {f"v{i}": self.metric_model_latency(variant_name=v) for i, v in enumerate(self.variant_names)}
-                latency = cw.MathExpression(
-                    expression=f"MAX([{','.join(using)}])", using_metrics=using, label="p99 model latency, worst variant",
-                    period=Duration.minutes(1),
-                )
-            alarms.append(
-                cw.Alarm(
-                    self, "LatencyP99Alarm",
-                    alarm_name=f"{endpoint_name}-p99-model-latency",
-                    alarm_description=(
-                        f"p99 ModelLatency of {endpoint_name} above {latency_ms} ms. Look first at "
-                        "GPU utilization and the instance count (is autoscaling at max?)."
-                    ),
-                    metric=latency,
-                    threshold=latency_ms * 1000,  # ModelLatency is in microseconds
-                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    evaluation_periods=spec.evaluation_periods,
-                    datapoints_to_alarm=spec.datapoints_to_alarm,
-                    treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                )
+        if len(self.variant_names) == 1:
+            latency: cw.IMetric = self.metric_model_latency(statistic=Statistic.P99)
+        else:  # the worst variant's p99
+            using = {f"v{i}": self.metric_model_latency(variant_name=v) for i, v in enumerate(self.variant_names)}
+            latency = cw.MathExpression(
+                expression=f"MAX([{','.join(using)}])", using_metrics=using, label="p99 model latency, worst variant",
+                period=Duration.minutes(1),
             )
-        if topic is not None:
-            for alarm in alarms:
-                alarm.add_alarm_action(cw_actions.SnsAction(topic))
-                alarm.add_ok_action(cw_actions.SnsAction(topic))
-        return alarms
+        return rollback_alarms(
+            self, name=endpoint_name, spec=spec, subject="Endpoint", topic=topic,
+            errors=errors, errors_look_first=f"the model container logs in /aws/sagemaker/Endpoints/{endpoint_name}",
+            latency=latency, latency_ms=latency_ms,
+            latency_look_first="GPU utilization and the instance count (is autoscaling at max?).",
+        )
 
     def _deployment_config(self, spec: DeploymentSpec | None):
         if spec is None:

@@ -100,7 +100,9 @@ def logical_id_of_alarm(template, name: str) -> str:
 def test_each_endpoint_gets_a_dashboard_named_after_it_and_an_overview(default_platform, default_config):
     names = set(dashboards(default_platform["observability"]))
     expected = {f"acme-ml-dev-{e.name}" for e in default_config.endpoints} | {"acme-ml-dev-overview"}
-    assert names == expected
+    clusters = {f"acme-ml-dev-{c.name}-cluster" for c in default_config.training_clusters}
+    assert clusters == {"acme-ml-dev-llm-pretrain-cluster"}
+    assert names == expected | clusters
 
 
 def test_realtime_dashboard_widgets_have_exact_metrics(default_platform):
@@ -187,7 +189,11 @@ def test_alarm_names_follow_endpoint_signal_severity_and_say_what_to_look_at(def
         for alarm in resources_of(template, t).values():
             p = alarm["Properties"]
             assert re.fullmatch(r"acme-ml-dev-[a-z0-9-]+-[a-z0-9-]+-(warning|critical)", p["AlarmName"]), p["AlarmName"]
-            assert "Look first at: " in p["AlarmDescription"] and len(p["AlarmDescription"]) <= 1024
+            # A description may embed a deploy-time value (e.g. the FSx file system id) through Fn::Join.
+            text = p["AlarmDescription"]
+            if isinstance(text, dict):
+                text = "".join(part if isinstance(part, str) else "<token>" for part in text["Fn::Join"][1])
+            assert "Look first at: " in text and len(text) <= 1024
 
 
 def test_5xx_rate_alarms_use_metric_math_over_invocations(default_platform):

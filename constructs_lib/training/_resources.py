@@ -7,14 +7,14 @@ to the resource that causes them.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
-from aws_cdk import aws_iam as iam
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
+from constructs_lib.platform.key import allow_cloudwatch_logs
 
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
@@ -34,42 +34,8 @@ def create_key(scope: Construct, id: str, *, description: str) -> kms.Key:
         enable_key_rotation=True,
         removal_policy=RemovalPolicy.RETAIN,
     )
-    allow_cloudwatch_logs(key)
+    allow_cloudwatch_logs(key, sid="AllowCloudWatchLogsOfThisAccount")
     return key
-
-
-def allow_cloudwatch_logs(key: kms.IKey) -> None:
-    """Let CloudWatch Logs of this account and region use ``key`` for log groups.
-
-    Only keys defined in this app can be changed; an imported key must already allow
-    ``logs.<region>.amazonaws.com`` (otherwise creating the log group fails at deploy).
-    """
-    if not isinstance(key, kms.Key):
-        return
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchLogsOfThisAccount",
-            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-            actions=[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": Stack.of(key).format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                }
-            },
-        )
-    )
 
 
 def encrypted_log_group(scope: Construct, id: str, *, key: kms.IKey) -> logs.LogGroup:

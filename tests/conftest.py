@@ -89,3 +89,26 @@ def only(template, cfn_type: str) -> tuple[str, dict]:
     found = resources_of(template, cfn_type)
     assert len(found) == 1, f"expected one {cfn_type}, found {sorted(found)}"
     return next(iter(found.items()))
+
+
+@pytest.fixture(scope="session")
+def installed_library(tmp_path_factory) -> Path:
+    """The library installed from this checkout into a fresh virtual environment, as an outsider does.
+
+    `uv pip install <repo>` builds the wheel through the same PEP 517 backend (setuptools) and resolves
+    the same pinned dependencies as `pip install .`, in a few seconds instead of a minute or more.
+    Returns that environment's python.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    assert uv, "uv is pinned in requirements-dev.txt"
+    env_dir = tmp_path_factory.mktemp("installed") / "venv"
+    python = env_dir / "bin" / "python"
+    for args in (["venv", "--quiet", "--python", sys.executable, str(env_dir)],
+                 ["pip", "install", "--quiet", "--python", str(python), str(REPO)]):
+        run = subprocess.run([uv, *args], capture_output=True, text=True, timeout=600, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
+    return python

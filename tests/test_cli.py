@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import textwrap
-import venv
 from pathlib import Path
 
 import pytest
@@ -58,15 +57,8 @@ def test_cdk_cli_synthesizes_default_config(tmp_path):
 
 
 @pytest.mark.xdist_group("pip")
-def test_pip_installed_library_synthesizes_an_endpoint_outside_the_repo(tmp_path):
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    py = env_dir / "bin" / "python"
-    install = subprocess.run(
-        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(REPO)],
-        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
+def test_pip_installed_library_synthesizes_an_endpoint_outside_the_repo(installed_library, tmp_path):
+    py = installed_library
     app = tmp_path / "outside_app.py"
     app.write_text(textwrap.dedent(
         """

@@ -398,7 +398,7 @@ def test_lifecycle_scripts_are_deployed_to_the_platform_bucket_before_the_cluste
     }
     assert re.fullmatch(r"hyperpod-lifecycle/acme-ml-dev-llm-pretrain/[0-9a-f]{16}", cluster.lifecycle_prefix)
     for group in props["InstanceGroups"]:
-        assert group["LifeCycleConfig"] == {"OnCreate": "on_create.sh", "SourceS3Uri": expected_uri}
+        assert group["LifeCycleConfig"] == {"OnInitComplete": "on_init_complete.sh", "SourceS3Uri": expected_uri}
     (deployment_id, deployment), = resources_of(template, "Custom::CDKBucketDeployment").items()
     assert deployment["Properties"]["DestinationBucketName"] == {
         "Fn::Join": ["", ["acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]
@@ -543,12 +543,18 @@ def test_slurm_cluster_with_login_and_two_worker_groups(two_clusters):
          g.get("ThreadsPerCore"), g.get("OnStartDeepHealthChecks"), g.get("InstanceStorageConfigs"))
         for g in props["InstanceGroups"]
     ]
+    # FSx for Lustre mounted by HyperPod on every Slurm node (API-driven FsxLustreConfig).
+    fsx = {"FsxLustreConfig": {
+        "DnsName": {"Fn::Join": ["", [{"Ref": "llmpretrainStorageCB89BDE4"}, ".fsx.us-east-1.", {"Ref": "AWS::URLSuffix"}]]},
+        "MountName": {"Fn::GetAtt": ["llmpretrainStorageCB89BDE4", "LustreMountName"]},
+        "MountPath": "/fsx",
+    }}
     assert groups == [
-        ("controller", "ml.m5.xlarge", 1, "Controller", None, None, None),
-        ("login", "ml.m5.xlarge", 1, "Login", None, None, None),
+        ("controller", "ml.m5.xlarge", 1, "Controller", None, None, [fsx]),
+        ("login", "ml.m5.xlarge", 1, "Login", None, None, [fsx]),
         ("workers-p5", "ml.p5.48xlarge", 4, "Compute", 1, ["InstanceStress", "InstanceConnectivity"],
-         [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}]),
-        ("workers-g5", "ml.g5.8xlarge", 2, "Compute", None, ["InstanceStress"], None),
+         [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}, fsx]),
+        ("workers-g5", "ml.g5.8xlarge", 2, "Compute", None, ["InstanceStress"], [fsx]),
     ]
     fsx = only(template, "AWS::FSx::FileSystem")[1]["Properties"]
     assert (fsx["StorageCapacity"], fsx["LustreConfiguration"]["PerUnitStorageThroughput"]) == (2400, 250)

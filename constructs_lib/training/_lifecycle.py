@@ -1,12 +1,18 @@
-"""Staging of the HyperPod lifecycle scripts and the provisioning parameters built from the groups.
+"""Staging of the HyperPod lifecycle scripts and the node layout built from the groups.
 
 HyperPod reads lifecycle scripts as individual objects under ``LifeCycleConfig.SourceS3Uri`` and
-runs ``OnCreate`` from there; a zipped CDK asset object cannot serve as that prefix. The construct
-therefore stages the script folder (plus the generated CloudWatch agent config) as a CDK asset and
-has a ``BucketDeployment`` unpack it, together with ``provisioning_parameters.json`` whose FSx values
-are deploy-time tokens, under a prefix named after the content hash. New content means a new prefix,
-so ``SourceS3Uri`` changes and CloudFormation updates the cluster; unchanged content synthesizes to
-the same template.
+runs the entry script (``OnInitComplete`` on Slurm, ``OnCreate`` on EKS) from there; a zipped CDK
+asset object cannot serve as that prefix. The construct therefore stages the script folder (plus the
+generated CloudWatch agent config) as a CDK asset and has a ``BucketDeployment`` unpack it, together
+with ``aiplatform_cluster.json`` (the node layout, whose FSx values are deploy-time tokens), under a
+prefix named after the content hash. New content means a new prefix, so ``SourceS3Uri`` changes and
+CloudFormation updates the cluster; unchanged content synthesizes to the same template.
+
+The node layout is this project's own file. No ``provisioning_parameters.json`` is staged: that is
+the legacy Slurm configuration file HyperPod reads from the lifecycle prefix, and the cluster uses the
+API-driven model instead (``SlurmConfig`` per instance group, ``Orchestrator.Slurm.SlurmConfigStrategy``,
+FSx through ``InstanceStorageConfigs``); the SageMaker Developer Guide treats the two as alternatives
+("Migrating to API-driven Slurm configuration", step "Remove provisioning_parameters.json from Amazon S3").
 """
 
 from __future__ import annotations
@@ -20,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 SCRIPTS_DIR = Path(__file__).resolve().parent / "lifecycle_scripts"
-ON_CREATE = "on_create.sh"
-PROVISIONING_PARAMETERS = "provisioning_parameters.json"
+ON_CREATE = "on_create.sh"  # EKS entry (LifeCycleConfig.OnCreate)
+ON_INIT_COMPLETE = "on_init_complete.sh"  # Slurm entry (LifeCycleConfig.OnInitComplete)
+NODE_LAYOUT = "aiplatform_cluster.json"
+# The file name HyperPod's legacy Slurm configuration reads; never staged (see the module docstring).
+LEGACY_PROVISIONING_PARAMETERS = "provisioning_parameters.json"
 AGENT_CONFIG = "cloudwatch_agent_config.json"
-PARAMETERS_VERSION = "1.0.0"
+LAYOUT_VERSION = "2.0.0"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
 
@@ -47,8 +56,8 @@ def stage_scripts(agent_config_json: str) -> str:
     return str(staging)
 
 
-def content_hash(staged_dir: str, resolved_parameters: Any) -> str:
-    """Hash of every staged file (path and bytes) and the resolved provisioning parameters."""
+def content_hash(staged_dir: str, resolved_layout: Any) -> str:
+    """Hash of every staged file (path and bytes) and the resolved node layout."""
     digest = hashlib.sha256()
     root = Path(staged_dir)
     for path in _files(root):
@@ -56,33 +65,31 @@ def content_hash(staged_dir: str, resolved_parameters: Any) -> str:
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
-    digest.update(json.dumps(resolved_parameters, sort_keys=True, separators=(",", ":")).encode())
+    digest.update(json.dumps(resolved_layout, sort_keys=True, separators=(",", ":")).encode())
     return digest.hexdigest()[:16]
 
 
-def provisioning_parameters(
+def node_layout(
     *,
     workload_manager: str,
     cluster_name: str,
-    controller_group: str | None,
-    login_groups: list[str],
-    worker_groups: list[dict[str, str]],
+    groups: dict[str, str],
     fsx_dns_name: str | None,
     fsx_mount_name: str | None,
     fsx_mount_point: str | None,
 ) -> dict[str, Any]:
-    """The node-side contract read by ``node_config.py`` (keys follow HyperPod's reference scripts)."""
-    params: dict[str, Any] = {
-        "version": PARAMETERS_VERSION,
+    """The node-side contract read by ``node_config.py``: ``groups`` maps each instance group to its
+    role (``controller``, ``login``, ``compute``)."""
+    layout: dict[str, Any] = {
+        "version": LAYOUT_VERSION,
         "workload_manager": workload_manager,
         "cluster_name": cluster_name,
-        "login_groups": login_groups,
-        "worker_groups": worker_groups,
+        "groups": dict(groups),
     }
-    if controller_group is not None:
-        params["controller_group"] = controller_group
     if fsx_dns_name is not None:
-        params["fsx_dns_name"] = fsx_dns_name
-        params["fsx_mountname"] = fsx_mount_name
-        params["fsx_mount_point"] = fsx_mount_point
-    return params
+        layout["shared_storage"] = {
+            "dns_name": fsx_dns_name,
+            "mount_name": fsx_mount_name,
+            "mount_point": fsx_mount_point,
+        }
+    return layout

@@ -79,6 +79,9 @@ class NodeProvisioningMode(str, Enum):
     STANDARD = "Standard"  # the property is omitted: all-or-nothing provisioning of the earlier API
 
 
+_NODE_ROLES = {SlurmNodeType.CONTROLLER: "controller", SlurmNodeType.LOGIN: "login", SlurmNodeType.COMPUTE: "compute"}
+
+
 class SlurmConfigStrategy(str, Enum):
     """How HyperPod treats slurm.conf (``Orchestrator.Slurm.SlurmConfigStrategy``)."""
 
@@ -245,13 +248,14 @@ class HyperPodCluster(Construct):
             description=f"HyperPod cluster {cluster_name}: instance execution role",
         )
 
-        # Lifecycle scripts: staged folder + generated agent config + provisioning parameters.
-        self.provisioning_parameters = self._provisioning_parameters()
+        # Lifecycle scripts: staged folder + generated agent config + the node layout (our own file;
+        # no legacy provisioning_parameters.json: Slurm is configured through the API, see _lifecycle).
+        self.node_layout = self._node_layout()
         agent_config = json.dumps(
             cloudwatch_agent_config(cluster_name=cluster_name), indent=2, sort_keys=True
         )
         staged = _lifecycle.stage_scripts(agent_config)
-        digest = _lifecycle.content_hash(staged, Stack.of(self).resolve(self.provisioning_parameters))
+        digest = _lifecycle.content_hash(staged, Stack.of(self).resolve(self.node_layout))
         self.lifecycle_prefix = f"{LIFECYCLE_PREFIX}/{cluster_name}/{digest}"
         self.lifecycle_deployment = self._deploy_lifecycle_scripts(staged)
         # The cluster depends on the deployment (below), so the scripts are in place before any node starts.
@@ -434,28 +438,17 @@ class HyperPodCluster(Construct):
         return self.metric(MetricName.DISK_UTILIZATION, statistic=statistic, **kw)
 
     # -- construction -----------------------------------------------------------------------------
-    def _provisioning_parameters(self) -> dict[str, Any]:
+    def _node_layout(self) -> dict[str, Any]:
         if self.is_slurm:
-            by_type: dict[SlurmNodeType, list[InstanceGroup]] = {t: [] for t in SlurmNodeType}
-            for group in self.instance_groups:
-                by_type[SlurmNodeType(group.slurm_node_type)].append(group)
-            controller: str | None = by_type[SlurmNodeType.CONTROLLER][0].name
-            logins = [g.name for g in by_type[SlurmNodeType.LOGIN]]
-            workers = by_type[SlurmNodeType.COMPUTE]
+            roles = {g.name: _NODE_ROLES[SlurmNodeType(g.slurm_node_type)] for g in self.instance_groups}
             manager = "slurm"
         else:
-            controller, logins, workers, manager = None, [], list(self.instance_groups), "eks"
+            roles, manager = {g.name: "compute" for g in self.instance_groups}, "eks"
         storage = self.shared_storage
-        return _lifecycle.provisioning_parameters(
+        return _lifecycle.node_layout(
             workload_manager=manager,
             cluster_name=self.cluster_name,
-            controller_group=controller,
-            login_groups=logins,
-            worker_groups=[
-                {"instance_group_name": g.name, "instance_type": g.instance_type}
-                | ({"partition_name": g.partition_name} if g.partition_name else {})
-                for g in workers
-            ],
+            groups=roles,
             fsx_dns_name=storage.dns_name if storage else None,
             fsx_mount_name=storage.mount_name if storage else None,
             fsx_mount_point=storage.mount_point if storage else None,
@@ -470,7 +463,7 @@ class HyperPodCluster(Construct):
             destination_key_prefix=self.lifecycle_prefix + "/",
             sources=[
                 s3deploy.Source.bucket(asset.bucket, asset.s3_object_key),
-                s3deploy.Source.json_data(_lifecycle.PROVISIONING_PARAMETERS, self.provisioning_parameters),
+                s3deploy.Source.json_data(_lifecycle.NODE_LAYOUT, self.node_layout),
             ],
             log_group=encrypted_log_group(self, "LifecycleDeploymentLogs", key=self.encryption_key),
             prune=False,
@@ -550,32 +543,52 @@ class HyperPodCluster(Construct):
         self, group: InstanceGroup, ebs_encryption_key: kms.IKey | None
     ) -> sagemaker.CfnCluster.ClusterInstanceGroupProperty:
         P = sagemaker.CfnCluster
-        storage = None
+        storage: list[Any] = []
         if group.ebs_volume_size_gb is not None:
-            storage = [
+            storage.append(
                 P.ClusterInstanceStorageConfigProperty(
                     ebs_volume_config=P.ClusterEbsVolumeConfigProperty(
                         volume_size_in_gb=group.ebs_volume_size_gb,
                         volume_kms_key_id=ebs_encryption_key.key_arn if ebs_encryption_key else None,
                     )
                 )
-            ]
+            )
         slurm = None
         if self.is_slurm:
             slurm = P.ClusterSlurmConfigProperty(
                 node_type=SlurmNodeType(group.slurm_node_type).value,
                 partition_names=[group.partition_name] if group.partition_name else None,
             )
+            if self.shared_storage is not None:
+                # API-driven FSx mount (ClusterInstanceStorageConfig.FsxLustreConfig: DnsName, MountName,
+                # MountPath; botocore sagemaker CreateCluster, CFN AWS::SageMaker::Cluster): HyperPod
+                # mounts the file system itself; mount_fsx.sh only waits until it is writable.
+                fsx = self.shared_storage
+                storage.append(
+                    P.ClusterInstanceStorageConfigProperty(
+                        fsx_lustre_config=P.ClusterFsxLustreConfigProperty(
+                            dns_name=fsx.dns_name, mount_name=fsx.mount_name, mount_path=fsx.mount_point
+                        )
+                    )
+                )
+            # OnInitComplete runs after HyperPod's AMI-based initialization (Slurm configured from
+            # SlurmConfig and started); OnCreate would leave starting Slurm to the scripts (the legacy
+            # model of the AWS reference scripts' start_slurm.sh). API reference ClusterLifeCycleConfig.
+            life_cycle = P.ClusterLifeCycleConfigProperty(
+                source_s3_uri=self.lifecycle_s3_uri, on_init_complete=_lifecycle.ON_INIT_COMPLETE
+            )
+        else:
+            life_cycle = P.ClusterLifeCycleConfigProperty(
+                source_s3_uri=self.lifecycle_s3_uri, on_create=_lifecycle.ON_CREATE
+            )
         return P.ClusterInstanceGroupProperty(
             instance_group_name=group.name,
             instance_type=group.instance_type,
             instance_count=group.instance_count,
             execution_role=self.execution_role.role_arn,
-            life_cycle_config=P.ClusterLifeCycleConfigProperty(
-                source_s3_uri=self.lifecycle_s3_uri, on_create=_lifecycle.ON_CREATE
-            ),
+            life_cycle_config=life_cycle,
             threads_per_core=group.threads_per_core,
-            instance_storage_configs=storage,
+            instance_storage_configs=storage or None,
             on_start_deep_health_checks=(
                 [DeepHealthCheck(c).value for c in group.deep_health_checks]
                 if group.deep_health_checks

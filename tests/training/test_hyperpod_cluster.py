@@ -56,10 +56,26 @@ def test_slurm_cluster_sits_in_the_storage_subnet_with_the_efa_security_group(tr
 
 
 def test_slurm_instance_groups_are_rendered_exactly(training_app):
+    """One Slurm model, the API-driven one: node types and partitions in SlurmConfig, FSx mounted by
+    HyperPod from InstanceStorageConfigs[].FsxLustreConfig, and our node work in OnInitComplete (runs
+    after HyperPod's AMI-based initialization; API reference ClusterLifeCycleConfig, CFN schema
+    AWS::SageMaker::Cluster ClusterLifeCycleConfig/ClusterFsxLustreConfig, aws-cdk-lib 2.275.0 CfnCluster)."""
     uri = _lifecycle_uri(training_app, "slurm")
     role = {"Fn::GetAtt": ["ClusterExecutionRole766E14D2", "Arn"]}
-    lifecycle = {"SourceS3Uri": uri, "OnCreate": "on_create.sh"}
+    lifecycle = {"SourceS3Uri": uri, "OnInitComplete": "on_init_complete.sh"}
     checks = ["InstanceStress", "InstanceConnectivity"]
+    fsx = {
+        "FsxLustreConfig": {
+            "DnsName": {
+                "Fn::Join": [
+                    "",
+                    [{"Ref": "Storage6B64FB91"}, ".fsx.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}],
+                ]
+            },
+            "MountName": {"Fn::GetAtt": ["Storage6B64FB91", "LustreMountName"]},
+            "MountPath": "/fsx",
+        }
+    }
     assert _cluster(training_app, "slurm")["Properties"]["InstanceGroups"] == [
         {
             "InstanceGroupName": "controller",
@@ -67,6 +83,7 @@ def test_slurm_instance_groups_are_rendered_exactly(training_app):
             "InstanceCount": 1,
             "ExecutionRole": role,
             "LifeCycleConfig": lifecycle,
+            "InstanceStorageConfigs": [fsx],
             "SlurmConfig": {"NodeType": "Controller"},
         },
         {
@@ -75,6 +92,7 @@ def test_slurm_instance_groups_are_rendered_exactly(training_app):
             "InstanceCount": 1,
             "ExecutionRole": role,
             "LifeCycleConfig": lifecycle,
+            "InstanceStorageConfigs": [fsx],
             "SlurmConfig": {"NodeType": "Login"},
         },
         {
@@ -85,7 +103,7 @@ def test_slurm_instance_groups_are_rendered_exactly(training_app):
             "LifeCycleConfig": lifecycle,
             "SlurmConfig": {"NodeType": "Compute", "PartitionNames": ["p5"]},
             "ThreadsPerCore": 1,
-            "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}],
+            "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}, fsx],
             "OnStartDeepHealthChecks": checks,
         },
         {
@@ -94,6 +112,7 @@ def test_slurm_instance_groups_are_rendered_exactly(training_app):
             "InstanceCount": 2,
             "ExecutionRole": role,
             "LifeCycleConfig": lifecycle,
+            "InstanceStorageConfigs": [fsx],
             "SlurmConfig": {"NodeType": "Compute"},
             "OnStartDeepHealthChecks": checks,
         },
@@ -121,6 +140,8 @@ def test_lifecycle_asset_holds_the_scripts_and_the_generated_agent_config(traini
     scripts_dir = training_app.outdir / f"asset.{keys[0].removesuffix('.zip')}"
     names = {p.name for p in scripts_dir.iterdir()}
     assert {
+        "common.sh",
+        "on_init_complete.sh",
         "on_create.sh",
         "mount_fsx.sh",
         "setup_slurm.sh",
@@ -129,6 +150,8 @@ def test_lifecycle_asset_holds_the_scripts_and_the_generated_agent_config(traini
         "cloudwatch_agent_config.json",
     } <= names
     assert "__pycache__" not in names
+    # HyperPod's legacy Slurm configuration reads this file name; the API-driven cluster must not have it.
+    assert "provisioning_parameters.json" not in names
     agent = json.loads((scripts_dir / "cloudwatch_agent_config.json").read_text())
     gpu = agent["metrics"]["metrics_collected"]["nvidia_gpu"]
     assert agent["metrics"]["namespace"] == "AIPlatform/HyperPod"
@@ -136,45 +159,47 @@ def test_lifecycle_asset_holds_the_scripts_and_the_generated_agent_config(traini
     assert {"utilization_gpu", "memory_used"} <= set(gpu["measurement"])
 
 
-def test_provisioning_parameters_come_from_the_groups_and_the_file_system(training_app):
-    params = training_app.resolve("slurm", training_app.slurm.provisioning_parameters)
-    assert params == {
-        "version": "1.0.0",
+def test_node_layout_comes_from_the_groups_and_the_file_system(training_app):
+    layout = training_app.resolve("slurm", training_app.slurm.node_layout)
+    assert layout == {
+        "version": "2.0.0",
         "workload_manager": "slurm",
         "cluster_name": SLURM_CLUSTER,
-        "controller_group": "controller",
-        "login_groups": ["login"],
-        "worker_groups": [
-            {"instance_group_name": "workers-p5", "instance_type": "ml.p5.48xlarge", "partition_name": "p5"},
-            {"instance_group_name": "workers-g5", "instance_type": "ml.g5.8xlarge"},
-        ],
-        "fsx_dns_name": {
-            "Fn::Join": [
-                "",
-                [
-                    {"Ref": "Storage6B64FB91"},
-                    ".fsx.",
-                    {"Ref": "AWS::Region"},
-                    ".",
-                    {"Ref": "AWS::URLSuffix"},
-                ],
-            ]
+        "groups": {"controller": "controller", "login": "login", "workers-p5": "compute", "workers-g5": "compute"},
+        "shared_storage": {
+            "dns_name": {
+                "Fn::Join": [
+                    "",
+                    [
+                        {"Ref": "Storage6B64FB91"},
+                        ".fsx.",
+                        {"Ref": "AWS::Region"},
+                        ".",
+                        {"Ref": "AWS::URLSuffix"},
+                    ],
+                ]
+            },
+            "mount_name": {"Fn::GetAtt": ["Storage6B64FB91", "LustreMountName"]},
+            "mount_point": "/fsx",
         },
-        "fsx_mountname": {"Fn::GetAtt": ["Storage6B64FB91", "LustreMountName"]},
-        "fsx_mount_point": "/fsx",
     }
 
 
-def test_provisioning_parameters_file_is_deployed_with_deploy_time_values(training_app):
-    """The JSON file beside the scripts: literal groups, FSx values substituted at deploy (markers)."""
+def test_no_provisioning_parameters_json_is_staged_only_the_node_layout(training_app):
+    """SageMaker Developer Guide, "Migrating to API-driven Slurm configuration", step "Remove
+    provisioning_parameters.json from Amazon S3": the two models are alternatives."""
     props = only(training_app.templates["slurm"], "Custom::CDKBucketDeployment")[1]["Properties"]
+    staged = []
+    for key in props["SourceObjectKeys"]:
+        staged += [p.name for p in (training_app.outdir / f"asset.{key.removesuffix('.zip')}").iterdir()]
+    assert "provisioning_parameters.json" not in staged
     folder = training_app.outdir / f"asset.{props['SourceObjectKeys'][1].removesuffix('.zip')}"
-    text = (folder / "provisioning_parameters.json").read_text()
+    assert [p.name for p in folder.iterdir()] == ["aiplatform_cluster.json"]
+    text = (folder / "aiplatform_cluster.json").read_text()
     # A marker stands for a JSON string (quotes included) that the handler writes at deploy time.
     body = json.loads(re.sub(r"<<marker:0xbaba:(\d+)>>", r'"MARKER\1"', text))
-    assert body["controller_group"] == "controller" and body["login_groups"] == ["login"]
-    assert [g["instance_group_name"] for g in body["worker_groups"]] == ["workers-p5", "workers-g5"]
-    assert (body["fsx_dns_name"], body["fsx_mountname"]) == ("MARKER0", "MARKER1")
+    assert body["groups"]["controller"] == "controller" and body["groups"]["login"] == "login"
+    assert (body["shared_storage"]["dns_name"], body["shared_storage"]["mount_name"]) == ("MARKER0", "MARKER1")
     markers = props["SourceMarkers"][1]
     assert markers["<<marker:0xbaba:1>>"] == {
         "Fn::Join": ["", ['"', {"Fn::GetAtt": ["Storage6B64FB91", "LustreMountName"]}, '"']]
@@ -196,13 +221,9 @@ def test_eks_cluster_joins_the_given_eks_cluster_without_slurm_settings(training
         "InstanceStress",
         "InstanceConnectivity",
     ]
-    params = training_app.resolve("eks", training_app.eks.provisioning_parameters)
-    assert (
-        params["workload_manager"] == "eks"
-        and "controller_group" not in params
-        and "fsx_dns_name" not in params
-    )
-    assert [g["instance_group_name"] for g in params["worker_groups"]] == ["gpu", "cpu"]
+    layout = training_app.resolve("eks", training_app.eks.node_layout)
+    assert layout["workload_manager"] == "eks" and "shared_storage" not in layout
+    assert layout["groups"] == {"gpu": "compute", "cpu": "compute"}
 
 
 def test_eks_cluster_uses_every_private_subnet_of_the_given_network(training_app):

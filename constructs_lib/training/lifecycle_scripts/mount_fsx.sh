@@ -1,51 +1,65 @@
 #!/usr/bin/env bash
-# Mount the cluster's FSx for Lustre file system and keep it mounted across reboots.
+# Make sure the cluster's FSx for Lustre file system is mounted AND writable before Slurm work starts.
+#
+# HyperPod mounts it itself (InstanceStorageConfigs[].FsxLustreConfig of the instance group). A mount
+# that shows up in `mountpoint` can still refuse writes for a while after boot (the known race of the
+# AWS reference scripts: awsome-distributed-training issue #632, PRs #633 and #782), so every attempt
+# probes with a real file write. If the file system is still not mounted after a grace period, this
+# script mounts it itself: it needs the Lustre client kernel module (`modinfo lustre`, present on the
+# HyperPod DLAMI) and fails clearly without it, writes the /etc/fstab entry atomically and retries.
 # Inputs (from node.env): FSX_DNS_NAME, FSX_MOUNT_NAME, FSX_MOUNT_POINT, NODE_ROLE, LIFECYCLE_DIR.
 set -euo pipefail
 
 : "${FSX_DNS_NAME:?}" "${FSX_MOUNT_NAME:?}" "${FSX_MOUNT_POINT:?}" "${NODE_ROLE:?}" "${LIFECYCLE_DIR:?}"
 FSTAB="${AIPLATFORM_FSTAB:-/etc/fstab}"
-ATTEMPTS="${AIPLATFORM_MOUNT_ATTEMPTS:-10}"
+ATTEMPTS="${AIPLATFORM_MOUNT_ATTEMPTS:-20}"
+# Attempts left to HyperPod's own (API-driven) mount before this script mounts the file system itself.
+GRACE="${AIPLATFORM_MOUNT_GRACE:-6}"
+DELAY="${AIPLATFORM_MOUNT_DELAY_SECONDS:-10}"
+PROBE="$FSX_MOUNT_POINT/.aiplatform-write-probe-$(hostname -s 2>/dev/null || echo node)-$$"
 
-log() { printf '%s [mount_fsx] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+log() { printf '%s [mount_fsx] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
-install_lustre_client() {
-  if command -v mount.lustre >/dev/null 2>&1; then
-    return 0
-  fi
-  log "Lustre client missing: installing it"
-  if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -y
-    apt-get install -y "lustre-client-modules-$(uname -r)"
-  elif command -v dnf >/dev/null 2>&1; then
-    dnf install -y lustre-client
-  elif command -v yum >/dev/null 2>&1; then
-    amazon-linux-extras install -y lustre || yum install -y lustre-client
-  fi
-  command -v mount.lustre >/dev/null 2>&1 || {
-    log "no Lustre client available for kernel $(uname -r)"
-    return 1
-  }
+writable() {
+  mountpoint -q "$FSX_MOUNT_POINT" && touch "$PROBE" 2>/dev/null && rm -f "$PROBE"
 }
 
-install_lustre_client
-mkdir -p "$FSX_MOUNT_POINT"
-entry="$(python3 "$LIFECYCLE_DIR/node_config.py" fstab \
-  --dns-name "$FSX_DNS_NAME" --mount-name "$FSX_MOUNT_NAME" --mount-point "$FSX_MOUNT_POINT")"
-python3 "$LIFECYCLE_DIR/node_config.py" upsert-block --file "$FSTAB" --name fsx "$entry"
-if command -v systemctl >/dev/null 2>&1; then
-  systemctl daemon-reload
-fi
+mount_ourselves() {
+  if ! modinfo lustre >/dev/null 2>&1; then
+    log "no Lustre client kernel module for kernel $(uname -r) (modinfo lustre failed); use a HyperPod" \
+      "DLAMI, which ships it, or a custom AMI with the FSx for Lustre client installed"
+    exit 1
+  fi
+  mkdir -p "$FSX_MOUNT_POINT"
+  local entry
+  entry="$(python3 "$LIFECYCLE_DIR/node_config.py" fstab \
+    --dns-name "$FSX_DNS_NAME" --mount-name "$FSX_MOUNT_NAME" --mount-point "$FSX_MOUNT_POINT")"
+  python3 "$LIFECYCLE_DIR/node_config.py" upsert-block --file "$FSTAB" --name fsx "$entry"
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl daemon-reload
+  fi
+  mount "$FSX_MOUNT_POINT" || log "mount $FSX_MOUNT_POINT failed"
+}
 
-for attempt in $(seq 1 "$ATTEMPTS"); do
-  if mountpoint -q "$FSX_MOUNT_POINT"; then
+ok=""
+for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+  if writable; then
+    ok=1
     break
   fi
-  log "mount attempt $attempt of $ATTEMPTS"
-  mount "$FSX_MOUNT_POINT" || sleep $((attempt * 6))
+  if ((attempt > GRACE)) && ! mountpoint -q "$FSX_MOUNT_POINT"; then
+    log "not mounted after $GRACE attempts: mounting $FSX_DNS_NAME@tcp:/$FSX_MOUNT_NAME ourselves"
+    mount_ourselves
+    if writable; then
+      ok=1
+      break
+    fi
+  fi
+  log "attempt $attempt of $ATTEMPTS: $FSX_MOUNT_POINT not writable yet"
+  sleep $((DELAY))
 done
-if ! mountpoint -q "$FSX_MOUNT_POINT"; then
-  log "FSx for Lustre is not mounted at $FSX_MOUNT_POINT"
+if [[ -z "$ok" ]]; then
+  log "FSx for Lustre is not writable at $FSX_MOUNT_POINT after $ATTEMPTS attempts"
   exit 1
 fi
 
@@ -56,4 +70,4 @@ if [[ "$NODE_ROLE" == "controller" ]]; then
     chmod 1777 "$FSX_MOUNT_POINT/$dir"
   done
 fi
-log "mounted $FSX_MOUNT_POINT"
+log "$FSX_MOUNT_POINT is mounted and writable"

@@ -2,12 +2,16 @@
 """Node-side helpers of the HyperPod lifecycle scripts: pure functions plus a small CLI.
 
 Runs on the cluster node with the system ``python3`` (3.8 on older HyperPod AMIs), standard library
-only. ``on_create.sh`` calls it to learn which instance group and Slurm role this node has, to render
-configuration snippets, and to finish the CloudWatch agent configuration; the shell scripts only run
-commands. Inputs:
+only. The entry scripts (``on_init_complete.sh`` on Slurm, ``on_create.sh`` on EKS) call it to learn
+which instance group and role this node has, to render configuration snippets, and to finish the
+CloudWatch agent configuration; the shell scripts only run commands. Inputs:
 
-* ``provisioning_parameters.json`` -- written by the ``HyperPodCluster`` construct from its instance
-  groups and shared storage (controller, login and worker group names, FSx DNS and mount names);
+* ``aiplatform_cluster.json`` -- written by the ``HyperPodCluster`` construct beside the scripts: the
+  orchestrator, the role of every instance group and the shared file system. It is this project's own
+  contract, deliberately NOT named ``provisioning_parameters.json``: with the API-driven Slurm
+  configuration (``SlurmConfig`` per instance group) HyperPod itself must not find a legacy file in
+  the lifecycle prefix (SageMaker Developer Guide, "Migrating to API-driven Slurm configuration",
+  step "Remove provisioning_parameters.json from Amazon S3");
 * ``resource_config.json`` -- written by HyperPod on every node
   (``$SAGEMAKER_RESOURCE_CONFIG_PATH``, default ``/opt/ml/config/resource_config.json``): the
   cluster's ARN and name and every instance group with its instances and their IP addresses.
@@ -17,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,7 +35,8 @@ ROLE_COMPUTE = "compute"
 WORKLOAD_SLURM = "slurm"
 WORKLOAD_EKS = "eks"
 WORKLOAD_MANAGERS = (WORKLOAD_SLURM, WORKLOAD_EKS)
-SUPPORTED_VERSIONS = ("1.0.0",)
+ROLES = (ROLE_CONTROLLER, ROLE_LOGIN, ROLE_COMPUTE)
+SUPPORTED_VERSIONS = ("2.0.0",)
 INSTANCE_GROUP_PLACEHOLDER = "__INSTANCE_GROUP__"
 LUSTRE_MOUNT_OPTIONS = (
     "defaults,noatime,flock,_netdev,x-systemd.automount,x-systemd.requires=network-online.target"
@@ -52,32 +59,36 @@ def load_json(path: str) -> dict[str, Any]:
     return data
 
 
-def validate_provisioning_parameters(params: dict[str, Any]) -> dict[str, Any]:
-    """Return ``params`` when well formed; raise :class:`ConfigError` listing every problem."""
+def validate_layout(layout: dict[str, Any]) -> dict[str, Any]:
+    """Return ``layout`` when well formed; raise :class:`ConfigError` listing every problem."""
     problems: list[str] = []
-    if params.get("version") not in SUPPORTED_VERSIONS:
-        problems.append(f"version: got {params.get('version')!r}; one of {', '.join(SUPPORTED_VERSIONS)}")
-    manager = params.get("workload_manager")
+    if layout.get("version") not in SUPPORTED_VERSIONS:
+        problems.append(f"version: got {layout.get('version')!r}; one of {', '.join(SUPPORTED_VERSIONS)}")
+    manager = layout.get("workload_manager")
     if manager not in WORKLOAD_MANAGERS:
         problems.append(f"workload_manager: got {manager!r}; one of {', '.join(WORKLOAD_MANAGERS)}")
-    if manager == WORKLOAD_SLURM and not isinstance(params.get("controller_group"), str):
-        problems.append(
-            f"controller_group: got {params.get('controller_group')!r}; the controller group name"
-        )
-    for key in ("login_groups", "worker_groups"):
-        if not isinstance(params.get(key, []), list):
-            problems.append(f"{key}: got {params.get(key)!r}; a list")
-    for index, group in enumerate(params.get("worker_groups") or []):
-        if not isinstance(group, dict) or not isinstance(group.get("instance_group_name"), str):
-            problems.append(f"worker_groups[{index}]: got {group!r}; an object with instance_group_name")
-    fsx = [params.get("fsx_dns_name"), params.get("fsx_mountname")]
-    if any(fsx) and not all(isinstance(v, str) and v for v in fsx):
-        problems.append(f"fsx_dns_name/fsx_mountname: got {fsx!r}; both or neither")
-    if any(fsx) and not str(params.get("fsx_mount_point", "")).startswith("/"):
-        problems.append(f"fsx_mount_point: got {params.get('fsx_mount_point')!r}; an absolute path")
+    groups = layout.get("groups")
+    if not isinstance(groups, dict) or not groups:
+        problems.append(f"groups: got {groups!r}; an object of instance group name -> role")
+        groups = {}
+    for name, role in groups.items():
+        if role not in ROLES:
+            problems.append(f"groups.{name}: got {role!r}; one of {', '.join(ROLES)}")
+    if manager == WORKLOAD_SLURM and list(groups.values()).count(ROLE_CONTROLLER) != 1:
+        problems.append(f"groups: got {groups!r}; exactly one {ROLE_CONTROLLER} group with Slurm")
+    storage = layout.get("shared_storage")
+    if storage is not None:
+        if not isinstance(storage, dict):
+            problems.append(f"shared_storage: got {storage!r}; an object")
+        else:
+            fsx = [storage.get("dns_name"), storage.get("mount_name")]
+            if not all(isinstance(v, str) and v for v in fsx):
+                problems.append(f"shared_storage.dns_name/mount_name: got {fsx!r}; both")
+            if not str(storage.get("mount_point", "")).startswith("/"):
+                problems.append(f"shared_storage.mount_point: got {storage.get('mount_point')!r}; an absolute path")
     if problems:
-        raise ConfigError("provisioning_parameters.json: " + "; ".join(problems))
-    return params
+        raise ConfigError("aiplatform_cluster.json: " + "; ".join(problems))
+    return layout
 
 
 def find_own_group(
@@ -99,13 +110,12 @@ def find_own_group(
     )
 
 
-def node_role(params: dict[str, Any], group: str) -> str:
+def node_role(layout: dict[str, Any], group: str) -> str:
     """``controller``, ``login`` or ``compute`` for ``group`` (every EKS node is ``compute``)."""
-    if params.get("workload_manager") == WORKLOAD_SLURM:
-        if group == params.get("controller_group"):
-            return ROLE_CONTROLLER
-        if group in (params.get("login_groups") or []):
-            return ROLE_LOGIN
+    if layout.get("workload_manager") == WORKLOAD_SLURM:
+        role = (layout.get("groups") or {}).get(group)
+        if role in ROLES:
+            return str(role)
     return ROLE_COMPUTE
 
 
@@ -115,29 +125,38 @@ def region_of(arn: str) -> str:
 
 
 def node_facts(
-    params: dict[str, Any],
+    layout: dict[str, Any],
     resource_config: dict[str, Any],
     *,
     instance_id: str | None = None,
     ip_addresses: Iterable[str] = (),
 ) -> dict[str, str]:
-    """Everything the shell steps need, as environment variables."""
-    validate_provisioning_parameters(params)
+    """Everything the shell steps need, as environment variables.
+
+    ``CLUSTER_REGION`` is empty when the resource config carries no cluster ARN; the entry script then
+    asks the instance metadata service.
+    """
+    validate_layout(layout)
     group = find_own_group(resource_config, instance_id=instance_id, ip_addresses=ip_addresses)
     cluster = resource_config.get("ClusterConfig") or {}
-    worker_groups = [g["instance_group_name"] for g in params.get("worker_groups") or []]
+    groups = layout.get("groups") or {}
+    storage = layout.get("shared_storage") or {}
+
+    def named(role: str) -> str:
+        return " ".join(name for name, r in groups.items() if r == role)
+
     return {
-        "WORKLOAD_MANAGER": str(params["workload_manager"]),
-        "CLUSTER_NAME": str(cluster.get("ClusterName") or params.get("cluster_name") or ""),
+        "WORKLOAD_MANAGER": str(layout["workload_manager"]),
+        "CLUSTER_NAME": str(cluster.get("ClusterName") or layout.get("cluster_name") or ""),
         "CLUSTER_REGION": region_of(str(cluster.get("ClusterArn") or "")),
         "INSTANCE_GROUP": group,
-        "NODE_ROLE": node_role(params, group),
-        "CONTROLLER_GROUP": str(params.get("controller_group") or ""),
-        "LOGIN_GROUPS": " ".join(params.get("login_groups") or []),
-        "WORKER_GROUPS": " ".join(worker_groups),
-        "FSX_DNS_NAME": str(params.get("fsx_dns_name") or ""),
-        "FSX_MOUNT_NAME": str(params.get("fsx_mountname") or ""),
-        "FSX_MOUNT_POINT": str(params.get("fsx_mount_point") or ""),
+        "NODE_ROLE": node_role(layout, group),
+        "CONTROLLER_GROUP": named(ROLE_CONTROLLER),
+        "LOGIN_GROUPS": named(ROLE_LOGIN),
+        "WORKER_GROUPS": named(ROLE_COMPUTE),
+        "FSX_DNS_NAME": str(storage.get("dns_name") or ""),
+        "FSX_MOUNT_NAME": str(storage.get("mount_name") or ""),
+        "FSX_MOUNT_POINT": str(storage.get("mount_point") or ""),
     }
 
 
@@ -182,9 +201,53 @@ def upsert_block(text: str, name: str, lines: Sequence[str]) -> str:
     return "\n".join(kept + ([""] if kept else []) + block) + "\n"
 
 
+def mount_unit(mount_point: str) -> str:
+    """systemd's unit name for a mount point (``systemd-escape --path --suffix=mount``): ``/fsx`` -> ``fsx.mount``."""
+    path = mount_point.strip("/")
+    if not path:
+        return "-.mount"
+    out = []
+    for index, char in enumerate(path):
+        if char == "/":
+            out.append("-")
+        elif char.isascii() and (char.isalnum() or char in ":_" or (char == "." and index > 0)):
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in char.encode())
+    return "".join(out) + ".mount"
+
+
 def systemd_mount_dropin(mount_point: str) -> str:
-    """Drop-in making a Slurm daemon wait for the shared file system after every boot."""
-    return f"[Unit]\nRequiresMountsFor={mount_point}\nAfter=remote-fs.target\n"
+    """Drop-in ordering a Slurm daemon after the shared file system on every boot, without depending on it.
+
+    ``Wants=`` + ``After=`` (not ``Requires=``/``RequiresMountsFor=``): the daemon waits for the mount
+    when there is one, and still starts when FSx is unreachable at boot, so the node reports to Slurm
+    (and HyperPod's health checks) instead of silently keeping the scheduler down.
+    """
+    unit = mount_unit(mount_point)
+    return f"[Unit]\nWants={unit}\nAfter=remote-fs.target {unit}\n"
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Replace ``path`` with ``text`` in one rename (same directory, same mode): a crash or a reboot
+    mid-write never leaves a truncated ``/etc/fstab``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    handle, tmp = tempfile.mkstemp(prefix=".aiplatform-", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def enroot_settings(scratch_dir: str) -> list[str]:
@@ -230,7 +293,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     env = sub.add_parser("env", help="print this node's facts as shell variables")
-    env.add_argument("--params", required=True)
+    env.add_argument("--layout", required=True)
     env.add_argument("--resource-config", required=True)
     env.add_argument("--instance-id")
     env.add_argument("--ip", action="append", default=[])
@@ -242,7 +305,7 @@ def _parser() -> argparse.ArgumentParser:
     block.add_argument("--file", required=True)
     block.add_argument("--name", required=True)
     block.add_argument("lines", nargs="*")
-    dropin = sub.add_parser("mount-dropin", help="print a systemd drop-in requiring a mount")
+    dropin = sub.add_parser("mount-dropin", help="print a systemd drop-in ordering a daemon after a mount")
     dropin.add_argument("--mount-point", required=True)
     enroot = sub.add_parser("enroot-settings", help="print enroot.conf settings for a scratch dir")
     enroot.add_argument("--scratch-dir", required=True)
@@ -261,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "env":
             facts = node_facts(
-                load_json(args.params),
+                load_json(args.layout),
                 load_json(args.resource_config),
                 instance_id=args.instance_id,
                 ip_addresses=args.ip,
@@ -275,8 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     text = handle.read()
             except FileNotFoundError:
                 text = ""
-            with open(args.file, "w", encoding="utf-8") as handle:
-                handle.write(upsert_block(text, args.name, args.lines))
+            write_atomically(args.file, upsert_block(text, args.name, args.lines))
         elif args.command == "mount-dropin":
             sys.stdout.write(systemd_mount_dropin(args.mount_point))
         elif args.command == "enroot-settings":

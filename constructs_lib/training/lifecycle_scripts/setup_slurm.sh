@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Slurm setup that HyperPod's native Slurm configuration (SlurmConfig.NodeType per instance group,
-# Orchestrator.Slurm) does not do. HyperPod writes slurm.conf and starts slurmctld/slurmd; this adds:
-#   - slurmd and slurmctld wait for the shared file system after every reboot, so a job resumed by
-#     `srun --auto-resume=1` never starts on a node whose checkpoint directory is missing;
+# Slurm setup that HyperPod's API-driven Slurm configuration (SlurmConfig.NodeType per instance group,
+# Orchestrator.Slurm) does not do. HyperPod writes slurm.conf and starts slurmctld/slurmd before
+# OnInitComplete runs; this adds:
+#   - slurmctld (controller) and slurmd (compute and login nodes: login nodes run slurmd too, to fetch
+#     slurm.conf from the controller) are ordered after the shared file system on every reboot, so a
+#     job resumed by `srun --auto-resume=1` does not start before its checkpoint directory is there.
+#     Wants=/After=, not Requires=: an FSx outage at boot must not keep the scheduler down;
 #   - CHECKPOINT_ROOT / DATASETS_ROOT / TRAINING_SHARED_DIR for every login shell;
 #   - enroot (Pyxis containers) keeps image layers on node-local NVMe instead of the root volume.
 # Inputs (from node.env): NODE_ROLE, FSX_DNS_NAME, FSX_MOUNT_POINT, LIFECYCLE_DIR.
@@ -21,7 +24,7 @@ log() { printf '%s [setup_slurm] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
 case "$NODE_ROLE" in
   controller) daemon=slurmctld ;;
-  compute) daemon=slurmd ;;
+  compute | login) daemon=slurmd ;;
   *) daemon="" ;;
 esac
 
@@ -29,7 +32,7 @@ if [[ -n "$FSX_DNS_NAME" && -n "$daemon" ]]; then
   dropin_dir="$SYSTEMD_DIR/$daemon.service.d"
   mkdir -p "$dropin_dir"
   "${NODE_CONFIG[@]}" mount-dropin --mount-point "$FSX_MOUNT_POINT" >"$dropin_dir/aiplatform-shared-storage.conf"
-  log "$daemon now requires $FSX_MOUNT_POINT"
+  log "$daemon is ordered after $FSX_MOUNT_POINT"
   if command -v systemctl >/dev/null 2>&1; then
     systemctl daemon-reload
   fi

@@ -40,6 +40,7 @@ from .lifecycle import (
     ReliableFunction,
     S3Prefix,
     ScaleToZero,
+    TrainingJobFilter,
     TrainingJobNotifications,
 )
 from .observability import (
@@ -130,6 +131,7 @@ __all__ = [
     "SlurmNodeType",
     "SlurmOrchestration",
     "Statistic",
+    "TrainingJobFilter",
     "TrainingJobNotifications",
     "TrainingNetwork",
     "TrainingPipeline",

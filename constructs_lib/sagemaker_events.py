@@ -75,3 +75,70 @@ def normalize_status(value: object) -> str:
 
 
 ENDPOINT_FAILURE_STATUSES = frozenset({EndpointStatus.FAILED, EndpointStatus.UPDATE_ROLLBACK_FAILED})
+
+
+class PlatformTag:
+    """Tags the platform puts on the SageMaker training jobs it starts (the contract between the
+    training constructs and the lifecycle glue).
+
+    ``PLATFORM``: ``<platform name>-<environment>`` (e.g. ``acme-ml-dev``) on every job the platform
+    starts; the training-job rule of the lifecycle glue matches it by default.
+    ``PIPELINE``: ``<pipeline name>`` on jobs a ``TrainingPipeline`` starts; the pipeline registers and
+    notifies those itself, so the glue neither registers nor notifies them.
+
+    The "SageMaker Training Job State Change" event carries the job's tags as a map in ``detail.Tags``
+    (SageMaker Developer Guide, "Events that Amazon SageMaker AI sends to Amazon EventBridge").
+    """
+
+    PLATFORM = "aiplatform:platform"
+    PIPELINE = "aiplatform:pipeline"
+
+
+class RepairAction:
+    """``HealthSummary.RepairAction`` values of a HyperPod node health event that ask for a repair.
+
+    The structured verdict is matched exactly; ``Recommendation`` is free text for people and is never
+    parsed ("No need to replace or reboot" must not replace a node).
+    """
+
+    REPLACE = "Replace"
+    REBOOT = "Reboot"
+
+
+class EndpointKind:
+    """Endpoint kinds as the lifecycle functions receive them in their environment (the values of
+    ``constructs_lib.inference.EndpointKind``; a test keeps both equal)."""
+
+    REALTIME = "realtime"
+    SERVERLESS = "serverless"
+    ASYNC = "async"
+    INFERENCE_COMPONENTS = "inference-components"
+    MULTI_MODEL = "multi-model"
+
+
+class UsageMetric:
+    """``AWS/SageMaker`` metrics that show an endpoint served requests, per kind.
+
+    Asynchronous endpoints publish no ``Invocations``; they publish ``InvocationsProcessed``
+    (EndpointName + VariantName; the SageMaker guide "Alarms and logs for tracking metrics from
+    asynchronous endpoints" misspells it ``InvocationsProcesssed``) and ``ApproximateBacklogSize``
+    (EndpointName only). Inference components publish ``Invocations`` per ``InferenceComponentName``.
+    """
+
+    INVOCATIONS = "Invocations"
+    INVOCATIONS_PROCESSED = "InvocationsProcessed"
+    APPROXIMATE_BACKLOG_SIZE = "ApproximateBacklogSize"
+
+
+# What the idle guard sums per kind: (metric, statistic, dimension set). Dimension sets: "variant"
+# (EndpointName + VariantName), "endpoint" (EndpointName), "component" (InferenceComponentName).
+IDLE_SIGNALS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    EndpointKind.REALTIME: ((UsageMetric.INVOCATIONS, "Sum", "variant"),),
+    EndpointKind.SERVERLESS: ((UsageMetric.INVOCATIONS, "Sum", "variant"),),
+    EndpointKind.MULTI_MODEL: ((UsageMetric.INVOCATIONS, "Sum", "variant"),),
+    EndpointKind.ASYNC: (
+        (UsageMetric.INVOCATIONS_PROCESSED, "Sum", "variant"),
+        (UsageMetric.APPROXIMATE_BACKLOG_SIZE, "Maximum", "endpoint"),
+    ),
+    EndpointKind.INFERENCE_COMPONENTS: ((UsageMetric.INVOCATIONS, "Sum", "component"),),
+}

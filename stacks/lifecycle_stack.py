@@ -29,6 +29,7 @@ from constructs_lib.lifecycle import (
 
 from .config import PlatformConfig
 from .config.endpoints import EndpointSection
+from .config.lifecycle import hyperpod_events_of, training_job_notifications_on
 from .config.semantics import component_physical_name
 from .config.training import cluster_physical_name
 from .data_stack import artifact_bucket_name
@@ -70,7 +71,7 @@ class LifecycleStack(Stack):
             )
 
         self.training_job_notifications: TrainingJobNotifications | None = None
-        if lifecycle.training_job_notifications:
+        if training_job_notifications_on(config):
             registration = lifecycle.register_models_from_training
             self.training_job_notifications = TrainingJobNotifications(
                 self, "TrainingJobNotifications",
@@ -106,8 +107,8 @@ class LifecycleStack(Stack):
             )
 
         self.hyperpod_event_notifications: HyperPodEventNotifications | None = None
-        if lifecycle.hyperpod_events is not None:
-            hyperpod = lifecycle.hyperpod_events
+        hyperpod = hyperpod_events_of(config)
+        if hyperpod is not None:
             self.hyperpod_event_notifications = HyperPodEventNotifications(
                 self, "HyperPodEventNotifications",
                 # Default: the platform's own clusters (none configured: every cluster of the account).

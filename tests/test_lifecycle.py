@@ -111,12 +111,19 @@ def test_rules_use_exactly_the_sagemaker_detail_types(lifecycle, physical):
     assert pattern("TrainingJobNotificationsRule") == {
         "source": SOURCE,
         "detail-type": ["SageMaker Training Job State Change"],
-        "detail": {"TrainingJobStatus": ["Failed", "Stopped", "Completed"]},
+        "detail": {
+            "TrainingJobStatus": [{"equals-ignore-case": s} for s in ("Failed", "Stopped", "Completed")],
+            # the platform's own jobs (config.prefix), never a TrainingPipeline's (it notifies itself)
+            "Tags": {"aiplatform:platform": ["acme-ml-dev"], "aiplatform:pipeline": [{"exists": False}]},
+        },
     }
     assert pattern("ApprovedModelDeployerRule") == {
         "source": SOURCE,
         "detail-type": ["SageMaker Model Package State Change"],
-        "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["chat-llm-models"]},
+        "detail": {
+            "ModelApprovalStatus": [{"equals-ignore-case": "Approved"}],
+            "ModelPackageGroupName": ["chat-llm-models"],
+        },
     }
     clusters = ["acme-ml-dev-llm-pretrain"]  # hyperpod_events: {} -> the platform's training_clusters
     assert pattern("HyperPodEventNotificationsRule") == {
@@ -444,7 +451,10 @@ def test_idle_guard_scales_only_the_opted_in_endpoints_and_components(library_st
 
 def test_training_rule_skips_completed_jobs_without_registration(library_stack):
     _, rule = by_prefix(library_stack, "AWS::Events::Rule", "TrainingRule")
-    assert rule["Properties"]["EventPattern"]["detail"] == {"TrainingJobStatus": ["Failed", "Stopped"]}
+    assert rule["Properties"]["EventPattern"]["detail"] == {
+        "TrainingJobStatus": [{"equals-ignore-case": "Failed"}, {"equals-ignore-case": "Stopped"}],
+        "Tags": {"aiplatform:platform": ["aiplatform"], "aiplatform:pipeline": [{"exists": False}]},
+    }
     s = statements(library_stack, "TrainingHandlerRoleDefaultPolicy")
     assert "RegisterModelVersions" not in s
     env = by_prefix(library_stack, "AWS::Lambda::Function", "TrainingHandler")[1]["Properties"]["Environment"]
@@ -459,7 +469,7 @@ def test_rule_helpers_build_deduplicated_sorted_patterns():
     stack = Stack(new_app(), "Rules")
     approved = on_model_package_approved(stack, "Approved", model_package_groups=["b", "a", "b"])
     assert stack.resolve(approved.node.default_child.event_pattern)["detail"] == {
-        "ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["a", "b"]
+        "ModelApprovalStatus": [{"equals-ignore-case": "Approved"}], "ModelPackageGroupName": ["a", "b"]
     }
     scheduled = on_schedule(stack, "Scheduled", every=Duration.minutes(30))
     assert scheduled.node.default_child.schedule_expression == "rate(30 minutes)"
@@ -580,8 +590,10 @@ def test_contract_keys_are_accepted_exactly_as_documented():
          r"got 'chat-llm'; an async or inference-components endpoint \(realtime: instance-based real-time endpoints keep"),
         ({"scale_idle_to_zero": ["batch-scoring"]},
          r"lifecycle\.scale_idle_to_zero: got \['batch-scoring'\]; idle_endpoint_hours too"),
-        ({"register_models_from_training": {"model_package_group": "g"}},
-         r"lifecycle\.register_models_from_training: got '\(set\)'; training_job_notifications: true as well"),
+        ({"register_models_from_training": {"model_package_group": "g"}, "training_job_notifications": False},
+         r"lifecycle\.register_models_from_training: got '\(set\)'; training_job_notifications not false"),
+        ({"hyperpod_events": {"enabled": False, "clusters": ["a"]}},
+         r"lifecycle\.hyperpod_events\.enabled: got False; true when clusters or auto_repair are given"),
         ({"hyperpod_events": {"clusters": ["a"], "auto_repair": [{"name": "b", "arn": CLUSTER_ARN}]}},
          r"lifecycle\.hyperpod_events\.auto_repair\[0\]\.name: got 'b'; one of hyperpod_events\.clusters \(a\)"),
     ],
@@ -629,3 +641,137 @@ def test_schema_errors_name_the_key_path(lifecycle, expected):
     with pytest.raises(PlatformValidationError, match=expected):
         parse(config_with(lifecycle))
 
+
+
+# --- rules and handlers agree (EventBridge pattern semantics, evaluated by moto's matcher) ------------
+EVENTS_DIR = Path(__file__).parent / "events"
+
+
+def sample(name: str) -> dict:
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
+def matches(pattern: dict, event: dict) -> bool:
+    """EventBridge's matching as moto 5.2.5 implements it (exists, equals-ignore-case, prefix, nesting)."""
+    from moto.events.models import EventPattern
+
+    return EventPattern.load(json.dumps(pattern)).matches_event(event)
+
+
+def test_training_rule_delivers_only_the_platforms_own_non_pipeline_jobs(lifecycle):
+    _, rule = by_prefix(lifecycle, "AWS::Events::Rule", "TrainingJobNotificationsRule")
+    pattern = rule["Properties"]["EventPattern"]
+    completed, failed = sample("training-job-completed.json"), sample("training-job-failed.json")
+    assert completed["detail"]["Tags"]["aiplatform:platform"] == "acme-ml-dev"
+    assert matches(pattern, completed) and matches(pattern, failed)
+    shouted = json.loads(json.dumps(failed).replace('"Failed"', '"FAILED"'))
+    assert matches(pattern, shouted)  # the handler accepts FAILED too (equals-ignore-case)
+    of_pipeline = sample("training-job-failed.json")
+    of_pipeline["detail"]["Tags"]["aiplatform:pipeline"] = "llm-finetune"
+    assert not matches(pattern, of_pipeline)
+    other_team = sample("training-job-failed.json")
+    other_team["detail"]["Tags"] = {"team": "vision"}
+    assert not matches(pattern, other_team)
+    other_platform = sample("training-job-failed.json")
+    other_platform["detail"]["Tags"]["aiplatform:platform"] = "acme-ml-prod"
+    assert not matches(pattern, other_platform)
+    in_progress = json.loads(json.dumps(failed).replace('"Failed"', '"InProgress"'))
+    assert not matches(pattern, in_progress)
+
+
+def test_approval_rule_accepts_every_spelling_the_deployer_accepts(lifecycle):
+    _, rule = by_prefix(lifecycle, "AWS::Events::Rule", "ApprovedModelDeployerRule")
+    event = sample("model-package-approved.json")
+    event["detail"]["ModelPackageGroupName"] = "chat-llm-models"
+    for spelling in ("Approved", "APPROVED", "approved"):
+        event["detail"]["ModelApprovalStatus"] = spelling
+        assert matches(rule["Properties"]["EventPattern"], event), spelling
+    event["detail"]["ModelApprovalStatus"] = "Rejected"
+    assert not matches(rule["Properties"]["EventPattern"], event)
+
+
+def test_training_job_filter_by_name_prefix_and_its_checks(scope):
+    from constructs_lib import TrainingJobFilter, TrainingJobNotifications
+
+    stack, key, topic = scope
+    notifications = TrainingJobNotifications(
+        stack, "ByPrefix", topic=topic, key=key, jobs=TrainingJobFilter.name_prefix("acme-ml-dev-")
+    )
+    pattern = stack.resolve(notifications.rule.node.default_child.event_pattern)
+    assert pattern["detail"] == {
+        "TrainingJobStatus": [{"equals-ignore-case": "Failed"}, {"equals-ignore-case": "Stopped"}],
+        "TrainingJobName": [{"prefix": "acme-ml-dev-"}],
+        "Tags": {"aiplatform:pipeline": [{"exists": False}]},
+    }
+    failed = sample("training-job-failed.json")
+    assert not matches(pattern, failed)
+    failed["detail"]["TrainingJobName"] = "acme-ml-dev-nightly-7"
+    assert matches(pattern, failed)
+    with pytest.raises(PlatformValidationError, match=r"jobs\.tag_key: got 'aiplatform:pipeline'; not the pipeline tag"):
+        TrainingJobNotifications(stack, "Bad", topic=topic, key=key, jobs=TrainingJobFilter.tagged("aiplatform:pipeline", "x"))
+    with pytest.raises(PlatformValidationError, match=r"jobs: got .*; exactly one of a tag \(tag_key and tag_value\) or a job_name_prefix"):
+        TrainingJobNotifications(
+            stack, "Both", topic=topic, key=key, jobs=TrainingJobFilter(tag_key="k", tag_value="v", job_name_prefix="p")
+        )
+
+
+def test_tag_keys_are_the_shared_contract():
+    """The training constructs tag jobs with these keys; the glue's rule and handler read the same ones."""
+    assert (ev.PlatformTag.PLATFORM, ev.PlatformTag.PIPELINE) == ("aiplatform:platform", "aiplatform:pipeline")
+
+
+# --- failure notifications on by default (silence must be a choice) --------------------------------
+def without_lifecycle(**changes) -> dict:
+    from stacks.config import DEFAULT_CONFIG
+
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    del data["lifecycle"]
+    data.update(changes)
+    return data
+
+
+def test_a_training_platform_without_lifecycle_key_notifies_failures(tmp_path):
+    """Issue acceptance: clusters and no lifecycle section -> rules for HyperPod and training-job events.
+    Built, not synthesized: the rules' patterns are resolved from the constructs."""
+    from aws_cdk import Stack
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    from stacks.lifecycle_stack import LifecycleStack
+
+    config = parse(without_lifecycle())
+    assert config.training_clusters and config.lifecycle.training_job_notifications is None
+    app = new_app(tmp_path)
+    refs = Stack(app, "Refs")
+    stack = LifecycleStack(
+        app, "Lifecycle", config=config, endpoints={},
+        topic=sns.Topic.from_topic_arn(refs, "T", "arn:aws:sns:us-east-1:123456789012:t"),
+        key=kms.Key.from_key_arn(refs, "K", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"),
+    )
+    hyperpod = stack.resolve(stack.hyperpod_event_notifications.rule.node.default_child.event_pattern)
+    assert hyperpod["detail"] == {
+        "$or": [{"ClusterName": ["acme-ml-dev-llm-pretrain"]}, {"EventDetails": {"ClusterName": ["acme-ml-dev-llm-pretrain"]}}]
+    }
+    training = stack.resolve(stack.training_job_notifications.rule.node.default_child.event_pattern)
+    assert training["detail"]["TrainingJobStatus"] == [{"equals-ignore-case": "Failed"}, {"equals-ignore-case": "Stopped"}]
+    assert stack.model_deployer is None and stack.idle_endpoint_guard is None
+
+
+def test_false_switches_each_default_off_and_no_training_means_no_defaults():
+    from stacks.config.lifecycle import hyperpod_events_of, training_job_notifications_on
+
+    on = parse(without_lifecycle())
+    assert training_job_notifications_on(on) and hyperpod_events_of(on).clusters == []
+    off = parse({**without_lifecycle(), "lifecycle": {"training_job_notifications": False, "hyperpod_events": False}})
+    assert not training_job_notifications_on(off) and hyperpod_events_of(off) is None
+    assert hyperpod_events_of(parse({**without_lifecycle(), "lifecycle": {"hyperpod_events": True}})).enabled
+    no_training = parse(without_lifecycle(training_clusters=[]))
+    assert not training_job_notifications_on(no_training) and hyperpod_events_of(no_training) is None
+
+
+def test_the_functions_kind_names_are_the_libraries_kinds():
+    """The idle guard receives each endpoint's kind from its environment in these spellings."""
+    from constructs_lib.inference import EndpointKind
+
+    assert {v for k, v in vars(ev.EndpointKind).items() if k.isupper()} == {k.value for k in EndpointKind}
+    assert set(ev.IDLE_SIGNALS) == {k.value for k in EndpointKind}

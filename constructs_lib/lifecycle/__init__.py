@@ -3,6 +3,7 @@
 from .approved_model_deployer import ApprovedModelDeployer, DeployTarget, S3Prefix, deployed_name_pattern
 from .endpoint_notifications import EndpointFailureNotifications
 from .events import (
+    TrainingJobFilter,
     on_endpoint_changes,
     on_hyperpod_events,
     on_model_package_approved,
@@ -25,6 +26,7 @@ __all__ = [
     "ReliableFunction",
     "S3Prefix",
     "ScaleToZero",
+    "TrainingJobFilter",
     "TrainingJobNotifications",
     "deployed_name_pattern",
     "on_endpoint_changes",

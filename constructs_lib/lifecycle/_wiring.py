@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -90,3 +91,55 @@ def sagemaker_arn(scope: Construct, resource: str, name: str) -> str:
     ``model-package/chat-models/3``), so the name is lower-cased too.
     """
     return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name.lower())
+
+
+# How long a notifier remembers an event id (EventBridge redelivers within hours: TARGET_MAX_EVENT_AGE
+# plus Lambda's own asynchronous retries, at most 6 hours).
+DEDUPLICATION_EXPIRY = Duration.hours(24)
+
+
+def deduplicated(handler: ReliableFunction, key: kms.IKey) -> dynamodb.Table:
+    """A ``DeduplicationTable`` next to ``handler`` and the environment that makes the handler notify
+    once per EventBridge event id (``lambda_common.once_per_event``: Powertools idempotency).
+
+    On demand, encrypted with ``key``, point-in-time recovery, TTL attribute ``expiration``, partition
+    key ``id``. Destroyed with the stack: its records expire within a day and nothing else reads them.
+    """
+    scope = handler.node.scope
+    table = dynamodb.Table(
+        scope, "DeduplicationTable",
+        partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute="expiration",
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    acknowledge(
+        table,
+        "The table holds only event ids seen in the last day (TTL); a backup plan would keep nothing "
+        "worth restoring.",
+        "HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan",
+    )
+    handler.function.add_environment("DEDUPLICATION_TABLE", table.table_name)
+    handler.function.add_environment(
+        "DEDUPLICATION_EXPIRY_SECONDS", str(int(DEDUPLICATION_EXPIRY.to_seconds()))
+    )
+    handler.add_to_role_policy(
+        iam.PolicyStatement(
+            sid="RememberEventIds",
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resources=[table.table_arn],
+        )
+    )
+    handler.add_to_role_policy(
+        iam.PolicyStatement(
+            sid="EncryptEventIds",
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(scope).region}.amazonaws.com"}},
+        )
+    )
+    return table

@@ -10,7 +10,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..inference.base import endpoint_arn_for
-from ._wiring import METRICS_NAMESPACE, add_function_target, allow_notifications, dead_letter_queue
+from ._wiring import (
+    METRICS_NAMESPACE,
+    add_function_target,
+    allow_notifications,
+    dead_letter_queue,
+    deduplicated,
+)
 from .events import on_endpoint_changes
 from .reliable_function import ReliableFunction
 
@@ -23,7 +29,8 @@ class EndpointFailureNotifications(Construct):
     The rule target retries 8 times within 2 hours (``_wiring.TARGET_RETRY_ATTEMPTS``,
     ``TARGET_MAX_EVENT_AGE``) and then sends the event to ``dead_letter_queue`` (KMS-encrypted with ``key``; ``key``'s policy must let
     ``events.amazonaws.com`` use it, as :class:`PlatformKey` does). Exposes ``rule``, ``handler``
-    (the :class:`ReliableFunction`) and ``dead_letter_queue``.
+    (the :class:`ReliableFunction`), ``dead_letter_queue`` and ``deduplication_table`` (a redelivered
+    event, same id, notifies once).
     """
 
     def __init__(
@@ -47,6 +54,7 @@ class EndpointFailureNotifications(Construct):
             metrics_namespace=metrics_namespace,
         )
         allow_notifications(self.handler, topic, key)
+        self.deduplication_table = deduplicated(self.handler, key)
         self.handler.add_to_role_policy(  # reads the failure reason when the event carries none
             iam.PolicyStatement(
                 sid="DescribePlatformEndpoints", actions=["sagemaker:DescribeEndpoint"],

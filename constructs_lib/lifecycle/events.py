@@ -8,6 +8,7 @@ handlers compare against.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Duration
@@ -22,6 +23,69 @@ HYPERPOD_DETAIL_TYPES = (
     ev.DetailType.HYPERPOD_NODE_HEALTH_EVENT,
     ev.DetailType.HYPERPOD_CLUSTER_EVENT,
 )
+
+
+def ignoring_case(values: Sequence[str]) -> list[dict[str, str]]:
+    """EventBridge ``equals-ignore-case`` filters for ``values``: the handlers accept every letter case
+    of a state (``FAILED``, ``Failed``), so the rule must not drop a spelling before them."""
+    return [{"equals-ignore-case": value} for value in values]
+
+
+@dataclass(frozen=True)
+class TrainingJobFilter:
+    """Which training jobs a training-job rule delivers; jobs tagged ``PlatformTag.PIPELINE`` never
+    (their ``TrainingPipeline`` registers and notifies them itself).
+
+    Build it with :meth:`platform` (the default of the lifecycle constructs: jobs tagged
+    ``aiplatform:platform`` = ``<platform>-<environment>``), :meth:`tagged` or :meth:`name_prefix`.
+    The event carries the job's tags as a map in ``detail.Tags``; EventBridge's ``exists`` works on
+    leaf fields such as one tag's value (EventBridge User Guide, "Content filtering", exists matching).
+    """
+
+    tag_key: str | None = None
+    tag_value: str | None = None
+    job_name_prefix: str | None = None
+
+    @classmethod
+    def platform(cls, platform_name: str) -> TrainingJobFilter:
+        return cls(tag_key=ev.PlatformTag.PLATFORM, tag_value=platform_name)
+
+    @classmethod
+    def tagged(cls, key: str, value: str) -> TrainingJobFilter:
+        return cls(tag_key=key, tag_value=value)
+
+    @classmethod
+    def name_prefix(cls, prefix: str) -> TrainingJobFilter:
+        return cls(job_name_prefix=prefix)
+
+    def problems(self, path: str) -> list[tuple[str, Any, str]]:
+        """(key path, value, what is allowed) for each problem of this filter."""
+        found = []
+        by_tag = self.tag_key is not None or self.tag_value is not None
+        if by_tag == (self.job_name_prefix is not None):
+            found.append((path, self, "exactly one of a tag (tag_key and tag_value) or a job_name_prefix"))
+        if by_tag and not (self.tag_key and self.tag_value):
+            found.append((f"{path}.tag_key", self.tag_key, "a tag key and a tag value, both non-empty"))
+        if by_tag and self.tag_key == ev.PlatformTag.PIPELINE:
+            found.append((f"{path}.tag_key", self.tag_key, "not the pipeline tag: its jobs are the pipeline's"))
+        if self.job_name_prefix is not None and not self.job_name_prefix:
+            found.append((f"{path}.job_name_prefix", self.job_name_prefix, "a non-empty prefix"))
+        return found
+
+    def detail(self) -> dict[str, Any]:
+        """The ``detail`` part of the pattern that selects these jobs."""
+        tags: dict[str, Any] = {ev.PlatformTag.PIPELINE: [{"exists": False}]}
+        detail: dict[str, Any] = {"Tags": tags}
+        if self.job_name_prefix is not None:
+            detail["TrainingJobName"] = [{"prefix": self.job_name_prefix}]
+        else:
+            tags[str(self.tag_key)] = [self.tag_value]
+        return detail
+
+    def describe(self) -> str:
+        if self.job_name_prefix is not None:
+            return f"named {self.job_name_prefix}*"
+        return f"tagged {self.tag_key}={self.tag_value}"
 
 
 def _rule(
@@ -61,14 +125,17 @@ def on_training_job_state_change(
     id: str,
     *,
     statuses: Sequence[str],
+    jobs: TrainingJobFilter,
     target: events.IRuleTarget | None = None,
     description: str = "SageMaker training jobs reaching a final state",
 ) -> events.Rule:
     """``SageMaker Training Job State Change`` events whose ``TrainingJobStatus`` is one of ``statuses``
-    (``sagemaker_events.TrainingJobStatus`` values), for every training job of the account and region."""
+    (``sagemaker_events.TrainingJobStatus`` values, any letter case) for the training ``jobs`` selected
+    (never those of a training pipeline), not every job of the account."""
     return _rule(
         scope, id, detail_types=[ev.DetailType.TRAINING_JOB_STATE_CHANGE],
-        detail={"TrainingJobStatus": list(statuses)}, description=description, target=target,
+        detail={"TrainingJobStatus": ignoring_case(statuses), **jobs.detail()},
+        description=description, target=target,
     )
 
 
@@ -80,12 +147,12 @@ def on_model_package_approved(
     target: events.IRuleTarget | None = None,
     description: str = "SageMaker model package versions approved in the platform's groups",
 ) -> events.Rule:
-    """``SageMaker Model Package State Change`` events with ``ModelApprovalStatus`` ``Approved`` in
-    ``model_package_groups``."""
+    """``SageMaker Model Package State Change`` events with ``ModelApprovalStatus`` ``Approved`` (any
+    letter case) in ``model_package_groups``."""
     return _rule(
         scope, id, detail_types=[ev.DetailType.MODEL_PACKAGE_STATE_CHANGE],
         detail={
-            "ModelApprovalStatus": [ev.ModelApprovalStatus.APPROVED],
+            "ModelApprovalStatus": ignoring_case([ev.ModelApprovalStatus.APPROVED]),
             "ModelPackageGroupName": sorted(set(model_package_groups)),
         },
         description=description, target=target,

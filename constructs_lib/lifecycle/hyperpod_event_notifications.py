@@ -21,6 +21,7 @@ from ._wiring import (
     add_function_target,
     allow_notifications,
     dead_letter_queue,
+    deduplicated,
     json_environment,
 )
 from .events import on_hyperpod_events
@@ -109,6 +110,7 @@ class HyperPodEventNotifications(Construct):
             metrics_namespace=metrics_namespace,
         )
         allow_notifications(self.handler, topic, key)
+        self.deduplication_table = deduplicated(self.handler, key)
         if auto_repair:
             self.handler.add_to_role_policy(
                 iam.PolicyStatement(

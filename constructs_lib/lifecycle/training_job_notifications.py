@@ -19,9 +19,10 @@ from ._wiring import (
     add_function_target,
     allow_notifications,
     dead_letter_queue,
+    deduplicated,
     sagemaker_arn,
 )
-from .events import on_training_job_state_change
+from .events import TrainingJobFilter, on_training_job_state_change
 from .reliable_function import ReliableFunction
 
 NOTIFIED_STATUSES = (ev.TrainingJobStatus.FAILED, ev.TrainingJobStatus.STOPPED)
@@ -48,11 +49,15 @@ class TrainingJobNotifications(Construct):
     model of every completed job registered for approval (``CreateModelPackage`` in that one group).
 
     The rule matches ``TrainingJobStatus`` ``Failed`` and ``Stopped``, plus ``Completed`` when
-    ``registration`` is given (without it a completed job needs no action). Exposes ``rule``,
-    ``handler`` (:class:`ReliableFunction`) and ``dead_letter_queue``.
+    ``registration`` is given (without it a completed job needs no action), in any letter case, of the
+    ``jobs`` selected and never of a training pipeline (jobs tagged ``aiplatform:pipeline``: the
+    pipeline registers and notifies them). Exposes ``rule``, ``handler`` (:class:`ReliableFunction`)
+    and ``dead_letter_queue``.
 
     :param topic: receives the notifications; ``key`` encrypts it, the function's queues and logs.
     :param registration: default none: completed jobs are not registered.
+    :param jobs: default ``TrainingJobFilter.platform(platform_name)``: jobs tagged
+        ``aiplatform:platform`` = ``platform_name``, as the platform's training constructs tag them.
     """
 
     def __init__(
@@ -63,11 +68,15 @@ class TrainingJobNotifications(Construct):
         topic: sns.ITopic,
         key: kms.IKey,
         registration: ModelRegistration | None = None,
+        jobs: TrainingJobFilter | None = None,
         platform_name: str = "aiplatform",
         metrics_namespace: str = METRICS_NAMESPACE,
     ) -> None:
         super().__init__(scope, id)
         p = Problems(f"TrainingJobNotifications {self.node.path}")
+        jobs = jobs or TrainingJobFilter.platform(platform_name)
+        for where, value, allowed in jobs.problems("jobs"):
+            p.add(where, value, allowed)
         if registration is not None:
             p.check(
                 bool(limits.NAME_PATTERN.match(registration.model_package_group)),
@@ -95,6 +104,7 @@ class TrainingJobNotifications(Construct):
             metrics_namespace=metrics_namespace,
         )
         allow_notifications(self.handler, topic, key)
+        self.deduplication_table = deduplicated(self.handler, key)
         statuses = list(NOTIFIED_STATUSES)
         if registration is not None:
             statuses.append(ev.TrainingJobStatus.COMPLETED)
@@ -115,8 +125,8 @@ class TrainingJobNotifications(Construct):
             )
         self.dead_letter_queue = dead_letter_queue(self, key)
         self.rule = on_training_job_state_change(
-            self, "Rule", statuses=statuses,
-            description="SageMaker training jobs that failed, stopped"
+            self, "Rule", statuses=statuses, jobs=jobs,
+            description=f"SageMaker training jobs {jobs.describe()} that failed, stopped"
             + (" or completed (registered for approval)" if registration is not None else ""),
         )
         add_function_target(self.rule, self.handler, self.dead_letter_queue)

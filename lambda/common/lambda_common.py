@@ -146,9 +146,12 @@ class Notification:
 
     @classmethod
     def compose(cls, subject: str, lines: Iterable[str]) -> Notification:
-        """A notification SNS accepts: the subject made valid (:func:`sns_subject`), the lines joined
-        and kept within ``MESSAGE_MAX_BYTES`` (:func:`bounded_message`)."""
-        return cls(subject=sns_subject(subject), message=bounded_message("\n".join(lines)))
+        """A notification SNS accepts and people can trust: the subject made valid (:func:`sns_subject`),
+        each line made one line (:func:`one_line`: event fields cannot forge lines), the lines joined and
+        kept within ``MESSAGE_MAX_BYTES`` (:func:`bounded_message`)."""
+        return cls(
+            subject=sns_subject(subject), message=bounded_message("\n".join(one_line(line) for line in lines))
+        )
 
 
 # --- tolerant field access -------------------------------------------------------------------------
@@ -240,13 +243,23 @@ def origin_lines(envelope: Envelope) -> list[str]:
     ]
 
 
+# C0/C1 control characters, Unicode line/paragraph separators and bidirectional overrides/isolates:
+# text from an event must not start a line of its own or reorder what a reader sees.
+_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character, line break and bidi control replaced by one space."""
+    return _UNSAFE_CHARS.sub(" ", text)
+
+
 def sns_subject(text: str) -> str:
     """A valid SNS subject: printable ASCII, one line, fewer than 100 characters."""
-    ascii_text = text.encode("ascii", "replace").decode("ascii")
-    one_line = re.sub(r"[\x00-\x1f\x7f\s]+", " ", ascii_text).strip()
-    if len(one_line) > SUBJECT_MAX_CHARS:
-        one_line = one_line[: SUBJECT_MAX_CHARS - 3].rstrip() + "..."
-    return one_line or "SageMaker notification"
+    ascii_text = one_line(text).encode("ascii", "replace").decode("ascii")
+    single = re.sub(r"[\x00-\x1f\x7f\s]+", " ", ascii_text).strip()
+    if len(single) > SUBJECT_MAX_CHARS:
+        single = single[: SUBJECT_MAX_CHARS - 3].rstrip() + "..."
+    return single or "SageMaker notification"
 
 
 def bounded_message(text: str, max_bytes: int = MESSAGE_MAX_BYTES) -> str:
@@ -292,6 +305,45 @@ def count_outcome(metrics: Metrics, result: dict[str, Any]) -> dict[str, Any]:
 
 # --- entry point -----------------------------------------------------------------------------------
 Run = Callable[[Envelope, Any, Any], dict[str, Any]]
+
+
+def once_per_event(run: Run, *, table_name: str, expiry_seconds: int, key_prefix: str) -> Run:
+    """``run`` executed once per EventBridge event ``id``: a redelivered event (EventBridge delivers at
+    least once) returns the first outcome instead of notifying again.
+
+    Powertools idempotency in the DynamoDB table ``table_name`` (partition key ``id``, TTL attribute
+    ``expiration``); a run that raises deletes its record, so Lambda's retry runs it again. Without a
+    table name, or for an event without a text ``id``, ``run`` is returned / called as it is.
+    """
+    if not table_name:
+        return run
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="id", expires_after_seconds=expiry_seconds, raise_on_no_idempotency_key=False
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=clients("dynamodb")[0])
+
+    def first_time(*, event: dict[str, Any], envelope: Envelope, context: Any) -> dict[str, Any]:
+        return run(envelope, event, context)
+
+    once = idempotent_function(
+        first_time, data_keyword_argument="event", persistence_store=persistence, config=config,
+        key_prefix=key_prefix,
+    )
+
+    def deduplicated(envelope: Envelope, event: Any, context: Any) -> dict[str, Any]:
+        if not (isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"]):
+            return run(envelope, event, context)
+        if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+            config.register_lambda_context(context)
+        return once(event=event, envelope=envelope, context=context)
+
+    return deduplicated
 
 
 def lambda_handler(

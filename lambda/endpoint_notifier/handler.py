@@ -228,4 +228,15 @@ def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> di
     return common.count_outcome(metrics, result)
 
 
-handler = common.lambda_handler(run, logger=logger, tracer=tracer, metrics=metrics)
+# A redelivered event (same id) notifies once (DEDUPLICATION_TABLE; without it, every delivery).
+handler = common.lambda_handler(
+    common.once_per_event(
+        run,
+        table_name=os.environ.get("DEDUPLICATION_TABLE", "").strip(),
+        expiry_seconds=int(os.environ.get("DEDUPLICATION_EXPIRY_SECONDS", "") or 24 * 3600),
+        key_prefix=SERVICE,
+    ),
+    logger=logger,
+    tracer=tracer,
+    metrics=metrics,
+)

@@ -7,10 +7,10 @@ Triggered by EventBridge for the three HyperPod detail-types:
 * ``SageMaker HyperPod Cluster Event``: notify when ``EventDetails.EventLevel`` is ``Error``
   (``EventTime`` is epoch milliseconds); other levels are ignored.
 * ``SageMaker HyperPod Cluster Node Health Event``: always notify. When the cluster is listed in
-  ``AUTO_REPAIR_CLUSTERS`` and the event's ``HealthSummary.RepairAction`` (or, lacking it, its
-  ``Recommendation``) asks for ``Replace`` or ``Reboot`` of an unhealthy node, call
+  ``AUTO_REPAIR_CLUSTERS`` and the event's structured ``HealthSummary.RepairAction`` is exactly
+  ``Replace`` or ``Reboot`` (letter case aside) for an unhealthy node, call
   ``BatchReplaceClusterNodes`` / ``BatchRebootClusterNodes`` for that one instance first and report the
-  outcome in the same notification.
+  outcome in the same notification. The free-text ``Recommendation`` is shown, never parsed.
 
 Repair is opt-in per cluster because replacing a node destroys its instance volumes, and a cluster with
 ``NodeRecovery: Automatic`` may already be repairing the node (SageMaker then reports the node as failed
@@ -55,7 +55,10 @@ HANDLED_DETAIL_TYPES = frozenset(
         ev.DetailType.HYPERPOD_NODE_HEALTH_EVENT,
     }
 )
-REPAIR_METHODS = {"Replace": "batch_replace_cluster_nodes", "Reboot": "batch_reboot_cluster_nodes"}
+REPAIR_METHODS = {
+    ev.RepairAction.REPLACE: "batch_replace_cluster_nodes",
+    ev.RepairAction.REBOOT: "batch_reboot_cluster_nodes",
+}
 
 
 def parse_cluster_list(raw: str) -> tuple[frozenset[str], list[str]]:
@@ -188,14 +191,14 @@ def cluster_event_notification(envelope: Envelope, details: dict[str, Any], plat
 
 
 def requested_repair(summary: dict[str, Any]) -> str | None:
-    """``Replace`` / ``Reboot`` when the health summary asks for it (RepairAction first), else None."""
-    for text in (as_text(summary.get("RepairAction")), as_text(summary.get("Recommendation"))):
-        lowered = text.casefold()
-        if "replace" in lowered:
-            return "Replace"
-        if "reboot" in lowered or "restart" in lowered:
-            return "Reboot"
-    return None
+    """``Replace`` / ``Reboot`` when the structured ``HealthSummary.RepairAction`` says exactly that
+    (any letter case), else None.
+
+    ``Recommendation`` is free text for people and is never parsed: "No need to replace or reboot"
+    contains both words, and ``BatchReplaceClusterNodes`` destroys the node's volumes.
+    """
+    action = as_text(summary.get("RepairAction")).casefold()
+    return next((known for known in REPAIR_METHODS if known.casefold() == action), None)
 
 
 @dataclass(frozen=True)
@@ -375,4 +378,15 @@ def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> di
     return common.count_outcome(metrics, result)
 
 
-handler = common.lambda_handler(run, logger=logger, tracer=tracer, metrics=metrics)
+# A redelivered event (same id) notifies once (DEDUPLICATION_TABLE; without it, every delivery).
+handler = common.lambda_handler(
+    common.once_per_event(
+        run,
+        table_name=os.environ.get("DEDUPLICATION_TABLE", "").strip(),
+        expiry_seconds=int(os.environ.get("DEDUPLICATION_EXPIRY_SECONDS", "") or 24 * 3600),
+        key_prefix=SERVICE,
+    ),
+    logger=logger,
+    tracer=tracer,
+    metrics=metrics,
+)

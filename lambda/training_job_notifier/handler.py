@@ -6,10 +6,15 @@ Triggered by EventBridge for ``SageMaker Training Job State Change``:
   ``FailureReason``, instances and times.
 * ``Completed``: when ``MODEL_PACKAGE_GROUP`` is set and the event carries
   ``ModelArtifacts.S3ModelArtifacts``, registers a model package version in that group with
-  ``ModelApprovalStatus=PendingManualApproval``, the job's image (``AlgorithmSpecification.TrainingImage``
-  when the event has it, else ``INFERENCE_IMAGE``) and the artifacts, then notifies that it registered.
-  ``ClientToken`` is derived from the training job ARN, so a duplicate event does not create a second
-  version. Without an image the job is reported as completed but not registered.
+  ``ModelApprovalStatus=PendingManualApproval``, the serving image ``INFERENCE_IMAGE`` (only when it is
+  not set, the job's ``AlgorithmSpecification.TrainingImage``, said so in the notification: the event
+  always carries the training image, a training container that usually cannot serve) and the
+  artifacts, then notifies that it registered. ``ClientToken`` is derived from the training job ARN, so
+  a duplicate event does not create a second version. A completed job that cannot be registered (no
+  image, no or no S3 artifacts) is notified as "completed, not registered", never dropped.
+* Jobs tagged ``aiplatform:pipeline`` (``sagemaker_events.PlatformTag.PIPELINE``) are ignored: the
+  training pipeline that started them registers and notifies them itself. The rule already filters
+  them out; the handler checks again so a hand-made rule cannot double-notify.
 * Anything else (InProgress, Stopping, other detail-types, malformed events): logged and ignored.
 
 An AWS call that fails (CreateModelPackage, SNS Publish) raises after logging, so Lambda's retries and
@@ -72,6 +77,7 @@ class TrainingJobChange:
     failure_reason: str
     artifacts: str
     training_image: str
+    pipeline: str
     instance_type: str
     instance_count: str
     start_time: str | None
@@ -98,6 +104,7 @@ class TrainingJobChange:
             failure_reason=as_text(detail.get("FailureReason")),
             artifacts=as_text(artifacts.get("S3ModelArtifacts")),
             training_image=as_text(algorithm.get("TrainingImage")),
+            pipeline=as_text(common.as_object(detail.get("Tags")).get(ev.PlatformTag.PIPELINE)),
             instance_type=as_text(resource_config.get("InstanceType")),
             instance_count=as_text(resource_config.get("InstanceCount")),
             start_time=format_time(start),
@@ -164,7 +171,14 @@ def failure_notification(envelope: Envelope, job: TrainingJobChange, platform: s
 
 
 def registered_notification(
-    envelope: Envelope, job: TrainingJobChange, *, group: str, package_arn: str, image: str, platform: str
+    envelope: Envelope,
+    job: TrainingJobChange,
+    *,
+    group: str,
+    package_arn: str,
+    image: str,
+    platform: str,
+    image_source: str = "INFERENCE_IMAGE",
 ) -> Notification:
     lines = [
         f"SageMaker training job {job.name} completed; its model was registered for approval.",
@@ -172,10 +186,15 @@ def registered_notification(
         f"Model package:    {clip(package_arn, 512)}",
         f"Package group:    {clip(group, 256)}",
         f"Approval status:  {ev.ModelApprovalStatus.PENDING_MANUAL_APPROVAL}",
-        f"Image:            {clip(image, 512)}",
+        f"Image:            {clip(image, 512)} ({image_source})",
         f"Model artifacts:  {clip(job.artifacts, 1024)}",
         *_job_lines(envelope, job),
         "",
+        *(
+            ["WARNING: no INFERENCE_IMAGE is configured; the training image was registered and may not serve.", ""]
+            if image_source != "INFERENCE_IMAGE"
+            else []
+        ),
         "Approve the package version in the model registry to deploy it.",
     ]
     return Notification.compose(f"[{platform}] Training job {job.name} registered in {group}", lines)
@@ -187,7 +206,7 @@ def unregistered_notification(
     lines = [
         f"SageMaker training job {job.name} completed, but its model was NOT registered: {why}.",
         "",
-        f"Model artifacts:  {clip(job.artifacts, 1024)}",
+        f"Model artifacts:  {clip(job.artifacts, 1024) or '(none in the event)'}",
         *_job_lines(envelope, job),
     ]
     return Notification.compose(f"[{platform}] Training job {job.name} completed, not registered", lines)
@@ -233,6 +252,11 @@ def process(
     if not common.NAME_RE.match(job.name):
         return ignored("event names no valid training job")
 
+    if job.pipeline:
+        return ignored(
+            f"job of training pipeline {clip(job.pipeline, 128)!r}: the pipeline registers and notifies it"
+        )
+
     if job.status in (ev.TrainingJobStatus.FAILED, ev.TrainingJobStatus.STOPPED):
         notification = failure_notification(envelope, job, platform)
         message_id = publish(sns, topic_arn, notification)
@@ -248,25 +272,27 @@ def process(
         return ignored(f"status {clip(job.status, 64) or '(none)'} needs no action")
     if not model_package_group:
         return ignored("completed; MODEL_PACKAGE_GROUP is not set, nothing to register")
-    if not job.artifacts:
-        return ignored("completed without ModelArtifacts.S3ModelArtifacts")
-    if not _S3_URI_RE.match(job.artifacts) or len(job.artifacts) > 1024:
-        return ignored("ModelArtifacts.S3ModelArtifacts is not an S3 URI")
 
-    image = job.training_image or inference_image
-    if not image or len(image) > 255 or re.search(r"\s", image):
-        notification = unregistered_notification(
-            envelope,
-            job,
-            why="no container image (the event has none and INFERENCE_IMAGE is not set)",
-            platform=platform,
-        )
+    # The configured serving image wins: the event always names the TrainingImage (REFERENCE.md).
+    image, image_source = (inference_image, "INFERENCE_IMAGE") if inference_image else (
+        job.training_image, "the job's training image"
+    )
+    why = ""
+    if not job.artifacts:
+        why = "the event has no ModelArtifacts.S3ModelArtifacts"
+    elif not _S3_URI_RE.match(job.artifacts) or len(job.artifacts) > 1024:
+        why = "ModelArtifacts.S3ModelArtifacts is not an S3 URI of at most 1024 characters"
+    elif not image or len(image) > 255 or re.search(r"\s", image):
+        why = "no container image (INFERENCE_IMAGE is not set and the event names no valid training image)"
+    if why:
+        notification = unregistered_notification(envelope, job, why=why, platform=platform)
         message_id = publish(sns, topic_arn, notification)
         return {
             "action": "notified",
             "training_job": job.name,
             "status": job.status,
             "registered": False,
+            "reason": why,
             "subject": notification.subject,
             "message_id": message_id,
         }
@@ -277,7 +303,13 @@ def process(
         "Model package registered", extra={"model_package_arn": package_arn, "training_job": job.name}
     )
     notification = registered_notification(
-        envelope, job, group=model_package_group, package_arn=package_arn, image=image, platform=platform
+        envelope,
+        job,
+        group=model_package_group,
+        package_arn=package_arn,
+        image=image,
+        platform=platform,
+        image_source=image_source,
     )
     message_id = publish(sns, topic_arn, notification)
     return {
@@ -298,4 +330,15 @@ def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> di
     return common.count_outcome(metrics, result)  # "registered" counts as notified: it notifies too
 
 
-handler = common.lambda_handler(run, logger=logger, tracer=tracer, metrics=metrics)
+# A redelivered event (same id) notifies once (DEDUPLICATION_TABLE; without it, every delivery).
+handler = common.lambda_handler(
+    common.once_per_event(
+        run,
+        table_name=os.environ.get("DEDUPLICATION_TABLE", "").strip(),
+        expiry_seconds=int(os.environ.get("DEDUPLICATION_EXPIRY_SECONDS", "") or 24 * 3600),
+        key_prefix=SERVICE,
+    ),
+    logger=logger,
+    tracer=tracer,
+    metrics=metrics,
+)

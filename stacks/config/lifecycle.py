@@ -11,15 +11,19 @@ lifecycle:
   hyperpod_events: {clusters: [acme-ml-dev-llm-pretrain], auto_repair: [{name: acme-ml-dev-llm-pretrain, arn: <cluster ARN>}]}
 ```
 
-Every key is optional; an empty section creates nothing beyond the endpoint failure notifications.
-:func:`lifecycle_problems` holds the rules that span sections (endpoint names, kinds, platform).
+Every key is optional. Failure notifications are on by default where there is something to fail:
+with ``training_clusters`` (or ``training_pipelines``) and no key, HyperPod events (clusters) and
+training-job failures are notified; ``false`` switches each off (:func:`training_job_notifications_on`,
+:func:`hyperpod_events_of`). Otherwise an empty section creates nothing beyond the endpoint failure
+notifications. :func:`lifecycle_problems` holds the rules that span sections (endpoint names, kinds,
+platform).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
@@ -72,6 +76,7 @@ class AutoRepairSection(Section):
 
 
 class HyperPodEventsSection(Section):
+    enabled: bool = Field(default=True, description="false (or hyperpod_events: false) switches them off.")
     clusters: list[SageMakerName] = Field(
         default_factory=list, description="Cluster names as SageMaker knows them (physical names); default: every cluster."
     )
@@ -87,9 +92,43 @@ class LifecycleSection(Section):
     )
     idle_endpoint_hours: int | None = Field(default=None, ge=1, le=720, description="Default: no idle check.")
     scale_idle_to_zero: list[SageMakerName] = Field(default_factory=list)
-    training_job_notifications: bool = False
+    training_job_notifications: bool | None = Field(
+        default=None,
+        description="Failed and stopped training jobs notified; default: on with training_clusters, "
+        "training_pipelines or register_models_from_training.",
+    )
     register_models_from_training: ModelRegistrationSection | None = None
-    hyperpod_events: HyperPodEventsSection | None = None
+    hyperpod_events: HyperPodEventsSection | None = Field(
+        default=None, description="true/false or the settings; default: on with training_clusters."
+    )
+
+    @field_validator("hyperpod_events", mode="before")
+    @classmethod
+    def _switch(cls, value: object) -> object:
+        """``true`` = the defaults, ``false`` = off; a mapping gives the settings."""
+        if value is True:
+            return {}
+        if value is False:
+            return {"enabled": False}
+        return value
+
+
+def training_job_notifications_on(config: PlatformConfig) -> bool:
+    """Whether failed/stopped training jobs are notified: the key when given, else on for a platform
+    that trains (clusters, pipelines) or registers models from training. Silence must be a choice."""
+    lifecycle = config.lifecycle
+    if lifecycle.training_job_notifications is not None:
+        return lifecycle.training_job_notifications
+    return bool(config.training_clusters or config.training_pipelines or lifecycle.register_models_from_training)
+
+
+def hyperpod_events_of(config: PlatformConfig) -> HyperPodEventsSection | None:
+    """The HyperPod notification settings in force: the section when given (``None`` if switched off),
+    else the defaults for a platform with ``training_clusters``."""
+    hyperpod = config.lifecycle.hyperpod_events
+    if hyperpod is None:
+        return HyperPodEventsSection() if config.training_clusters else None
+    return hyperpod if hyperpod.enabled else None
 
 
 def lifecycle_problems(config: PlatformConfig) -> list[Problem]:
@@ -141,13 +180,15 @@ def lifecycle_problems(config: PlatformConfig) -> list[Problem]:
         if name in lifecycle.scale_idle_to_zero[:i]:
             problems.add(where, name, "each endpoint once")
 
-    if lifecycle.register_models_from_training is not None and not lifecycle.training_job_notifications:
+    if lifecycle.register_models_from_training is not None and lifecycle.training_job_notifications is False:
         problems.add(
             "register_models_from_training", "(set)",
-            "training_job_notifications: true as well (the same function notifies and registers)",
+            "training_job_notifications not false (the same function notifies and registers)",
         )
 
     hyperpod = lifecycle.hyperpod_events
+    if hyperpod is not None and not hyperpod.enabled and (hyperpod.clusters or hyperpod.auto_repair):
+        problems.add("hyperpod_events.enabled", False, "true when clusters or auto_repair are given")
     if hyperpod is not None:
         names: list[str] = []
         for i, cluster in enumerate(hyperpod.auto_repair):

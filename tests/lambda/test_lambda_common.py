@@ -535,3 +535,45 @@ def test_handler_runs_from_its_asset_alone(staged, lambda_runtime, tracing_vendo
 def test_handlers_run_untraced_when_the_asset_lacks_the_xray_sdk(staged, lambda_runtime):
     result = _run_asset(staged["endpoint_notifier"], lambda_runtime, "block")
     assert (result["tracer"], result["action"]) == ("_NoTracer", "ignored")
+
+
+# --- messages people can trust (issue: no forged lines, one message per event id) -------------------
+def test_event_text_cannot_forge_lines_or_reorder_what_is_read():
+    forged = "OOM\nStatus:           Completed\r\nApproved by: security\u2028x\u202etxt.exe\x1b[31m"
+    notification = common.Notification.compose(f"Job {forged}", [f"Failure reason:   {forged}", "Region: r"])
+    assert notification.message.split("\n") == [
+        "Failure reason:   OOM Status:           Completed Approved by: security x txt.exe [31m",
+        "Region: r",
+    ]
+    assert "\n" not in notification.subject and "\u202e" not in notification.subject
+    assert common.one_line("a\tb\x85c\u2029d") == "a b c d"
+
+
+def test_once_per_event_runs_once_per_id_and_again_after_a_failure(aws, lambda_context):
+    import boto3
+
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="dedup", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )
+    runs: list[str] = []
+    fail = {"next": True}
+
+    def run(envelope, event, context):
+        runs.append(envelope.id)
+        if envelope.id == "b" and fail["next"]:
+            fail["next"] = False
+            raise RuntimeError("SNS down")
+        return {"action": "notified", "id": envelope.id}
+
+    once = common.once_per_event(run, table_name="dedup", expiry_seconds=3600, key_prefix="test")
+    for event_id in ("a", "a"):
+        event = {"id": event_id, "detail-type": "x", "detail": {}}
+        assert once(common.Envelope.parse(event), event, lambda_context) == {"action": "notified", "id": "a"}
+    event_b = {"id": "b", "detail": {}}
+    with pytest.raises(RuntimeError):
+        once(common.Envelope.parse(event_b), event_b, lambda_context)
+    assert once(common.Envelope.parse(event_b), event_b, lambda_context)["id"] == "b"  # retried, not remembered
+    once(common.Envelope.parse("x"), "x", lambda_context)  # no id: simply run
+    assert runs == ["a", "b", "b", ""]
+    assert common.once_per_event(run, table_name="", expiry_seconds=1, key_prefix="t") is run

@@ -161,10 +161,10 @@ def test_opt_in_by_cluster_arn(hyperpod, stubbed, event, lambda_context):
     [
         {"HealthStatus": "Unhealthy", "RepairAction": "Reboot"},
         {"HealthStatus": "UNHEALTHY", "RepairAction": "REBOOT"},
-        {"HealthStatus": "Unhealthy", "Recommendation": "Reboot the instance"},
+        {"HealthStatus": "Unhealthy", "RepairAction": "Reboot", "Recommendation": "No need to replace"},
     ],
 )
-def test_reboot_is_requested_from_repair_action_or_recommendation(
+def test_reboot_is_requested_from_the_structured_repair_action(
     hyperpod, stubbed, event, lambda_context, summary
 ):
     stubbed[1].add_response(
@@ -176,6 +176,27 @@ def test_reboot_is_requested_from_repair_action_or_recommendation(
     sample["detail"]["HealthSummary"] = summary
     result = hyperpod().handler(sample, lambda_context)
     assert (result["repair"], result["repair_status"]) == ("Reboot", "requested")
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        # REFERENCE.md: RepairAction is the verdict, Recommendation free text for people.
+        {"HealthStatus": "Unhealthy", "RepairAction": "None", "Recommendation": "No need to replace or reboot"},
+        {"HealthStatus": "Unhealthy", "Recommendation": "No need to replace or reboot"},
+        {"HealthStatus": "Unhealthy", "Recommendation": "Replace the instance"},
+        {"HealthStatus": "Unhealthy", "RepairAction": "Replace the instance soon"},
+        {"HealthStatus": "Unhealthy", "RepairAction": "restart"},
+    ],
+)
+def test_free_text_never_triggers_a_repair(hyperpod, inbox, event, lambda_context, summary):
+    """The Stubber has no responses queued: any Batch*ClusterNodes call would fail the test."""
+    sample = event(NODE_HEALTH)
+    sample["detail"]["HealthSummary"] = summary
+    result = hyperpod().handler(sample, lambda_context)
+    assert (result["repair"], result["repair_status"]) == (None, "not-applicable")
+    [message] = inbox.messages()
+    assert "Automatic repair: none\n" in message["Message"]
 
 
 def test_not_opted_in_cluster_is_only_reported(hyperpod, inbox, event, lambda_context):

@@ -110,12 +110,12 @@ def test_completed_sample_registers_pending_package_and_notifies(
     ]
 
 
-def test_training_image_from_event_wins_and_request_is_idempotent(notifier, event, sagemaker):
+def test_configured_inference_image_wins_over_the_events_training_image_idempotently(
+    notifier, event, sagemaker
+):
+    """REFERENCE.md: the training-job event always carries AlgorithmSpecification.TrainingImage."""
     sample = event(COMPLETED)
-    sample["detail"]["AlgorithmSpecification"] = {
-        "TrainingImage": TRAINING_IMAGE,
-        "TrainingInputMode": "File",
-    }
+    assert sample["detail"]["AlgorithmSpecification"]["TrainingImage"] == TRAINING_IMAGE
     recorder = RecordingClient(sagemaker)
     envelope = notifier.Envelope.parse(sample)
     for _ in range(2):  # a duplicate delivery sends the very same request, same ClientToken
@@ -129,7 +129,7 @@ def test_training_image_from_event_wins_and_request_is_idempotent(notifier, even
         )
     first, second = recorder.calls_to("create_model_package")
     assert first == second
-    assert first["InferenceSpecification"]["Containers"][0]["Image"] == TRAINING_IMAGE
+    assert first["InferenceSpecification"]["Containers"][0]["Image"] == INFERENCE_IMAGE
     arn = sample["detail"]["TrainingJobArn"]
     assert first["ClientToken"] == str(uuid.uuid5(notifier._CLIENT_TOKEN_NAMESPACE, arn))
     assert len(first["ClientToken"]) <= 36
@@ -145,12 +145,46 @@ def test_completed_without_group_is_ignored(load_handler, inbox, sagemaker, even
 @pytest.mark.parametrize(
     "artifacts", [None, {}, {"S3ModelArtifacts": ""}, "s3://x", {"S3ModelArtifacts": "/tmp/m"}]
 )
-def test_completed_without_usable_artifacts_is_ignored(
+def test_completed_without_usable_artifacts_is_notified_not_dropped(
     notifier, inbox, sagemaker, event, lambda_context, artifacts
 ):
     sample = event(COMPLETED)
     sample["detail"]["ModelArtifacts"] = artifacts
-    assert notifier.handler(sample, lambda_context)["action"] == "ignored"
+    result = notifier.handler(sample, lambda_context)
+    assert (result["action"], result["registered"]) == ("notified", False)
+    assert "S3ModelArtifacts" in result["reason"]
+    assert packages(sagemaker) == []
+    [message] = inbox.messages()
+    assert message["Subject"] == "[aiplatform] Training job llm-finetune-2026-11-20-09-01 completed, not registered"
+    assert message["Message"].startswith(
+        "SageMaker training job llm-finetune-2026-11-20-09-01 completed, but its model was NOT registered: "
+        + result["reason"]
+    )
+
+
+def test_without_inference_image_the_training_image_is_registered_with_a_warning(
+    load_handler, inbox, sagemaker, event, lambda_context
+):
+    module = load_handler(NAME, TOPIC_ARN=inbox.topic_arn, MODEL_PACKAGE_GROUP=GROUP, INFERENCE_IMAGE=None)
+    result = module.handler(event(COMPLETED), lambda_context)
+    assert result["image"] == TRAINING_IMAGE
+    [message] = inbox.messages()
+    assert f"Image:            {TRAINING_IMAGE} (the job's training image)" in message["Message"]
+    assert "WARNING: no INFERENCE_IMAGE is configured" in message["Message"]
+
+
+@pytest.mark.parametrize("sample_name", [COMPLETED, FAILED])
+def test_jobs_of_training_pipelines_are_left_to_the_pipeline(
+    notifier, inbox, sagemaker, event, lambda_context, sample_name
+):
+    """Contract with TrainingPipeline: its jobs carry aiplatform:pipeline and are handled by it."""
+    sample = event(sample_name)
+    sample["detail"]["Tags"]["aiplatform:pipeline"] = "llm-finetune"
+    result = notifier.handler(sample, lambda_context)
+    assert result == {
+        "action": "ignored",
+        "reason": "job of training pipeline 'llm-finetune': the pipeline registers and notifies it",
+    }
     assert packages(sagemaker) == [] and inbox.messages() == []
 
 
@@ -158,7 +192,9 @@ def test_completed_without_any_image_notifies_not_registered(
     load_handler, inbox, sagemaker, event, lambda_context
 ):
     module = load_handler(NAME, TOPIC_ARN=inbox.topic_arn, MODEL_PACKAGE_GROUP=GROUP, INFERENCE_IMAGE=None)
-    result = module.handler(event(COMPLETED), lambda_context)
+    sample = event(COMPLETED)
+    del sample["detail"]["AlgorithmSpecification"]
+    result = module.handler(sample, lambda_context)
     assert result["action"] == "notified" and result["registered"] is False
     assert packages(sagemaker) == []
     [message] = inbox.messages()
@@ -269,3 +305,19 @@ class StubSageMaker:
         return {
             "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/g/{len(self.created)}"
         }
+
+
+def test_a_redelivered_event_notifies_once(load_handler, inbox, sagemaker, event, lambda_context):
+    """EventBridge delivers at least once (REFERENCE.md): the same id must not send two messages."""
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="dedup", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )
+    module = load_handler(NAME, TOPIC_ARN=inbox.topic_arn, DEDUPLICATION_TABLE="dedup")
+    first = module.handler(event(FAILED), lambda_context)
+    again = module.handler(event(FAILED), lambda_context)
+    assert again == first and len(inbox.messages()) == 1
+    other = event(FAILED)
+    other["id"] = "another-id"
+    module.handler(other, lambda_context)
+    assert len(inbox.messages()) == 1  # the inbox hands out each message once: this is the new one

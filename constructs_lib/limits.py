@@ -49,6 +49,22 @@ def has_local_nvme(instance_type: str) -> bool:
     return instance_family(instance_type) in LOCAL_NVME_FAMILIES
 
 
+# Training instance families whose local instance storage refuses ``ResourceConfig.VolumeKmsKeyId``
+# (API reference ResourceConfig: "You can't request a VolumeKmsKeyId when using an instance type with
+# local storage"). The SageMaker Python SDK strips the key for every family with a "d" and for g5, g6,
+# p5 and trn1 (``common_utils.volume_size_supported`` / ``instance_supports_kms``); the families with
+# local NVMe above are added.
+TRAINING_NO_VOLUME_KEY_PREFIXES = ("g5", "g6", "p5", "trn1")
+
+
+def training_volume_key_allowed(instance_type: str) -> bool:
+    """False when CreateTrainingJob refuses a ``VolumeKmsKeyId`` for ``instance_type`` (local storage)."""
+    family = instance_family(instance_type)
+    return not (
+        "d" in family or family.startswith(TRAINING_NO_VOLUME_KEY_PREFIXES) or family in LOCAL_NVME_FAMILIES
+    )
+
+
 def is_accelerated(instance_type: str) -> bool:
     return instance_family(instance_type).startswith(ACCELERATED_FAMILY_PREFIXES)
 

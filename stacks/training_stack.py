@@ -127,6 +127,8 @@ class TrainingStack(Stack):
                 platform=self.platform,
                 notification_topic=topic,
                 network=self.network,
+                # The aiplatform:platform tag the lifecycle glue matches (PlatformTag).
+                platform_tag=config.prefix,
                 **pipeline_props(p),
             )
             for p in config.training_pipelines

@@ -40,7 +40,21 @@ PIPELINE = {
     "hyperparameters": {"epochs": "3"},
     "managed_spot": {"max_wait_hours": 48},
     "model_package_group": "llm-sft",
+    "inference_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm-serve:1",
     "schedule": "cron(0 2 ? * SUN *)",
+}
+# The issue's config example: the mapping form of distribution, an entry point and two channels.
+PRETRAIN = {
+    "name": "llm-pretrain",
+    "image_tag": "v1",
+    "instance_type": "ml.p5.48xlarge",
+    "instance_count": 4,
+    "distribution": {"kind": "torch_distributed", "data_parallel": "smddp"},
+    "entry_point": {"script": "train.py", "source_prefix": "code/llm-pretrain/"},
+    "channels": [
+        {"name": "train", "s3_prefix": "datasets/llm/train/", "distribution": "ShardedByS3Key", "input_mode": "FastFile"},
+        {"name": "validation", "s3_prefix": "datasets/llm/val/"},
+    ],
 }
 # Logical ids of the training stack's stateful resources: a rename replaces (or orphans) them.
 STATEFUL_IDS = {
@@ -283,6 +297,42 @@ def test_contract_example_is_accepted_as_written():
             r"training_pipelines\[0\]\.schedule: got 'every sunday'; String should match pattern",
             id="pipeline-schedule",
         ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "inference_image": None}]),
+            r"training_pipelines\[0\]\.inference_image: got None; the serving image of the registered model",
+            id="pipeline-registration-without-serving-image",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PRETRAIN, "instance_type": "ml.g5.48xlarge"}]),
+            r"training_pipelines\[0\]\.instance_type: got 'ml\.g5\.48xlarge'; an instance type SMDDP supports",
+            id="pipeline-smddp-instance-type",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PRETRAIN, "instance_type": "ml.c5.18xlarge",
+                                               "distribution": "torch_distributed"}]),
+            r"training_pipelines\[0\]\.instance_type: got 'ml\.c5\.18xlarge'; a GPU .* or Trainium",
+            id="pipeline-torch-distributed-on-cpu",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PRETRAIN, "distribution": {
+                "kind": "torch_distributed", "model_parallel": {"hybrid_shard_degree": 0}}}]),
+            r"training_pipelines\[0\]\.distribution\.model_parallel\.hybrid_shard_degree: got 0; an integer >= 1",
+            id="pipeline-smp-parameters",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PRETRAIN, "channels": [
+                {"name": "train", "s3_prefix": "a/"}, {"name": "train", "s3_prefix": "b/"}]}]),
+            r"training_pipelines\[0\]\.channels\[1\]\.name: got 'train'; a unique name",
+            id="pipeline-channel-names",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PRETRAIN, "channels": [
+                {"name": "train", "s3_prefix": "a/", "input_mode": "Stream"}]}]),
+            r"training_pipelines\[0\]\.channels\[0\]\.input_mode: got 'Stream'; Input should be 'File', "
+            r"'FastFile' or 'Pipe'",
+            id="pipeline-input-mode",
+        ),
     ],
 )
 def test_config_refuses_bad_training_values_with_key_paths(data, expected):
@@ -496,7 +546,7 @@ def two_clusters(tmp_path_factory):
     data["endpoints"] = [e for e in data["endpoints"] if e["name"] == "many-models"]
     data["lifecycle"] = {}
     data["training"] = {"model_package_groups": ["llm-base", "llm-sft"], "parameter_prefix": "/ml/training"}
-    data["training_pipelines"] = [PIPELINE]
+    data["training_pipelines"] = [PIPELINE, PRETRAIN]
     data["training_clusters"] = [
         {
             "name": "llm-pretrain",
@@ -584,14 +634,21 @@ def test_eks_cluster_joins_the_configured_eks_cluster(two_clusters):
 @pytest.mark.xdist_group("training-stack")
 def test_training_pipeline_from_config_runs_in_the_platform_vpc_on_its_schedule(two_clusters):
     template = two_clusters["training"]
-    assert list(two_clusters.platform.training.pipelines) == ["llm-sft"]
+    pipelines = two_clusters.platform.training.pipelines
+    assert list(pipelines) == ["llm-sft", "llm-pretrain"]
     _, rule = only(template, "AWS::Events::Rule")
     assert rule["Properties"]["ScheduleExpression"] == "cron(0 2 ? * SUN *)"
-    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+    stack = two_clusters.platform.training
+    machine = template.raw["Resources"][stack.get_logical_id(pipelines["llm-sft"].state_machine.node.default_child)]
     text = json.dumps(machine["Properties"]["DefinitionString"])
     for fragment in (
         '\\"InstanceCount\\":2,\\"InstanceType\\":\\"ml.p4d.24xlarge\\"',
-        '\\"sagemaker_torch_distributed_enabled\\":\\"true\\",\\"epochs\\":\\"3\\"',
+        '\\"sagemaker_torch_distributed_enabled\\":\\"true\\"',
+        '\\"epochs\\":\\"3\\"',
+        # The lifecycle glue's contract: every platform job is tagged, pipeline jobs also by pipeline.
+        '{\\"Key\\":\\"aiplatform:pipeline\\",\\"Value\\":\\"llm-sft\\"}',
+        '{\\"Key\\":\\"aiplatform:platform\\",\\"Value\\":\\"acme-ml-dev\\"}',
+        '\\"Image\\":\\"123456789012.dkr.ecr.us-east-1.amazonaws.com/llm-serve:1\\"',
         '\\"EnableManagedSpotTraining\\":true',
         '\\"MaxWaitTimeInSeconds\\":172800',
         '\\"ModelPackageGroupName\\":\\"llm-sft\\"',
@@ -600,6 +657,28 @@ def test_training_pipeline_from_config_runs_in_the_platform_vpc_on_its_schedule(
         assert fragment in text, fragment
     # Failures go to the platform's notification topic (data stack).
     assert "NotifyFailure" in text and "acme-ml-dev-data" in text
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_pipeline_config_example_splits_data_and_runs_the_entry_point(two_clusters):
+    """The issue's config shape: sharded FastFile channel, SMDDP with torch_distributed, entry point, p5."""
+    template = two_clusters["training"]
+    stack = two_clusters.platform.training
+    pretrain = stack.pipelines["llm-pretrain"]
+    machine = template.raw["Resources"][stack.get_logical_id(pretrain.state_machine.node.default_child)]
+    text = json.dumps(machine["Properties"]["DefinitionString"])
+    for fragment in (
+        '\\"S3DataDistributionType\\":\\"ShardedByS3Key\\"}},\\"InputMode\\":\\"FastFile\\"}',
+        '\\"ChannelName\\":\\"validation\\"',
+        '\\"sagemaker_distributed_dataparallel_enabled\\":\\"true\\"',
+        '\\"sagemaker_torch_distributed_enabled\\":\\"true\\"',
+        '\\"sagemaker_program\\":\\"\\\\\\"train.py\\\\\\"\\"',
+        '/code/llm-pretrain/sourcedir.tar.gz',
+        '\\"RetryStrategy\\":{\\"MaximumRetryAttempts\\":2}',
+        '\\"TimeoutSeconds\\":90000',
+    ):
+        assert fragment in text, fragment
+    assert "RegisterModel" not in text and "VolumeKmsKeyId" not in text  # train only; p5 has local storage
 
 
 @pytest.mark.xdist_group("training-stack")

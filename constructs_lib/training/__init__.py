@@ -9,8 +9,10 @@ Public API (re-exported by ``constructs_lib``):
 * :class:`LustreStorage` with :class:`DataRepository`, :class:`LustreDeploymentType`,
   :class:`DataRepositoryEvent`;
 * :class:`TrainingPlatform` (training-job role, key, artifacts bucket, ECR, model package groups, SSM);
-* :class:`TrainingPipeline` with :class:`Distribution` and :class:`ManagedSpot` (Step Functions:
-  multi-instance training job, model registration, failure notification, optional schedule);
+* :class:`TrainingPipeline` with :class:`ManagedSpot` and, from :mod:`constructs_lib.training.distribution`,
+  :class:`Distribution`, :class:`DistributionConfig`, :class:`DataParallel`, :class:`ModelParallel`,
+  :class:`DataChannel`, :class:`DataDistribution`, :class:`InputMode`, :class:`EntryPoint` (Step
+  Functions: multi-instance training job, model registration, failure notification, optional schedule);
 * the metric vocabulary in :mod:`constructs_lib.training.metrics`.
 """
 
@@ -31,7 +33,17 @@ from constructs_lib.training.network import (
     EKS_INTERFACE_ENDPOINTS,
     TrainingNetwork,
 )
-from constructs_lib.training.pipeline import Distribution, ManagedSpot, TrainingPipeline
+from constructs_lib.training.distribution import (
+    DataChannel,
+    DataDistribution,
+    DataParallel,
+    Distribution,
+    DistributionConfig,
+    EntryPoint,
+    InputMode,
+    ModelParallel,
+)
+from constructs_lib.training.pipeline import ManagedSpot, TrainingPipeline
 from constructs_lib.training.platform import TrainingPlatform
 from constructs_lib.training.storage import (
     DataRepository,
@@ -44,16 +56,23 @@ __all__ = [
     "ALL_DEEP_HEALTH_CHECKS",
     "DEFAULT_INTERFACE_ENDPOINTS",
     "EKS_INTERFACE_ENDPOINTS",
+    "DataChannel",
+    "DataDistribution",
+    "DataParallel",
     "DataRepository",
     "DataRepositoryEvent",
     "DeepHealthCheck",
     "Distribution",
+    "DistributionConfig",
     "EksOrchestration",
+    "EntryPoint",
     "HyperPodCluster",
+    "InputMode",
     "InstanceGroup",
     "LustreDeploymentType",
     "LustreStorage",
     "ManagedSpot",
+    "ModelParallel",
     "NodeProvisioningMode",
     "NodeRecovery",
     "SlurmConfigStrategy",

@@ -1,21 +1,27 @@
 """``TrainingPipeline``: a Step Functions state machine that trains on SageMaker and registers the model.
 
 Prepare (job name and S3 paths) → multi-instance SageMaker training job (``.sync``: the state waits
-for the job) → ``CreateModelPackage`` (``PendingManualApproval``) in a model package group. A failure
-of either task publishes a message to the notification topic and fails the execution. Runs on demand
-(``StartExecution``) and, with ``schedule``, from an EventBridge rule with a dead-letter queue.
+for the job) → ``CreateModelPackage`` (``PendingManualApproval``) in a model package group (when one is
+given). A failure of either task publishes a message to the notification topic and fails the
+execution. Runs on demand (``StartExecution``) and, with ``schedule``, from an EventBridge rule with a
+dead-letter queue.
 
 ``aws_stepfunctions_tasks.SageMakerCreateTrainingJob`` renders the job request and its IAM statements;
-it has no props for managed spot training, checkpoints, ``MaxWaitTimeInSeconds`` or inter-container
-traffic encryption, so the construct adds those keys to the rendered state (:data:`TRAIN_STATE`).
+it has no props for managed spot training, checkpoints, ``MaxWaitTimeInSeconds``, inter-container
+traffic encryption or ``RetryStrategy``, renders channels only with one input mode per job, and adds a
+security group of its own to ``VpcConfig``; the construct therefore sets those keys of the rendered
+state itself (:data:`TRAIN_STATE`).
+
+Every job carries the tags of :class:`constructs_lib.sagemaker_events.PlatformTag`: ``aiplatform:pipeline``
+(the pipeline's name) and, with ``platform_tag``, ``aiplatform:platform``. The lifecycle glue skips
+jobs with ``aiplatform:pipeline``: the pipeline registers and notifies those itself, once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Size, Stack
@@ -34,9 +40,22 @@ from constructs import Construct
 from constructs_lib import limits
 from constructs_lib.compliance import acknowledge
 from constructs_lib.errors import Problems, is_token
+from constructs_lib.sagemaker_events import PlatformTag
 from constructs_lib.training._limits import training_instance_types
 from constructs_lib.training._nag import wildcard_resource
 from constructs_lib.training._resources import LOG_RETENTION
+from constructs_lib.training.distribution import (
+    DataChannel,
+    Distribution,
+    DistributionConfig,
+    EntryPoint,
+    channel_request,
+    check_channels,
+    check_distribution,
+    check_entry_point,
+    distribution_hyperparameters,
+    entry_point_hyperparameters,
+)
 from constructs_lib.training.network import TrainingNetwork
 from constructs_lib.training.platform import TrainingPlatform
 
@@ -52,24 +71,18 @@ PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,25}$")
 MAX_RUNTIME = (Duration.minutes(1), Duration.days(28))  # CreateTrainingJob StoppingCondition limits
 MIN_VOLUME_GB = 1
 CONTENT_TYPES = ("application/json",)
-
-
-class Distribution(str, Enum):
-    """How the framework container starts training across instances (SageMaker Python SDK ``distribution``)."""
-
-    TORCH_DISTRIBUTED = "torch_distributed"  # torchrun on every instance
-    PYTORCH_DDP = "pytorchddp"  # PyTorch DDP launched by SageMaker
-    MPI = "mpi"  # mpirun across instances (Horovod and similar)
-
-    @property
-    def hyperparameters(self) -> dict[str, str]:
-        """The hyperparameters the SDK sets for this option (JSON-encoded values, as the SDK sends them)."""
-        key = {
-            Distribution.TORCH_DISTRIBUTED: "sagemaker_torch_distributed_enabled",
-            Distribution.PYTORCH_DDP: "sagemaker_pytorch_ddp_enabled",
-            Distribution.MPI: "sagemaker_mpi_enabled",
-        }[self]
-        return {key: "true"}
+DEFAULT_CHANNEL = "train"
+# CreateTrainingJob RetryStrategy: SageMaker restarts a job that failed with an internal error
+# (InternalServerError) up to this many times (botocore MaximumRetryAttempts 1-30).
+JOB_RETRY_ATTEMPTS = 2
+# Step Functions reports a throttled or refused SageMaker API call of the optimized integration as
+# SageMaker.AmazonSageMakerException (the AWS Step Functions Data Science SDK retries the same error,
+# aws-step-functions-data-science-sdk-python PR #162); a failed job is States.TaskFailed and is not retried.
+THROTTLING_ERRORS = ("SageMaker.AmazonSageMakerException",)
+# Environment every job gets (the custom-image contract of the package README).
+ENV_PIPELINE = "AIPLATFORM_PIPELINE"
+ENV_DISTRIBUTION = "AIPLATFORM_DISTRIBUTION"
+ENV_ENTRY_POINT = "AIPLATFORM_ENTRY_POINT"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,25 +101,36 @@ class TrainingPipeline(Construct):
 
     :param pipeline_name: 1-26 letters, digits and hyphens; job names are ``<pipeline_name>-<uuid>``.
     :param platform: the training platform: its role runs the job, its key encrypts volumes and
-        outputs, its bucket holds inputs (``input_prefix``), checkpoints (``checkpoints/<pipeline>/<job>/``)
-        and models (``models/<pipeline>/``), its repository holds the training image.
+        outputs, its bucket holds inputs (the channels' prefixes), code (``entry_point.source_prefix``),
+        checkpoints (``checkpoints/<pipeline>/<job>/``) and models (``models/<pipeline>/``), its
+        repository holds the training image.
     :param image_tag: tag of the training image in ``platform.repository`` (tags are immutable).
     :param instance_type: a training instance type (botocore enum ``TrainingInstanceType``).
-    :param model_package_group: the group versions are registered in (``PendingManualApproval``).
     :param notification_topic: receives a message when training or registration fails.
+    :param model_package_group: the group versions are registered in (``PendingManualApproval``).
+        Default: none (train only, no ``RegisterModel`` state).
+    :param inference_image: image of the registered model package (a serving image; required with
+        ``model_package_group``: the training image does not serve).
     :param instance_count: instances of the job. Default 1.
-    :param distribution: how the framework container distributes training across instances.
-        Default: none (the container decides).
+    :param distribution: ``Distribution.X`` or ``DistributionConfig(kind=..., data_parallel=...,
+        model_parallel=...)``: how a SageMaker framework container distributes training across
+        instances (see :mod:`constructs_lib.training.distribution`). Default: none.
+    :param entry_point: the script a framework container runs and the code archive it comes from
+        (``sagemaker_program``, ``sagemaker_submit_directory``). Default: the image's own entry point.
+    :param channels: input channels. Default: one ``train`` channel, fully replicated, from
+        ``input_prefix``.
     :param hyperparameters: passed to the job (values are strings). Default: none.
-    :param input_prefix: key prefix of the ``train`` channel in the artifacts bucket. Default
+    :param input_prefix: key prefix of the default ``train`` channel (not with ``channels``). Default
         ``datasets/<pipeline_name>/``.
     :param volume_size: storage volume per instance. Default 100 GiB.
     :param max_runtime: Default 24 hours.
     :param managed_spot: run on spot capacity with checkpoints. Default: on-demand (checkpoints are
         configured either way, so a job restarted by SageMaker resumes).
-    :param network: run the job in these private subnets with this security group (which must allow
-        traffic within itself, as ``TrainingNetwork``'s does). Default: no VPC.
-    :param inference_image: image of the registered model package. Default: the training image.
+    :param network: run the job in these private subnets with exactly this network's security group
+        (which allows traffic within itself, as instances of a distributed job need, and which the
+        platform role may attach). Default: no VPC.
+    :param platform_tag: value of the ``aiplatform:platform`` tag on every job (``<platform>-<environment>``).
+        Default: the tag is omitted (the ``aiplatform:pipeline`` tag is always set).
     :param schedule: start executions on this schedule. Default: on demand only.
     """
 
@@ -119,17 +143,20 @@ class TrainingPipeline(Construct):
         platform: TrainingPlatform,
         image_tag: str,
         instance_type: str,
-        model_package_group: str,
         notification_topic: sns.ITopic,
+        model_package_group: str | None = None,
+        inference_image: str | None = None,
         instance_count: int = 1,
-        distribution: Distribution | None = None,
+        distribution: Distribution | DistributionConfig | None = None,
+        entry_point: EntryPoint | None = None,
+        channels: Sequence[DataChannel] | None = None,
         hyperparameters: Mapping[str, str] | None = None,
         input_prefix: str | None = None,
         volume_size: Size | None = None,
         max_runtime: Duration | None = None,
         managed_spot: ManagedSpot | None = None,
         network: TrainingNetwork | None = None,
-        inference_image: str | None = None,
+        platform_tag: str | None = None,
         schedule: events.Schedule | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -141,17 +168,34 @@ class TrainingPipeline(Construct):
             instance_type=instance_type,
             instance_count=instance_count,
             distribution=distribution,
+            entry_point=entry_point,
+            channels=channels,
+            input_prefix=input_prefix,
             max_runtime=max_runtime,
             managed_spot=managed_spot,
             volume_size=volume_size,
             model_package_group=model_package_group,
+            inference_image=inference_image,
         )
         self.pipeline_name = pipeline_name
         self.platform = platform
+        self.network = network
+        self.distribution = DistributionConfig.of(distribution)
+        self.channels: tuple[DataChannel, ...] = tuple(
+            channels
+            or [DataChannel(name=DEFAULT_CHANNEL, s3_prefix=input_prefix or f"datasets/{pipeline_name}/")]
+        )
+        self.tags = {PlatformTag.PIPELINE: pipeline_name}
+        if platform_tag is not None:
+            self.tags[PlatformTag.PLATFORM] = platform_tag
         key = platform.encryption_key
         bucket_name = platform.artifacts_bucket.bucket_name
         image = platform.repository.repository_uri_for_tag(image_tag)
-        all_hyperparameters = {**(distribution.hyperparameters if distribution else {}), **(hyperparameters or {})}
+        all_hyperparameters = {
+            **distribution_hyperparameters(self.distribution, instance_type),
+            **entry_point_hyperparameters(entry_point, bucket_name=bucket_name, region=Stack.of(self).region),
+            **(hyperparameters or {}),
+        }
 
         prepare = sfn.Pass(
             self,
@@ -167,15 +211,11 @@ class TrainingPipeline(Construct):
             "Paths",
             parameters={
                 "name.$": "$.job.name",
-                "input": f"s3://{bucket_name}/{input_prefix or f'datasets/{pipeline_name}/'}",
                 "output": f"s3://{bucket_name}/models/{pipeline_name}/",
                 "checkpoints.$": f"States.Format('s3://{bucket_name}/checkpoints/{pipeline_name}/{{}}/', $.job.name)",
             },
             result_path="$.job",
         )
-        vpc_config = None
-        if network is not None:
-            vpc_config = tasks.VpcConfig(vpc=network.vpc, subnets=network.subnet_selection)
         self.train = tasks.SageMakerCreateTrainingJob(
             self,
             TRAIN_STATE,
@@ -187,14 +227,13 @@ class TrainingPipeline(Construct):
                 training_image=tasks.DockerImage.from_registry(image),
                 training_input_mode=tasks.InputMode.FILE,
             ),
+            # Replaced below by the channels' own request entries (input mode per channel).
             input_data_config=[
                 tasks.Channel(
-                    channel_name="train",
+                    channel_name=DEFAULT_CHANNEL,
                     data_source=tasks.DataSource(
                         s3_data_source=tasks.S3DataSource(
-                            s3_location=tasks.S3Location.from_json_expression("$.job.input"),
-                            s3_data_type=tasks.S3DataType.S3_PREFIX,
-                            s3_data_distribution_type=tasks.S3DataDistributionType.FULLY_REPLICATED,
+                            s3_location=tasks.S3Location.from_json_expression("$.job.output"),
                         )
                     ),
                 )
@@ -206,45 +245,51 @@ class TrainingPipeline(Construct):
                 instance_count=instance_count,
                 instance_type=ec2.InstanceType(instance_type.removeprefix("ml.")),
                 volume_size=volume_size,
-                volume_encryption_key=key,
+                # API reference ResourceConfig: "You can't request a VolumeKmsKeyId when using an
+                # instance type with local storage" (hardware-encrypted); the job would not start.
+                volume_encryption_key=key if limits.training_volume_key_allowed(instance_type) else None,
             ),
             stopping_condition=tasks.StoppingCondition(max_runtime=max_runtime),
             hyperparameters=all_hyperparameters or None,
-            vpc_config=vpc_config,
+            environment=self._environment(entry_point),
+            tags=dict(self.tags),
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
             result_path="$.training",
             result_selector={"ModelArtifacts.$": "$.ModelArtifacts", "TrainingJobArn.$": "$.TrainingJobArn"},
         )
-        if network is not None:
-            # The job's instances talk to each other (NCCL, MPI) through the network's group.
-            self.train.add_security_group(network.security_group)
-        self.register = tasks.CallAwsService(
-            self,
-            REGISTER_STATE,
-            service="sagemaker",
-            action="createModelPackage",
-            iam_action="sagemaker:CreateModelPackage",
-            iam_resources=[
-                _sagemaker_arn(self, "model-package-group", model_package_group),
-                _sagemaker_arn(self, "model-package", f"{model_package_group}/*"),
-            ],
-            parameters={
-                "ModelPackageGroupName": model_package_group,
-                "ModelApprovalStatus": "PendingManualApproval",
-                "ModelPackageDescription.$": "States.Format('Trained by {}', $.training.TrainingJobArn)",
-                "InferenceSpecification": {
-                    "Containers": [
-                        {
-                            "Image": inference_image or image,
-                            "ModelDataUrl.$": "$.training.ModelArtifacts.S3ModelArtifacts",
-                        }
-                    ],
-                    "SupportedContentTypes": list(CONTENT_TYPES),
-                    "SupportedResponseMIMETypes": list(CONTENT_TYPES),
-                },
-            },
-            result_path="$.registration",
+        self.train.add_retry(
+            errors=list(THROTTLING_ERRORS), interval=Duration.seconds(5), max_attempts=5, backoff_rate=2
         )
+        self.register: tasks.CallAwsService | None = None
+        if model_package_group is not None:
+            self.register = tasks.CallAwsService(
+                self,
+                REGISTER_STATE,
+                service="sagemaker",
+                action="createModelPackage",
+                iam_action="sagemaker:CreateModelPackage",
+                iam_resources=[
+                    _sagemaker_arn(self, "model-package-group", model_package_group),
+                    _sagemaker_arn(self, "model-package", f"{model_package_group}/*"),
+                ],
+                parameters={
+                    "ModelPackageGroupName": model_package_group,
+                    "ModelApprovalStatus": "PendingManualApproval",
+                    "ModelPackageDescription.$": "States.Format('Trained by {}', $.training.TrainingJobArn)",
+                    "InferenceSpecification": {
+                        "Containers": [
+                            {
+                                "Image": inference_image,
+                                "ModelDataUrl.$": "$.training.ModelArtifacts.S3ModelArtifacts",
+                            }
+                        ],
+                        "SupportedContentTypes": list(CONTENT_TYPES),
+                        "SupportedResponseMIMETypes": list(CONTENT_TYPES),
+                    },
+                },
+                result_path="$.registration",
+            )
+            self.register.add_retry(errors=["SageMaker.ThrottlingException"], max_attempts=3)
         notify = tasks.SnsPublish(
             self,
             NOTIFY_STATE,
@@ -262,19 +307,35 @@ class TrainingPipeline(Construct):
         )
         failed = sfn.Fail(self, FAILED_STATE, cause="Training or model registration failed")
         notify.next(failed)
+        chain = sfn.Chain.start(prepare).next(paths).next(self.train)
         for task in (self.train, self.register):
-            task.add_catch(notify, result_path="$.error")
-        self.register.add_retry(errors=["SageMaker.ThrottlingException"], max_attempts=3)
+            if task is not None:
+                task.add_catch(notify, result_path="$.error")
+        if self.register is not None:
+            chain = chain.next(self.register)
 
-        graph = sfn.StateGraph(
-            sfn.Chain.start(prepare).next(paths).next(self.train).next(self.register).start_state,
-            f"Training pipeline {pipeline_name}",
-        )
+        graph = sfn.StateGraph(chain.start_state, f"Training pipeline {pipeline_name}")
         definition = graph.to_graph_json()
+        # StateMachine(timeout=...) does not reach a definition given as a string
+        # (DefinitionBody.from_string): the timeout belongs in the definition itself.
+        self.timeout = max_runtime.plus(Duration.hours(1)) if managed_spot is None else managed_spot.max_wait.plus(
+            Duration.hours(1)
+        )
+        definition["TimeoutSeconds"] = int(self.timeout.to_seconds())
         train_state = definition["States"][TRAIN_STATE]
         params = train_state["Parameters"]
+        params["InputDataConfig"] = [channel_request(c, bucket_name) for c in self.channels]
         params["EnableInterContainerTrafficEncryption"] = True
         params["CheckpointConfig"] = {"S3Uri.$": "$.job.checkpoints", "LocalPath": CHECKPOINT_LOCAL_PATH}
+        params["RetryStrategy"] = {"MaximumRetryAttempts": JOB_RETRY_ATTEMPTS}
+        if network is not None:
+            # Exactly the network's security group: aws-cdk-lib's task would add a group of its own
+            # (TrainJobSecurityGroup) that the platform role may not attach (its ec2:CreateNetworkInterface
+            # names this group only), and the instances talk to each other (NCCL, MPI) through this one.
+            params["VpcConfig"] = {
+                "SecurityGroupIds": [network.security_group.security_group_id],
+                "Subnets": [s.subnet_id for s in network.private_subnets],
+            }
         if managed_spot is not None:
             params["EnableManagedSpotTraining"] = True
             params["StoppingCondition"]["MaxWaitTimeInSeconds"] = managed_spot.max_wait.to_seconds()
@@ -295,9 +356,6 @@ class TrainingPipeline(Construct):
             role=role.without_policy_updates(),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            timeout=max_runtime.plus(Duration.hours(1))
-            if managed_spot is None
-            else managed_spot.max_wait.plus(Duration.hours(1)),
         )
         self.policy = self._policy(role, list(graph.policy_statements), notification_topic, model_package_group)
         self.state_machine.node.add_dependency(self.policy)
@@ -363,13 +421,27 @@ class TrainingPipeline(Construct):
         """Start the pipeline on demand (``states:StartExecution``)."""
         return self.state_machine.grant_start_execution(grantee)
 
+    def _environment(self, entry_point: EntryPoint | None) -> dict[str, str]:
+        """What every job's container finds in its environment (the custom-image contract, README)."""
+        env = {
+            ENV_PIPELINE: self.pipeline_name,
+            ENV_DISTRIBUTION: self.distribution.kind.value if self.distribution else "none",
+        }
+        if entry_point is not None:
+            env[ENV_ENTRY_POINT] = entry_point.script
+        return env
+
     def _policy(
-        self, role: iam.Role, statements: list[iam.PolicyStatement], topic: sns.ITopic, group: str
+        self, role: iam.Role, statements: list[iam.PolicyStatement], topic: sns.ITopic, group: str | None
     ) -> iam.ManagedPolicy:
         """The task statements aws-cdk-lib generates, plus logging, tracing and the topic's key, in one
         customer managed policy (instead of the inline policies the state machine would add)."""
         policy = iam.ManagedPolicy(self, "Policy", roles=[role], statements=statements)
+        job_arn = _sagemaker_arn(self, "training-job", f"{self.pipeline_name}-*")
         policy.add_statements(
+            # CreateTrainingJob with Tags needs sagemaker:AddTags on the job (SageMaker service
+            # authorization reference); the pipeline's jobs only.
+            iam.PolicyStatement(sid="TagTrainingJobs", actions=["sagemaker:AddTags"], resources=[job_arn]),
             iam.PolicyStatement(
                 sid="DeliverExecutionLogs",
                 actions=[
@@ -403,12 +475,13 @@ class TrainingPipeline(Construct):
         acknowledge(
             policy,
             "Statements of aws-cdk-lib's SageMakerCreateTrainingJob task: job names carry a UUID per execution "
-            "(training-job/*), sagemaker:ListTags and the CloudWatch Logs delivery and X-Ray actions support no "
+            "(training-job/* and, for tagging, training-job/<pipeline>-*), sagemaker:ListTags and the CloudWatch Logs delivery and X-Ray actions support no "
             "resource-level permissions, and model versions get their number at registration "
             "(model-package/<group>/*).",
             wildcard_resource(policy, "*"),
             wildcard_resource(policy, _sagemaker_arn(self, "training-job", "*")),
-            wildcard_resource(policy, _sagemaker_arn(self, "model-package", f"{group}/*")),
+            wildcard_resource(policy, job_arn),
+            *([wildcard_resource(policy, _sagemaker_arn(self, "model-package", f"{group}/*"))] if group else []),
         )
         return policy
 
@@ -440,10 +513,14 @@ def _validate(
     instance_type: str,
     instance_count: int,
     distribution: Any,
+    entry_point: Any,
+    channels: Sequence[Any] | None,
+    input_prefix: str | None,
     max_runtime: Duration,
     managed_spot: ManagedSpot | None,
     volume_size: Size,
-    model_package_group: str,
+    model_package_group: str | None,
+    inference_image: str | None,
 ) -> None:
     problems = Problems(f"TrainingPipeline {path}")
     check_pipeline_props(
@@ -452,10 +529,14 @@ def _validate(
         instance_type=instance_type,
         instance_count=instance_count,
         distribution=distribution,
+        entry_point=entry_point,
+        channels=channels,
+        input_prefix=input_prefix,
         max_runtime_s=max_runtime.to_seconds(),
         max_wait_s=managed_spot.max_wait.to_seconds() if managed_spot else None,
         volume_size_gb=volume_size.to_gibibytes(),
         model_package_group=model_package_group,
+        inference_image=inference_image,
     )
     problems.raise_if_any()
 
@@ -470,7 +551,11 @@ def check_pipeline_props(
     max_runtime_s: float,
     max_wait_s: float | None,
     volume_size_gb: float,
-    model_package_group: str,
+    model_package_group: str | None,
+    inference_image: str | None,
+    entry_point: Any = None,
+    channels: Sequence[Any] | None = None,
+    input_prefix: str | None = None,
 ) -> None:
     """Every rule on :class:`TrainingPipeline` props (shared by the construct and the config schema)."""
     problems.check(
@@ -489,13 +574,17 @@ def check_pipeline_props(
         instance_count,
         "an integer >= 1",
     )
-    if distribution is not None:
-        problems.check(
-            distribution in tuple(Distribution),
-            "distribution",
-            distribution,
-            "one of " + ", ".join(d.value for d in Distribution),
-        )
+    check_distribution(
+        problems,
+        distribution=distribution,
+        instance_type=instance_type if instance_type in types else "",
+        entry_point=entry_point,
+    )
+    check_entry_point(problems, entry_point)
+    if channels is not None:
+        check_channels(problems, list(channels))
+        if input_prefix is not None:
+            problems.add("input_prefix", input_prefix, "unset with channels (give each channel its s3_prefix)")
     low, high = (d.to_seconds() for d in MAX_RUNTIME)
     problems.check(low <= max_runtime_s <= high, "max_runtime", f"{max_runtime_s:g} s", "1 minute to 28 days")
     if max_wait_s is not None:
@@ -506,9 +595,19 @@ def check_pipeline_props(
             f"at least max_runtime ({max_runtime_s:g} s) and at most 28 days",
         )
     problems.check(volume_size_gb >= MIN_VOLUME_GB, "volume_size", f"{volume_size_gb:g} GiB", "at least 1 GiB")
-    problems.check(
-        isinstance(model_package_group, str) and bool(limits.NAME_PATTERN.match(model_package_group)),
-        "model_package_group",
-        model_package_group,
-        limits.NAME_RULE,
-    )
+    if model_package_group is not None:
+        problems.check(
+            isinstance(model_package_group, str) and bool(limits.NAME_PATTERN.match(model_package_group)),
+            "model_package_group",
+            model_package_group,
+            limits.NAME_RULE,
+        )
+        problems.check(
+            isinstance(inference_image, str) and bool(inference_image),
+            "inference_image",
+            inference_image,
+            "the serving image of the registered model (an ECR image URI), required with model_package_group: "
+            "the training image does not serve",
+        )
+    elif inference_image is not None:
+        problems.add("inference_image", inference_image, "only with model_package_group (nothing is registered)")

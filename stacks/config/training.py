@@ -35,7 +35,17 @@ from constructs_lib.training import (
     _limits,
 )
 from constructs_lib.training.cluster import check_cluster_props
-from constructs_lib.training.pipeline import Distribution, ManagedSpot, check_pipeline_props
+from constructs_lib.training.distribution import (
+    DataChannel,
+    DataDistribution,
+    DataParallel,
+    Distribution,
+    DistributionConfig,
+    EntryPoint,
+    InputMode,
+    ModelParallel,
+)
+from constructs_lib.training.pipeline import ManagedSpot, check_pipeline_props
 from constructs_lib.training.platform import check_platform_props
 from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
 
@@ -101,6 +111,32 @@ class ManagedSpotSection(Section):
     max_wait_hours: int = Field(description="Longest run including waits for spot capacity; >= max_runtime_hours.")
 
 
+DistributionKind = Literal["torch_distributed", "pytorchddp", "mpi"]
+
+
+class DistributionSection(Section):
+    kind: DistributionKind = Field(description="The launcher of the framework container.")
+    data_parallel: Literal["smddp"] | None = Field(
+        default=None, description="SageMaker distributed data parallelism (torch_distributed or pytorchddp)."
+    )
+    model_parallel: dict[str, int | bool] | None = Field(
+        default=None, description="SMP v2 parameters (torch_distributed), e.g. {hybrid_shard_degree: 8}."
+    )
+    processes_per_host: int | None = Field(default=None, description="mpi only: processes per instance.")
+
+
+class EntryPointSection(Section):
+    script: str = Field(description="Script inside the code archive, e.g. train.py (sagemaker_program).")
+    source_prefix: str = Field(description="Key prefix of the artifact bucket holding sourcedir.tar.gz; ends with /.")
+
+
+class ChannelSection(Section):
+    name: str = Field(description="Channel name (/opt/ml/input/data/<name>).")
+    s3_prefix: str = Field(description="Key prefix in the artifact bucket.")
+    distribution: Literal["FullyReplicated", "ShardedByS3Key"] = "FullyReplicated"
+    input_mode: Literal["File", "FastFile", "Pipe"] | None = None
+
+
 class TrainingPipelineSection(Section):
     name: str = Field(description="1-26 letters, digits, hyphens; jobs are named <name>-<uuid>.")
     image_tag: Annotated[str, StringConstraints(pattern=r"^[\w][\w.-]{0,127}$")] = Field(
@@ -108,14 +144,22 @@ class TrainingPipelineSection(Section):
     )
     instance_type: str = Field(description="botocore enum TrainingInstanceType, e.g. ml.p4d.24xlarge.")
     instance_count: int = 1
-    distribution: Literal["torch_distributed", "pytorchddp", "mpi"] | None = None
+    distribution: DistributionKind | DistributionSection | None = Field(
+        default=None, description="A launcher, or {kind, data_parallel, model_parallel, processes_per_host}."
+    )
+    entry_point: EntryPointSection | None = Field(default=None, description="Script and code archive (framework images).")
+    channels: list[ChannelSection] | None = Field(default=None, description="Input channels (instead of input_prefix).")
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     volume_size_gb: int = 100
     max_runtime_hours: int = 24
     managed_spot: ManagedSpotSection | None = Field(default=None, description="Spot capacity, resumed from checkpoints.")
     input_prefix: str | None = Field(default=None, description="Key prefix in the artifact bucket. Default datasets/<name>/.")
-    model_package_group: str = Field(description="One of training.model_package_groups: versions registered there.")
-    inference_image: str | None = Field(default=None, description="Image of the registered version. Default: the training image.")
+    model_package_group: str | None = Field(
+        default=None, description="One of training.model_package_groups: versions registered there. Default: train only."
+    )
+    inference_image: str | None = Field(
+        default=None, description="Serving image of the registered version; required with model_package_group."
+    )
     schedule: Annotated[str, StringConstraints(pattern=r"^(cron|rate)\(.+\)$")] | None = Field(
         default=None, description="EventBridge schedule expression; omitted: started on demand only."
     )
@@ -197,14 +241,43 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix
 
 
+def distribution(pipeline: TrainingPipelineSection) -> Distribution | DistributionConfig | None:
+    value = pipeline.distribution
+    if value is None or isinstance(value, str):
+        return Distribution(value) if value else None
+    return DistributionConfig(
+        kind=Distribution(value.kind),
+        data_parallel=DataParallel(value.data_parallel) if value.data_parallel else None,
+        model_parallel=ModelParallel(parameters=dict(value.model_parallel)) if value.model_parallel is not None else None,
+        processes_per_host=value.processes_per_host,
+    )
+
+
+def channels(pipeline: TrainingPipelineSection) -> list[DataChannel] | None:
+    if pipeline.channels is None:
+        return None
+    return [
+        DataChannel(
+            name=c.name,
+            s3_prefix=c.s3_prefix,
+            distribution=DataDistribution(c.distribution),
+            input_mode=InputMode(c.input_mode) if c.input_mode else None,
+        )
+        for c in pipeline.channels
+    ]
+
+
 def pipeline_props(pipeline: TrainingPipelineSection) -> dict[str, Any]:
     """Keyword arguments of ``TrainingPipeline`` that come from the config entry alone."""
+    entry = pipeline.entry_point
     return dict(
         pipeline_name=pipeline.name,
         image_tag=pipeline.image_tag,
         instance_type=pipeline.instance_type,
         instance_count=pipeline.instance_count,
-        distribution=Distribution(pipeline.distribution) if pipeline.distribution else None,
+        distribution=distribution(pipeline),
+        entry_point=EntryPoint(script=entry.script, source_prefix=entry.source_prefix) if entry else None,
+        channels=channels(pipeline),
         hyperparameters=dict(pipeline.hyperparameters),
         input_prefix=pipeline.input_prefix,
         volume_size=Size.gibibytes(pipeline.volume_size_gb),
@@ -319,21 +392,27 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         if pipeline.name in pipeline_names:
             problems.add(f"{where}.name", pipeline.name, f"a unique name (training_pipelines[{pipeline_names[pipeline.name]}] has it)")
         pipeline_names.setdefault(pipeline.name, i)
-        problems.check(
-            pipeline.model_package_group in groups, f"{where}.model_package_group", pipeline.model_package_group,
-            "one of training.model_package_groups (the training stack creates them): " + (", ".join(groups) or "none"),
-        )
+        if pipeline.model_package_group is not None:
+            problems.check(
+                pipeline.model_package_group in groups, f"{where}.model_package_group", pipeline.model_package_group,
+                "one of training.model_package_groups (the training stack creates them): " + (", ".join(groups) or "none"),
+            )
         found = Problems(where)
+        props = pipeline_props(pipeline)
         check_pipeline_props(
             found,
             pipeline_name=pipeline.name,
             instance_type=pipeline.instance_type,
             instance_count=pipeline.instance_count,
-            distribution=pipeline.distribution,
+            distribution=props["distribution"],
+            entry_point=props["entry_point"],
+            channels=props["channels"],
+            input_prefix=pipeline.input_prefix,
             max_runtime_s=pipeline.max_runtime_hours * 3600,
             max_wait_s=pipeline.managed_spot.max_wait_hours * 3600 if pipeline.managed_spot else None,
             volume_size_gb=pipeline.volume_size_gb,
             model_package_group=pipeline.model_package_group,
+            inference_image=pipeline.inference_image,
         )
         problems.extend(_translated(found.items, where, _PIPELINE_KEYS, {}))
     training = config.training
@@ -347,7 +426,10 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
 
 
 __all__ = [
+    "ChannelSection",
     "DataRepositorySection",
+    "DistributionSection",
+    "EntryPointSection",
     "FsxLustreSection",
     "InstanceGroupSection",
     "TrainingClusterSection",

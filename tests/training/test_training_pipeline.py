@@ -8,6 +8,7 @@ schedule; validation tests synthesize nothing.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from training_testkit import AZS, new_app, new_stack, only, resources
@@ -23,6 +24,12 @@ def _definition(state_machine: dict) -> dict:
     return json.loads("".join(p if isinstance(p, str) else "<ref>" for p in parts))
 
 
+def _machine(pipeline_app, pipeline=None) -> dict:
+    stack, first, template, _ = pipeline_app
+    pipeline = pipeline or first
+    return template["Resources"][stack.get_logical_id(pipeline.state_machine.node.default_child)]
+
+
 @pytest.fixture(scope="module")
 def pipeline_app(tmp_path_factory):
     from aws_cdk import Duration, Stack
@@ -31,7 +38,13 @@ def pipeline_app(tmp_path_factory):
 
     from constructs_lib.compliance import add_compliance_checks
     from constructs_lib.training import (
+        DataChannel,
+        DataDistribution,
+        DataParallel,
         Distribution,
+        DistributionConfig,
+        EntryPoint,
+        InputMode,
         ManagedSpot,
         TrainingNetwork,
         TrainingPipeline,
@@ -58,54 +71,126 @@ def pipeline_app(tmp_path_factory):
         managed_spot=ManagedSpot(max_wait=Duration.hours(48)),
         network=network,
         model_package_group="chat-llm",
+        inference_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/chat-serve:1",
         notification_topic=topic,
+        platform_tag="acme-ml-dev",
         schedule=events.Schedule.expression("cron(0 2 ? * SUN *)"),
+    )
+    # The issue's config example: data split across instances (sharded channel), SMDDP, an entry point.
+    pretrain = TrainingPipeline(
+        stack,
+        "Pretrain",
+        pipeline_name="llm-pretrain",
+        platform=platform,
+        image_tag="v1",
+        instance_type="ml.p5.48xlarge",
+        instance_count=4,
+        distribution=DistributionConfig(kind=Distribution.TORCH_DISTRIBUTED, data_parallel=DataParallel.SMDDP),
+        entry_point=EntryPoint(script="train.py", source_prefix="code/llm-pretrain/"),
+        channels=[
+            DataChannel(
+                name="train",
+                s3_prefix="datasets/llm/train/",
+                distribution=DataDistribution.SHARDED_BY_S3_KEY,
+                input_mode=InputMode.FAST_FILE,
+            ),
+            DataChannel(name="validation", s3_prefix="datasets/llm/val/"),
+        ],
+        network=network,
+        notification_topic=topic,
     )
     app.synth()
     template = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text())
-    return stack, pipeline, template
+    return stack, pipeline, template, pretrain
 
 
 def test_training_job_is_multi_instance_distributed_spot_encrypted_in_the_vpc(pipeline_app):
-    _, _, template = pipeline_app
-    _, machine = only(template, "AWS::StepFunctions::StateMachine")
-    definition = _definition(machine)
+    """The issue's acceptance case: a two-instance p4d pipeline that starts (no VolumeKmsKeyId on local
+    storage, exactly one security group, the timeout in the definition, a RetryStrategy)."""
+    stack, pipeline, template, _ = pipeline_app
+    definition = _definition(_machine(pipeline_app))
     assert list(definition["States"]) == ["Prepare", "Paths", "Train", "RegisterModel", "NotifyFailure", "Failed"]
+    # StateMachine(timeout=...) is dropped with DefinitionBody.from_string: it must be in the ASL.
+    assert definition["TimeoutSeconds"] == 48 * 3600 + 3600
     train = definition["States"]["Train"]
     assert train["Resource"] == "arn:<ref>:states:::sagemaker:createTrainingJob.sync"
     params = train["Parameters"]
     assert params["TrainingJobName.$"] == "$.job.name"
-    assert params["ResourceConfig"] == {
-        "InstanceCount": 2,
-        "InstanceType": "ml.p4d.24xlarge",
-        "VolumeSizeInGB": 100,
-        "VolumeKmsKeyId": "<ref>",
+    # API reference ResourceConfig: no VolumeKmsKeyId for instance types with local storage (p4d).
+    assert params["ResourceConfig"] == {"InstanceCount": 2, "InstanceType": "ml.p4d.24xlarge", "VolumeSizeInGB": 100}
+    assert params["HyperParameters"] == {
+        "sagemaker_torch_distributed_enabled": "true",
+        "sagemaker_instance_type": '"ml.p4d.24xlarge"',
+        "epochs": "3",
     }
-    assert params["HyperParameters"] == {"sagemaker_torch_distributed_enabled": "true", "epochs": "3"}
     assert params["EnableManagedSpotTraining"] is True
     assert params["StoppingCondition"] == {"MaxRuntimeInSeconds": 86400, "MaxWaitTimeInSeconds": 172800}
     assert params["CheckpointConfig"] == {"S3Uri.$": "$.job.checkpoints", "LocalPath": "/opt/ml/checkpoints"}
     assert params["EnableInterContainerTrafficEncryption"] is True
+    assert params["RetryStrategy"] == {"MaximumRetryAttempts": 2}
     assert params["OutputDataConfig"] == {"S3OutputPath.$": "$.job.output", "KmsKeyId": "<ref>"}
-    assert params["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri.$"] == "$.job.input"
-    assert len(params["VpcConfig"]["Subnets"]) == 2 and len(params["VpcConfig"]["SecurityGroupIds"]) == 2
+    assert params["InputDataConfig"] == [
+        {
+            "ChannelName": "train",
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": "s3://<ref>/datasets/chat-sft/",
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
+        }
+    ]
+    assert params["Tags"] == [
+        {"Key": "aiplatform:pipeline", "Value": "chat-sft"},
+        {"Key": "aiplatform:platform", "Value": "acme-ml-dev"},
+    ]
+    assert params["Environment"] == {"AIPLATFORM_PIPELINE": "chat-sft", "AIPLATFORM_DISTRIBUTION": "torch_distributed"}
+    assert train["Retry"] == [
+        {"ErrorEquals": ["SageMaker.AmazonSageMakerException"], "IntervalSeconds": 5, "MaxAttempts": 5,
+         "BackoffRate": 2}
+    ]
     assert train["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
     paths = definition["States"]["Paths"]["Parameters"]
-    assert paths["input"] == "s3://<ref>/datasets/chat-sft/"
     assert paths["output"] == "s3://<ref>/models/chat-sft/"
     assert paths["checkpoints.$"] == "States.Format('s3://<ref>/checkpoints/chat-sft/{}/', $.job.name)"
     assert definition["States"]["Prepare"]["Parameters"] == {"name.$": "States.Format('chat-sft-{}', States.UUID())"}
 
 
+def test_job_uses_exactly_the_network_group_the_platform_role_may_attach(pipeline_app):
+    stack, pipeline, template, _ = pipeline_app
+    params = _definition(_machine(pipeline_app))["States"]["Train"]["Parameters"]
+    assert params["VpcConfig"] == {"SecurityGroupIds": ["<ref>"], "Subnets": ["<ref>", "<ref>"]}
+    parts = _machine(pipeline_app)["Properties"]["DefinitionString"]["Fn::Join"][1]
+    group = stack.resolve(pipeline.network.security_group.security_group_id)
+    index = next(i for i, p in enumerate(parts) if isinstance(p, str) and '"SecurityGroupIds":["' in p)
+    assert parts[index + 1] == group
+    # aws-cdk-lib's task would have added a TrainJobSecurityGroup the role may not attach.
+    groups = resources(template, "AWS::EC2::SecurityGroup")
+    assert not [k for k in groups if "TrainJobSecurityGroup" in k]
+    # ... because the role's ec2:CreateNetworkInterface names the network's group only.
+    statements = [
+        st
+        for policy in resources(template, "AWS::IAM::ManagedPolicy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        if st.get("Sid") == "CreateNetworkInterfaces"
+    ]
+    (create,) = statements
+    named_groups = [r for r in create["Resource"] if ":security-group/" in json.dumps(r)]
+    assert len(named_groups) == 1 and json.dumps(group["Fn::GetAtt"][0]) in json.dumps(named_groups[0])
+
+
 def test_model_is_registered_for_manual_approval_and_failures_notify(pipeline_app):
-    _, _, template = pipeline_app
-    definition = _definition(only(template, "AWS::StepFunctions::StateMachine")[1])
+    definition = _definition(_machine(pipeline_app))
     register = definition["States"]["RegisterModel"]
     assert register["Resource"] == "arn:<ref>:states:::aws-sdk:sagemaker:createModelPackage"
     assert register["Parameters"]["ModelPackageGroupName"] == "chat-llm"
     assert register["Parameters"]["ModelApprovalStatus"] == "PendingManualApproval"
     (container,) = register["Parameters"]["InferenceSpecification"]["Containers"]
-    assert container["ModelDataUrl.$"] == "$.training.ModelArtifacts.S3ModelArtifacts"
+    assert container == {
+        "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/chat-serve:1",  # the serving image, never the training one
+        "ModelDataUrl.$": "$.training.ModelArtifacts.S3ModelArtifacts",
+    }
     assert register["Catch"][0]["Next"] == "NotifyFailure" and register.get("End") is True
     notify = definition["States"]["NotifyFailure"]
     assert notify["Resource"] == "arn:<ref>:states:::sns:publish" and notify["Next"] == "Failed"
@@ -113,9 +198,8 @@ def test_model_is_registered_for_manual_approval_and_failures_notify(pipeline_ap
 
 
 def test_state_machine_logs_everything_encrypted_and_traces(pipeline_app):
-    stack, pipeline, template = pipeline_app
-    _, machine = only(template, "AWS::StepFunctions::StateMachine")
-    props = machine["Properties"]
+    stack, pipeline, template, _ = pipeline_app
+    props = _machine(pipeline_app)["Properties"]
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
@@ -124,7 +208,7 @@ def test_state_machine_logs_everything_encrypted_and_traces(pipeline_app):
 
 
 def test_role_has_one_customer_managed_policy_scoped_to_the_pipeline(pipeline_app):
-    stack, pipeline, template = pipeline_app
+    stack, pipeline, template, _ = pipeline_app
     policy = template["Resources"][stack.get_logical_id(pipeline.policy.node.default_child)]["Properties"]
     statements = policy["PolicyDocument"]["Statement"]
     by_action = {json.dumps(s["Action"]): s for s in statements}
@@ -138,7 +222,7 @@ def test_role_has_one_customer_managed_policy_scoped_to_the_pipeline(pipeline_ap
 
 
 def test_schedule_starts_executions_with_retries_and_a_dead_letter_queue(pipeline_app):
-    stack, pipeline, template = pipeline_app
+    stack, pipeline, template, _ = pipeline_app
     _, rule = only(template, "AWS::Events::Rule")
     assert rule["Properties"]["ScheduleExpression"] == "cron(0 2 ? * SUN *)"
     (target,) = rule["Properties"]["Targets"]
@@ -150,6 +234,63 @@ def test_schedule_starts_executions_with_retries_and_a_dead_letter_queue(pipelin
     # The platform key (created here) lets EventBridge encrypt dead letters.
     key = template["Resources"]["PlatformKeyE2280810"]["Properties"]["KeyPolicy"]["Statement"]
     assert any(s.get("Sid") == "AllowEventBridgeDeadLetters" for s in key)
+
+
+def test_sharded_channel_smddp_and_entry_point_reach_the_job_request(pipeline_app):
+    """The issue's acceptance case: channels split data across instances; SMDDP and the entry point are
+    the hyperparameters SageMaker's framework containers read (SageMaker Python SDK PyTorch estimator)."""
+    stack, _, template, pretrain = pipeline_app
+    definition = _definition(_machine(pipeline_app, pretrain))
+    assert list(definition["States"]) == ["Prepare", "Paths", "Train", "NotifyFailure", "Failed"]  # nothing to register
+    params = definition["States"]["Train"]["Parameters"]
+    assert params["InputDataConfig"] == [
+        {
+            "ChannelName": "train",
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": "s3://<ref>/datasets/llm/train/",
+                    "S3DataDistributionType": "ShardedByS3Key",
+                }
+            },
+            "InputMode": "FastFile",
+        },
+        {
+            "ChannelName": "validation",
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": "s3://<ref>/datasets/llm/val/",
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
+        },
+    ]
+    assert params["HyperParameters"] == {
+        "sagemaker_distributed_dataparallel_enabled": "true",
+        "sagemaker_instance_type": '"ml.p5.48xlarge"',
+        "sagemaker_distributed_dataparallel_custom_mpi_options": '""',
+        "sagemaker_torch_distributed_enabled": "true",
+        "sagemaker_program": '"train.py"',
+        "sagemaker_submit_directory": '"s3://<ref>/code/llm-pretrain/sourcedir.tar.gz"',
+        "sagemaker_region": '"<ref>"',
+    }
+    assert params["ResourceConfig"] == {"InstanceCount": 4, "InstanceType": "ml.p5.48xlarge", "VolumeSizeInGB": 100}
+    assert params["Environment"] == {
+        "AIPLATFORM_PIPELINE": "llm-pretrain",
+        "AIPLATFORM_DISTRIBUTION": "torch_distributed",
+        "AIPLATFORM_ENTRY_POINT": "train.py",
+    }
+    assert params["Tags"] == [{"Key": "aiplatform:pipeline", "Value": "llm-pretrain"}]  # no platform_tag given
+    assert definition["TimeoutSeconds"] == 25 * 3600
+
+
+def test_pipeline_may_tag_only_its_own_jobs(pipeline_app):
+    stack, pipeline, template, _ = pipeline_app
+    policy = template["Resources"][stack.get_logical_id(pipeline.policy.node.default_child)]["Properties"]
+    (tagging,) = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "TagTrainingJobs"]
+    assert tagging["Action"] == "sagemaker:AddTags"
+    assert tagging["Resource"]["Fn::Join"][1][-1] == ":training-job/chat-sft-*"
 
 
 def _build(**changes):
@@ -166,6 +307,7 @@ def _build(**changes):
         image_tag="1",
         instance_type="ml.p4d.24xlarge",
         model_package_group="chat-llm",
+        inference_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/chat-serve:1",
         notification_topic=sns.Topic(stack, "Topic"),
         max_runtime=Duration.hours(24),
     )
@@ -208,3 +350,152 @@ def test_bad_props_are_refused_together():
 def test_on_demand_pipeline_has_no_schedule():
     pipeline = _build()
     assert pipeline.rule is None and pipeline.dead_letter_queue is None
+
+
+def test_registration_needs_a_serving_image():
+    with pytest.raises(
+        PlatformValidationError,
+        match=r"inference_image: got None; the serving image of the registered model .*required with "
+        r"model_package_group: the training image does not serve",
+    ):
+        _build(inference_image=None)
+    with pytest.raises(PlatformValidationError, match=r"inference_image: got 'x'; only with model_package_group"):
+        _build(model_package_group=None, inference_image="x")
+    assert _build(model_package_group=None, inference_image=None).register is None
+
+
+def test_volume_key_only_where_the_instance_type_accepts_one():
+    """API reference ResourceConfig.VolumeKmsKeyId; the SDK's instance_supports_kms families."""
+    from constructs_lib.limits import training_volume_key_allowed
+
+    refused = ["ml.p4d.24xlarge", "ml.p4de.24xlarge", "ml.p5.48xlarge", "ml.g5.12xlarge", "ml.g6.xlarge",
+               "ml.trn1.32xlarge", "ml.c5d.xlarge", "ml.m5d.large", "ml.g4dn.xlarge", "ml.p3dn.24xlarge"]
+    assert [t for t in refused if training_volume_key_allowed(t)] == []
+    assert all(training_volume_key_allowed(t) for t in ("ml.m5.xlarge", "ml.c5.2xlarge", "ml.p3.16xlarge"))
+    pipeline = _build(instance_type="ml.m5.xlarge")
+    stack = pipeline.state_machine.stack
+    text = json.dumps(stack.resolve(pipeline.state_machine.node.default_child.definition_string))
+    assert "VolumeKmsKeyId" in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "where", "message"),
+    [
+        ({"instance_type": "ml.c5.18xlarge", "distribution": "torch_distributed"}, "instance_type",
+         r"instance_type: got 'ml\.c5\.18xlarge'; a GPU \(ml\.p\*, ml\.g\*\) or Trainium \(ml\.trn\*\) instance type "
+         r"with distribution torch_distributed"),
+        ({"instance_type": "ml.trn1.32xlarge", "distribution": "mpi"}, "distribution",
+         r"distribution: got 'mpi'; torch_distributed on Trainium instances"),
+        ({"instance_type": "ml.g5.48xlarge", "distribution": "smddp-config"}, "instance_type",
+         r"instance_type: got 'ml\.g5\.48xlarge'; an instance type SMDDP supports with this kind: ml\.p3\.16xlarge"),
+        ({"instance_type": "ml.p5.48xlarge", "distribution": "smddp-pytorchddp"}, "instance_type",
+         r"instance_type: got 'ml\.p5\.48xlarge'; an instance type SMDDP supports with this kind: .*"
+         r"\(ml\.p5\.48xlarge with torch_distributed only\)"),
+        ({"distribution": "smddp-mpi"}, "distribution.data_parallel",
+         r"distribution\.data_parallel: got 'smddp'; smddp with kind torch_distributed \(torchrun\) or pytorchddp"),
+        ({"distribution": "smp-pytorchddp"}, "distribution.model_parallel",
+         r"distribution\.model_parallel: got 'pytorchddp'; kind torch_distributed \(SMP v2 runs through torchrun\)"),
+        ({"instance_type": "ml.g5.48xlarge", "distribution": "smp"}, "instance_type",
+         r"instance_type: got 'ml\.g5\.48xlarge'; an instance type SMP v2 supports: ml\.p4d\.24xlarge"),
+        ({"distribution": "smp-bad"}, "distribution.model_parallel.tensor_parallel_degree",
+         r"distribution\.model_parallel\.tensor_parallel_degree: got 0; an integer >= 1"),
+        ({"distribution": "smp-context"}, "distribution.model_parallel.context_parallel_degree",
+         r"distribution\.model_parallel\.context_parallel_degree: got 8; at most hybrid_shard_degree \(4\)"),
+        ({"distribution": "smp-unknown"}, "distribution.model_parallel",
+         r"distribution\.model_parallel: got 'pipeline_parallel_degree'; SMP v2 parameters among hybrid_shard_degree"),
+        ({"distribution": "mpi-ppn"}, "distribution.processes_per_host",
+         r"distribution\.processes_per_host: got 4; an integer >= 1, with kind mpi only"),
+        ({"distribution": "torch_distributed", "entry_point": "train.sh"}, "entry_point.script",
+         r"entry_point\.script: got 'train\.sh'; a Python script \(\*\.py\) with distribution torch_distributed"),
+        ({"entry_point": "no-slash"}, "entry_point.source_prefix",
+         r"entry_point\.source_prefix: got 'code/x'; a key prefix of the artifacts bucket ending with '/'"),
+        ({"channels": "duplicate"}, "channels[1].name",
+         r"channels\[1\]\.name: got 'train'; a unique name; channels\[0\] has it"),
+        ({"channels": "bad-name"}, "channels[0].name",
+         r"channels\[0\]\.name: got 'train data'; 1-64 letters, digits"),
+        ({"channels": "with-input-prefix"}, "input_prefix",
+         r"input_prefix: got 'datasets/x/'; unset with channels"),
+    ],
+)
+def test_distribution_channels_and_entry_point_rules(changes, where, message):
+    from constructs_lib.training import (
+        DataChannel,
+        DataParallel,
+        Distribution,
+        DistributionConfig,
+        EntryPoint,
+        ModelParallel,
+    )
+
+    td = Distribution.TORCH_DISTRIBUTED
+    configs = {
+        "smddp-config": DistributionConfig(kind=td, data_parallel=DataParallel.SMDDP),
+        "smddp-pytorchddp": DistributionConfig(kind=Distribution.PYTORCH_DDP, data_parallel=DataParallel.SMDDP),
+        "smddp-mpi": DistributionConfig(kind=Distribution.MPI, data_parallel=DataParallel.SMDDP),
+        "smp-pytorchddp": DistributionConfig(kind=Distribution.PYTORCH_DDP, model_parallel=ModelParallel()),
+        "smp": DistributionConfig(kind=td, model_parallel=ModelParallel(parameters={"hybrid_shard_degree": 8})),
+        "smp-bad": DistributionConfig(kind=td, model_parallel=ModelParallel(parameters={"tensor_parallel_degree": 0})),
+        "smp-context": DistributionConfig(
+            kind=td, model_parallel=ModelParallel(parameters={"hybrid_shard_degree": 4, "context_parallel_degree": 8})
+        ),
+        "smp-unknown": DistributionConfig(kind=td, model_parallel=ModelParallel(parameters={"pipeline_parallel_degree": 2})),
+        "mpi-ppn": DistributionConfig(kind=td, processes_per_host=4),
+    }
+    entry_points = {
+        "train.sh": EntryPoint(script="train.sh", source_prefix="code/x/"),
+        "no-slash": EntryPoint(script="train.py", source_prefix="code/x"),
+    }
+    train = DataChannel(name="train", s3_prefix="datasets/x/")
+    channel_sets = {
+        "duplicate": [train, train],
+        "bad-name": [DataChannel(name="train data", s3_prefix="datasets/x/")],
+        "with-input-prefix": [train],
+    }
+    props = dict(changes)
+    if "distribution" in props:
+        props["distribution"] = configs.get(props["distribution"], props["distribution"])
+    if "entry_point" in props:
+        props["entry_point"] = entry_points[props["entry_point"]]
+    if "channels" in props:
+        if props["channels"] == "with-input-prefix":
+            props["input_prefix"] = "datasets/x/"
+        props["channels"] = channel_sets[props["channels"]]
+    with pytest.raises(PlatformValidationError) as caught:
+        _build(**props)
+    found = [str(p) for p in caught.value.problems if p.where == where]
+    assert found, [str(p) for p in caught.value.problems]
+    assert re.match(message, found[0]), found[0]
+
+
+def test_distribution_hyperparameters_follow_the_sdk():
+    """SageMaker Python SDK: Framework._distribution_configuration, PyTorch._pytorch_distribution_configuration."""
+    from constructs_lib.training import DataParallel, Distribution, DistributionConfig, ModelParallel
+    from constructs_lib.training.distribution import distribution_hyperparameters
+
+    smp = DistributionConfig(
+        kind=Distribution.TORCH_DISTRIBUTED,
+        model_parallel=ModelParallel(parameters={"hybrid_shard_degree": 8, "tensor_parallel_degree": 2}),
+    )
+    assert distribution_hyperparameters(smp, "ml.p5.48xlarge") == {
+        "mp_parameters": '{"hybrid_shard_degree": 8, "tensor_parallel_degree": 2}',
+        "sagemaker_distributed_dataparallel_enabled": "false",
+        "sagemaker_instance_type": '"ml.p5.48xlarge"',
+        "sagemaker_torch_distributed_enabled": "true",
+    }
+    mpi = DistributionConfig(kind=Distribution.MPI, processes_per_host=8)
+    assert distribution_hyperparameters(mpi, "ml.p4d.24xlarge") == {
+        "sagemaker_mpi_enabled": "true",
+        "sagemaker_mpi_num_of_processes_per_host": "8",
+        "sagemaker_mpi_custom_mpi_options": '""',
+    }
+    ddp = DistributionConfig.of(Distribution.PYTORCH_DDP)
+    assert distribution_hyperparameters(ddp, "ml.p4d.24xlarge") == {
+        "sagemaker_pytorch_ddp_enabled": "true",
+        "sagemaker_instance_type": '"ml.p4d.24xlarge"',
+    }
+    smddp = DistributionConfig(kind=Distribution.PYTORCH_DDP, data_parallel=DataParallel.SMDDP)
+    assert distribution_hyperparameters(smddp, "ml.p4d.24xlarge") == {
+        "sagemaker_distributed_dataparallel_enabled": "true",
+        "sagemaker_instance_type": '"ml.p4d.24xlarge"',
+        "sagemaker_distributed_dataparallel_custom_mpi_options": '""',
+    }

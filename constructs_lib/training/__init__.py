@@ -28,11 +28,6 @@ from constructs_lib.training.cluster import (
     SlurmNodeType,
     SlurmOrchestration,
 )
-from constructs_lib.training.network import (
-    DEFAULT_INTERFACE_ENDPOINTS,
-    EKS_INTERFACE_ENDPOINTS,
-    TrainingNetwork,
-)
 from constructs_lib.training.distribution import (
     DataChannel,
     DataDistribution,
@@ -42,6 +37,11 @@ from constructs_lib.training.distribution import (
     EntryPoint,
     InputMode,
     ModelParallel,
+)
+from constructs_lib.training.network import (
+    DEFAULT_INTERFACE_ENDPOINTS,
+    EKS_INTERFACE_ENDPOINTS,
+    TrainingNetwork,
 )
 from constructs_lib.training.pipeline import ManagedSpot, TrainingPipeline
 from constructs_lib.training.platform import TrainingPlatform

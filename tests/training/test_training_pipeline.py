@@ -107,7 +107,6 @@ def pipeline_app(tmp_path_factory):
 def test_training_job_is_multi_instance_distributed_spot_encrypted_in_the_vpc(pipeline_app):
     """The issue's acceptance case: a two-instance p4d pipeline that starts (no VolumeKmsKeyId on local
     storage, exactly one security group, the timeout in the definition, a RetryStrategy)."""
-    stack, pipeline, template, _ = pipeline_app
     definition = _definition(_machine(pipeline_app))
     assert list(definition["States"]) == ["Prepare", "Paths", "Train", "RegisterModel", "NotifyFailure", "Failed"]
     # StateMachine(timeout=...) is dropped with DefinitionBody.from_string: it must be in the ASL.
@@ -239,7 +238,7 @@ def test_schedule_starts_executions_with_retries_and_a_dead_letter_queue(pipelin
 def test_sharded_channel_smddp_and_entry_point_reach_the_job_request(pipeline_app):
     """The issue's acceptance case: channels split data across instances; SMDDP and the entry point are
     the hyperparameters SageMaker's framework containers read (SageMaker Python SDK PyTorch estimator)."""
-    stack, _, template, pretrain = pipeline_app
+    pretrain = pipeline_app[3]
     definition = _definition(_machine(pipeline_app, pretrain))
     assert list(definition["States"]) == ["Prepare", "Paths", "Train", "NotifyFailure", "Failed"]  # nothing to register
     params = definition["States"]["Train"]["Parameters"]
@@ -382,15 +381,15 @@ def test_volume_key_only_where_the_instance_type_accepts_one():
     ("changes", "where", "message"),
     [
         ({"instance_type": "ml.c5.18xlarge", "distribution": "torch_distributed"}, "instance_type",
-         r"instance_type: got 'ml\.c5\.18xlarge'; a GPU \(ml\.p\*, ml\.g\*\) or Trainium \(ml\.trn\*\) instance type "
-         r"with distribution torch_distributed"),
+         (r"instance_type: got 'ml\.c5\.18xlarge'; a GPU \(ml\.p\*, ml\.g\*\) or Trainium \(ml\.trn\*\) instance type "
+          r"with distribution torch_distributed")),
         ({"instance_type": "ml.trn1.32xlarge", "distribution": "mpi"}, "distribution",
          r"distribution: got 'mpi'; torch_distributed on Trainium instances"),
         ({"instance_type": "ml.g5.48xlarge", "distribution": "smddp-config"}, "instance_type",
          r"instance_type: got 'ml\.g5\.48xlarge'; an instance type SMDDP supports with this kind: ml\.p3\.16xlarge"),
         ({"instance_type": "ml.p5.48xlarge", "distribution": "smddp-pytorchddp"}, "instance_type",
-         r"instance_type: got 'ml\.p5\.48xlarge'; an instance type SMDDP supports with this kind: .*"
-         r"\(ml\.p5\.48xlarge with torch_distributed only\)"),
+         (r"instance_type: got 'ml\.p5\.48xlarge'; an instance type SMDDP supports with this kind: .*"
+          r"\(ml\.p5\.48xlarge with torch_distributed only\)")),
         ({"distribution": "smddp-mpi"}, "distribution.data_parallel",
          r"distribution\.data_parallel: got 'smddp'; smddp with kind torch_distributed \(torchrun\) or pytorchddp"),
         ({"distribution": "smp-pytorchddp"}, "distribution.model_parallel",

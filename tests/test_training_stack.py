@@ -690,3 +690,47 @@ def test_training_section_names_groups_and_prefix_and_synth_needs_no_lookup(two_
                for p in resources_of(template, "AWS::SSM::Parameter").values())
     manifest = json.loads((two_clusters.outdir / "manifest.json").read_text())
     assert manifest.get("missing", []) == []  # no context lookup left: synth needed no credentials
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_a_pipeline_job_is_registered_once_and_its_failure_notified_once(two_clusters):
+    """Over the pipeline and the lifecycle glue together: the pipeline tags its jobs
+    aiplatform:pipeline (and aiplatform:platform), registers and notifies them itself, and the glue's
+    training-job rule (EventBridge semantics, moto's matcher) delivers none of them, while it would
+    deliver the same job without the pipeline tag."""
+    from pathlib import Path
+
+    from moto.events.models import EventPattern
+
+    from constructs_lib.sagemaker_events import PlatformTag
+
+    stack = two_clusters.platform.training
+    sft = stack.pipelines["llm-sft"]
+    machine = two_clusters["training"].raw["Resources"][stack.get_logical_id(sft.state_machine.node.default_child)]
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    definition = json.loads("".join(p if isinstance(p, str) else "<ref>" for p in parts))
+    states = definition["States"]
+    # The pipeline's half: one registration, one failure notice for training or registration.
+    assert [n for n, s in states.items() if s.get("Resource", "").endswith(":createModelPackage")] == ["RegisterModel"]
+    assert [n for n, s in states.items() if s.get("Resource", "").endswith(":sns:publish")] == ["NotifyFailure"]
+    assert states["Train"]["Catch"][0]["Next"] == states["RegisterModel"]["Catch"][0]["Next"] == "NotifyFailure"
+    tags = {t["Key"]: t["Value"] for t in states["Train"]["Parameters"]["Tags"]}
+    assert tags == {PlatformTag.PIPELINE: "llm-sft", PlatformTag.PLATFORM: "acme-ml-dev"}
+
+    # The glue's half: its training-job rule never delivers this job, completed or failed.
+    rules = [
+        r["Properties"]["EventPattern"]
+        for r in resources_of(two_clusters["lifecycle"], "AWS::Events::Rule").values()
+        if "SageMaker Training Job State Change" in json.dumps(r["Properties"].get("EventPattern", {}))
+    ]
+    assert rules, "the lifecycle glue has a training-job rule in this platform"
+    event = json.loads((Path(__file__).parent / "events" / "training-job-failed.json").read_text())
+    event["detail"]["TrainingJobName"] = "llm-sft-0b9f7a52-1d0c-4b7e-9f51-3f1c2d4e5a6b"
+    event["detail"]["Tags"] = tags
+    for status in ("Failed", "Completed"):
+        event["detail"]["TrainingJobStatus"] = status
+        assert not any(EventPattern.load(json.dumps(p)).matches_event(event) for p in rules), status
+    # ... and the test can fail: without the pipeline tag the glue would have taken the same job.
+    event["detail"]["TrainingJobStatus"] = "Failed"
+    event["detail"]["Tags"] = {PlatformTag.PLATFORM: "acme-ml-dev"}
+    assert any(EventPattern.load(json.dumps(p)).matches_event(event) for p in rules)

@@ -42,6 +42,7 @@ from .lifecycle import (
     ScaleToZero,
     TrainingJobFilter,
     TrainingJobNotifications,
+    WatchedEndpoint,
 )
 from .observability import (
     ClusterMonitoring,
@@ -137,6 +138,7 @@ __all__ = [
     "TrainingPipeline",
     "TrainingPlatform",
     "VariantSpec",
+    "WatchedEndpoint",
     "acknowledge",
     "add_compliance_checks",
 ]

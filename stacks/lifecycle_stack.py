@@ -25,6 +25,7 @@ from constructs_lib.lifecycle import (
     S3Prefix,
     ScaleToZero,
     TrainingJobNotifications,
+    WatchedEndpoint,
 )
 
 from .config import PlatformConfig
@@ -91,7 +92,17 @@ class LifecycleStack(Stack):
             by_name = {ep.name: ep for ep in config.endpoints}
             self.idle_endpoint_guard = IdleEndpointGuard(
                 self, "IdleEndpointGuard",
-                endpoint_names=list(physical.values()),
+                # Each with its kind: the kind decides which metrics show traffic.
+                endpoint_names=[
+                    WatchedEndpoint(
+                        endpoint_name=physical[ep.name],
+                        kind=EndpointKind(ep.type),
+                        inference_components=tuple(
+                            component_physical_name(physical[ep.name], c.name) for c in ep.components
+                        ),
+                    )
+                    for ep in config.endpoints
+                ],
                 idle_hours=lifecycle.idle_endpoint_hours,
                 scale_to_zero=[
                     ScaleToZero(

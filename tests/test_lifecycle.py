@@ -237,7 +237,19 @@ def test_idle_guard_reads_every_endpoint_and_scales_none_unless_opted_in(lifecyc
     assert (s["ReadInvocationMetrics"]["Action"], s["ReadInvocationMetrics"]["Resource"]) == ("cloudwatch:GetMetricData", "*")
     assert not {"ScaleOptedInEndpoints", "LowerMinimumCapacity", "ScaleOptedInComponents"} & set(s)
     env = by_prefix(lifecycle, "AWS::Lambda::Function", "IdleEndpointGuardHandler")[1]["Properties"]["Environment"]
-    assert json.loads(env["Variables"]["ENDPOINTS"]) == sorted(physical.values())
+    # each endpoint with its kind: the guard reads the metrics that kind publishes (issue: async endpoints
+    # publish no Invocations), never guessing the kind itself
+    assert json.loads(env["Variables"]["ENDPOINTS"]) == [
+        {"EndpointName": "acme-ml-dev-batch-scoring", "Kind": "async"},
+        {"EndpointName": "acme-ml-dev-chat-llm", "Kind": "realtime"},
+        {"EndpointName": "acme-ml-dev-embeddings", "Kind": "serverless"},
+        {"EndpointName": "acme-ml-dev-fraud-scorer", "Kind": "realtime"},
+        {"EndpointName": "acme-ml-dev-llm-hosting", "Kind": "inference-components",
+         "InferenceComponents": ["acme-ml-dev-llm-hosting-llama-8b"]},
+        {"EndpointName": "acme-ml-dev-many-models", "Kind": "multi-model"},
+        {"EndpointName": "acme-ml-dev-ranker", "Kind": "realtime"},
+    ]
+    assert sorted(e["EndpointName"] for e in json.loads(env["Variables"]["ENDPOINTS"])) == sorted(physical.values())
     assert env["Variables"]["IDLE_HOURS"] == "24" and "SCALE_TO_ZERO_ENDPOINTS" not in env["Variables"]
 
 
@@ -447,6 +459,11 @@ def test_idle_guard_scales_only_the_opted_in_endpoints_and_components(library_st
     assert render(s["ScaleOptedInComponents"]["Resource"]) == [arn("inference-component/llm-a"), arn("inference-component/llm-b")]
     env = by_prefix(library_stack, "AWS::Lambda::Function", "IdleHandler")[1]["Properties"]["Environment"]["Variables"]
     assert (json.loads(env["SCALE_TO_ZERO_ENDPOINTS"]), env["IDLE_HOURS"]) == (["batch", "llm"], "12")
+    assert json.loads(env["ENDPOINTS"]) == [  # a bare name takes the kind of its scale_to_zero entry
+        {"EndpointName": "batch", "Kind": "async"},
+        {"EndpointName": "chat", "Kind": "realtime"},
+        {"EndpointName": "llm", "Kind": "inference-components", "InferenceComponents": ["llm-a", "llm-b"]},
+    ]
 
 
 def test_training_rule_skips_completed_jobs_without_registration(library_stack):
@@ -513,6 +530,14 @@ def test_idle_guard_refuses_kinds_that_cannot_scale_to_zero(scope):
         IdleEndpointGuard(stack, "H", topic=topic, key=key, endpoint_names=["a"], scale_to_zero=[ScaleToZero("b", EndpointKind.ASYNC)])
     with pytest.raises(PlatformValidationError, match=r"idle_hours: got 0; 1-720 hours"):
         IdleEndpointGuard(stack, "I", topic=topic, key=key, endpoint_names=["a"], idle_hours=0)
+    from constructs_lib import WatchedEndpoint
+
+    with pytest.raises(PlatformValidationError, match=r"endpoint_names\[0\]\.inference_components: got \[\]; the names of the endpoint's inference components \(their Invocations"):
+        IdleEndpointGuard(stack, "K", topic=topic, key=key, endpoint_names=[WatchedEndpoint("a", EndpointKind.INFERENCE_COMPONENTS)])
+    with pytest.raises(PlatformValidationError, match=r"endpoint_names\[0\]\.kind: got 'realtime'; the kind of its scale_to_zero entry \(async\)"):
+        IdleEndpointGuard(
+            stack, "L", topic=topic, key=key, endpoint_names=[WatchedEndpoint("a")], scale_to_zero=[ScaleToZero("a", EndpointKind.ASYNC)]
+        )
     with pytest.raises(PlatformValidationError, match=r"inference_components: got \[\]; the names of the endpoint's inference components"):
         IdleEndpointGuard(
             stack, "J", topic=topic, key=key, endpoint_names=["a"], scale_to_zero=[ScaleToZero("a", EndpointKind.INFERENCE_COMPONENTS)]

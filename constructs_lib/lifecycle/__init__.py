@@ -11,7 +11,7 @@ from .events import (
     on_training_job_state_change,
 )
 from .hyperpod_event_notifications import HyperPodClusterRef, HyperPodEventNotifications
-from .idle_endpoint_guard import IdleEndpointGuard, ScaleToZero
+from .idle_endpoint_guard import IdleEndpointGuard, ScaleToZero, WatchedEndpoint
 from .reliable_function import ReliableFunction
 from .training_job_notifications import ModelRegistration, TrainingJobNotifications
 
@@ -28,6 +28,7 @@ __all__ = [
     "ScaleToZero",
     "TrainingJobFilter",
     "TrainingJobNotifications",
+    "WatchedEndpoint",
     "deployed_name_pattern",
     "on_endpoint_changes",
     "on_hyperpod_events",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -36,6 +37,26 @@ SCALE_TO_ZERO_KINDS = (EndpointKind.ASYNC, EndpointKind.INFERENCE_COMPONENTS)
 
 
 @dataclass(frozen=True)
+class WatchedEndpoint:
+    """An endpoint the guard watches, with its kind: each kind publishes its own usage metrics
+    (``sagemaker_events.IDLE_SIGNALS``; asynchronous endpoints publish no ``Invocations``).
+
+    :param inference_components: for ``INFERENCE_COMPONENTS``, the components whose per-component
+        ``Invocations`` decide whether the endpoint is idle (required for that kind).
+    """
+
+    endpoint_name: str
+    kind: EndpointKind = EndpointKind.REALTIME
+    inference_components: tuple[str, ...] = ()
+
+    def as_environment(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"EndpointName": self.endpoint_name, "Kind": self.kind.value}
+        if self.inference_components:
+            entry["InferenceComponents"] = list(self.inference_components)
+        return entry
+
+
+@dataclass(frozen=True)
 class ScaleToZero:
     """An endpoint the guard may scale to zero once it is idle.
 
@@ -51,15 +72,17 @@ class ScaleToZero:
 
 class IdleEndpointGuard(Construct):
     """A scheduled EventBridge rule (every ``check_every``) and the ``idle_endpoint_guard`` function:
-    it sums each endpoint's ``Invocations`` over the last ``idle_hours`` and reports idle (and missing)
-    endpoints in one SNS notification; for idle endpoints in ``scale_to_zero`` it lowers their capacity
-    to zero (see :class:`ScaleToZero`).
+    it sums each endpoint's usage metrics over the last ``idle_hours`` (per kind: ``Invocations``;
+    asynchronous: ``InvocationsProcessed`` and ``ApproximateBacklogSize``; inference components: their
+    own ``Invocations``) and reports idle (and missing) endpoints in one SNS notification; for idle
+    endpoints in ``scale_to_zero`` it lowers their capacity to zero (see :class:`ScaleToZero`).
 
     Permissions: ``cloudwatch:GetMetricData`` (no resource-level permissions exist),
     ``DescribeEndpoint`` on ``endpoint_names``, and only for ``scale_to_zero`` endpoints the scaling
     calls. Exposes ``rule``, ``handler`` (:class:`ReliableFunction`) and ``dead_letter_queue``.
 
-    :param endpoint_names: physical names of the endpoints to watch.
+    :param endpoint_names: physical names of the endpoints to watch: a name alone is a real-time
+        endpoint (or the kind of its ``scale_to_zero`` entry); a :class:`WatchedEndpoint` gives the kind.
     :param idle_hours: observation window, 1-720; default 24.
     :param check_every: default one hour.
     :param scale_to_zero: default none: idle endpoints are only reported.
@@ -70,7 +93,7 @@ class IdleEndpointGuard(Construct):
         scope: Construct,
         id: str,
         *,
-        endpoint_names: Sequence[str],
+        endpoint_names: Sequence[str | WatchedEndpoint],
         topic: sns.ITopic,
         key: kms.IKey,
         idle_hours: int = 24,
@@ -81,9 +104,30 @@ class IdleEndpointGuard(Construct):
     ) -> None:
         super().__init__(scope, id)
         p = Problems(f"IdleEndpointGuard {self.node.path}")
+        scaled = {t.endpoint_name: t for t in scale_to_zero}
+        watched: list[WatchedEndpoint] = []
+        for entry in endpoint_names:
+            if isinstance(entry, str):  # the kind of its scale-to-zero entry, else real-time
+                target = scaled.get(entry)
+                entry = WatchedEndpoint(
+                    entry, target.kind, target.inference_components
+                ) if target else WatchedEndpoint(entry)
+            watched.append(entry)
+        endpoint_names = [w.endpoint_name for w in watched]
         p.check(bool(endpoint_names), "endpoint_names", list(endpoint_names), "at least one endpoint name")
-        for i, name in enumerate(endpoint_names):
-            p.check(bool(limits.NAME_PATTERN.match(name)), f"endpoint_names[{i}]", name, limits.NAME_RULE)
+        for i, w in enumerate(watched):
+            p.check(bool(limits.NAME_PATTERN.match(w.endpoint_name)), f"endpoint_names[{i}]", w.endpoint_name, limits.NAME_RULE)
+            p.check(
+                w.kind is not EndpointKind.INFERENCE_COMPONENTS or bool(w.inference_components),
+                f"endpoint_names[{i}].inference_components", list(w.inference_components),
+                "the names of the endpoint's inference components (their Invocations decide idleness)",
+            )
+            target = scaled.get(w.endpoint_name)
+            if target is not None:
+                p.check(
+                    target.kind is w.kind, f"endpoint_names[{i}].kind", w.kind.value,
+                    f"the kind of its scale_to_zero entry ({target.kind.value})",
+                )
         p.check(IDLE_HOURS[0] <= idle_hours <= IDLE_HOURS[1], "idle_hours", idle_hours, "1-720 hours")
         p.check(
             60 <= check_every.to_seconds() <= idle_hours * 3600, "check_every", check_every.to_seconds(),
@@ -111,7 +155,9 @@ class IdleEndpointGuard(Construct):
         environment = {
             "TOPIC_ARN": topic.topic_arn,
             "PLATFORM_NAME": platform_name,
-            "ENDPOINTS": json_environment(self, names),
+            "ENDPOINTS": json_environment(
+                self, [w.as_environment() for w in sorted(watched, key=lambda w: w.endpoint_name)]
+            ),
             "IDLE_HOURS": str(idle_hours),
         }
         if scale_to_zero:

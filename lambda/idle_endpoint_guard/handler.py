@@ -1,10 +1,21 @@
 """Idle endpoint guard: report endpoints without traffic, and scale opted-in ones to zero.
 
 Run on a schedule (EventBridge ``Scheduled Event``; any event without a detail-type, e.g. a manual test
-invoke, works too). For every endpoint in ``ENDPOINTS`` it reads ``DescribeEndpoint`` (status, variants,
-kind) and sums the CloudWatch metric ``AWS/SageMaker`` ``Invocations`` (dimensions ``EndpointName`` +
-``VariantName``, one query per variant, 1-hour periods) over the last ``IDLE_HOURS`` hours with
-``GetMetricData``. An endpoint is idle when that sum is 0 (no datapoints counts as 0). Endpoints that are not
+invoke, works too). ``ENDPOINTS`` names every watched endpoint with its kind (the construct passes the
+kind it was built with; the guard never guesses it from DescribeEndpoint). For every endpoint it reads
+``DescribeEndpoint`` (status, variants, age) and sums, over the last ``IDLE_HOURS`` hours with
+``GetMetricData`` (1-hour periods), the ``AWS/SageMaker`` metrics that kind publishes
+(``sagemaker_events.IDLE_SIGNALS``):
+
+* real-time, serverless and multi-model endpoints: ``Invocations`` per variant (EndpointName +
+  VariantName);
+* asynchronous endpoints, which publish no ``Invocations``: ``InvocationsProcessed`` per variant and the
+  maximum ``ApproximateBacklogSize`` (EndpointName) -- idle only when both are zero (SageMaker guide
+  "Alarms and logs for tracking metrics from asynchronous endpoints");
+* inference-component endpoints: ``Invocations`` per component (InferenceComponentName) of the
+  components named in ``ENDPOINTS``.
+
+An endpoint is idle when every one of its sums is 0 (no datapoints counts as 0). Endpoints that are not
 ``InService`` or were created inside the window are not judged. Idle (and missing) endpoints are reported
 in ONE SNS notification; when nothing is idle, nothing is published.
 
@@ -16,14 +27,11 @@ zero capacity, using the documented mechanism for each kind:
   (keeping its ``MaxCapacity``); the endpoint's own scaling policy then scales it in to zero. Without a
   registered scalable target nothing is changed (reported as ``no-scalable-target``);
 * inference-component endpoints: ``UpdateInferenceComponentRuntimeConfig`` sets ``CopyCount=0`` for each of
-  its InService components;
+  its InService components that served nothing in the window;
 * serverless endpoints already scale to zero by themselves; instance-based real-time endpoints cannot have
   fewer than one instance: both are only reported.
 
 Limits:
-* the endpoint-level metric may not count requests routed to inference components, so such an endpoint
-  can be reported idle while its components are busy; its components are only set to zero copies after
-  their own ``Invocations`` (dimension ``InferenceComponentName``) over the window are found to be 0;
 * ``IDLE_HOURS`` is clamped to 1..720 (30 days); a variant renamed inside the window is judged on its new
   name only;
 * a later CloudFormation/CDK deployment resets a lowered ``MinCapacity`` (drift), an Application Auto
@@ -32,9 +40,9 @@ Limits:
 * a failing AWS call raises after the report is published (or before, for reads), so the run is retried
   and shows up as an error.
 
-Environment: ``ENDPOINTS`` (JSON list of endpoint names), ``IDLE_HOURS`` (default 24),
-``SCALE_TO_ZERO_ENDPOINTS`` (JSON list, default none), ``TOPIC_ARN``, ``PLATFORM_NAME``,
-``POWERTOOLS_METRICS_NAMESPACE``.
+Environment: ``ENDPOINTS`` (JSON list of ``{"EndpointName", "Kind", "InferenceComponents"}``; a plain name
+is a real-time endpoint), ``IDLE_HOURS`` (default 24), ``SCALE_TO_ZERO_ENDPOINTS`` (JSON list, default
+none), ``TOPIC_ARN``, ``PLATFORM_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``.
 AWS calls: sagemaker:DescribeEndpoint; cloudwatch:GetMetricData; and only for endpoints in
 SCALE_TO_ZERO_ENDPOINTS: application-autoscaling:DescribeScalableTargets and RegisterScalableTarget,
 sagemaker:ListInferenceComponents and UpdateInferenceComponentRuntimeConfig; sns:Publish.
@@ -63,7 +71,8 @@ METRIC_SCALED = "ScaleToZeroActions"
 
 SCHEDULED_EVENT = "Scheduled Event"
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
-INVOCATIONS_METRIC = "Invocations"
+INVOCATIONS_METRIC = ev.UsageMetric.INVOCATIONS
+KINDS = common.known_values(ev.EndpointKind)
 VARIANT_CAPACITY_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 AUTOSCALING_NAMESPACE = "sagemaker"
 PERIOD_SECONDS = 3600
@@ -94,6 +103,53 @@ def parse_name_list(raw: str, variable: str) -> tuple[tuple[str, ...], list[str]
     return tuple(names), problems
 
 
+@dataclass(frozen=True)
+class Watched:
+    """One entry of ``ENDPOINTS``: an endpoint, its kind, and its inference components."""
+
+    name: str
+    kind: str = ev.EndpointKind.REALTIME
+    components: tuple[str, ...] = ()
+
+
+def parse_watched(raw: str) -> tuple[tuple[Watched, ...], list[str]]:
+    """``ENDPOINTS`` JSON -> watched endpoints (a plain name is a real-time endpoint), plus problems."""
+    if not raw.strip():
+        return (), []
+    try:
+        data = json.loads(raw)
+    except ValueError as error:
+        return (), [f"ENDPOINTS is not JSON: {error}"]
+    if isinstance(data, str):
+        data = [data]
+    if not isinstance(data, list):
+        return (), [f"ENDPOINTS must be a JSON list, got {type(data).__name__}"]
+    watched: list[Watched] = []
+    problems: list[str] = []
+    for index, item in enumerate(data):
+        entry = {"EndpointName": item} if isinstance(item, str) else item
+        if not isinstance(entry, dict):
+            problems.append(f"ENDPOINTS[{index}]: {item!r} is not a valid endpoint name")
+            continue
+        name = entry.get("EndpointName")
+        kind = entry.get("Kind", ev.EndpointKind.REALTIME)
+        components = entry.get("InferenceComponents") or []
+        if not isinstance(name, str) or not common.NAME_RE.match(name.strip()):
+            problems.append(f"ENDPOINTS[{index}]: {name!r} is not a valid endpoint name")
+            continue
+        if kind not in KINDS:
+            problems.append(f"ENDPOINTS[{index}].Kind: {kind!r} is not one of {', '.join(KINDS)}")
+            continue
+        if not isinstance(components, list) or not all(
+            isinstance(c, str) and common.NAME_RE.match(c) for c in components
+        ):
+            problems.append(f"ENDPOINTS[{index}].InferenceComponents: expected a list of component names")
+            components = []
+        if all(w.name != name.strip() for w in watched):
+            watched.append(Watched(name.strip(), kind, tuple(components)))
+    return tuple(watched), problems
+
+
 def parse_idle_hours(raw: str) -> tuple[int, list[str]]:
     try:
         hours = int(float(raw)) if raw.strip() else 24
@@ -107,7 +163,8 @@ def parse_idle_hours(raw: str) -> tuple[int, list[str]]:
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 REGION = os.environ.get("AWS_REGION", "")
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "").strip() or "aiplatform"
-ENDPOINTS, _ENDPOINT_PROBLEMS = parse_name_list(os.environ.get("ENDPOINTS", ""), "ENDPOINTS")
+WATCHED, _ENDPOINT_PROBLEMS = parse_watched(os.environ.get("ENDPOINTS", ""))
+ENDPOINTS = tuple(w.name for w in WATCHED)
 SCALE_TO_ZERO_ENDPOINTS, _SCALE_PROBLEMS = parse_name_list(
     os.environ.get("SCALE_TO_ZERO_ENDPOINTS", ""), "SCALE_TO_ZERO_ENDPOINTS"
 )
@@ -134,15 +191,19 @@ if CONFIG_PROBLEMS:
 class EndpointCheck:
     name: str
     status: str = ""
-    kind: str = ""  # "async", "serverless", "real-time" (inference components are found when acting)
+    kind: str = ev.EndpointKind.REALTIME  # from ENDPOINTS, a sagemaker_events.EndpointKind value
+    components: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
     invocations: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)
     verdict: str = ""  # "idle", "active", "missing", "not-evaluated"
     reason: str = ""
     actions: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"endpoint": self.name, "verdict": self.verdict}
+        if self.signals:
+            data["signals"] = dict(self.signals)
         for key in ("status", "kind", "reason"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
@@ -164,9 +225,12 @@ def _as_utc(value: object) -> datetime | None:
     return datetime.fromtimestamp(seconds, tz=UTC) if seconds is not None else None
 
 
-def describe(sagemaker: Any, name: str, window_start: datetime) -> EndpointCheck:
+def describe(sagemaker: Any, watched: Watched | str, window_start: datetime) -> EndpointCheck:
     """DescribeEndpoint -> what to query. A missing endpoint is reported; other errors raise."""
-    check = EndpointCheck(name=name)
+    if isinstance(watched, str):
+        watched = Watched(watched)
+    check = EndpointCheck(name=watched.name, kind=watched.kind, components=watched.components)
+    name = watched.name
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as error:
@@ -177,47 +241,55 @@ def describe(sagemaker: Any, name: str, window_start: datetime) -> EndpointCheck
     variants = as_objects(endpoint.get("ProductionVariants"))
     check.status = common.canonical_status(endpoint.get("EndpointStatus"), _ENDPOINT_STATUSES)
     check.variants = tuple(as_text(v.get("VariantName")) for v in variants if as_text(v.get("VariantName")))
-    if endpoint.get("AsyncInferenceConfig"):
-        check.kind = "async"
-    elif any(v.get("CurrentServerlessConfig") or v.get("DesiredServerlessConfig") for v in variants):
-        check.kind = "serverless"
-    else:
-        check.kind = "real-time"
     created = _as_utc(endpoint.get("CreationTime"))
     if check.status != ev.EndpointStatus.IN_SERVICE:
         check.verdict, check.reason = "not-evaluated", f"status {check.status or 'unknown'}"
     elif created is not None and created > window_start:
         check.verdict, check.reason = "not-evaluated", "created inside the observation window"
-    elif not check.variants:
+    elif check.kind == ev.EndpointKind.INFERENCE_COMPONENTS and not check.components:
+        check.verdict, check.reason = "not-evaluated", "no inference components named in ENDPOINTS"
+    elif not check.variants and check.kind != ev.EndpointKind.INFERENCE_COMPONENTS:
         check.verdict, check.reason = "not-evaluated", "no production variants"
     return check
 
 
-def invocations_query(query_id: str, dimensions: dict[str, str]) -> dict[str, Any]:
-    """One GetMetricData query: hourly Sum of AWS/SageMaker Invocations for ``dimensions``."""
+def invocations_query(
+    query_id: str, dimensions: dict[str, str], metric: str = INVOCATIONS_METRIC, stat: str = "Sum"
+) -> dict[str, Any]:
+    """One GetMetricData query: hourly ``stat`` of the AWS/SageMaker ``metric`` for ``dimensions``."""
     return {
         "Id": query_id,
         "MetricStat": {
             "Metric": {
                 "Namespace": SAGEMAKER_NAMESPACE,
-                "MetricName": INVOCATIONS_METRIC,
+                "MetricName": metric,
                 "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
             },
             "Period": PERIOD_SECONDS,
-            "Stat": "Sum",
+            "Stat": stat,
         },
         "ReturnData": True,
     }
 
 
+def _dimension_sets(check: EndpointCheck, scope: str) -> list[dict[str, str]]:
+    if scope == "variant":
+        return [{"EndpointName": check.name, "VariantName": v} for v in check.variants]
+    if scope == "endpoint":
+        return [{"EndpointName": check.name}]
+    return [{"InferenceComponentName": c} for c in check.components]
+
+
 def invocation_queries(checks: list[EndpointCheck]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """GetMetricData queries (one per variant) and which endpoint each query id belongs to."""
+    """GetMetricData queries for each check's kind (``sagemaker_events.IDLE_SIGNALS``) and which
+    endpoint each query id belongs to."""
     queries, owner = [], {}
     for check in checks:
-        for variant in check.variants:
-            query_id = f"q{len(queries)}"
-            owner[query_id] = check.name
-            queries.append(invocations_query(query_id, {"EndpointName": check.name, "VariantName": variant}))
+        for metric, stat, scope in ev.IDLE_SIGNALS.get(check.kind, ev.IDLE_SIGNALS[ev.EndpointKind.REALTIME]):
+            for dimensions in _dimension_sets(check, scope):
+                query_id = f"q{len(queries)}"
+                owner[query_id] = check.name
+                queries.append(invocations_query(query_id, dimensions, metric, stat))
     return queries, owner
 
 
@@ -225,8 +297,17 @@ def invocation_queries(checks: list[EndpointCheck]) -> tuple[list[dict[str, Any]
 def invocation_sums(
     cloudwatch: Any, queries: list[dict[str, Any]], owner: dict[str, str], start: datetime, end: datetime
 ) -> dict[str, float]:
-    """Sum of Invocations per endpoint over [start, end] (0 when there are no datapoints)."""
+    """Sum of the queried values per owner over [start, end] (0 when there are no datapoints)."""
     totals = {name: 0.0 for name in owner.values()}
+    for query_id, value in query_sums(cloudwatch, queries, start, end).items():
+        if query_id in owner:
+            totals[owner[query_id]] += value
+    return totals
+
+
+def query_sums(cloudwatch: Any, queries: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, float]:
+    """Sum of each query's datapoints over [start, end], by query id (paginated, chunked)."""
+    sums = {q["Id"]: 0.0 for q in queries}
     for offset in range(0, len(queries), MAX_QUERIES_PER_CALL):
         request: dict[str, Any] = {
             "MetricDataQueries": queries[offset : offset + MAX_QUERIES_PER_CALL],
@@ -236,14 +317,15 @@ def invocation_sums(
         while True:
             response = cloudwatch.get_metric_data(**request)
             for result in as_objects(response.get("MetricDataResults")):
-                name = owner.get(as_text(result.get("Id")))
-                if name is not None:
-                    totals[name] += sum(v for v in result.get("Values", []) if isinstance(v, (int, float)))
+                query_id = as_text(result.get("Id"))
+                if query_id in sums:
+                    values = result.get("Values", [])
+                    sums[query_id] += sum(v for v in values if isinstance(v, (int, float))) if isinstance(values, list) else 0.0
             token = response.get("NextToken")
             if not token:
                 break
             request["NextToken"] = token
-    return totals
+    return sums
 
 
 @tracer.capture_method(capture_response=False)
@@ -255,9 +337,11 @@ def scale_to_zero(
     Inference components are also checked on their own ``Invocations`` (dimension
     ``InferenceComponentName``) over the same window: one that served requests is never set to zero.
     """
-    if check.kind == "serverless":
+    if check.kind == ev.EndpointKind.SERVERLESS:
         return ["serverless: scales to zero by itself, nothing to do"]
-    if check.kind == "async":
+    if check.kind in (ev.EndpointKind.REALTIME, ev.EndpointKind.MULTI_MODEL):
+        return ["real-time instance-based: cannot scale below one instance, reported only"]
+    if check.kind == ev.EndpointKind.ASYNC:
         done = []
         for variant in check.variants:
             resource_id = f"endpoint/{check.name}/variant/{variant}"
@@ -322,6 +406,12 @@ def scale_to_zero(
     return done
 
 
+def _signal_text(check: EndpointCheck) -> str:
+    if set(check.signals) <= {INVOCATIONS_METRIC}:
+        return f"{check.invocations or 0:.0f} invocations"
+    return ", ".join(f"{value:.0f} {metric}" for metric, value in sorted(check.signals.items()))
+
+
 def report_notification(
     checks: list[EndpointCheck], *, hours: int, start: datetime, end: datetime, region: str, platform: str
 ) -> Notification:
@@ -350,7 +440,7 @@ def report_notification(
     if others:
         lines += ["", "Also checked:"]
         for check in others:
-            detail = f"{check.invocations:.0f} invocations" if check.verdict == "active" else check.reason
+            detail = _signal_text(check) if check.verdict == "active" else check.reason
             lines.append(f"  {check.name}: {check.verdict} ({detail})")
     lines += ["", f"Region:           {region or '(unknown)'}"]
     return Notification.compose(f"[{platform}] " + "; ".join(parts), lines)
@@ -364,7 +454,7 @@ def guard(
     cloudwatch: Any,
     autoscaling: Any,
     sns: Any,
-    endpoints: tuple[str, ...] = ENDPOINTS,
+    endpoints: tuple[Watched | str, ...] = WATCHED,
     scale_to_zero_endpoints: tuple[str, ...] = SCALE_TO_ZERO_ENDPOINTS,
     idle_hours: int = IDLE_HOURS,
     topic_arn: str = TOPIC_ARN,
@@ -374,13 +464,18 @@ def guard(
     """One run: check every endpoint, act on opted-in idle ones, report. Raises on AWS failures."""
     end = now.astimezone(UTC)
     start = end - timedelta(hours=idle_hours)
-    checks = [describe(sagemaker, name, start) for name in endpoints]
+    checks = [describe(sagemaker, entry, start) for entry in endpoints]
     common.count(metrics, METRIC_CHECKED, len(checks))
     evaluated = [c for c in checks if not c.verdict]
     queries, owner = invocation_queries(evaluated)
-    totals = invocation_sums(cloudwatch, queries, owner, start, end) if queries else {}
+    sums = query_sums(cloudwatch, queries, start, end) if queries else {}
+    by_name = {c.name: c for c in evaluated}
+    for query in queries:
+        check = by_name[owner[query["Id"]]]
+        metric = query["MetricStat"]["Metric"]["MetricName"]
+        check.signals[metric] = check.signals.get(metric, 0.0) + sums.get(query["Id"], 0.0)
     for check in evaluated:
-        check.invocations = totals.get(check.name, 0.0)
+        check.invocations = sum(check.signals.values())
         check.verdict = "idle" if check.invocations == 0 else "active"
 
     errors: list[str] = []

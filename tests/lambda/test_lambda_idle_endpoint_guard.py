@@ -69,21 +69,35 @@ def make_endpoint(
         endpoint.async_inference_config = {"OutputConfig": {"S3OutputPath": "s3://bucket/async-out"}}
 
 
-def invoke(name: str, count: float, hours_ago: float = 2) -> None:
+def invoke(
+    name: str, count: float, hours_ago: float = 2, metric: str = "Invocations", variant: str | None = "AllTraffic"
+) -> None:
+    dimensions = [{"Name": "EndpointName", "Value": name}]
+    if variant:
+        dimensions.append({"Name": "VariantName", "Value": variant})
     boto3.client("cloudwatch", region_name=REGION).put_metric_data(
         Namespace="AWS/SageMaker",
         MetricData=[
             {
-                "MetricName": "Invocations",
+                "MetricName": metric,
                 "Value": count,
                 "Timestamp": datetime.now(UTC) - timedelta(hours=hours_ago),
-                "Dimensions": [
-                    {"Name": "EndpointName", "Value": name},
-                    {"Name": "VariantName", "Value": "AllTraffic"},
-                ],
+                "Dimensions": dimensions,
             }
         ],
     )
+
+
+def watched(name: str, kind: str = "realtime", components: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An ENDPOINTS entry as IdleEndpointGuard writes it (the kind comes from the construct)."""
+    entry: dict[str, Any] = {"EndpointName": name, "Kind": kind}
+    if components:
+        entry["InferenceComponents"] = list(components)
+    return entry
+
+
+ASYNC = watched("batch-async", "async")
+IC = watched("ic-endpoint", "inference-components", ("ic-llama", "ic-mistral"))
 
 
 @pytest.fixture
@@ -163,7 +177,7 @@ def test_reports_idle_endpoints_and_scales_opted_in_ones(guard, sm, inbox, lambd
     invoke("rt-idle", 9, hours_ago=30)  # outside the 24 h window
     register_async_target("batch-async", minimum=1, maximum=4)
     module = guard(
-        ["chat-llm", "batch-async", "ic-endpoint", "tiny-serverless", "rt-idle", "gone"],
+        ["chat-llm", ASYNC, IC, watched("tiny-serverless", "serverless"), "rt-idle", "gone"],
         scale=["batch-async", "ic-endpoint", "tiny-serverless"],
     )
 
@@ -189,9 +203,21 @@ def test_reports_idle_endpoints_and_scales_opted_in_ones(guard, sm, inbox, lambd
     assert module.rec["sagemaker"].calls_to("update_inference_component_runtime_config") == [
         {"InferenceComponentName": "ic-llama", "DesiredRuntimeConfig": {"CopyCount": 0}}
     ]
-    # metrics queried per variant with the documented dimensions, 1-hour sums over 24 h
-    # one call for the endpoints' variants, one for the opted-in endpoint's inference components
+    # metrics queried per kind with the documented dimensions, 1-hour periods over 24 h
+    # one call for every endpoint's signals, one for the opted-in endpoint's inference components
     query_call, component_call = module.rec["cloudwatch"].calls_to("get_metric_data")
+    assert [
+        (q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"], q["MetricStat"]["Metric"]["Dimensions"][0]["Value"])
+        for q in query_call["MetricDataQueries"]
+    ] == [
+        ("Invocations", "Sum", "chat-llm"),
+        ("InvocationsProcessed", "Sum", "batch-async"),
+        ("ApproximateBacklogSize", "Maximum", "batch-async"),
+        ("Invocations", "Sum", "ic-llama"),
+        ("Invocations", "Sum", "ic-mistral"),
+        ("Invocations", "Sum", "tiny-serverless"),
+        ("Invocations", "Sum", "rt-idle"),
+    ]
     assert [q["MetricStat"]["Metric"]["Dimensions"] for q in component_call["MetricDataQueries"]] == [
         [{"Name": "InferenceComponentName", "Value": "ic-llama"}],
         [{"Name": "InferenceComponentName", "Value": "ic-mistral"}],
@@ -219,7 +245,7 @@ def test_reports_idle_endpoints_and_scales_opted_in_ones(guard, sm, inbox, lambd
         "action: ic-llama: copy-count-set-to-0",
         "action: ic-mistral: skipped (status Creating)",
         "action: serverless: scales to zero by itself, nothing to do",
-        "IDLE     rt-idle (real-time, variants: AllTraffic)\n         action: report only",
+        "IDLE     rt-idle (realtime, variants: AllTraffic)\n         action: report only",
         "MISSING  gone: endpoint not found",
         "chat-llm: active (5 invocations)",
     ):
@@ -229,7 +255,8 @@ def test_reports_idle_endpoints_and_scales_opted_in_ones(guard, sm, inbox, lambd
     assert "NotificationsPublished" in names and "EndpointsChecked" in names
 
 
-def test_inference_component_with_its_own_traffic_is_not_scaled(guard, sm, lambda_context):
+def test_inference_component_endpoint_is_judged_on_its_components_invocations(guard, sm, lambda_context):
+    """Per-component Invocations (dimension InferenceComponentName) decide; nothing is scaled."""
     make_endpoint(sm, "ic-endpoint")
     boto3.client("cloudwatch", region_name=REGION).put_metric_data(
         Namespace="AWS/SageMaker",
@@ -242,18 +269,63 @@ def test_inference_component_with_its_own_traffic_is_not_scaled(guard, sm, lambd
             }
         ],
     )
-    module = guard(["ic-endpoint"], scale=["ic-endpoint"])
+    module = guard([IC], scale=["ic-endpoint"])
     result = module.handler(copy.deepcopy(SCHEDULED), lambda_context)
-    assert result["idle"] == ["ic-endpoint"]  # the endpoint-level metric saw nothing
-    assert "ic-llama: skipped (12 invocations on the component)" in result["checked"][0]["actions"]
+    assert result["idle"] == [] and result["checked"][0]["signals"] == {"Invocations": 12.0}
     assert module.rec["sagemaker"].calls_to("update_inference_component_runtime_config") == []
-    [_, component_query] = module.rec["cloudwatch"].calls_to("get_metric_data")
-    assert component_query["MetricDataQueries"][0]["MetricStat"]["Metric"]["Dimensions"] == [
-        {"Name": "InferenceComponentName", "Value": "ic-llama"}
+    [query] = module.rec["cloudwatch"].calls_to("get_metric_data")
+    assert [q["MetricStat"]["Metric"]["Dimensions"] for q in query["MetricDataQueries"]] == [
+        [{"Name": "InferenceComponentName", "Value": "ic-llama"}],
+        [{"Name": "InferenceComponentName", "Value": "ic-mistral"}],
     ]
 
 
-def test_real_time_endpoint_opted_in_without_components_is_only_reported(guard, sm, lambda_context):
+@pytest.mark.parametrize(
+    ("metrics", "verdict"),
+    [
+        ([], "idle"),
+        ([("InvocationsProcessed", 3, "AllTraffic")], "active"),
+        ([("ApproximateBacklogSize", 2, None)], "active"),  # queued but nothing processed yet
+        ([("Invocations", 9, "AllTraffic")], "idle"),  # async endpoints publish no Invocations
+    ],
+)
+def test_async_endpoint_is_idle_only_without_backlog_and_processed_invocations(
+    guard, sm, lambda_context, metrics, verdict
+):
+    """SageMaker guide, "Alarms and logs for tracking metrics from asynchronous endpoints"."""
+    make_endpoint(sm, "batch-async", async_=True)
+    for metric, value, variant in metrics:
+        invoke("batch-async", value, metric=metric, variant=variant)
+    module = guard([ASYNC])
+    result = module.handler(copy.deepcopy(SCHEDULED), lambda_context)
+    assert result["checked"][0]["verdict"] == verdict
+    [query] = module.rec["cloudwatch"].calls_to("get_metric_data")
+    assert [q["MetricStat"] for q in query["MetricDataQueries"]] == [
+        {
+            "Metric": {
+                "Namespace": "AWS/SageMaker",
+                "MetricName": "InvocationsProcessed",
+                "Dimensions": [
+                    {"Name": "EndpointName", "Value": "batch-async"},
+                    {"Name": "VariantName", "Value": "AllTraffic"},
+                ],
+            },
+            "Period": 3600,
+            "Stat": "Sum",
+        },
+        {
+            "Metric": {
+                "Namespace": "AWS/SageMaker",
+                "MetricName": "ApproximateBacklogSize",
+                "Dimensions": [{"Name": "EndpointName", "Value": "batch-async"}],
+            },
+            "Period": 3600,
+            "Stat": "Maximum",
+        },
+    ]
+
+
+def test_real_time_endpoint_opted_in_is_only_reported(guard, sm, lambda_context):
     make_endpoint(sm, "rt-idle")
     module = guard(["rt-idle"], scale=["rt-idle"], components=[])
     result = module.handler(copy.deepcopy(SCHEDULED), lambda_context)
@@ -270,7 +342,7 @@ def test_async_endpoint_without_target_or_already_zero_is_left_alone(
     make_endpoint(sm, "batch-async", async_=True)
     if minimum is not None:
         register_async_target("batch-async", minimum=minimum)
-    module = guard(["batch-async"], scale=["batch-async"])
+    module = guard([ASYNC], scale=["batch-async"])
     result = module.handler(copy.deepcopy(SCHEDULED), lambda_context)
     assert expected in result["checked"][0]["actions"][0]
     assert module.rec["autoscaling"].calls_to("register_scalable_target") == []
@@ -309,7 +381,7 @@ def test_idle_hours_window_is_configurable(guard, sm, lambda_context):
 
 def test_scale_failure_is_reported_then_raised(guard, sm, inbox, lambda_context):
     make_endpoint(sm, "ic-endpoint")
-    module = guard(["ic-endpoint"], scale=["ic-endpoint"])
+    module = guard([IC], scale=["ic-endpoint"])
 
     def denied(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateInference")
@@ -340,6 +412,7 @@ def test_describe_failure_other_than_not_found_raises(guard, sm, inbox, lambda_c
         ({"ENDPOINTS": "not json"}, "ENDPOINTS is not JSON"),
         ({"ENDPOINTS": '{"a": 1}'}, "ENDPOINTS must be a JSON list"),
         ({"ENDPOINTS": '["ok", "bad name"]'}, "ENDPOINTS[1]: 'bad name' is not a valid endpoint name"),
+        ({"ENDPOINTS": '[{"EndpointName": "ok", "Kind": "batch"}]'}, "ENDPOINTS[0].Kind: 'batch' is not one of"),
         ({"IDLE_HOURS": "abc"}, "IDLE_HOURS 'abc' is not a number; using 24"),
         ({"IDLE_HOURS": "100000"}, "IDLE_HOURS 100000 clamped to 720"),
         ({"IDLE_HOURS": "0"}, "IDLE_HOURS 0 clamped to 1"),

@@ -17,6 +17,8 @@ from aws_cdk import App
 
 from constructs_lib import PlatformValidationError, add_compliance_checks
 from stacks.config import DEFAULT_CONFIG, load_config
+from stacks.config.environments import override_report
+from stacks.cost import estimate
 from stacks.platform import build_platform
 
 
@@ -29,6 +31,9 @@ def main() -> int:
     except PlatformValidationError as err:
         print(f"error: invalid platform configuration\n{err}", file=sys.stderr)
         return 1
+    for line in override_report(config):
+        print(line, file=sys.stderr)
+    print(estimate(config).summary(), file=sys.stderr)
     add_compliance_checks(app)
     try:
         app.synth()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import App, Environment, Stack, Tags
 
 from .config import PlatformConfig
+from .cost_stack import CostStack
 from .data_stack import DataStack
 from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
@@ -23,11 +24,14 @@ class Platform:
     observability: ObservabilityStack
     lifecycle: LifecycleStack
     training: TrainingStack | None = None
+    cost: CostStack | None = None
 
     @property
     def stacks(self) -> list[Stack]:
         return [
-            s for s in (self.network, self.data, self.inference, self.observability, self.lifecycle, self.training) if s
+            s for s in (
+                self.network, self.data, self.inference, self.observability, self.lifecycle, self.training, self.cost,
+            ) if s
         ]
 
 
@@ -76,15 +80,42 @@ def build_platform(app: App, config: PlatformConfig) -> Platform:
         app, f"{prefix}-lifecycle", config=config, endpoints=inference.endpoints,
         topic=data.topic, key=data.key, **kw("lifecycle", "EventBridge rules and functions for SageMaker events"),
     )
+    cost = (
+        CostStack(
+            app, f"{prefix}-cost", config=config, topic=data.topic, key=data.key,
+            **kw("cost", "AWS Budgets for the platform and its teams"),
+        )
+        if config.budgets is not None
+        else None
+    )
     platform = Platform(
         data=data, network=network, inference=inference, observability=observability, lifecycle=lifecycle,
-        training=training,
+        training=training, cost=cost,
     )
+    # Cost allocation tags: every taggable resource carries platform, environment and platform.tags;
+    # the resources a budgets team owns carry its team tag (the nearer tag wins over platform.tags').
     Tags.of(app).add("platform", p.name)
     Tags.of(app).add("environment", p.environment)
     for key, value in p.tags.items():
         Tags.of(app).add(key, value)
+    for team in config.budgets.teams if config.budgets else ():
+        for name in team.endpoints:
+            Tags.of(inference.endpoints[name]).add(config.budgets.team_tag, team.name)
+        for name in team.training_clusters:
+            Tags.of(training.clusters[name]).add(config.budgets.team_tag, team.name)
+            if name in training.storage:
+                Tags.of(training.storage[name]).add(config.budgets.team_tag, team.name)
+    if termination_protected(config):
+        for stack in platform.stacks:
+            stack.termination_protection = True
     return platform
+
+
+def termination_protected(config: PlatformConfig) -> bool:
+    """Every stack: ``platform.termination_protection``, default true in prod (the data stack is
+    protected in prod whatever the key says: it holds the retained data)."""
+    explicit = config.platform.termination_protection
+    return explicit if explicit is not None else config.platform.environment == "prod"
 
 
 def _monitored_clusters(config: PlatformConfig, training: TrainingStack | None) -> list[MonitoredCluster]:

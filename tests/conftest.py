@@ -78,6 +78,8 @@ def prod_platform(tmp_path_factory) -> Synthesized:
     data["network"]["availability_zones"] = ["us-east-1a", "us-east-1b"]
     data["endpoints"][0]["instance_type"] = "ml.m5.xlarge"  # EBS-only host: KmsKeyId must be set
     data["endpoints"][0]["alarms"] = {"p99_latency_ms": 2000}
+    # The ranker's candidate variant and its after-hours floor run one instance on purpose.
+    data["prod_overrides"] = [{"rule": "realtime-two-instances", "reason": "ranker candidate is a 10 % canary"}]
     return synth_platform(parse_config(data, source="prod"), tmp_path_factory.mktemp("prod-cdk-out"))
 
 

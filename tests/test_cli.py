@@ -51,9 +51,11 @@ def test_cdk_cli_synthesizes_default_config(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in out.glob("*.template.json")) == [
         f"acme-ml-dev-{c}.template.json"
-        for c in ("data", "inference", "lifecycle", "network", "observability", "training")
+        for c in ("cost", "data", "inference", "lifecycle", "network", "observability", "training")
     ]
     assert "end-of-life" not in result.stdout + result.stderr
+    # issue 14: synth prints the dated estimate of always-on capacity
+    assert "Estimated monthly cost of always-on capacity: $7,897 (estimate: on-demand us-east-1 prices as of" in result.stderr
 
 
 @pytest.mark.xdist_group("pip")

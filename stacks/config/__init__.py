@@ -1,6 +1,8 @@
 """The platform config contract: YAML validated by pydantic v2 before any construct is created.
 
-``load_config(path)`` returns a :class:`PlatformConfig` or raises
+``load_config(path)`` merges an overlay onto the base its ``extends`` key names, fills the
+environment's defaults (``prod`` is stricter, see :mod:`.environments`) and returns a
+:class:`PlatformConfig` or raises
 :class:`constructs_lib.errors.PlatformValidationError` naming every problem: file, key path
 (``endpoints[1].autoscaling.max``), the value received and what is allowed.
 """
@@ -9,21 +11,34 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from constructs_lib.errors import PlatformValidationError, Problem
 
 from .base import Section
+from .budgets import BudgetsSection, budgets_problems
 from .endpoints import EndpointSection
+from .environments import PROD_RULES, apply_environment_defaults, environment_problems, load_merged
 from .lifecycle import LifecycleSection
 from .platform import NetworkSection, NotificationsSection, PlatformSection
 from .semantics import semantic_problems
 from .training import TrainingClusterSection, TrainingPipelineSection, TrainingSection
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+
+
+ProdRule = Literal[tuple(PROD_RULES)]  # type: ignore[valid-type]
+
+
+class ProdOverride(Section):
+    """A prod rule this config deliberately breaks, and why (printed at synth)."""
+
+    rule: ProdRule = Field(description="One of " + ", ".join(PROD_RULES) + ".")
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=500)] = Field(
+        description="Why prod may break the rule here (at least 10 characters)."
+    )
 
 
 class PlatformConfig(Section):
@@ -35,7 +50,8 @@ class PlatformConfig(Section):
     training_pipelines: list[TrainingPipelineSection] = Field(default_factory=list)
     endpoints: list[EndpointSection] = Field(default_factory=list)
     lifecycle: LifecycleSection = Field(default_factory=LifecycleSection)
-    budgets: dict[str, Any] = Field(default_factory=dict)
+    budgets: BudgetsSection | None = None
+    prod_overrides: list[ProdOverride] = Field(default_factory=list)
 
     @property
     def prefix(self) -> str:
@@ -103,29 +119,28 @@ def parse_config(data: Any, *, source: str = "config") -> PlatformConfig:
     """Validate already-loaded YAML data; raises PlatformValidationError listing every problem."""
     if not isinstance(data, dict):
         raise PlatformValidationError(source, [Problem("(top level)", type(data).__name__, "a mapping of sections")])
+    data = apply_environment_defaults(data)
     try:
         config = PlatformConfig.model_validate(data)
     except ValidationError as err:
         raise PlatformValidationError(source, _problems_from_pydantic(err)) from None
-    problems = semantic_problems(config)
+    problems = semantic_problems(config) + environment_problems(config) + budgets_problems(config)
     if problems:
         raise PlatformValidationError(source, problems)
     return config
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> PlatformConfig:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise PlatformValidationError(str(path), [Problem("(file)", str(path), f"a readable YAML file ({err.strerror})")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise PlatformValidationError(str(path), [Problem(where, None, f"valid YAML ({getattr(err, 'problem', err)})")]) from None
-    return parse_config(data, source=str(path))
+    """Read, merge (``extends``), fill environment defaults and validate the config at ``path``."""
+    return parse_config(load_merged(path), source=str(path))
 
 
-__all__ = ["DEFAULT_CONFIG", "PlatformConfig", "format_location", "load_config", "parse_config"]
+def merged_config_data(path: str | Path) -> Any:
+    """The merged data of ``path`` with its environment's defaults filled in, before validation."""
+    return apply_environment_defaults(load_merged(path))
+
+
+__all__ = [
+    "DEFAULT_CONFIG", "PlatformConfig", "ProdOverride", "format_location", "load_config", "merged_config_data",
+    "parse_config",
+]

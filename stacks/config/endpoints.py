@@ -236,6 +236,7 @@ class EndpointSection(_InstanceCapacity):
     data_capture: DataCaptureSection | None = None
     alarms: AlarmsSection = Field(default_factory=AlarmsSection)
     slo: SloSection | None = None
+    customer_facing: bool | None = Field(default=None, description="Default true for realtime: prod requires an slo.")
     variants: list[VariantSection] = Field(default_factory=list, max_length=limits.MAX_PRODUCTION_VARIANTS)
     shadow_variants: list[ShadowVariantSection] = Field(default_factory=list)
     serverless: ServerlessSection | None = None

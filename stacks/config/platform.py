@@ -25,6 +25,9 @@ class PlatformSection(Section):
         Annotated[str, StringConstraints(min_length=1, max_length=128)],
         Annotated[str, StringConstraints(max_length=256)],
     ] = Field(default_factory=dict)
+    termination_protection: bool | None = Field(
+        default=None, description="Every stack termination-protected; default true in prod (the data stack always is), false elsewhere."
+    )
 
 
 class SlackSection(Section):

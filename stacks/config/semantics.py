@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # Endpoint kinds whose stacks exist today: every type the schema accepts.
 SUPPORTED_ENDPOINT_TYPES = ("realtime", "serverless", "async", "inference-components", "multi-model")
 # Sections whose capabilities arrive with later issues: accepted keys, refused values.
-NOT_YET_SUPPORTED_SECTIONS = ("budgets",)
+NOT_YET_SUPPORTED_SECTIONS: tuple[str, ...] = ()
 
 
 def semantic_problems(config: PlatformConfig) -> list[Problem]:

@@ -16,7 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup synth test lint deploy diff destroy bench clean
+.PHONY: setup synth test lint deploy diff destroy bench clean config cost preflight
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ destroy: setup
 
 bench: setup
 	$(PY) -m bench
+
+config: setup
+	$(PY) -m stacks.config.show $(CONFIG)
+
+cost: setup
+	$(PY) -m stacks.cost $(CONFIG)
+
+# Needs credentials for the target account (reads Service Quotas and EC2 offerings); never run by synth.
+preflight: setup
+	$(PY) -m stacks.preflight $(CONFIG)
 
 clean:
 	rm -rf cdk.out .pytest_cache

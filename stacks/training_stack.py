@@ -23,9 +23,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.training import HyperPodCluster, LustreStorage, TrainingNetwork, TrainingPlatform
+from constructs_lib.training.eks import HyperPodEksCluster, HyperPodEksDependencies
 from constructs_lib.training.pipeline import TrainingPipeline
 
 from .config import PlatformConfig
+from .config import eks as eks_config
 from .config.training import (
     NODE_PROVISIONING,
     NODE_RECOVERY,
@@ -80,6 +82,8 @@ class TrainingStack(Stack):
         )
         self.clusters: dict[str, HyperPodCluster] = {}
         self.storage: dict[str, LustreStorage] = {}
+        self.eks_clusters: dict[str, HyperPodEksCluster] = {}
+        self.eks_dependencies: dict[str, HyperPodEksDependencies] = {}
         self._imported_buckets: dict[str, s3.IBucket] = {}
         for section in config.training_clusters:
             if vpc is None:  # the config refuses training_clusters without a network section
@@ -96,12 +100,16 @@ class TrainingStack(Stack):
                     **lustre_props(section.fsx_lustre, bucket=self._bucket),
                 )
                 self.storage[section.name] = storage
+            orchestrated = orchestration(section)
+            dependencies = None
+            if section.orchestrator == "eks":
+                orchestrated, dependencies = self._eks(unit, config, section, vpc, network, key, storage)
             cluster = HyperPodCluster(
                 unit,
                 "Cluster",
                 cluster_name=cluster_physical_name(config, section),
                 instance_groups=instance_groups(section),
-                orchestration=orchestration(section),
+                orchestration=orchestrated,
                 network=network,
                 shared_storage=storage,
                 lifecycle_bucket=bucket,
@@ -110,14 +118,16 @@ class TrainingStack(Stack):
                 node_provisioning_mode=NODE_PROVISIONING[section.node_provisioning_mode],
                 ecr_repositories=[self.platform.repository],
             )
+            if dependencies is not None:
+                # Nodes join only once the add-ons, the HyperPod chart and volumes are in the EKS cluster.
+                cluster.resource.node.add_dependency(dependencies)
             self.clusters[section.name] = cluster
             CfnOutput(unit, "ClusterArn", value=cluster.cluster_arn, description=f"HyperPod cluster {section.name}")
             CfnOutput(
                 unit,
                 "SecurityGroupId",
                 value=network.security_group.security_group_id,
-                description=f"EFA security group of {section.name}"
-                + (" (the EKS cluster's security group must accept HTTPS from it)" if section.orchestrator == "eks" else ""),
+                description=f"EFA security group of {section.name}",
             )
 
         self.pipelines: dict[str, TrainingPipeline] = {
@@ -133,6 +143,45 @@ class TrainingStack(Stack):
             )
             for p in config.training_pipelines
         }
+
+    def _eks(self, unit, config, section, vpc, network, key, storage):
+        """The EKS side of an ``orchestrator: eks`` cluster: the EKS cluster when ``eks.create`` asks for
+        it, and the add-ons, HyperPod chart and FSx volume inside it (``HyperPodEksDependencies``)."""
+        eks = section.eks or eks_config.EksSection()
+        if eks.create is not None:
+            created = HyperPodEksCluster(
+                unit,
+                "Eks",
+                cluster_name=eks_config.eks_cluster_name(config, section),
+                vpc=vpc,
+                subnets=network.private_subnets,
+                encryption_key=key,
+                version=eks.create.version,
+                admins=list(eks.create.admins),
+                public_access_cidrs=list(eks.create.public_access_cidrs),
+            )
+            self.eks_clusters[section.name] = created
+            orchestrated = created.orchestration()
+            eks_name = created.cluster_name
+            CfnOutput(unit, "EksClusterName", value=eks_name,
+                      description=f"EKS cluster of {section.name}: aws eks update-kubeconfig --name <this>")
+        else:
+            orchestrated = orchestration(section)
+            eks_name = str(section.eks_cluster_arn).rsplit("/", 1)[-1]
+        dependencies = HyperPodEksDependencies(
+            unit,
+            "EksDependencies",
+            cluster_name=eks_name,
+            cluster_security_group_id=orchestrated.cluster_security_group_id,
+            vpc=vpc,
+            subnets=network.private_subnets,
+            addons=eks_config.addons(section),
+            dependencies_chart=eks_config.dependencies_chart(section),
+            lustre_volumes=[storage] if storage is not None else [],
+            installer=eks_config.installer(section),
+        )
+        self.eks_dependencies[section.name] = dependencies
+        return orchestrated, dependencies
 
     def _bucket(self, name: str) -> s3.IBucket:
         """The bucket of a data repository's import path, imported once per name."""

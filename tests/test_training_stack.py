@@ -535,9 +535,16 @@ def test_prod_training_stack_synthesizes_offline_with_account_and_region(prod_pl
 
 
 # -- a Slurm cluster with login and two worker groups next to an EKS cluster (all nag packs) -------------
+EKS_ADMIN = "arn:aws:iam::123456789012:role/MlPlatformAdmin"
+
+
 @pytest.fixture(scope="module")
 def two_clusters(tmp_path_factory):
+    """The one EKS platform synth: the EKS cluster created (``eks.create``), with FSx and the HyperPod chart."""
     from tests.conftest import synth_platform
+
+    chart = tmp_path_factory.mktemp("HyperPodHelmChart")  # stands for AWS's chart folder
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: hyperpod-helm-chart\nversion: 0.1.0\n")
 
     data = copy.deepcopy(BASE)
     data["platform"].update(account="123456789012", region="us-east-1")
@@ -568,7 +575,12 @@ def two_clusters(tmp_path_factory):
         {
             "name": "eks-train",
             "orchestrator": "eks",
-            "eks_cluster_arn": EKS_ARN,
+            "eks": {
+                "create": {"version": "1.33", "admins": [EKS_ADMIN]},
+                "dependencies_chart": str(chart),
+                "dependencies_chart_values": {"mlflow": {"enabled": False}},
+            },
+            "fsx_lustre": {"storage_gib": 1200, "throughput_mbps_per_tib": 125},
             "node_recovery": "none",
             "node_provisioning_mode": "standard",
             "instance_groups": [
@@ -606,7 +618,7 @@ def test_slurm_cluster_with_login_and_two_worker_groups(two_clusters):
          [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}, fsx]),
         ("workers-g5", "ml.g5.8xlarge", 2, "Compute", None, ["InstanceStress"], [fsx]),
     ]
-    fsx = only(template, "AWS::FSx::FileSystem")[1]["Properties"]
+    fsx = template.raw["Resources"]["llmpretrainStorageCB89BDE4"]["Properties"]
     assert (fsx["StorageCapacity"], fsx["LustreConfiguration"]["PerUnitStorageThroughput"]) == (2400, 250)
     _, association = only(template, "AWS::FSx::DataRepositoryAssociation")
     assert association["Properties"]["DataRepositoryPath"] == "s3://acme-datasets/c4/en/"
@@ -617,18 +629,141 @@ def test_slurm_cluster_with_login_and_two_worker_groups(two_clusters):
 
 
 @pytest.mark.xdist_group("training-stack")
-def test_eks_cluster_joins_the_configured_eks_cluster(two_clusters):
+def test_eks_cluster_joins_the_created_eks_cluster_and_its_security_group(two_clusters):
+    """HyperPod nodes join the EKS cluster security group next to their EFA group (EKS User Guide,
+    "View Amazon EKS security group requirements for clusters": control plane to kubelet 10250, nodes to
+    the API on 443 and DNS 53 between nodes; AWS's hyperpod-cluster-template.yaml passes the EKS
+    cluster's group the same way)."""
     template = two_clusters["training"]
-    (props,) = [c["Properties"] for c in resources_of(template, "AWS::SageMaker::Cluster").values()
-                if c["Properties"]["ClusterName"] == "acme-ml-dev-eks-train"]
-    assert props["Orchestrator"] == {"Eks": {"ClusterArn": EKS_ARN}}
+    (hp_id, hp) = [(k, c) for k, c in resources_of(template, "AWS::SageMaker::Cluster").items()
+                   if c["Properties"]["ClusterName"] == "acme-ml-dev-eks-train"][0]
+    props = hp["Properties"]
+    eks_id, _ = only(template, "AWS::EKS::Cluster")
+    assert props["Orchestrator"] == {"Eks": {"ClusterArn": {"Fn::GetAtt": [eks_id, "Arn"]}}}
+    assert props["VpcConfig"]["SecurityGroupIds"] == [
+        {"Fn::GetAtt": ["ekstrainNetworkEfaSecurityGroup30E9DEAA", "GroupId"]},
+        {"Fn::GetAtt": [eks_id, "ClusterSecurityGroupId"]},
+    ]
     assert props["NodeRecovery"] == "None"
     assert "NodeProvisioningMode" not in props  # standard = the property omitted
-    assert [(g["InstanceGroupName"], "SlurmConfig" in g) for g in props["InstanceGroups"]] == [
-        ("gpu", False), ("cpu", False),
-    ]
-    (output,) = [o for k, o in template.raw["Outputs"].items() if k.startswith("ekstrainSecurityGroupId")]
-    assert "the EKS cluster's security group must accept HTTPS from it" in output["Description"]
+    assert [(g["InstanceGroupName"], "SlurmConfig" in g, g["LifeCycleConfig"]["OnCreate"])
+            for g in props["InstanceGroups"]] == [("gpu", False, "on_create.sh"), ("cpu", False, "on_create.sh")]
+    # Nodes join only after the add-ons, the HyperPod chart and the FSx volume are in the cluster.
+    depends = set(hp["DependsOn"])
+    for cfn_type in ("AWS::EKS::Addon", "Custom::AWSCDK-EKS-HelmChart", "Custom::AWSCDK-EKS-KubernetesResource"):
+        assert set(resources_of(template, cfn_type)) <= depends, cfn_type
+    assert {k for k in resources_of(template, "AWS::EKS::AccessEntry") if "InstallerAccess" in k} <= depends
+    (output,) = [o for k, o in template.raw["Outputs"].items() if k.startswith("ekstrainEksClusterName")]
+    assert output["Value"] == {"Ref": eks_id}
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_created_eks_cluster_uses_api_auth_private_endpoint_logging_and_platform_key(two_clusters):
+    """EKS cluster for HyperPod: authentication mode API (SageMaker Developer Guide, "Getting started with
+    Amazon EKS support in SageMaker HyperPod"), all control-plane log types (EKS User Guide, "Send control
+    plane logs to CloudWatch Logs"), secrets envelope-encrypted with the platform key."""
+    template = two_clusters["training"]
+    eks_id, cluster = only(template, "AWS::EKS::Cluster")
+    props = cluster["Properties"]
+    assert props["Name"] == "acme-ml-dev-eks-train"
+    assert props["Version"] == "1.33"
+    assert props["AccessConfig"] == {"AuthenticationMode": "API", "BootstrapClusterCreatorAdminPermissions": False}
+    assert props["Logging"] == {"ClusterLogging": {"EnabledTypes": [
+        {"Type": t} for t in ("api", "audit", "authenticator", "controllerManager", "scheduler")]}}
+    (encryption,) = props["EncryptionConfig"]
+    assert encryption["Resources"] == ["secrets"]
+    assert "acme-ml-dev-data" in json.dumps(encryption["Provider"]["KeyArn"])  # the data stack's platform key
+    vpc_config = props["ResourcesVpcConfig"]
+    assert (vpc_config["EndpointPrivateAccess"], vpc_config["EndpointPublicAccess"]) == (True, False)
+    assert "PublicAccessCidrs" not in vpc_config
+    assert len(vpc_config["SubnetIds"]) == 2
+    _, log_group = [(k, g) for k, g in resources_of(template, "AWS::Logs::LogGroup").items()
+                    if g["Properties"].get("LogGroupName") == "/aws/eks/acme-ml-dev-eks-train/cluster"][0]
+    assert log_group["Properties"]["RetentionInDays"] == 365 and "KmsKeyId" in log_group["Properties"]
+    assert log_group["DeletionPolicy"] == "Retain"
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_admins_and_the_installer_get_cluster_admin_access_entries(two_clusters):
+    """EKS access entries (EKS User Guide, "Grant IAM users access to Kubernetes with EKS access entries"):
+    the configured admins and aws-cdk-lib's kubectl handler role get AmazonEKSClusterAdminPolicy, as AWS's
+    helm-chart-template.yaml does for its installer."""
+    template = two_clusters["training"]
+    eks_id, _ = only(template, "AWS::EKS::Cluster")
+    entries = resources_of(template, "AWS::EKS::AccessEntry")
+    admin_policy = [{"AccessScope": {"Type": "cluster"},
+                     "PolicyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}]
+    principals = []
+    for entry in entries.values():
+        p = entry["Properties"]
+        assert p["ClusterName"] == {"Ref": eks_id} and p["Type"] == "STANDARD"
+        assert p["AccessPolicies"] == admin_policy
+        principals.append(p["PrincipalArn"])
+    (installer_role,) = [p["Fn::GetAtt"][0] for p in principals if isinstance(p, dict)]
+    assert EKS_ADMIN in principals and len(principals) == 2
+    role = template.raw["Resources"][installer_role]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_eks_addons_are_installed_with_the_vpc_cni_pinned(two_clusters):
+    """AWS::EKS::Addon for what AWS publishes as add-ons; the VPC CNI at v1.20.1-eksbuild.3 (HyperPod needs
+    1.18.3 or later: SageMaker Developer Guide, EKS prerequisites, "Networking"; EKS User Guide, "Amazon
+    VPC CNI versions"), the FSx CSI driver because the cluster has FSx."""
+    template = two_clusters["training"]
+    eks_id, _ = only(template, "AWS::EKS::Cluster")
+    addons = {a["Properties"]["AddonName"]: a["Properties"] for a in resources_of(template, "AWS::EKS::Addon").values()}
+    assert sorted(addons) == ["aws-fsx-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    assert {k: v for k, v in addons["vpc-cni"].items() if k != "Tags"} == {"AddonName": "vpc-cni", "AddonVersion": "v1.20.1-eksbuild.3",
+                                 "ClusterName": {"Ref": eks_id}, "ResolveConflicts": "OVERWRITE"}
+    assert all("AddonVersion" not in a for n, a in addons.items() if n != "vpc-cni")
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_hyperpod_chart_and_fsx_volume_go_in_through_the_kubectl_handler_in_the_vpc(two_clusters):
+    """AWS's hyperpod-dependencies chart (SageMaker Developer Guide, "Installing packages on the Amazon EKS
+    cluster using Helm": release hyperpod-dependencies in kube-system) from the configured folder, and a
+    static PersistentVolume + claim for the FSx file system (FSx CSI driver static provisioning)."""
+    template = two_clusters["training"]
+    eks_id, _ = only(template, "AWS::EKS::Cluster")
+    _, chart = only(template, "Custom::AWSCDK-EKS-HelmChart")
+    props = chart["Properties"]
+    assert (props["Release"], props["Namespace"], props["ClusterName"]) == (
+        "hyperpod-dependencies", "kube-system", {"Ref": eks_id})
+    assert json.loads(props["Values"]) == {"mlflow": {"enabled": False}}
+    assert props["ChartAssetURL"].startswith("s3://cdk-hnb659fds-assets-123456789012-us-east-1/")
+    assert props["ChartAssetURL"].endswith(".zip")
+    fs_id, _ = [(k, v) for k, v in resources_of(template, "AWS::FSx::FileSystem").items() if k.startswith("ekstrain")][0]
+    _, volume = only(template, "Custom::AWSCDK-EKS-KubernetesResource")
+    text = json.dumps(volume["Properties"]["Manifest"])
+    for fragment in ('\\"kind\\":\\"PersistentVolume\\"', '\\"driver\\":\\"fsx.csi.aws.com\\"',
+                     '\\"persistentVolumeReclaimPolicy\\":\\"Retain\\"', '\\"storage\\":\\"1200Gi\\"',
+                     '\\"kind\\":\\"PersistentVolumeClaim\\"', '\\"name\\":\\"fsx-claim\\"',
+                     '\\"dnsname\\":\\"",{"Ref":"' + fs_id + '"},".fsx.us-east-1.",',
+                     f'["{fs_id}","LustreMountName"]'):
+        assert fragment.replace(" ", "") in text.replace(" ", ""), fragment
+    # volumeHandle is the file system id; dnsname is <id>.fsx.<region>.<suffix> (FSx DNS names).
+    assert text.replace(" ", "").count(f'{{"Ref":"{fs_id}"}}') == 2
+    handlers = [f["Properties"] for f in resources_of(template, "AWS::Lambda::Function").values()
+                if "VpcConfig" in f["Properties"]]
+    assert handlers and all(h["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": [eks_id, "ClusterSecurityGroupId"]}]
+                            for h in handlers)
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_eks_execution_role_carries_the_vpc_cni_actions(two_clusters):
+    """AmazonEKS_CNI_Policy actions (AWS managed policy reference) on the HyperPod execution role: on
+    HyperPod nodes the VPC CNI runs with the node's role."""
+    template = two_clusters["training"]
+    (policy,) = [p["Properties"]["PolicyDocument"]["Statement"]
+                 for k, p in resources_of(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("ekstrainClusterVpcCniPolicy")]
+    actions = {a for st in policy for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert actions == {
+        "ec2:AssignPrivateIpAddresses", "ec2:AttachNetworkInterface", "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface", "ec2:DescribeInstances", "ec2:DescribeTags", "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeInstanceTypes", "ec2:DescribeSubnets", "ec2:DetachNetworkInterface",
+        "ec2:ModifyNetworkInterfaceAttribute", "ec2:UnassignPrivateIpAddresses", "ec2:CreateTags",
+    }
 
 
 @pytest.mark.xdist_group("training-stack")

@@ -140,13 +140,18 @@ class _HasClusterArn(Protocol):
 class EksOrchestration:
     """Nodes join an existing EKS cluster (``Orchestrator.Eks``; create-only: changing it replaces the cluster).
 
-    The EKS cluster must use the ``API`` or ``API_AND_CONFIG_MAP`` authentication mode, and its
-    security group must accept HTTPS from the cluster's security group.
+    The EKS cluster must use the ``API`` or ``API_AND_CONFIG_MAP`` authentication mode.
 
     :param cluster_arn: ARN of the EKS cluster.
+    :param cluster_security_group_id: the EKS cluster security group (the one EKS creates, which lets
+        the control plane and its members talk on every port). HyperPod nodes join it next to their
+        EFA group, so the control plane reaches kubelet (10250) and nodes reach the API (443) and
+        CoreDNS (53) as the EKS User Guide's security group requirements ask. Default: none (then
+        that group must accept HTTPS from the EFA group and allow kubelet/DNS to it by other means).
     """
 
     cluster_arn: str
+    cluster_security_group_id: str | None = None
 
     @classmethod
     def from_cluster(cls, cluster: _HasClusterArn) -> EksOrchestration:
@@ -274,7 +279,7 @@ class HyperPodCluster(Construct):
                 else NodeProvisioningMode(node_provisioning_mode).value
             ),
             vpc_config=sagemaker.CfnCluster.VpcConfigProperty(
-                security_group_ids=[self.security_group.security_group_id],
+                security_group_ids=[self.security_group.security_group_id, *self._eks_security_groups()],
                 subnets=[s.subnet_id for s in self.subnets],
             ),
         )
@@ -286,6 +291,11 @@ class HyperPodCluster(Construct):
         # The role's policies must be attached before HyperPod assumes the role to provision nodes.
         for policy in self.execution_policies:
             self.resource.node.add_dependency(policy)
+
+    def _eks_security_groups(self) -> list[str]:
+        if isinstance(self.orchestration, EksOrchestration) and self.orchestration.cluster_security_group_id:
+            return [self.orchestration.cluster_security_group_id]
+        return []
 
     # -- attributes -------------------------------------------------------------------------------
     @property
@@ -749,6 +759,15 @@ class HyperPodCluster(Construct):
                 )
             self.execution_policies.append(registry)
             acknowledge(registry, reason, *findings)
+        if isinstance(self.orchestration, EksOrchestration):
+            from constructs_lib.training.eks import add_vpc_cni_policy
+
+            # On HyperPod nodes the VPC CNI runs with the node's (execution) role.
+            self.execution_policies.append(
+                add_vpc_cni_policy(
+                    self, "VpcCniPolicy", role=role, subnets=self.subnets, security_groups=[self.security_group]
+                )
+            )
         if ebs_encryption_key is not None:
             self.execution_policies.append(
                 iam.ManagedPolicy(
@@ -839,6 +858,11 @@ def check_cluster_props(
             arn,
             "an EKS cluster ARN, arn:<partition>:eks:<region>:<account>:cluster/<name>",
         )
+        sg = orchestration.cluster_security_group_id
+        if sg is not None:
+            from constructs_lib.training.eks import check_existing_cluster_security_group
+
+            check_existing_cluster_security_group(problems, "orchestration.cluster_security_group_id", sg)
         problems.check(
             has_network,
             "network",

@@ -129,6 +129,7 @@ class LustreStorage(Construct):
         self.subnet: ec2.ISubnet = subnet or network.primary_subnet
         self.security_group: ec2.ISecurityGroup = network.security_group
         self.mount_point = mount_point
+        self.storage_capacity_gib = storage_capacity_gib
         self.encryption_key: kms.IKey = encryption_key or create_key(
             self, "Key", description=f"{self.node.path} FSx for Lustre data"
         )

@@ -50,6 +50,7 @@ from constructs_lib.training.platform import check_platform_props
 from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
 
 from .base import Section
+from .eks import EksSection, eks_problems
 
 if TYPE_CHECKING:
     from . import PlatformConfig
@@ -105,6 +106,7 @@ class TrainingClusterSection(Section):
     node_provisioning_mode: Literal["continuous", "standard"] = "continuous"
     instance_groups: list[InstanceGroupSection]
     fsx_lustre: FsxLustreSection | None = Field(default=None, description="Shared file system mounted at /fsx.")
+    eks: EksSection | None = Field(default=None, description="With orchestrator eks: create the EKS cluster, add-ons, charts.")
 
 
 class ManagedSpotSection(Section):
@@ -210,9 +212,15 @@ def instance_groups(cluster: TrainingClusterSection) -> list[InstanceGroup]:
 
 
 def orchestration(cluster: TrainingClusterSection) -> SlurmOrchestration | EksOrchestration:
+    """The orchestration of an existing EKS cluster or Slurm (a created EKS cluster supplies its own)."""
     if cluster.orchestrator == "eks":
-        return EksOrchestration(cluster_arn=cluster.eks_cluster_arn)  # type: ignore[arg-type]
+        group = cluster.eks.cluster_security_group_id if cluster.eks else None
+        return EksOrchestration(cluster_arn=cluster.eks_cluster_arn, cluster_security_group_id=group)  # type: ignore[arg-type]
     return SlurmOrchestration()
+
+
+# Stands for a created EKS cluster's ARN while validating (the real one is a deploy-time token).
+_CREATED_EKS_ARN = "arn:aws:eks:us-east-1:000000000000:cluster/created"
 
 
 def lustre_props(fsx: FsxLustreSection, *, bucket: Callable[[str], Any]) -> dict[str, Any]:
@@ -296,6 +304,7 @@ def pipeline_props(pipeline: TrainingPipelineSection) -> dict[str, Any]:
 _CLUSTER_KEYS = {
     "cluster_name": "name",
     "orchestration.cluster_arn": "eks_cluster_arn",
+    "orchestration.cluster_security_group_id": "eks.cluster_security_group_id",
     "instance_count": "count",
     "slurm_node_type": "role",
     "ebs_volume_size_gb": "ebs_volume_gb",
@@ -364,16 +373,21 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         if cluster.orchestrator != "eks" and cluster.eks_cluster_arn is not None:
             problems.add(f"{where}.eks_cluster_arn", cluster.eks_cluster_arn, "only with orchestrator eks")
         found = Problems(where)
+        orchestrated = orchestration(cluster)
+        if cluster.eks is not None and cluster.eks.create is not None:
+            orchestrated = EksOrchestration(cluster_arn=_CREATED_EKS_ARN)
         check_cluster_props(
             found,
             cluster_name=cluster.name,
             instance_groups=instance_groups(cluster),
-            orchestration=orchestration(cluster),
+            orchestration=orchestrated,
             node_recovery=NODE_RECOVERY[cluster.node_recovery],
             node_provisioning_mode=NODE_PROVISIONING[cluster.node_provisioning_mode],
             has_network=True,  # the platform's network section (required, see semantics._network)
         )
         problems.extend(_translated(found.items, where, _CLUSTER_KEYS, _CLUSTER_WORDS))
+        seen = {(p.where, repr(p.value)) for p in problems.items}
+        problems.extend([p for p in eks_problems(config, where, cluster) if (p.where, repr(p.value)) not in seen])
         if cluster.fsx_lustre is not None:
             found = Problems(where)
             check_lustre_props(found, **lustre_props(cluster.fsx_lustre, bucket=_NamedBucket))

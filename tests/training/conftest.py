@@ -16,7 +16,7 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import pytest
-from training_testkit import AZS, EKS_CLUSTER, EKS_CLUSTER_ARN, SLURM_CLUSTER, TrainingApp, new_app
+from training_testkit import AZS, EKS_CLUSTER, EKS_CLUSTER_ARN, EKS_CLUSTER_SG, SLURM_CLUSTER, TrainingApp, new_app
 
 
 def _event_target(scope, key):
@@ -147,7 +147,7 @@ def training_app(tmp_path_factory) -> TrainingApp:
         "Cluster",
         cluster_name=EKS_CLUSTER,
         network=eks_network,
-        orchestration=EksOrchestration(cluster_arn=EKS_CLUSTER_ARN),
+        orchestration=EksOrchestration(cluster_arn=EKS_CLUSTER_ARN, cluster_security_group_id=EKS_CLUSTER_SG),
         instance_groups=[
             InstanceGroup(
                 name="gpu",

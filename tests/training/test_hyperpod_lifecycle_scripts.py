@@ -96,6 +96,7 @@ def test_every_shell_script_passes_shellcheck():
         "common.sh",
         "on_init_complete.sh",
         "on_create.sh",
+        "setup_container_runtime.sh",
         "mount_fsx.sh",
         "setup_slurm.sh",
         "install_cloudwatch_agent.sh",

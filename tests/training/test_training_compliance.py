@@ -164,7 +164,16 @@ EXPECTED_ACKNOWLEDGMENTS = {
         "EventsDeadLetters": {"Serverless-SQSRedrivePolicy"},
         "Operators": _IAM_NO_INLINE,
     },
-    "eks": _cluster_acks("eks-train", "Network"),
+    "eks": {
+        **_cluster_acks("eks-train", "Network"),
+        # AmazonEKS_CNI_Policy actions (constructs_lib/training/eks.py add_vpc_cni_policy): describes take
+        # no resource; interfaces and HyperPod instances get their ids at run time.
+        "Cluster/VpcCniPolicy": {
+            _STAR,
+            _ENI,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:instance/*]",
+        },
+    },
 }
 
 

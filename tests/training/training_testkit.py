@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPTS_DIR = REPO / "constructs_lib" / "training" / "lifecycle_scripts"
 AZS = ["us-east-1a", "us-east-1b"]
 EKS_CLUSTER_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/training"
+EKS_CLUSTER_SG = "sg-0e1c2a3b4c5d6e7f8"
 SLURM_CLUSTER = "llm-pretrain"
 EKS_CLUSTER = "eks-train"
 

@@ -1,0 +1,229 @@
+"""``training_clusters[].eks``: HyperPod on EKS, with an EKS cluster the platform creates or an existing one.
+
+```yaml
+training_clusters:
+  - name: eks-train
+    orchestrator: eks
+    eks:
+      create: {version: "1.33", admins: [arn:aws:iam::123456789012:role/MlAdmin]}
+      dependencies_chart: vendor/sagemaker-hyperpod-cli/helm_chart/HyperPodHelmChart
+```
+
+or, for an existing cluster (same account and region, in the existing platform VPC ``network.vpc_id``):
+
+```yaml
+    eks_cluster_arn: arn:aws:eks:us-east-1:123456789012:cluster/ml
+    eks: {cluster_security_group_id: sg-0123456789abcdef0}
+```
+
+The rules live in ``constructs_lib.training.eks`` (``check_eks_cluster_props``,
+``check_dependencies_props``); :func:`eks_problems` runs them on the props the training stack will
+pass and renames prop paths to key paths, plus the rules that need the whole platform config
+(account, region, network).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from constructs_lib.errors import Problem, Problems
+from constructs_lib.training import _limits
+from constructs_lib.training.eks import (
+    CREATED_CLUSTER_ADDONS,
+    DEFAULT_KUBERNETES_VERSION,
+    EXISTING_CLUSTER_ADDONS,
+    EksAddon,
+    HyperPodDependenciesChart,
+    check_dependencies_props,
+    check_eks_cluster_props,
+    check_existing_cluster_security_group,
+)
+
+from .base import Section
+
+if TYPE_CHECKING:
+    from . import PlatformConfig
+    from .training import TrainingClusterSection
+
+
+class EksCreateSection(Section):
+    version: str = Field(default=DEFAULT_KUBERNETES_VERSION, description="Kubernetes version: 1.32, 1.33 or 1.34.")
+    admins: list[str] = Field(
+        default_factory=list, description="IAM role/user ARNs given AmazonEKSClusterAdminPolicy (access entries)."
+    )
+    public_access_cidrs: list[str] = Field(
+        default_factory=list, description="CIDRs allowed on the public API endpoint; none = private endpoint only."
+    )
+
+
+class EksAddonsSection(Section):
+    """``true``/``false`` per EKS add-on; omitted = the default for created or existing clusters."""
+
+    vpc_cni: bool | None = None
+    kube_proxy: bool | None = None
+    coredns: bool | None = None
+    pod_identity_agent: bool | None = None
+    fsx_csi_driver: bool | None = None
+    cloudwatch_observability: bool | None = None
+
+
+_ADDON_KEYS: dict[str, EksAddon] = {
+    "vpc_cni": EksAddon.VPC_CNI,
+    "kube_proxy": EksAddon.KUBE_PROXY,
+    "coredns": EksAddon.COREDNS,
+    "pod_identity_agent": EksAddon.POD_IDENTITY_AGENT,
+    "fsx_csi_driver": EksAddon.FSX_CSI_DRIVER,
+    "cloudwatch_observability": EksAddon.CLOUDWATCH_OBSERVABILITY,
+}
+
+
+class EksSection(Section):
+    create: EksCreateSection | None = Field(default=None, description="Create the EKS cluster (instead of eks_cluster_arn).")
+    cluster_security_group_id: str | None = Field(
+        default=None, description="With eks_cluster_arn: the EKS cluster security group HyperPod nodes join."
+    )
+    addons: EksAddonsSection = Field(default_factory=EksAddonsSection)
+    dependencies_chart: str | None = Field(
+        default=None,
+        description="Folder of AWS's HyperPod Helm chart (helm_chart/HyperPodHelmChart after `helm dependencies update`).",
+    )
+    dependencies_chart_values: dict[str, Any] = Field(default_factory=dict, description="Helm values for that chart.")
+    installer: bool | None = Field(
+        default=None,
+        description="aws-cdk-lib's kubectl handler + its access entry; default: on when a chart or fsx_lustre needs it.",
+    )
+
+
+def eks_cluster_name(config: PlatformConfig, cluster: TrainingClusterSection) -> str:
+    """A created EKS cluster is named like the HyperPod cluster: ``<platform>-<environment>-<name>``."""
+    return f"{config.prefix}-{cluster.name}"
+
+
+def addons(cluster: TrainingClusterSection) -> list[EksAddon]:
+    """The add-ons to install: the defaults for a created or existing cluster, the FSx CSI driver with
+    ``fsx_lustre``, then the section's ``true``/``false`` overrides."""
+    eks = cluster.eks or EksSection()
+    chosen = list(CREATED_CLUSTER_ADDONS if eks.create is not None else EXISTING_CLUSTER_ADDONS)
+    if cluster.fsx_lustre is not None:
+        chosen.append(EksAddon.FSX_CSI_DRIVER)
+    for key, addon in _ADDON_KEYS.items():
+        wanted = getattr(eks.addons, key)
+        if wanted is True and addon not in chosen:
+            chosen.append(addon)
+        elif wanted is False and addon in chosen:
+            chosen.remove(addon)
+    return chosen
+
+
+def installer(cluster: TrainingClusterSection) -> bool:
+    """Whether the kubectl handler is created: as configured, else when the chart or a volume needs it."""
+    eks = cluster.eks or EksSection()
+    if eks.installer is not None:
+        return eks.installer
+    return eks.dependencies_chart is not None or cluster.fsx_lustre is not None
+
+
+def dependencies_chart(cluster: TrainingClusterSection) -> HyperPodDependenciesChart | None:
+    eks = cluster.eks
+    if eks is None or eks.dependencies_chart is None:
+        return None
+    return HyperPodDependenciesChart(directory=eks.dependencies_chart, values=dict(eks.dependencies_chart_values))
+
+
+_CREATE_KEYS = {"version": "eks.create.version", "admins": "eks.create.admins",
+                "public_access_cidrs": "eks.create.public_access_cidrs"}
+_DEPENDENCY_KEYS = {"dependencies_chart.directory": "eks.dependencies_chart", "installer": "eks.installer",
+                    "addons": "eks.addons"}
+
+
+def _renamed(problems: list[Problem], where: str, keys: dict[str, str]) -> list[Problem]:
+    out = []
+    for p in problems:
+        head, bracket, tail = p.where.partition("[")
+        key = keys.get(p.where) or (keys.get(head, head) + bracket + tail if bracket else keys.get(head, head))
+        allowed = p.allowed.replace("dependencies_chart", "eks.dependencies_chart").replace(
+            "lustre_volumes", "fsx_lustre")
+        out.append(Problem(f"{where}.{key}", p.value, allowed))
+    return out
+
+
+def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSection) -> list[Problem]:
+    """Rules of one cluster's EKS keys (after the schema passed)."""
+    problems = Problems("config")
+    eks = cluster.eks
+    if cluster.orchestrator != "eks":
+        if eks is not None:
+            problems.add(f"{where}.eks", "...", "only with orchestrator eks")
+        return problems.items
+    eks = eks or EksSection()
+    arn = cluster.eks_cluster_arn
+    if eks.create is not None:
+        if arn is not None:
+            problems.add(f"{where}.eks_cluster_arn", arn, "omit it with eks.create (the platform creates the EKS cluster)")
+        if eks.cluster_security_group_id is not None:
+            problems.add(f"{where}.eks.cluster_security_group_id", eks.cluster_security_group_id,
+                         "omit it with eks.create (the created cluster's security group is used)")
+        found = Problems(where)
+        check_eks_cluster_props(
+            found,
+            cluster_name=eks_cluster_name(config, cluster),
+            version=eks.create.version,
+            admins=list(eks.create.admins),
+            public_access_cidrs=list(eks.create.public_access_cidrs),
+        )
+        problems.extend(_renamed(found.items, where, {**_CREATE_KEYS, "cluster_name": "name"}))
+    else:
+        if arn is None:
+            problems.add(f"{where}.eks_cluster_arn", None,
+                         "an EKS cluster ARN, arn:<partition>:eks:<region>:<account>:cluster/<name>, or eks.create")
+        elif _limits.EKS_CLUSTER_ARN_PATTERN.match(arn):
+            region, account = _arn_region_account(arn)
+            platform = config.platform
+            if platform.account and account != platform.account:
+                problems.add(f"{where}.eks_cluster_arn", arn,
+                             f"an EKS cluster of platform.account {platform.account} (HyperPod joins clusters of its own account)")
+            if platform.region and region != platform.region:
+                problems.add(f"{where}.eks_cluster_arn", arn,
+                             f"an EKS cluster in platform.region {platform.region} (HyperPod joins clusters of its own region)")
+        if arn is not None and config.network is not None and config.network.vpc_id is None:
+            problems.add("network.vpc_id", None,
+                         f"the existing EKS cluster's VPC with {where}.eks_cluster_arn (a new platform VPC cannot hold "
+                         "an existing cluster's nodes): set network.vpc_id and private_subnet_ids, or use eks.create")
+        if eks.cluster_security_group_id is None:
+            problems.add(f"{where}.eks.cluster_security_group_id", None,
+                         "the EKS cluster security group id with eks_cluster_arn (sg-..., `aws eks describe-cluster "
+                         "--query cluster.resourcesVpcConfig.clusterSecurityGroupId`): HyperPod nodes join it so the "
+                         "control plane reaches kubelet and nodes reach the API and CoreDNS")
+        else:
+            check_existing_cluster_security_group(problems, f"{where}.eks.cluster_security_group_id",
+                                                  eks.cluster_security_group_id)
+    found = Problems(where)
+    chart = dependencies_chart(cluster)
+    check_dependencies_props(
+        found,
+        addons=addons(cluster),
+        dependencies_chart=chart,
+        lustre_volume_count=1 if cluster.fsx_lustre is not None else 0,
+        installer=installer(cluster),
+    )
+    problems.extend(_renamed(found.items, where, _DEPENDENCY_KEYS))
+    return problems.items
+
+
+def _arn_region_account(arn: str) -> tuple[str, str]:
+    parts = arn.split(":")
+    return parts[3], parts[4]
+
+
+__all__ = [
+    "EksAddonsSection",
+    "EksCreateSection",
+    "EksSection",
+    "addons",
+    "dependencies_chart",
+    "eks_cluster_name",
+    "eks_problems",
+    "installer",
+]

@@ -635,8 +635,8 @@ def test_eks_cluster_joins_the_created_eks_cluster_and_its_security_group(two_cl
     the API on 443 and DNS 53 between nodes; AWS's hyperpod-cluster-template.yaml passes the EKS
     cluster's group the same way)."""
     template = two_clusters["training"]
-    (hp_id, hp) = [(k, c) for k, c in resources_of(template, "AWS::SageMaker::Cluster").items()
-                   if c["Properties"]["ClusterName"] == "acme-ml-dev-eks-train"][0]
+    hp = next(c for c in resources_of(template, "AWS::SageMaker::Cluster").values()
+              if c["Properties"]["ClusterName"] == "acme-ml-dev-eks-train")
     props = hp["Properties"]
     eks_id, _ = only(template, "AWS::EKS::Cluster")
     assert props["Orchestrator"] == {"Eks": {"ClusterArn": {"Fn::GetAtt": [eks_id, "Arn"]}}}
@@ -663,7 +663,7 @@ def test_created_eks_cluster_uses_api_auth_private_endpoint_logging_and_platform
     Amazon EKS support in SageMaker HyperPod"), all control-plane log types (EKS User Guide, "Send control
     plane logs to CloudWatch Logs"), secrets envelope-encrypted with the platform key."""
     template = two_clusters["training"]
-    eks_id, cluster = only(template, "AWS::EKS::Cluster")
+    _, cluster = only(template, "AWS::EKS::Cluster")
     props = cluster["Properties"]
     assert props["Name"] == "acme-ml-dev-eks-train"
     assert props["Version"] == "1.33"
@@ -677,8 +677,8 @@ def test_created_eks_cluster_uses_api_auth_private_endpoint_logging_and_platform
     assert (vpc_config["EndpointPrivateAccess"], vpc_config["EndpointPublicAccess"]) == (True, False)
     assert "PublicAccessCidrs" not in vpc_config
     assert len(vpc_config["SubnetIds"]) == 2
-    _, log_group = [(k, g) for k, g in resources_of(template, "AWS::Logs::LogGroup").items()
-                    if g["Properties"].get("LogGroupName") == "/aws/eks/acme-ml-dev-eks-train/cluster"][0]
+    log_group = next(g for g in resources_of(template, "AWS::Logs::LogGroup").values()
+                     if g["Properties"].get("LogGroupName") == "/aws/eks/acme-ml-dev-eks-train/cluster")
     assert log_group["Properties"]["RetentionInDays"] == 365 and "KmsKeyId" in log_group["Properties"]
     assert log_group["DeletionPolicy"] == "Retain"
 
@@ -733,7 +733,7 @@ def test_hyperpod_chart_and_fsx_volume_go_in_through_the_kubectl_handler_in_the_
     assert json.loads(props["Values"]) == {"mlflow": {"enabled": False}}
     assert props["ChartAssetURL"].startswith("s3://cdk-hnb659fds-assets-123456789012-us-east-1/")
     assert props["ChartAssetURL"].endswith(".zip")
-    fs_id, _ = [(k, v) for k, v in resources_of(template, "AWS::FSx::FileSystem").items() if k.startswith("ekstrain")][0]
+    fs_id = next(k for k in resources_of(template, "AWS::FSx::FileSystem") if k.startswith("ekstrain"))
     _, volume = only(template, "Custom::AWSCDK-EKS-KubernetesResource")
     text = json.dumps(volume["Properties"]["Manifest"])
     for fragment in ('\\"kind\\":\\"PersistentVolume\\"', '\\"driver\\":\\"fsx.csi.aws.com\\"',

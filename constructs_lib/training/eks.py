@@ -39,7 +39,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
-from constructs_lib.errors import Problems, is_token
+from constructs_lib.errors import PlatformValidationError, Problem, Problems
 from constructs_lib.training._iam import network_interface_arn
 from constructs_lib.training._nag import wildcard_resource
 from constructs_lib.training._resources import LOG_RETENTION
@@ -326,7 +326,14 @@ class HyperPodEksDependencies(Construct):
         if not installer:
             return
         stack = Stack.of(self)
-        from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
+        try:
+            from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
+        except ImportError as missing:  # the optional dependency of the kubectl handler
+            raise PlatformValidationError(
+                f"HyperPodEksDependencies {self.node.path}",
+                [Problem("installer", installer, "needs the kubectl layer: pip install 'aiplatform-cdk[eks]' "
+                         "(aws-cdk.lambda-layer-kubectl-v33)")],
+            ) from missing
 
         # The kubectl handler's execution role, which kubectl and helm run as; the access entry makes it
         # a cluster admin (AWS's helm-chart-template.yaml gives its installer the same access policy).
@@ -696,6 +703,3 @@ def check_existing_cluster_security_group(problems: Problems, key: str, value: A
 def _construct_id(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("-")) + "Addon"
 
-
-def is_unresolved(value: Any) -> bool:
-    return is_token(value)

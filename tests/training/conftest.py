@@ -16,7 +16,15 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import pytest
-from training_testkit import AZS, EKS_CLUSTER, EKS_CLUSTER_ARN, EKS_CLUSTER_SG, SLURM_CLUSTER, TrainingApp, new_app
+from training_testkit import (
+    AZS,
+    EKS_CLUSTER,
+    EKS_CLUSTER_ARN,
+    EKS_CLUSTER_SG,
+    SLURM_CLUSTER,
+    TrainingApp,
+    new_app,
+)
 
 
 def _event_target(scope, key):

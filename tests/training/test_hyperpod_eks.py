@@ -1,7 +1,7 @@
 """HyperPod on EKS at the construct level: the rules of ``HyperPodEksCluster`` and
 ``HyperPodEksDependencies``, the FSx PersistentVolume, the VPC CNI policy and security groups of an
 EKS-orchestrated ``HyperPodCluster`` (read from the session's ``training_app`` synth), and a dry run
-of the EKS lifecycle entry point ``on_create_eks.sh``.
+of the EKS lifecycle entry point ``on_create.sh`` with ``setup_container_runtime.sh``.
 
 The synthesized EKS cluster, add-ons, chart and volume (all nag packs, cfn-lint) are asserted on the
 platform's one EKS synth in ``tests/test_training_stack.py`` (``two_clusters``).
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from training_testkit import EKS_CLUSTER_ARN, EKS_CLUSTER_SG, SCRIPTS_DIR, new_stack, only, resources
+from training_testkit import EKS_CLUSTER_ARN, EKS_CLUSTER_SG, new_stack, only, resources
 
 from constructs_lib.errors import PlatformValidationError
 
@@ -233,13 +233,7 @@ def test_eks_execution_role_has_the_amazon_eks_cni_policy_actions_scoped(trainin
     assert policy_id in cluster["DependsOn"]  # attached before HyperPod assumes the role
 
 
-# -- on_create_eks.sh -----------------------------------------------------------------------------------
-def test_lifecycle_scripts_are_lf_only():
-    """HyperPod runs the scripts with bash on Linux: a CR would end up in paths and commands."""
-    for script in [*SCRIPTS_DIR.glob("*.sh"), SCRIPTS_DIR / "node_config.py"]:
-        assert b"\r" not in script.read_bytes(), script.name
-
-
+# -- on_create.sh + setup_container_runtime.sh (EKS) -----------------------------------------------------------------------------------
 def _stub(bin_dir: Path, name: str, body: str) -> None:
     path = bin_dir / name
     path.write_text("#!/usr/bin/env bash\n" + body + "\n")
@@ -253,8 +247,7 @@ RESOURCE_CONFIG = {
         {"InstanceName": "gpu-1", "AgentIpAddress": "172.16.0.12", "CustomerIpAddress": "10.0.64.12",
          "InstanceId": "i-0cccccccccccccccc"}]}],
 }
-PARAMS = {"version": "1.0.0", "workload_manager": "eks", "cluster_name": "eks-train", "login_groups": [],
-          "worker_groups": [{"instance_group_name": "gpu", "instance_type": "ml.g5.8xlarge"}]}
+LAYOUT = {"version": "2.0.0", "workload_manager": "eks", "cluster_name": "eks-train", "groups": {"gpu": "compute"}}
 CONTAINERD_CONFIG = 'version = 2\nroot = "/var/lib/containerd"\nstate = "/run/containerd"\n\n[grpc]\naddress = "/run/containerd/containerd.sock"\n'
 
 
@@ -266,7 +259,7 @@ def eks_node(tmp_path):
 
     scripts = tmp_path / "lifecycle"
     shutil.copytree(_lifecycle.stage_scripts(json.dumps(cloudwatch_agent_config(cluster_name="eks-train"))), scripts)
-    (scripts / "provisioning_parameters.json").write_text(json.dumps(PARAMS))
+    (scripts / _lifecycle.NODE_LAYOUT).write_text(json.dumps(LAYOUT))
     root = tmp_path / "root"
     for sub in ("etc/containerd", "etc/eks/containerd", "etc/systemd/system", "opt/sagemaker", "opt/cwagent/bin",
                 "var/lib/containerd/io.containerd.content.v1.content", "var/lib/kubelet/pods"):
@@ -283,6 +276,7 @@ def eks_node(tmp_path):
     _stub(bin_dir, "mountpoint", f'echo "mountpoint $*" >> {calls}; [[ "$2" == "{root}/opt/sagemaker" && -f {tmp_path}/mounted ]]')
     _stub(bin_dir, "systemctl", f'echo "systemctl $*" >> {calls}')
     _stub(bin_dir, "sleep", "exit 0")
+    _stub(bin_dir, "getent", "exit 0")
     _stub(bin_dir, "curl", f'echo "curl $*" >> {calls}; exit 1')
     _stub(root / "opt/cwagent/bin", "amazon-cloudwatch-agent-ctl", f'echo "agent $*" >> {calls}')
 
@@ -306,14 +300,14 @@ def eks_node(tmp_path):
             "AIPLATFORM_KUBELET_DIR": str(root / "var/lib/kubelet"),
             "AIPLATFORM_MOUNT_WAIT_SECONDS": "10",
         }
-        return subprocess.run(["sh", str(scripts / "on_create_eks.sh")], env=env, capture_output=True, text=True,
+        return subprocess.run(["sh", str(scripts / _lifecycle.ON_CREATE)], env=env, capture_output=True, text=True,
                               timeout=60, check=False)
 
     return run, root, calls
 
 
 @pytest.mark.skipif(os.name != "posix", reason="bash dry run")
-def test_on_create_eks_moves_the_containerd_data_root_to_opt_sagemaker_on_al2023(eks_node):
+def test_eks_on_create_moves_the_containerd_data_root_to_opt_sagemaker_on_al2023(eks_node):
     """As AWS's EKS lifecycle script does (awsome-distributed-training, 7.sagemaker-hyperpod-eks
     on_create_main.sh): containerd's root and kubelet's directory on the /opt/sagemaker EBS volume."""
     run, root, calls = eks_node
@@ -343,7 +337,7 @@ def test_on_create_eks_moves_the_containerd_data_root_to_opt_sagemaker_on_al2023
 
 
 @pytest.mark.skipif(os.name != "posix", reason="bash dry run")
-def test_on_create_eks_sets_the_root_in_the_eks_containerd_config_on_al2(eks_node):
+def test_eks_on_create_sets_the_root_in_the_eks_containerd_config_on_al2(eks_node):
     run, root, _ = eks_node
     result = run("2")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -353,7 +347,7 @@ def test_on_create_eks_sets_the_root_in_the_eks_containerd_config_on_al2(eks_nod
 
 
 @pytest.mark.skipif(os.name != "posix", reason="bash dry run")
-def test_on_create_eks_leaves_the_runtime_alone_without_the_ebs_volume(eks_node):
+def test_eks_on_create_leaves_the_runtime_alone_without_the_ebs_volume(eks_node):
     run, root, _ = eks_node
     result = run("2023", mounted=False)
     assert result.returncode == 0, result.stdout + result.stderr

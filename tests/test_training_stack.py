@@ -869,3 +869,13 @@ def test_a_pipeline_job_is_registered_once_and_its_failure_notified_once(two_clu
     event["detail"]["TrainingJobStatus"] = "Failed"
     event["detail"]["Tags"] = {PlatformTag.PLATFORM: "acme-ml-dev"}
     assert any(EventPattern.load(json.dumps(p)).matches_event(event) for p in rules)
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_eks_platform_templates_pass_cfn_lint(two_clusters):
+    """The EKS cluster, add-ons, access entries and kubectl handler resources against the CloudFormation
+    schemas bundled with the pinned cfn-lint (same ignores as every other template)."""
+    from tests.test_compliance import _cfn_lint
+
+    result = _cfn_lint(sorted(two_clusters.outdir.glob("*.template.json")))
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -115,8 +115,8 @@ def test_addons_are_known_and_unique():
     with pytest.raises(PlatformValidationError) as caught:
         _dependencies(addons=["vpc-cni", "vpc-cni", "weave"])
     assert [str(p) for p in caught.value.problems] == [
-        "addons[2]: got 'weave'; one of vpc-cni, kube-proxy, coredns, eks-pod-identity-agent, aws-fsx-csi-driver, "
-        "amazon-cloudwatch-observability",
+        ("addons[2]: got 'weave'; one of vpc-cni, kube-proxy, coredns, eks-pod-identity-agent, aws-fsx-csi-driver, "
+        "amazon-cloudwatch-observability"),
         "addons: got ['vpc-cni', 'vpc-cni', 'weave']; each add-on at most once",
     ]
 

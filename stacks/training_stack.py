@@ -42,7 +42,8 @@ from .data_stack import artifact_bucket_name
 
 
 class TrainingStack(Stack):
-    """``platform`` (:class:`TrainingPlatform`), ``clusters``, ``storage`` and ``pipelines`` keyed by config name.
+    """``platform`` (:class:`TrainingPlatform`), ``clusters``, ``storage``, ``eks_clusters`` (created EKS
+    clusters), ``eks_dependencies`` and ``pipelines`` keyed by config name.
 
     :param vpc: the platform VPC (network stack). Required with ``training_clusters``; without it
         the training platform publishes no subnets and pipelines run their jobs outside a VPC.

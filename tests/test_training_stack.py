@@ -735,10 +735,13 @@ def test_hyperpod_chart_and_fsx_volume_go_in_through_the_kubectl_handler_in_the_
     assert props["ChartAssetURL"].endswith(".zip")
     fs_id = next(k for k in resources_of(template, "AWS::FSx::FileSystem") if k.startswith("ekstrain"))
     _, volume = only(template, "Custom::AWSCDK-EKS-KubernetesResource")
+    assert next(iter(resources_of(template, "Custom::AWSCDK-EKS-HelmChart"))) in volume["DependsOn"]
     text = json.dumps(volume["Properties"]["Manifest"])
     for fragment in ('\\"kind\\":\\"PersistentVolume\\"', '\\"driver\\":\\"fsx.csi.aws.com\\"',
                      '\\"persistentVolumeReclaimPolicy\\":\\"Retain\\"', '\\"storage\\":\\"1200Gi\\"',
-                     '\\"kind\\":\\"PersistentVolumeClaim\\"', '\\"name\\":\\"fsx-claim\\"',
+                     '\\"kind\\":\\"PersistentVolumeClaim\\"',
+                     # the claim sits where HyperPod job auto-resume looks (kubeflow), created by the chart
+                     '\\"name\\":\\"fsx-claim\\",\\"namespace\\":\\"kubeflow\\"',
                      '\\"dnsname\\":\\"",{"Ref":"' + fs_id + '"},".fsx.us-east-1.",',
                      f'["{fs_id}","LustreMountName"]'):
         assert fragment.replace(" ", "") in text.replace(" ", ""), fragment

@@ -272,7 +272,9 @@ class HyperPodEksDependencies(Construct):
         PersistentVolumeClaim each (``LustreStorage`` objects). Default: none.
     :param installer: create aws-cdk-lib's kubectl handler and its access entry (needed for the chart
         and the volumes). Default: ``True`` when a chart or volume is given.
-    :param volume_namespace: namespace of the PersistentVolumeClaims. Default ``default``.
+    :param volume_namespace: namespace of the PersistentVolumeClaims. Default ``kubeflow`` with the chart
+        (HyperPod job auto-resume watches jobs in ``kubeflow`` or ``hyperpod*`` namespaces; the chart's
+        training operator creates ``kubeflow``), else ``default``.
     """
 
     def __init__(
@@ -289,7 +291,7 @@ class HyperPodEksDependencies(Construct):
         dependencies_chart: HyperPodDependenciesChart | None = None,
         lustre_volumes: Sequence[Any] = (),
         installer: bool | None = None,
-        volume_namespace: str = "default",
+        volume_namespace: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         wants_installer = dependencies_chart is not None or bool(lustre_volumes)
@@ -398,6 +400,8 @@ class HyperPodEksDependencies(Construct):
                 "AwsSolutions-IAM5[Action::s3:List*]",
                 wildcard_resource(self.kubectl_role, asset.bucket.arn_for_objects("*")),
             )
+        if volume_namespace is None:
+            volume_namespace = "kubeflow" if self.chart is not None else "default"
         for index, storage in enumerate(lustre_volumes):
             name = "fsx" if index == 0 else f"fsx-{index}"
             manifest = eks_v2.KubernetesManifest(
@@ -415,6 +419,8 @@ class HyperPodEksDependencies(Construct):
                 overwrite=True,
             )
             manifest.node.add_dependency(self.installer_access_entry)
+            if self.chart is not None:
+                manifest.node.add_dependency(self.chart)  # the chart creates the claim's namespace
             if EksAddon.FSX_CSI_DRIVER in self.addons:
                 manifest.node.add_dependency(self.addons[EksAddon.FSX_CSI_DRIVER])
             self.volume_manifests.append(manifest)

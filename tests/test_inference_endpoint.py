@@ -301,6 +301,23 @@ def test_vpc_placement_with_default_security_group_and_network_interface_permiss
     assert endpoint.security_groups[0].node.id == "SecurityGroup"
 
 
+def test_models_in_a_vpc_wait_for_the_separate_rules_of_their_security_groups():
+    """Instances start with the endpoint and need their groups' rules; a GetAtt on a group does not wait
+    for its separate SecurityGroupIngress/Egress resources (aws-cdk PR #14431)."""
+    def props(stack):
+        vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0)
+        group = ec2.SecurityGroup(stack, "Shared", vpc=vpc, allow_all_outbound=False)
+        group.add_egress_rule(group, ec2.Port.tcp(443), "HTTPS to members")
+        return {"vpc": vpc, "security_groups": [group]}
+
+    stack, _ = _endpoint_stack(props)
+    raw = Template.from_stack(stack).to_json()["Resources"]
+    (rule,) = [k for k, r in raw.items() if r["Type"] == "AWS::EC2::SecurityGroupEgress"]
+    (policy,) = [k for k, r in raw.items() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+    (model,) = [r for r in raw.values() if r["Type"] == "AWS::SageMaker::Model"]
+    assert model["DependsOn"] == sorted([policy, rule])
+
+
 def test_library_kinds_outside_the_default_config_pass_every_nag_pack(tmp_path):
     """VPC placement, capacity fallback and a component on an imported endpoint: all five packs, no finding."""
     from constructs_lib import add_compliance_checks

@@ -512,6 +512,28 @@ def test_fsx_lustre_is_persistent_encrypted_and_in_the_cluster_subnet(default_pl
     assert fsx["SubnetIds"] == _cluster(template)["Properties"]["VpcConfig"]["Subnets"]
 
 
+def test_fsx_and_cluster_wait_for_every_rule_of_their_security_group(default_platform):
+    """A GetAtt on a group does not wait for its separate rule resources (aws-cdk PR #14431); FSx refuses
+    to start without Lustre's ports (InvalidNetworkSettings, aws-parallelcluster issue #6181)."""
+    template = default_platform["training"]
+    resources = template.raw["Resources"]
+    fsx = resources["llmpretrainStorageCB89BDE4"]
+    (group,) = fsx["Properties"]["SecurityGroupIds"]
+    rules = sorted(
+        k for t in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
+        for k, r in resources_of(template, t).items() if r["Properties"]["GroupId"] == group
+    )
+    prefix = "llmpretrainNetworkEfaSecurityGroup"
+    own = "acmemldevtrainingllmpretrainNetworkEfaSecurityGroup75588DF3"
+    assert rules == [
+        f"{prefix}from{own}98810237473E4C5",
+        f"{prefix}from{own}ALLTRAFFIC2C01E19F",
+        f"{prefix}to{own}ALLTRAFFIC1F0FECE4",
+    ]
+    assert fsx["DependsOn"] == rules
+    assert set(rules) <= set(_cluster(template)["DependsOn"])
+
+
 def test_training_platform_uses_the_platform_bucket_and_publishes_its_parameters(default_platform):
     template = default_platform["training"]
     names = sorted(p["Properties"]["Name"] for p in resources_of(template, "AWS::SSM::Parameter").values())

@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import limits
+from .._security_group_rules import wait_for_security_group_rules
 from ..compliance import acknowledge
 from ._alarms import rollback_alarms
 from ._role import ExecutionRoleRequest, Grant, build_execution_role
@@ -194,6 +195,8 @@ class InferenceEndpoint(EndpointBase):
         )
         if components_mode:
             self.endpoint_config.node.add_dependency(self.execution_policy)
+            if vpc_config:
+                wait_for_security_group_rules(self.endpoint_config, self.security_groups)
         if self.local_nvme and encryption_key is not None:
             nvme = sorted({t for t in all_types if limits.has_local_nvme(t)})
             acknowledge(
@@ -307,6 +310,8 @@ class InferenceEndpoint(EndpointBase):
             vpc_config=sagemaker.CfnModel.VpcConfigProperty(**vpc_config) if vpc_config else None,
         )
         cfn.node.add_dependency(self.execution_policy)
+        if vpc_config:  # instances start with the endpoint: the groups' separate rules must exist by then
+            wait_for_security_group_rules(cfn, self.security_groups)
         return cfn
 
     def _variant(self, v: VariantSpec, weight: float) -> P.ProductionVariantProperty:

@@ -22,6 +22,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from constructs_lib import limits
+from constructs_lib._security_group_rules import wait_for_security_group_rules
 from constructs_lib.compliance import acknowledge
 from constructs_lib.errors import PlatformValidationError, Problem, Problems, is_token
 from constructs_lib.sagemaker_events import SOURCE, DetailType
@@ -284,6 +285,8 @@ class HyperPodCluster(Construct):
             ),
         )
         self.resource.node.add_dependency(self.lifecycle_deployment)
+        # Nodes need the EFA self-rules (and Lustre's ports) from the start: wait for every rule resource.
+        wait_for_security_group_rules(self.resource, [self.security_group])
         if shared_storage is not None:
             self.resource.node.add_dependency(shared_storage.file_system)
         self.execution_policies: list[iam.ManagedPolicy] = []

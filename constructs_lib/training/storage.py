@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib._security_group_rules import wait_for_security_group_rules
 from constructs_lib.errors import Problems, is_token
 from constructs_lib.training import _limits
 from constructs_lib.training._resources import create_key
@@ -155,6 +156,8 @@ class LustreStorage(Construct):
                 copy_tags_to_backups=True,
             ),
         )
+        # FSx checks the group's Lustre rules (988, 1018-1023) at creation: wait for every rule resource.
+        wait_for_security_group_rules(self.file_system, [self.security_group])
         self.data_repository_associations: list[fsx.CfnDataRepositoryAssociation] = []
         for index, repository in enumerate(data_repositories):
             self.data_repository_associations.append(self._associate(index, repository))

@@ -133,6 +133,19 @@ def test_lifecycle_uri_points_at_the_deployed_content_addressed_prefix(training_
     assert "Storage6B64FB91" in depends
 
 
+def test_cluster_waits_for_the_efa_self_rules(training_app):
+    """EFA needs all traffic to and from the group itself (EC2 user guide, "Prepare an EFA-enabled
+    security group"); those are separate rule resources a GetAtt on the group does not wait for."""
+    depends = _cluster(training_app, "slurm")["DependsOn"]
+    assert {
+        "NetworkEfaSecurityGroupfromTrainingSlurmNetworkEfaSecurityGroup7F33164BALLTRAFFIC82215CA4",
+        "NetworkEfaSecurityGrouptoTrainingSlurmNetworkEfaSecurityGroup7F33164BALLTRAFFICFD7C4F3D",
+        "NetworkEfaSecurityGroupfromTrainingSlurmNetworkEfaSecurityGroup7F33164B9881023839122B8",
+    } <= set(depends)
+    # The endpoint group's rule names the EFA group as its source but is not one of its rules.
+    assert not [d for d in depends if d.startswith("NetworkEndpointSecurityGroup")]
+
+
 def test_lifecycle_asset_holds_the_scripts_and_the_generated_agent_config(training_app):
     keys = only(training_app.templates["slurm"], "Custom::CDKBucketDeployment")[1]["Properties"][
         "SourceObjectKeys"

@@ -40,6 +40,24 @@ class TestSynthesized:
             assert resources[logical_id]["UpdateReplacePolicy"] == "Retain"
         assert resources[STORAGE_KEY_ID]["Properties"]["EnableKeyRotation"] is True
 
+    def test_file_system_waits_for_every_rule_of_its_security_group(self, training_app):
+        """FSx checks Lustre's ports at creation; a GetAtt on the group does not wait for its separate
+        rule resources (aws-cdk PR #14431, aws-parallelcluster issue #6181)."""
+        resources = training_app.templates["slurm"]["Resources"]
+        group = {"Fn::GetAtt": ["NetworkEfaSecurityGroup3744DDDC", "GroupId"]}
+        rules = sorted(
+            k
+            for k, r in resources.items()
+            if r["Type"] in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
+            and r["Properties"]["GroupId"] == group
+        )
+        assert rules == [
+            "NetworkEfaSecurityGroupfromTrainingSlurmNetworkEfaSecurityGroup7F33164B9881023839122B8",
+            "NetworkEfaSecurityGroupfromTrainingSlurmNetworkEfaSecurityGroup7F33164BALLTRAFFIC82215CA4",
+            "NetworkEfaSecurityGrouptoTrainingSlurmNetworkEfaSecurityGroup7F33164BALLTRAFFICFD7C4F3D",
+        ]
+        assert resources[FILE_SYSTEM_ID]["DependsOn"] == rules
+
     def test_data_repository_association(self, training_app):
         logical_id, dra = only(training_app.templates["slurm"], "AWS::FSx::DataRepositoryAssociation")
         assert logical_id == "StorageDataRepository04344B7E6"
@@ -114,9 +132,16 @@ def test_bad_storage_size_is_refused(size):
         _storage(storage_capacity_gib=size)
 
 
+def _file_system_properties(storage) -> dict:
+    from aws_cdk import Stack
+    from aws_cdk.assertions import Template
+
+    return only(Template.from_stack(Stack.of(storage)).to_json(), "AWS::FSx::FileSystem")[1]["Properties"]
+
+
 @pytest.mark.parametrize("size", [1200, 2400, 4800, 7200])
 def test_valid_storage_sizes(size):
-    assert _storage(storage_capacity_gib=size).file_system is not None
+    assert _file_system_properties(_storage(storage_capacity_gib=size))["StorageCapacity"] == size
 
 
 def test_bad_throughput_is_refused():
@@ -179,4 +204,5 @@ def test_rule_function_checks_props_without_a_construct():
     )
     assert [p.where for p in problems.items] == ["storage_capacity_gib", "per_unit_storage_throughput"]
     # A deployment type given as its string value gets that type's default throughput too.
-    assert _storage(deployment_type="PERSISTENT_1").file_system is not None
+    lustre = _file_system_properties(_storage(deployment_type="PERSISTENT_1"))["LustreConfiguration"]
+    assert (lustre["DeploymentType"], lustre["PerUnitStorageThroughput"]) == ("PERSISTENT_1", 200)

@@ -518,12 +518,13 @@ def test_cluster_alarms_have_exact_properties(extra):
     t = extra.template
     for severity, threshold in (("warning", 80), ("critical", 90)):
         p = by_name(t, f"llm-pretrain-fsx-used-{severity}")
-        assert (p["Threshold"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (threshold, 3, 3)
+        # 15 one-minute periods: FreeDataStorageCapacity is emitted once a minute per disk.
+        assert (p["Threshold"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (threshold, 15, 15)
         metrics = alarm_metric_stats(p)
-        assert metrics["expr_1"]["Expression"] == f"100 * (1 - free / {1200 * 1024 ** 3})"
+        assert metrics["expr_1"]["Expression"] == f"100 * (1 - (free / (PERIOD(free) / 60)) / {1200 * 1024 ** 3})"
         stat = metrics["free"]["MetricStat"]
         assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Stat"], stat["Period"]) == (
-            "AWS/FSx", "FreeDataStorageCapacity", "Sum", 300)
+            "AWS/FSx", "FreeDataStorageCapacity", "Sum", 60)
         assert stat["Metric"]["Dimensions"] == [{"Name": "FileSystemId", "Value": "fs-0123456789abcdef0"}]
     for severity, threshold in (("warning", 1), ("critical", 3)):
         p = by_name(t, f"llm-pretrain-unhealthy-nodes-{severity}")
@@ -539,6 +540,31 @@ def test_cluster_alarms_have_exact_properties(extra):
     assert by_name(t, "llm-pretrain-unhealthy-critical")["AlarmActions"][0]["Ref"].startswith("TopicsCritical")
 
 
+def _evaluate(expression: str, *, free: float, period_seconds: int) -> float:
+    """Evaluate a CloudWatch metric-math expression of ``free`` and ``PERIOD(free)`` (arithmetic only)."""
+    text = expression.replace("PERIOD(free)", str(period_seconds)).replace("free", repr(float(free)))
+    assert re.fullmatch(r"[0-9.e+\-*/() ]+", text), text
+    return eval(text)  # noqa: S307 - digits and operators only, checked above
+
+
+@pytest.mark.parametrize("disks", [1, 2, 4])
+def test_fsx_used_percent_is_80_at_960_of_1200_gib_whatever_the_disk_count(extra, disks):
+    """FSx for Lustre emits FreeDataStorageCapacity once a minute per disk (FSx for Lustre User Guide,
+    "Monitoring with Amazon CloudWatch"): a one-minute Sum is the file system's free space, a Sum over n
+    minutes counts each disk n times. 1200 GiB provisioned, 960 GiB used -> 80 % at the alarm's period,
+    and on a dashboard that widens the period to 5 minutes."""
+    gib = 1024**3
+    expression = alarm_metric_stats(by_name(extra.template, "llm-pretrain-fsx-used-warning"))["expr_1"]["Expression"]
+    free_per_disk = 240 * gib / disks
+    one_minute_sum = disks * free_per_disk
+    assert _evaluate(expression, free=one_minute_sum, period_seconds=60) == pytest.approx(80.0)
+    assert _evaluate(expression, free=5 * one_minute_sum, period_seconds=300) == pytest.approx(80.0)
+    # The former alarm (5-minute Sum, no divisor) reached its 80 % only at 96 % real use (48 GiB free).
+    former = f"100 * (1 - free / {1200 * gib})"
+    assert _evaluate(former, free=5 * 48 * gib, period_seconds=300) == pytest.approx(80.0)
+    assert _evaluate(expression, free=5 * 48 * gib, period_seconds=300) == pytest.approx(96.0)
+
+
 def test_cluster_dashboard_widgets(extra):
     body = body_of(dashboards(extra.template)["llm-pretrain-cluster"])
     gpu = metric_rows(widget(body, "GPU utilization (%)"))
@@ -547,6 +573,12 @@ def test_cluster_dashboard_widgets(extra):
         ("AIPlatform/HyperPod", "nvidia_smi_utilization_gpu", "Minimum")]
     (temp,) = metric_rows(widget(body, "GPU health: temperature (max, Celsius)"))
     assert (temp["name"], temp["stat"]) == ("nvidia_smi_temperature_gpu", "Maximum")
+    used = metric_rows(widget(body, "FSx for Lustre used (%)"))
+    assert used[0]["expression"] == f"100 * (1 - (free / (PERIOD(free) / 60)) / {1200 * 1024 ** 3})"
+    assert [(r["name"], r["stat"], r["period"]) for r in used[1:]] == [("FreeDataStorageCapacity", "Sum", 60)]
+    free = metric_rows(widget(body, "FSx for Lustre free capacity (GiB)"))
+    assert free[0]["expression"] == f"(free / (PERIOD(free) / 60)) / {1024 ** 3}"
+    assert [(r["name"], r["stat"], r["period"]) for r in free[1:]] == [("FreeDataStorageCapacity", "Sum", 60)]
     throughput = metric_rows(widget(body, "FSx for Lustre throughput (MB/s)"))
     assert throughput[0]["expression"] == "(readbytes + writebytes) / PERIOD(readbytes) / 1000000"
     assert {(r["name"], r["stat"], r["period"]) for r in throughput[1:]} == {
@@ -807,6 +839,15 @@ def test_default_platform_monitors_its_training_cluster(default_platform):
     assert (gpu["Namespace"], gpu["MetricName"], gpu["ComparisonOperator"]) == (
         "AIPlatform/HyperPod", "nvidia_smi_utilization_gpu", "LessThanThreshold"
     )
-    fsx_metrics = json.dumps(alarms[prefix + "fsx-used-critical"]["Metrics"])
-    assert '"Namespace": "AWS/FSx"' in fsx_metrics and "FileSystemId" in fsx_metrics
+    fsx = alarm_metric_stats(alarms[prefix + "fsx-used-critical"])
+    assert fsx["expr_1"]["Expression"] == f"100 * (1 - (free / (PERIOD(free) / 60)) / {1200 * 1024 ** 3})"
+    assert fsx["free"]["MetricStat"] == {
+        "Metric": {
+            "Dimensions": [{"Name": "FileSystemId", "Value": {"Fn::GetStackOutput": {
+                "StackName": "acme-ml-dev-training", "Region": {"Ref": "AWS::Region"},
+                "OutputName": "PublishOutputRefllmpretrainStorageCB89BDE4D95A1BC3"}}}],
+            "MetricName": "FreeDataStorageCapacity", "Namespace": "AWS/FSx",
+        },
+        "Period": 60, "Stat": "Sum",
+    }
     assert all(alarms[prefix + n].get("AlarmActions") for n in thresholds)

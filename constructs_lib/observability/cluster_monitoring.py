@@ -31,11 +31,17 @@ MAX_EVENT_AGE = Duration.hours(2)
 
 class FsxMetric:
     """``AWS/FSx`` metrics of FSx for Lustre (dimension ``FileSystemId``; FSx for Lustre user guide,
-    "Amazon FSx for Lustre metrics and dimensions"). ``Sum`` is the file-system total."""
+    "Amazon FSx for Lustre metrics and dimensions"). ``Sum`` is the file-system total.
+
+    FSx for Lustre emits one data point per disk per minute ("Monitoring with Amazon CloudWatch"):
+    for a counter (``DataReadBytes``) a ``Sum`` over any period is the period's total, but for a
+    gauge (``FreeDataStorageCapacity``) a ``Sum`` over ``n`` minutes counts every disk ``n`` times.
+    """
 
     NAMESPACE = "AWS/FSx"
     DIMENSION = "FileSystemId"
-    FREE_DATA_STORAGE_CAPACITY = "FreeDataStorageCapacity"  # bytes
+    FREE_DATA_STORAGE_CAPACITY = "FreeDataStorageCapacity"  # bytes, gauge
+    EMISSION_PERIOD = Duration.minutes(1)
     DATA_READ_BYTES = "DataReadBytes"
     DATA_WRITE_BYTES = "DataWriteBytes"
 
@@ -70,6 +76,10 @@ class LustreFileSystem:
     file_system_id: str
     storage_capacity_gib: int
 
+
+# Free bytes of the file system from the ``Sum`` of FreeDataStorageCapacity over its disks: divided
+# by the number of one-minute emissions in the period, so any period gives the per-minute total.
+_FREE_BYTES = "(free / (PERIOD(free) / 60))"
 
 DEFAULT_FSX_USED_PERCENT = SeverityThresholds(warning=80.0, critical=90.0)
 DEFAULT_UNHEALTHY_NODE_EVENTS = SeverityThresholds(warning=1, critical=3)
@@ -222,12 +232,17 @@ class ClusterMonitoring(Construct):
             statistic=cw.Stats.SUM, period=period, label=label,
         )
 
-    def metric_fsx_used_percent(self, *, period: Duration = Duration.minutes(5)) -> cw.MathExpression:
-        """Percent of the provisioned storage in use: ``100 * (1 - free bytes / capacity bytes)``."""
+    def metric_fsx_used_percent(self, *, period: Duration = FsxMetric.EMISSION_PERIOD) -> cw.MathExpression:
+        """Percent of the provisioned storage in use: ``100 * (1 - free bytes / capacity bytes)``.
+
+        Free bytes are the ``Sum`` of FreeDataStorageCapacity over the disks at the one-minute
+        emission period; over a longer period (a dashboard over a long range widens it) the Sum is
+        divided by ``PERIOD(free) / 60``, the number of times each disk was counted.
+        """
         assert self.file_system is not None
         capacity = self.file_system.storage_capacity_gib * GIB
         return cw.MathExpression(
-            expression=f"100 * (1 - free / {capacity})",
+            expression=f"100 * (1 - {_FREE_BYTES} / {capacity})",
             using_metrics={"free": self.metric_fsx(FsxMetric.FREE_DATA_STORAGE_CAPACITY, period=period)},
             label="FSx used (%)", period=period,
         )
@@ -257,7 +272,8 @@ class ClusterMonitoring(Construct):
                 f.metric_alarm(
                     signal="fsx-used", severity=severity, metric=self.metric_fsx_used_percent(),
                     threshold=threshold, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    datapoints=Datapoints(Duration.minutes(5), 3, 3),
+                    # One-minute periods: the metric's emission period (a longer Sum over-counts the disks).
+                    datapoints=Datapoints(FsxMetric.EMISSION_PERIOD, 15, 15),
                     summary=f"FSx for Lustre file system of {self.cluster_name} is >= {threshold:g} % full "
                             f"(of {self.file_system.storage_capacity_gib} GiB) for 15 minutes.",
                     look_first_at=self._look("fsx"),
@@ -335,9 +351,10 @@ class ClusterMonitoring(Construct):
                 _graph("FSx for Lustre used (%)", [self.metric_fsx_used_percent()],
                        left_y_axis=cw.YAxisProps(min=0, max=100, show_units=False)),
                 _graph("FSx for Lustre free capacity (GiB)", [cw.MathExpression(
-                    expression=f"free / {GIB}",
-                    using_metrics={"free": self.metric_fsx(FsxMetric.FREE_DATA_STORAGE_CAPACITY)},
-                    label="free (GiB)", period=Duration.minutes(5),
+                    expression=f"{_FREE_BYTES} / {GIB}",
+                    using_metrics={"free": self.metric_fsx(FsxMetric.FREE_DATA_STORAGE_CAPACITY,
+                                                           period=FsxMetric.EMISSION_PERIOD)},
+                    label="free (GiB)", period=FsxMetric.EMISSION_PERIOD,
                 )]),
                 _graph("FSx for Lustre throughput (MB/s)", [self.metric_fsx_throughput()]),
             ])

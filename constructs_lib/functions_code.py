@@ -15,18 +15,22 @@ Function code lives in the repository's ``lambda/<name>/`` folder (shipped insid
   (``lambda_common.tracer_for``) and the functions run untraced; pin ``aws-xray-sdk`` and ``wrapt``
   next to Powertools to keep the asset the same on every machine.
 
-The tests import the very same files. The staged folder's content decides the asset hash, so synth
-stays deterministic for a given set of installed packages.
+The asset is built by CDK's local bundling (``ILocalBundling``, no Docker) straight into the cloud
+assembly (``cdk.out/asset.<hash>``): nothing is staged in the system temp folder, and nothing is
+left behind. The asset hash is the hash of that output (``AssetHashType.OUTPUT``), the same
+fingerprint CDK took of the former temp staging folder, so synth stays deterministic and hashes do
+not change for a given set of installed packages. The tests stage the very same files with
+:func:`stage_function`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import shutil
-import tempfile
-from functools import cache
 from pathlib import Path
 
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 # The newest Python runtime known to the pinned aws-cdk-lib (cdk-nag AwsSolutions-L1 checks this).
@@ -78,11 +82,12 @@ def _vendor(module: str, staging: Path) -> None:
         shutil.copy2(src, staging / src.name)
 
 
-@cache
-def _staged_dir(name: str) -> str:
+def stage_function(name: str, directory: Path | str) -> Path:
+    """Write the asset of ``lambda/<name>`` into ``directory`` (created if missing): the handler, the
+    shared modules and the vendored packages. Returns the directory."""
     if name == _COMMON:
         raise ValueError(f"{_COMMON!r} holds the shared modules, not a function")
-    staging = Path(tempfile.mkdtemp(prefix=f"aiplatform-fn-{name}-"))
+    staging = Path(directory)
     shutil.copytree(function_source_dir(name), staging, dirs_exist_ok=True, ignore=_IGNORE)
     for shared in sorted(common_source_dir().glob("*.py")):
         shutil.copy2(shared, staging / shared.name)
@@ -90,10 +95,27 @@ def _staged_dir(name: str) -> str:
     shutil.copy2(Path(__file__).resolve().parent / "sagemaker_events.py", staging / "sagemaker_events.py")
     for module in _VENDORED + (_TRACING if tracing_vendored() else ()):
         _vendor(module, staging)
-    return str(staging)
+    return staging
+
+
+@jsii.implements(ILocalBundling)
+class _LocalStaging:
+    """CDK local bundling: stages the function into the folder CDK gives (inside the cloud assembly)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def try_bundle(self, output_dir: str, *, image, **_options) -> bool:
+        stage_function(self._name, output_dir)
+        return True
 
 
 def function_code(name: str) -> lambda_.Code:
     """``lambda_.Code`` for ``lambda/<name>`` with the shared modules and Powertools bundled;
     the handler is ``handler.handler``."""
-    return lambda_.Code.from_asset(_staged_dir(name))
+    return lambda_.Code.from_asset(
+        str(function_source_dir(name)),
+        asset_hash_type=AssetHashType.OUTPUT,
+        # The image is never pulled: local bundling always succeeds (a failure raises), no Docker needed.
+        bundling=BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_LocalStaging(name)),
+    )

@@ -17,6 +17,7 @@ FSx through ``InstanceStorageConfigs``); the SageMaker Developer Guide treats th
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import shutil
@@ -46,8 +47,13 @@ def _files(folder: Path) -> list[Path]:
 
 @cache
 def stage_scripts(agent_config_json: str) -> str:
-    """Copy of the script folder plus the agent config, in a temp dir (one per distinct config)."""
+    """Copy of the script folder plus the agent config, in a temp dir (one per distinct config).
+
+    CDK copies an asset into the cloud assembly when the asset is constructed, so the temp dir is
+    only needed while the process builds constructs; it is removed when the process exits.
+    """
     staging = Path(tempfile.mkdtemp(prefix="aiplatform-hyperpod-lifecycle-"))
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
     shutil.copytree(SCRIPTS_DIR, staging, dirs_exist_ok=True, ignore=_IGNORE)
     (staging / AGENT_CONFIG).write_text(agent_config_json, encoding="utf-8")
     for script in staging.glob("*.sh"):

@@ -3,7 +3,7 @@
 * the helpers themselves (tolerant field access, readable text, SNS publish, tracer fallback);
 * the conventions every handler follows: it imports the shared helpers instead of defining its own,
   reads its configuration at module scope only, and imports with no configuration at all;
-* the bundled asset of every function (``constructs_lib.functions_code._staged_dir``) holds the
+* the bundled asset of every function (``constructs_lib.functions_code.stage_function``) holds the
   handler, ``lambda_common.py``, ``sagemaker_events.py`` and Powertools, and its handler imports and
   runs from that folder alone, in a fresh interpreter whose ``sys.path`` has only what Lambda's
   Python runtime adds (boto3 and its dependencies).
@@ -419,10 +419,11 @@ RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "
 
 
 @pytest.fixture(scope="module")
-def staged() -> dict[str, Path]:
-    from constructs_lib.functions_code import _staged_dir
+def staged(tmp_path_factory) -> dict[str, Path]:
+    from constructs_lib.functions_code import stage_function
 
-    return {name: Path(_staged_dir(name)) for name in HANDLERS}
+    root = tmp_path_factory.mktemp("staged-functions")
+    return {name: stage_function(name, root / name) for name in HANDLERS}
 
 
 @pytest.fixture(scope="module")

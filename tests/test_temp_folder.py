@@ -1,0 +1,69 @@
+"""Synth leaves nothing in the system temp folder, and Lambda asset hashes stay stable.
+
+Function assets are bundled locally straight into the cloud assembly (no staging folder in the temp
+folder); the HyperPod lifecycle scripts' temp copy is removed when the process exits. A fresh
+interpreter with its own ``TMPDIR`` stages the lifecycle scripts, synthesizes a function in two apps
+and exits; its temp folder must then hold no ``aiplatform-*`` folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.conftest import REPO
+
+_SYNTH = """
+import json, sys, tempfile
+from pathlib import Path
+from aws_cdk import App, Stack
+from aws_cdk import aws_kms as kms
+from constructs_lib.lifecycle.reliable_function import ReliableFunction
+from constructs_lib.training._lifecycle import stage_scripts
+
+assert tempfile.gettempdir() == sys.argv[1], tempfile.gettempdir()
+stage_scripts("{}")  # what HyperPodCluster stages for its lifecycle scripts asset
+hashes = []
+for run in ("a", "b"):
+    app = App(outdir=str(Path(sys.argv[2]) / run))
+    stack = Stack(app, "Litter")
+    ReliableFunction(stack, "Fn", code_name="endpoint_notifier", description="d", key=kms.Key(stack, "Key"))
+    assembly = app.synth()
+    assets = json.loads((Path(assembly.directory) / "Litter.assets.json").read_text())["files"]
+    hashes.append(sorted(assets))
+print(json.dumps({"hashes": hashes, "during": sorted(p.name for p in Path(sys.argv[1]).iterdir())}))
+"""
+
+
+def test_synth_leaves_no_staging_folder_in_the_temp_folder(tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR in this process too
+    assert tempfile.gettempdir() == str(temp)
+    done = subprocess.run(
+        [sys.executable, "-c", _SYNTH, str(temp), str(tmp_path / "out")],
+        cwd=REPO, env={**os.environ, "TMPDIR": str(temp)}, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # Bundled into the assembly: no aiplatform-fn-* folder even while the process runs; the lifecycle
+    # scripts' copy exists while the process builds constructs and is gone after it exits.
+    ours = [n for n in result["during"] if n.startswith("aiplatform-")]
+    assert len(ours) == 1 and ours[0].startswith("aiplatform-hyperpod-lifecycle-"), ours
+    assert not [p.name for p in temp.iterdir() if p.name.startswith("aiplatform-")]
+    # Deterministic: the same function and scripts give the same asset hashes in two assemblies.
+    first, second = result["hashes"]
+    assert first == second
+    (function_asset,) = [
+        p for p in (tmp_path / "out" / "a").glob("asset.*") if p.is_dir() and (p / "handler.py").is_file()
+    ]
+    assert function_asset.name.removeprefix("asset.") in first
+    assert (function_asset / "handler.py").read_bytes() == (
+        REPO / "lambda" / "endpoint_notifier" / "handler.py"
+    ).read_bytes()
+    assert not list((tmp_path / "out" / "a").glob("bundling-temp-*"))  # renamed into asset.<hash>

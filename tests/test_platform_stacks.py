@@ -42,34 +42,116 @@ def test_environment_agnostic_by_default_and_explicit_when_configured(default_pl
     assert sorted({s["Properties"]["AvailabilityZone"] for s in subnets.values()}) == ["us-east-1a", "us-east-1b"]
 
 
-def test_key_rotates_and_lets_writing_services_use_it(default_platform):
+ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+def _arn(service: str, resource: str) -> dict:
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":{service}:", {"Ref": "AWS::Region"}, ":",
+                              ACCOUNT, f":{resource}"]]}
+
+
+def test_key_rotates_and_lets_writing_services_use_it_for_this_account_only(default_platform):
     key = default_platform["data"].raw["Resources"]["PlatformKey205D0CA7"]["Properties"]
     assert key["EnableKeyRotation"] is True
     statements = {s.get("Sid"): s for s in key["KeyPolicy"]["Statement"]}
     services = statements["AllowPlatformServicesToUseKey"]
-    assert sorted(services["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]
+    assert sorted(services["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]
     assert sorted(services["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert services["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": [_arn("cloudwatch", "alarm:*"), _arn("sns", "*")]},
+    }
+    for sid, context in (("AllowEventBridgeForThisAccountsTopics", ("kms:EncryptionContext:aws:sns:topicArn", "sns")),
+                         ("AllowEventBridgeForThisAccountsQueues", ("kms:EncryptionContext:aws:sqs:arn", "sqs"))):
+        events = statements[sid]
+        assert (events["Principal"], sorted(events["Action"])) == (
+            {"Service": "events.amazonaws.com"}, ["kms:Decrypt", "kms:GenerateDataKey*"])
+        assert events["Condition"] == {"ArnLike": {context[0]: _arn(context[1], "*")}}
     logs = statements["AllowCloudWatchLogsForThisAccount"]
     assert logs["Principal"]["Service"] == {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
-    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
+    assert logs["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _arn("logs", "log-group:*")}}
+    # Nothing else names a service: no unconditioned grant overrides the scoped ones (CDK's grant_publish
+    # on an encrypted topic used to add one for cloudwatch and events).
+    # (AllowBudgetsToUseKey: AWS Budgets, scoped by aws:SourceAccount, asserted in tests/test_cost.py)
+    assert set(statements) == {None, "AllowCloudWatchLogsForThisAccount", "AllowEventBridgeForThisAccountsQueues",
+                               "AllowEventBridgeForThisAccountsTopics", "AllowPlatformServicesToUseKey",
+                               "AllowBudgetsToUseKey"}
+    assert statements[None]["Principal"] == {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::",
+                                                                       ACCOUNT, ":root"]]}}
 
 
 def test_topic_is_encrypted_tls_only_with_email_and_dlq(default_platform):
     t = default_platform["data"]
-    _, topic = only(t, "AWS::SNS::Topic")
+    (topic_id, topic), = resources_of(t, "AWS::SNS::Topic").items()
     assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["PlatformKey205D0CA7", "Arn"]}
     _, policy = only(t, "AWS::SNS::TopicPolicy")
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
     # (AWS Budgets' own statement is asserted in tests/test_cost.py)
-    (publish,) = [s for s in statements if s["Effect"] == "Allow" and s.get("Sid") != "AllowBudgetsToPublish"]
-    assert publish["Action"] == "sns:Publish"
-    assert sorted(publish["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    publish = {s["Sid"]: s for s in statements if s["Effect"] == "Allow" and s.get("Sid") != "AllowBudgetsToPublish"}
+    for sid, service, source in (("AllowAlarmsOfThisAccount", "cloudwatch.amazonaws.com", _arn("cloudwatch", "alarm:*")),
+                                 ("AllowRulesOfThisAccount", "events.amazonaws.com", _arn("events", "rule/*"))):
+        assert publish.pop(sid) == {
+            "Sid": sid, "Effect": "Allow", "Action": "sns:Publish", "Principal": {"Service": service},
+            "Resource": {"Ref": topic_id},
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": source}},
+        }
+    assert publish == {}
     _, sub = only(t, "AWS::SNS::Subscription")
     assert sub["Properties"]["Protocol"] == "email"
     assert sub["Properties"]["Endpoint"] == "ml-oncall@example.com"
     assert "RedrivePolicy" in sub["Properties"]
+
+
+# Resource policies and the key holding their statements (CloudWatch Logs: a JSON string).
+POLICY_DOCUMENTS = {
+    "AWS::KMS::Key": "KeyPolicy", "AWS::SNS::TopicPolicy": "PolicyDocument", "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::S3::BucketPolicy": "PolicyDocument", "AWS::Logs::ResourcePolicy": "PolicyDocument",
+}
+# Conditions that tie a service principal to this account: the source account, or an ARN of this account
+# (source resource, or the encryption context of this account's topics, queues and log groups).
+SCOPING_KEYS = {
+    "aws:SourceAccount", "aws:SourceArn", "kms:EncryptionContext:aws:sns:topicArn",
+    "kms:EncryptionContext:aws:sqs:arn", "kms:EncryptionContext:aws:logs:arn",
+}
+
+
+def _statements(resource: dict) -> list[dict]:
+    document = resource["Properties"][POLICY_DOCUMENTS[resource["Type"]]]
+    if isinstance(document, dict) and "Fn::Join" in document:  # a JSON string with tokens: make them opaque
+        sep, parts = document["Fn::Join"]
+        document = json.loads(sep.join(p if isinstance(p, str) else "TOKEN" for p in parts))
+    return document["Statement"]
+
+
+def _names_this_account(value) -> bool:
+    text = json.dumps(value)
+    return '"AWS::AccountId"' in text or '"Fn::GetAtt"' in text or '"Ref"' in text or "TOKEN" in text
+
+
+def test_every_service_principal_grant_is_scoped_to_this_account(default_platform):
+    """No confused deputy: every Allow to a service principal in any key, topic, queue, bucket or log
+    resource policy of the default platform carries aws:SourceAccount or an ARN condition of this account."""
+    checked = []
+    for concern, template in default_platform.templates.items():
+        for logical_id, resource in template.raw["Resources"].items():
+            if resource["Type"] not in POLICY_DOCUMENTS:
+                continue
+            for statement in _statements(resource):
+                principal = statement.get("Principal")
+                if statement["Effect"] != "Allow" or not isinstance(principal, dict) or "Service" not in principal:
+                    continue
+                where = (concern, logical_id, statement.get("Sid"))
+                scoping = {
+                    key: value for operator in statement.get("Condition", {}).values()
+                    for key, value in operator.items() if key in SCOPING_KEYS
+                }
+                assert scoping, f"{where}: {principal['Service']} without an account condition"
+                assert all(_names_this_account(v) for v in scoping.values()), (where, scoping)
+                checked.append(where)
+    kinds = {c[0] for c in checked}
+    assert {"data", "observability", "lifecycle"} <= kinds, checked
+    assert len(checked) >= 10
 
 
 def test_artifact_bucket_is_kms_versioned_logged(default_platform):

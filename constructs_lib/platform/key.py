@@ -16,12 +16,37 @@ SERVICE_PRINCIPALS_USING_KEY = (
 )
 
 
+def source_arn_patterns(stack: Stack) -> dict[str, str]:
+    """``aws:SourceArn`` of each service's resources in this account and region: CloudWatch alarms
+    (CloudWatch User Guide, confused-deputy example for SNS topics), EventBridge rules, SNS topics."""
+    return {
+        "cloudwatch.amazonaws.com": stack.format_arn(
+            service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        ),
+        "events.amazonaws.com": stack.format_arn(service="events", resource="rule", resource_name="*"),
+        "sns.amazonaws.com": stack.format_arn(service="sns", resource="*"),
+    }
+
+
+def this_account(stack: Stack, *services: str) -> dict:
+    """Condition scoping a service principal to this account (``aws:SourceAccount``) and to its
+    resources of this account and region (``aws:SourceArn``): no confused deputy."""
+    patterns = source_arn_patterns(stack)
+    arns = [patterns[s] for s in services]
+    return {
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {"aws:SourceArn": arns[0] if len(arns) == 1 else arns},
+    }
+
+
 class PlatformKey(Construct):
     """A rotating KMS key retained on delete, whose policy lets the platform's AWS services use it.
 
     ``key`` is the ``kms.Key``. CloudWatch alarms, EventBridge and SNS may generate data keys and
-    decrypt (for their deliveries to encrypted topics/queues); CloudWatch Logs of this account and
-    region may use it for log groups, scoped by the encryption context.
+    decrypt (for their deliveries to encrypted topics/queues), each only for this account: CloudWatch
+    and SNS by ``aws:SourceAccount`` and ``aws:SourceArn``, EventBridge by the encryption context of
+    this account's topics and queues; CloudWatch Logs of this account and region may use it for log
+    groups, scoped by the encryption context.
 
     :param removal_policy: default ``RETAIN``: the key survives stack deletion (data encrypted
         with it stays readable). ``DESTROY`` schedules deletion after ``pending_window``.
@@ -48,15 +73,33 @@ class PlatformKey(Construct):
             pending_window=pending_window,
         )
         stack = Stack.of(self)
+        # CloudWatch alarms and SNS deliveries: this account's alarms and topics only.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowPlatformServicesToUseKey",
-                principals=[iam.ServicePrincipal(p) for p in SERVICE_PRINCIPALS_USING_KEY],
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com"), iam.ServicePrincipal("sns.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],  # in a key policy, "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                conditions=this_account(stack, "cloudwatch.amazonaws.com", "sns.amazonaws.com"),
             )
         )
+        # EventBridge: its KMS requests for target deliveries are not documented to carry
+        # aws:SourceAccount/aws:SourceArn (its documented source keys are for event-bus encryption), so
+        # the grant is scoped by the encryption context SNS and SQS always set: this account's topics
+        # (aws:sns:topicArn) and queues (aws:sqs:arn), one statement each (condition keys are ANDed).
+        for sid, context_key, service in (
+            ("AllowEventBridgeForThisAccountsTopics", "kms:EncryptionContext:aws:sns:topicArn", "sns"),
+            ("AllowEventBridgeForThisAccountsQueues", "kms:EncryptionContext:aws:sqs:arn", "sqs"),
+        ):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"ArnLike": {context_key: stack.format_arn(service=service, resource="*")}},
+                )
+            )
         allow_cloudwatch_logs(self.key, sid="AllowCloudWatchLogsForThisAccount")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -57,6 +57,10 @@ class TrainingPlatform(Construct):
     :param parameter_prefix: SSM parameter path the platform publishes under. Default
         ``/aiplatform/training``.
     :param repository_removal_policy: Default ``RETAIN`` (images are build outputs other stacks pin).
+    :param untagged_image_expiry: untagged images (superseded pushes, failed builds) expire this long
+        after they were pushed. Default 7 days.
+    :param max_image_count: the repository keeps the newest this many images (pinned tags beyond it
+        expire: keep it above the number of tags pipelines and clusters refer to). Default 100.
     :param model_package_group_removal_policy: Default ``RETAIN`` (the registry holds every model
         version and its approval history; CloudFormation cannot delete a group with versions anyway).
     """
@@ -72,6 +76,8 @@ class TrainingPlatform(Construct):
         model_package_groups: Sequence[str] = (),
         parameter_prefix: str = DEFAULT_PARAMETER_PREFIX,
         repository_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        untagged_image_expiry: Duration = Duration.days(7),
+        max_image_count: int = 100,
         model_package_group_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
@@ -101,6 +107,17 @@ class TrainingPlatform(Construct):
             encryption=ecr.RepositoryEncryption.KMS,
             encryption_key=self.encryption_key,
             removal_policy=repository_removal_policy,
+            # Images do not pile up: untagged ones expire, and only the newest ``max_image_count`` stay.
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1, description="Expire untagged images",
+                    tag_status=ecr.TagStatus.UNTAGGED, max_image_age=untagged_image_expiry,
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2, description=f"Keep the newest {max_image_count} images",
+                    tag_status=ecr.TagStatus.ANY, max_image_count=max_image_count,
+                ),
+            ],
         )
         self.training_job_role = iam.Role(
             self,

@@ -57,6 +57,16 @@ class TestSynthesized:
             "EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": {"Fn::GetAtt": [KEY_ID, "Arn"]}},
             "ImageScanningConfiguration": {"ScanOnPush": True},
             "ImageTagMutability": "IMMUTABLE",
+            # Images do not pile up: untagged ones expire after 7 days, only the newest 100 stay.
+            "LifecyclePolicy": {"LifecyclePolicyText": json.dumps({"rules": [
+                {"rulePriority": 1, "description": "Expire untagged images",
+                 "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": 7,
+                               "countUnit": "days"},
+                 "action": {"type": "expire"}},
+                {"rulePriority": 2, "description": "Keep the newest 100 images",
+                 "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 100},
+                 "action": {"type": "expire"}},
+            ]}, separators=(",", ":"))},
         }
 
     def test_model_package_groups(self, training_app):

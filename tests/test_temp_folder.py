@@ -18,6 +18,7 @@ from tests.conftest import REPO
 
 _SYNTH = """
 import json, sys, tempfile
+from pathlib import Path
 from aws_cdk import App, Stack
 from aws_cdk import aws_kms as kms
 from constructs_lib.lifecycle.reliable_function import ReliableFunction

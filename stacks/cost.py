@@ -8,7 +8,8 @@ An estimate, not a bill: on-demand list prices of one region (``PRICE_REGION``) 
   not included); asynchronous and inference-component endpoints may scale to zero;
 * HyperPod instance groups: ``count`` instances of each group;
 * FSx for Lustre: storage GiB x the per-GB-month price of its deployment type and throughput tier;
-* NAT gateways of a VPC the platform creates (hourly charge only, no data processing).
+* NAT gateways of a VPC the platform creates (hourly charge only, no data processing);
+* EKS clusters the platform creates (``eks.create``): the control-plane hour in standard support.
 
 Not included: serverless inference (billed per request and provisioned-concurrency second),
 training jobs (on demand), storage, data transfer, Savings Plans and other discounts. Instance
@@ -55,6 +56,8 @@ LUSTRE_USD_PER_GB_MONTH: dict[tuple[str, int], float] = {
 }
 LUSTRE_DEFAULT_THROUGHPUT = {"PERSISTENT_2": 250, "PERSISTENT_1": 200}
 NAT_GATEWAY_USD_PER_HOUR = 0.045
+# Amazon EKS pricing page: per cluster-hour in standard Kubernetes version support.
+EKS_CLUSTER_USD_PER_HOUR = 0.10
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,9 @@ def estimate(config: PlatformConfig) -> CostEstimate:
                 f"FSx for Lustre {cluster.name}: {fsx.storage_gib} GiB {fsx.deployment_type} {tier} MB/s/TiB",
                 None if price is None else round(price * fsx.storage_gib, 2),
             ))
+        if cluster.eks is not None and cluster.eks.create is not None:
+            add(CostItem(f"EKS cluster of {cluster.name}: control plane",
+                         round(EKS_CLUSTER_USD_PER_HOUR * HOURS_PER_MONTH, 2)))
     net = config.network
     if net is not None and net.max_azs is not None and net.nat_gateways:
         add(CostItem(f"NAT gateways: {net.nat_gateways}", round(NAT_GATEWAY_USD_PER_HOUR * net.nat_gateways * HOURS_PER_MONTH, 2)))

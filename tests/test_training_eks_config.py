@@ -23,6 +23,7 @@ EXISTING_NETWORK = {"vpc_id": "vpc-0123456789abcdef0", "availability_zones": ["u
 def config_with(cluster, *, network=None, platform=None):
     data = copy.deepcopy(BASE)
     data["training_clusters"] = [{"name": "eks-train", "orchestrator": "eks", "instance_groups": [GPU], **cluster}]
+    data.pop("budgets", None)  # its teams name the default config's clusters
     if network is not None:
         data["network"] = network
     if platform:
@@ -127,3 +128,12 @@ def test_created_cluster_problems_are_reported_together():
         "training_clusters[0].eks.create.admins[0]",
         "training_clusters[0].eks.dependencies_chart",
     ]
+
+
+def test_a_created_eks_cluster_is_in_the_cost_estimate():
+    """Amazon EKS pricing: 0.10 USD per cluster-hour in standard support (730 hours a month)."""
+    from stacks.cost import estimate
+
+    config = parse_config(config_with({"eks": {"create": {}}}), source="eks.yaml")
+    items = {i.label: i.monthly_usd for i in estimate(config).items}
+    assert items["EKS cluster of eks-train: control plane"] == 73.0

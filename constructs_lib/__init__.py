@@ -4,6 +4,7 @@ The public API is what this module exports.
 """
 
 from .compliance import acknowledge, add_compliance_checks
+from .cost import BudgetAlert, SpendBudget, allow_budget_notifications
 from .errors import PlatformValidationError, Problem
 from .inference import (
     AlarmSpec,
@@ -81,6 +82,7 @@ __all__ = [
     "ArtifactBucket",
     "AsyncInferenceSpec",
     "AutoScalingSpec",
+    "BudgetAlert",
     "ClusterMonitoring",
     "ComponentAutoScalingSpec",
     "ComponentSpec",
@@ -131,6 +133,7 @@ __all__ = [
     "SlurmConfigStrategy",
     "SlurmNodeType",
     "SlurmOrchestration",
+    "SpendBudget",
     "Statistic",
     "TrainingJobFilter",
     "TrainingJobNotifications",
@@ -141,4 +144,5 @@ __all__ = [
     "WatchedEndpoint",
     "acknowledge",
     "add_compliance_checks",
+    "allow_budget_notifications",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import App, Environment, Stack, Tags
+from aws_cdk import Environment, Stack, Stage, Tags
 
 from .config import PlatformConfig
 from .cost_stack import CostStack
@@ -20,7 +20,7 @@ from .training_stack import TrainingStack
 class Platform:
     data: DataStack
     network: NetworkStack | None
-    inference: InferenceStack
+    inference: InferenceStack | None
     observability: ObservabilityStack
     lifecycle: LifecycleStack
     training: TrainingStack | None = None
@@ -35,7 +35,8 @@ class Platform:
         ]
 
 
-def build_platform(app: App, config: PlatformConfig) -> Platform:
+def build_platform(app: Stage, config: PlatformConfig) -> Platform:
+    """The platform's stacks in ``app``: the App, or a Stage (one per environment in a CDK pipeline)."""
     p = config.platform
     env = Environment(account=p.account, region=p.region) if (p.account or p.region) else None
     prefix = config.prefix
@@ -66,18 +67,25 @@ def build_platform(app: App, config: PlatformConfig) -> Platform:
     )
     if training is not None:
         training.add_stack_dependency(data)  # the artifact bucket is imported by name
-    inference = InferenceStack(
-        app, f"{prefix}-inference", config=config, key=data.key, topic=data.topic,
-        **kw("inference", "SageMaker endpoints"),
+    # A training-only platform has no endpoints, hence no inference stack (an empty one is invalid).
+    inference = (
+        InferenceStack(
+            app, f"{prefix}-inference", config=config, key=data.key, topic=data.topic,
+            **kw("inference", "SageMaker endpoints"),
+        )
+        if config.endpoints
+        else None
     )
-    inference.add_stack_dependency(data)
+    if inference is not None:
+        inference.add_stack_dependency(data)
+    endpoints = inference.endpoints if inference is not None else {}
     observability = ObservabilityStack(
-        app, f"{prefix}-observability", config=config, endpoints=inference.endpoints, key=data.key,
+        app, f"{prefix}-observability", config=config, endpoints=endpoints, key=data.key,
         clusters=_monitored_clusters(config, training),
         **kw("observability", "dashboards, severity-routed alarms and their topics"),
     )
     lifecycle = LifecycleStack(
-        app, f"{prefix}-lifecycle", config=config, endpoints=inference.endpoints,
+        app, f"{prefix}-lifecycle", config=config, endpoints=endpoints,
         topic=data.topic, key=data.key, **kw("lifecycle", "EventBridge rules and functions for SageMaker events"),
     )
     cost = (

@@ -1,0 +1,129 @@
+"""Every template under templates/ synthesizes with the five nag packs, passes cfn-lint, and builds
+what its README promises. One module-scoped synth: a Stage per template in one App."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aws_cdk import Stage
+
+from tests.conftest import REPO, new_app
+
+TEMPLATES = REPO / "templates"
+pytestmark = pytest.mark.xdist_group("templates")  # one worker shares the module's synth
+PLATFORM_TEMPLATES = ("llm-serving", "distributed-pretraining", "async-batch-scoring", "serverless-embeddings")
+
+
+def _stage_id(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory) -> dict[str, dict[str, dict]]:
+    """template name -> stack name -> template body, all synthesized in one pass with every nag pack."""
+    from constructs_lib import add_compliance_checks
+    from stacks.config import load_config
+    from stacks.platform import build_platform
+
+    outdir = tmp_path_factory.mktemp("templates-cdk-out")
+    app = new_app(outdir)
+    for name in PLATFORM_TEMPLATES:
+        build_platform(Stage(app, _stage_id(name)), load_config(TEMPLATES / name / "config.yaml"))
+    spec = importlib.util.spec_from_file_location("byo_app", TEMPLATES / "byo-app" / "app.py")
+    byo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(byo)
+    byo.build(Stage(app, "ByoApp"))
+    add_compliance_checks(app)
+    app.synth()  # raises on any unacknowledged nag finding
+    out: dict[str, dict[str, dict]] = {}
+    for name in (*PLATFORM_TEMPLATES, "byo-app"):
+        assembly = outdir / f"assembly-{_stage_id(name)}"
+        manifest = json.loads((assembly / "manifest.json").read_text())
+        out[name] = {
+            a["displayName"].split("/")[-1] if "displayName" in a else key: json.loads((assembly / a["properties"]["templateFile"]).read_text())
+            for key, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"
+        }
+        out[name]["__files__"] = sorted(str(p) for p in assembly.glob("*.template.json"))
+    return out
+
+
+def _resources(body: dict, cfn_type: str) -> list[dict]:
+    return [r["Properties"] for r in body["Resources"].values() if r["Type"] == cfn_type]
+
+
+def test_every_template_folder_has_a_config_or_app_and_a_readme():
+    folders = sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())
+    assert folders == sorted((*PLATFORM_TEMPLATES, "byo-app"))
+    for name in PLATFORM_TEMPLATES:
+        assert (TEMPLATES / name / "config.yaml").is_file() and (TEMPLATES / name / "README.md").is_file()
+    byo = TEMPLATES / "byo-app"
+    assert json.loads((byo / "cdk.json").read_text())["app"] == ".venv/bin/python app.py"
+    assert json.loads((byo / "cdk.json").read_text())["context"] == json.loads((REPO / "cdk.json").read_text())["context"]
+
+
+def test_templates_pass_cfn_lint(templates):
+    files = [f for t in templates.values() for f in t["__files__"]]
+    assert len(files) >= 5 * 1 + 4 * 4
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--", *files], cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_llm_serving_scales_components_and_instances_to_zero_with_slo_alarms(templates):
+    stacks = templates["llm-serving"]
+    (component,) = _resources(stacks["llm-serve-dev-inference"], "AWS::SageMaker::InferenceComponent")
+    assert component["Specification"]["ComputeResourceRequirements"]["NumberOfAcceleratorDevicesRequired"] == 1
+    (config,) = _resources(stacks["llm-serve-dev-inference"], "AWS::SageMaker::EndpointConfig")
+    assert config["ProductionVariants"][0]["ManagedInstanceScaling"] == {"Status": "ENABLED", "MinInstanceCount": 0, "MaxInstanceCount": 2}
+    targets = _resources(stacks["llm-serve-dev-inference"], "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert [(t["ScalableDimension"], t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [
+        ("sagemaker:inference-component:DesiredCopyCount", 0, 4)
+    ]
+    composites = _resources(stacks["llm-serve-dev-observability"], "AWS::CloudWatch::CompositeAlarm")
+    assert any("Availability SLO 99.5 %" in c["AlarmDescription"] for c in composites)
+
+
+def test_distributed_pretraining_is_slurm_with_fsx_and_deep_health_checks(templates):
+    stacks = templates["distributed-pretraining"]
+    (cluster,) = _resources(stacks["pretrain-dev-training"], "AWS::SageMaker::Cluster")
+    groups = {g["InstanceGroupName"]: g for g in cluster["InstanceGroups"]}
+    assert groups["gpu"]["OnStartDeepHealthChecks"] == ["InstanceStress", "InstanceConnectivity"]
+    assert groups["gpu"]["InstanceType"] == "ml.g5.48xlarge" and groups["gpu"]["InstanceCount"] == 2
+    assert cluster["NodeRecovery"] == "Automatic"
+    (fsx,) = _resources(stacks["pretrain-dev-training"], "AWS::FSx::FileSystem")
+    assert fsx["StorageCapacity"] == 2400 and fsx["LustreConfiguration"]["PerUnitStorageThroughput"] == 250
+    dashboards = [d["DashboardName"] for d in _resources(stacks["pretrain-dev-observability"], "AWS::CloudWatch::Dashboard")]
+    assert "pretrain-dev-pretrain-cluster" in dashboards
+
+
+def test_async_batch_scoring_scales_from_zero_on_backlog(templates):
+    stacks = templates["async-batch-scoring"]
+    (target,) = _resources(stacks["batch-dev-inference"], "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 8)
+    policies = _resources(stacks["batch-dev-inference"], "AWS::ApplicationAutoScaling::ScalingPolicy")
+    tracking = [p["TargetTrackingScalingPolicyConfiguration"] for p in policies if "TargetTrackingScalingPolicyConfiguration" in p]
+    assert [t["CustomizedMetricSpecification"]["MetricName"] for t in tracking] == ["ApproximateBacklogSizePerInstance"]
+    assert tracking[0]["TargetValue"] == 10
+
+
+def test_serverless_embeddings_has_provisioned_concurrency_and_no_instances(templates):
+    stacks = templates["serverless-embeddings"]
+    (config,) = _resources(stacks["embed-dev-inference"], "AWS::SageMaker::EndpointConfig")
+    variant = config["ProductionVariants"][0]
+    assert variant["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 50, "ProvisionedConcurrency": 2}
+    assert "InstanceType" not in variant
+
+
+def test_byo_app_builds_its_own_stack_on_the_library(templates):
+    (body,) = [b for k, b in templates["byo-app"].items() if k != "__files__"]
+    (endpoint,) = _resources(body, "AWS::SageMaker::Endpoint")
+    assert endpoint["EndpointName"] == "search-recommender"
+    (budget,) = _resources(body, "AWS::Budgets::Budget")
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": 2500, "Unit": "USD"}
+    assert budget["Budget"]["FilterExpression"] == {"Tags": {"Key": "team", "Values": ["search"], "MatchOptions": ["EQUALS"]}}

@@ -16,7 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup synth test lint deploy diff destroy bench clean config cost preflight
+.PHONY: setup synth test lint deploy diff destroy bench clean config cost preflight schema pipeline pipeline-deploy diagram
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,9 +60,27 @@ config: setup
 cost: setup
 	$(PY) -m stacks.cost $(CONFIG)
 
+# Regenerate schema/*.schema.json and docs/config-reference.md from the pydantic model (a test checks them).
+schema: setup
+	$(PY) -m stacks.config.schema
+
+# Architecture diagram of the default platform from a fresh synth; rendering needs graphviz (`dot`).
+diagram: synth
+	$(PY) docs/architecture.py cdk.out docs/architecture.dot
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+
+PIPELINE_ARGS := --app '$(PY) pipeline/app.py' -o cdk.out.pipeline
+
+pipeline: setup
+	rm -rf cdk.out.pipeline
+	$(CDK) synth --quiet $(PIPELINE_ARGS)
+
+pipeline-deploy: setup
+	$(CDK) deploy $(PIPELINE_ARGS) --all
+
 # Needs credentials for the target account (reads Service Quotas and EC2 offerings); never run by synth.
 preflight: setup
 	$(PY) -m stacks.preflight $(CONFIG)
 
 clean:
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out cdk.out.pipeline .pytest_cache

@@ -76,6 +76,12 @@ class Problems:
 
 def is_token(value: Any) -> bool:
     """True for CDK tokens (values resolved only at deploy time), which synth cannot validate."""
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return Token.is_unresolved(value)
+    # Fast path without a jsii round trip: CDK encodes string tokens as "${Token[...]}" inside the
+    # string and number tokens as doubles near -1.89e289; anything else is a plain value.
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return "{Token[" in value and Token.is_unresolved(value)
+    if isinstance(value, (int, float)):
+        return abs(value) > 1e200 and Token.is_unresolved(value)
     return False

@@ -13,6 +13,13 @@ from functools import cache
 # Names of endpoints, endpoint configs, variants, clusters, instance groups, components.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
+# Container images (ECR, by tag or digest) and S3 locations of models.
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9][a-z0-9._/-]*)(?::[\w.-]+|@sha256:[a-f0-9]{64})$"
+)
+ECR_IMAGE_RULE = "an ECR image URI account.dkr.ecr.region.amazonaws.com/repo:tag (or @sha256:digest)"
+S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>.*))?$")
+S3_URI_RULE = "an s3://bucket/key URI (bucket: 3-63 lower-case letters, digits, dots, hyphens)"
 
 MAX_PRODUCTION_VARIANTS = 10
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
@@ -22,6 +29,22 @@ VARIANT_TIMEOUT_S = (60, 3600)
 ASYNC_MAX_CONCURRENT_INVOCATIONS = (1, 1000)
 S3_PATH_MAX_LEN = 512
 SAMPLING_PERCENT = (0, 100)
+MAX_ENVIRONMENT_VARIABLES = 100  # botocore shape EnvironmentMap
+MAX_FALLBACK_INSTANCE_TYPES = 4  # InstancePools: 1-5 pools, the first is instance_type
+PROVISION_TIMEOUT_S = (300, 3600)  # VariantInstanceProvisionTimeoutInSeconds
+MAX_SECURITY_GROUPS = 5
+MAX_SUBNETS = 16
+COOLDOWN_S = (0, 3600)  # the platform's bound on scale-in/out cooldowns
+MIN_COMPONENT_MEMORY_MB = 128
+MIN_COMPONENT_CPU_CORES = 0.25
+# Deployment guardrails (DeploymentConfig): canary size, linear step / rolling batch, bake and
+# termination waits, MaximumExecutionTimeoutInSeconds (600-28800 s).
+CANARY_PERCENT = (1, 50)
+STEP_PERCENT = (10, 50)
+DEPLOYMENT_WAIT_MINUTES = (0, 60)
+DEPLOYMENT_MAX_EXECUTION_MINUTES = (10, 480)
+# Evaluation periods of the per-minute rollback alarms (the platform's bound).
+ALARM_EVALUATION_PERIODS = (1, 60)
 
 # Instance families whose hosts carry local NVMe instance storage. SageMaker encrypts that storage in
 # hardware and CreateEndpointConfig *fails* when KmsKeyId is set for a config using any of them

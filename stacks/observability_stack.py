@@ -21,18 +21,15 @@ from constructs_lib.inference.base import EndpointBase
 from constructs_lib.observability import (
     ClusterMetricsSource,
     ClusterMonitoring,
-    EndpointAlarmThresholds,
     EndpointMonitoring,
     LustreFileSystem,
     PlatformOverview,
-    ServiceLevelObjective,
-    SeverityThresholds,
     SeverityTopics,
     SlackChannel,
 )
 
 from .config import PlatformConfig
-from .config.endpoints import AlarmsSection, EndpointSection
+from .config.endpoints import EndpointSection, endpoint_slo, endpoint_thresholds
 
 
 @dataclass(frozen=True)
@@ -104,41 +101,6 @@ class ObservabilityStack(Stack):
             endpoints=[endpoints[s.name] for s in config.endpoints], clusters=list(self.clusters.values()),
             alarms=[*rollups, *others],
         )
-
-
-def endpoint_thresholds(alarms: AlarmsSection) -> EndpointAlarmThresholds:
-    """``endpoints[].alarms`` -> thresholds: keys given in the config override the library defaults."""
-    default = EndpointAlarmThresholds()
-
-    def merged(name: str) -> SeverityThresholds:
-        section = getattr(alarms, name)
-        base: SeverityThresholds = getattr(default, name)
-        if section is None:
-            return base
-        values = {"warning": base.warning, "critical": base.critical}
-        values.update({k: getattr(section, k) for k in section.model_fields_set})
-        return SeverityThresholds(**values)
-
-    return EndpointAlarmThresholds(
-        error_rate_5xx_percent=merged("error_rate_5xx_percent"),
-        model_latency_p99_ms=merged("model_latency_p99_ms"),
-        gpu_memory_percent=merged("gpu_memory_percent"),
-        disk_percent=merged("disk_percent"),
-        at_max_capacity_minutes=alarms.at_max_capacity_minutes,
-        backlog_without_capacity_minutes=merged("backlog_without_capacity_minutes"),
-        evaluation_periods=alarms.evaluation_periods,
-        datapoints_to_alarm=alarms.datapoints_to_alarm,
-    )
-
-
-def endpoint_slo(section: EndpointSection) -> ServiceLevelObjective | None:
-    slo = section.slo
-    if slo is None:
-        return None
-    return ServiceLevelObjective(
-        availability_percent=slo.availability_percent, latency_ms=slo.latency_ms,
-        latency_percentile=slo.latency_percentile,
-    )
 
 
 def _capacity(section: EndpointSection) -> dict:

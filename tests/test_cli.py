@@ -37,7 +37,7 @@ def test_cdk_cli_refuses_bad_config_without_traceback(tmp_path):
     result = _cdk("synth", "--quiet", "-c", f"config={bad}", "-o", str(tmp_path / "out"))
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "3 problem(s)" in output
+    assert "4 problem(s)" in output  # the unknown key does not hide the entry's rule problems
     for where in ("endpoints[0].instnce_count", "endpoints[0].instance_count", "endpoints[0].instance_type"):
         assert where in output
     assert "Traceback" not in output

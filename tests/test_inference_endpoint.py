@@ -566,7 +566,7 @@ VALIDATION_CASES = [
     ({"kind": EndpointKind.SERVERLESS, "variants": [_serverless(instance_type="ml.g5.xlarge")]},
      r"variants\[0\]\.instance_type: got 'ml\.g5\.xlarge'; none on a serverless endpoint \(no instances, no GPUs\)"),
     ({"kind": EndpointKind.SERVERLESS, "variants": [VariantSpec(model=MODEL)]},
-     r"variants\[0\]\.serverless: got None; a ServerlessSpec \(memory and max concurrency\)"),
+     r"variants\[0\]\.serverless: got None; memory and max concurrency \(serverless capacity\) on a serverless endpoint"),
     ({"kind": EndpointKind.SERVERLESS, "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=3000, max_concurrency=5))]},
      r"variants\[0\]\.serverless\.memory_mb: got 3000; one of 1024, 2048, 3072, 4096, 5120, 6144 MB"),
     ({"kind": EndpointKind.SERVERLESS, "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=1024, max_concurrency=300))]},
@@ -602,7 +602,7 @@ VALIDATION_CASES = [
       "variants": [VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=1024, max_concurrency=20, provisioned_concurrency=2))],
       "autoscaling": AutoScalingSpec(min_capacity=1, max_capacity=30, target_provisioned_concurrency_utilization=0.5)},
      r"autoscaling\.max_capacity: got 30; <= serverless\.max_concurrency \(20\)"),
-    ({"variants": [_serverless()]}, r"variants\[0\]\.serverless: got '\(set\)'; only on serverless endpoints"),
+    ({"variants": [_serverless()]}, r"variants\[0\]\.serverless: got '\(set\)'; only on a serverless endpoint"),
     # shadow variants
     ({"variants": [G5, VariantSpec(name="b", model=MODEL, instance_type="ml.g5.xlarge")], "shadow_variants": [SHADOW]},
      r"shadow_variants: got 1; exactly one shadow variant next to exactly one production variant \(got 2 production variants\)"),
@@ -613,7 +613,7 @@ VALIDATION_CASES = [
     ({"variants": [VariantSpec(model=MODEL, instance_type="ml.inf1.xlarge")], "shadow_variants": [SHADOW]},
      r"variants\[0\]\.instance_type: got 'ml\.inf1\.xlarge'; no Inf1 instances with shadow variants"),
     (lambda stack: _async(stack, shadow_variants=[SHADOW]),
-     r"shadow_variants: got 1; none on a async endpoint: shadow variants exist only on real-time endpoints"),
+     r"shadow_variants: got 1; none on an async endpoint: shadow variants exist only on real-time endpoints"),
     # asynchronous
     ({"kind": EndpointKind.ASYNC}, r"async_output_bucket: got None; a bucket for the results and failures"),
     ({"kind": EndpointKind.ASYNC}, r"encryption_key: got None; a KMS key on an asynchronous endpoint"),
@@ -624,12 +624,12 @@ VALIDATION_CASES = [
     (lambda stack: _async(stack, async_inference=AsyncInferenceSpec(prefix="/async/")),
      r"async_inference\.prefix: got '/async/'; an S3 key prefix without leading or trailing '/'"),
     (lambda stack: _async(stack, autoscaling=AutoScalingSpec(min_capacity=0, max_capacity=2, target_invocations_per_instance=5)),
-     (r"autoscaling\.target_invocations_per_instance: got 5; not on a async endpoint: it has no InvocationsPerInstance to track; "
+     (r"autoscaling\.target_invocations_per_instance: got 5; not on an async endpoint: it has no InvocationsPerInstance to track; "
       r"use metric_targets or target_backlog_per_instance")),
     (lambda stack: _async(stack, variants=[G5, VariantSpec(name="b", model=MODEL, instance_type="ml.g5.xlarge")],
                           autoscaling=AutoScalingSpec(min_capacity=1, max_capacity=2, target_backlog_per_instance=5)),
      r"autoscaling: got '2 variants'; one production variant on an autoscaled asynchronous endpoint"),
-    ({"async_inference": AsyncInferenceSpec()}, r"async_inference: got '\(set\)'; only on asynchronous endpoints"),
+    ({"async_inference": AsyncInferenceSpec()}, r"async_inference: got '\(set\)'; only on an asynchronous endpoint"),
     # multi-model
     ({"kind": EndpointKind.MULTI_MODEL}, r"variants\[0\]\.model\.model_data_prefix: got None; the s3://bucket/prefix/ of the models"),
     ({"kind": EndpointKind.MULTI_MODEL, "variants": [VariantSpec(model=ModelSpec(image=IMAGE, model_data_prefix="s3://b-ucket/tenants"), instance_type="ml.c5.xlarge")]},
@@ -637,7 +637,7 @@ VALIDATION_CASES = [
     ({"kind": EndpointKind.MULTI_MODEL, "variants": [VariantSpec(model=ModelSpec(image=IMAGE, model_data_prefix="s3://b-ucket/t/", model_data_url="s3://b-ucket/m"), instance_type="ml.c5.xlarge")]},
      r"variants\[0\]\.model\.model_data_url: got 's3://b-ucket/m'; not on a multi-model endpoint: use model_data_prefix"),
     ({"variants": [VariantSpec(model=MME, instance_type="ml.c5.xlarge")]},
-     r"variants\[0\]\.model\.model_data_prefix: got 's3://models-bucket/tenants/'; only on multi-model endpoints"),
+     r"variants\[0\]\.model\.model_data_prefix: got 's3://models-bucket/tenants/'; only on a multi-model endpoint"),
     # inference components
     ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [G5]},
      r"variants\[0\]\.model: got '\(set\)'; none on an inference-component endpoint: models belong to its components"),
@@ -651,7 +651,7 @@ VALIDATION_CASES = [
      r"variants\[0\]\.instance_count: got 3; between managed_scaling\.min_instances \(0\) and max_instances \(2\)"),
     ({"variants": [VariantSpec(model=MODEL, instance_type="ml.c5.xlarge", managed_scaling=ManagedInstanceScalingSpec(0, 2))]},
      r"variants\[0\]\.managed_scaling: got '\(set\)'; only on inference-component endpoints"),
-    ({"components": [LLAMA]}, r"components: got 1; only on inference-component endpoints"),
+    ({"components": [LLAMA]}, r"components: got 1; only on an inference-component endpoint"),
     ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT], "components": [LLAMA, LLAMA]},
      r"components\[1\]\.name: got 'llama-8b'; a component name unique within the endpoint"),
     ({"kind": EndpointKind.INFERENCE_COMPONENTS, "variants": [IC_VARIANT],
@@ -735,11 +735,11 @@ VALIDATION_CASES = [
     ({"data_capture": DataCaptureSpec(sampling_percent=20)}, r"data_capture_bucket: got None; a bucket when data_capture is set"),
     ({"data_capture": DataCaptureSpec(sampling_percent=101)}, r"data_capture\.sampling_percent: got 101; 0-100"),
     ({"data_capture": DataCaptureSpec(sampling_percent=5, capture_input=False, capture_output=False)},
-     r"data_capture: got 'neither input nor output'; capture input, output or both"),
+     r"data_capture\.capture_input: got 'neither input nor output'; capture input, output or both"),
     ({"data_capture": DataCaptureSpec(sampling_percent=5, prefix="c" * 460)},
      r"data_capture\.prefix: got 'c+'; a prefix short enough that the capture path has at most 512 characters"),
     ({"alarms": AlarmSpec(evaluation_periods=2, datapoints_to_alarm=3)}, r"alarms\.datapoints_to_alarm: got 3; 1-evaluation_periods \(2\)"),
-    ({"alarms": AlarmSpec(evaluation_periods=0, datapoints_to_alarm=0)}, r"alarms\.evaluation_periods: got 0; >= 1"),
+    ({"alarms": AlarmSpec(evaluation_periods=0, datapoints_to_alarm=0)}, r"alarms\.evaluation_periods: got 0; 1-60"),
     ({"alarms": AlarmSpec(errors_5xx_threshold=0)}, r"alarms\.errors_5xx_threshold: got 0; >= 1 error per minute"),
     ({"alarms": AlarmSpec(p99_latency_ms=0)}, r"alarms\.p99_latency_ms: got 0; >= 1 ms"),
     # VPC

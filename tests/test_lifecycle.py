@@ -657,9 +657,9 @@ def test_repair_arn_must_be_in_the_platform_account_and_region():
         ({"auto_deploy_approved_models": [{"model_package_group": "g"}]},
          r"lifecycle\.auto_deploy_approved_models\[0\]\.endpoint: got None; required key is missing"),
         ({"hyperpod_events": {"auto_repair": [{"name": "a", "arn": "arn:aws:sagemaker:us-east-1:123456789012:cluster/a"}]}},
-         r"lifecycle\.hyperpod_events\.auto_repair\[0\]\.arn: got 'arn:aws:sagemaker:us-east-1:123456789012:cluster/a'; String should match pattern"),
+         r"lifecycle\.hyperpod_events\.auto_repair\[0\]\.arn: got 'arn:aws:sagemaker:us-east-1:123456789012:cluster/a'; a HyperPod cluster ARN arn:aws:sagemaker:<region>:<account>:cluster/<12-character id>"),
         ({"register_models_from_training": {"model_package_group": "g", "inference_image": "nginx"}, "training_job_notifications": True},
-         r"lifecycle\.register_models_from_training\.inference_image: got 'nginx'; String should match pattern"),
+         r"lifecycle\.register_models_from_training\.inference_image: got 'nginx'; an ECR image URI account\.dkr\.ecr"),
     ],
 )
 def test_schema_errors_name_the_key_path(lifecycle, expected):

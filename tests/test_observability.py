@@ -162,25 +162,59 @@ def test_kind_specific_widgets_in_the_default_platform(default_platform, default
         assert ("Instances in service (derived) vs autoscaling min/max" in titles) is (kind in ("realtime", "multi-model")), name
 
 
+def _notified_through(template) -> dict[str, set[str]]:
+    """Alarm name -> the topics its ALARM state reaches: its own actions, or those of the composite
+    alarms whose rules name it (transitively)."""
+    alarms = {k: a["Properties"] for t in ALARM_TYPES for k, a in resources_of(template, t).items()}
+    parents = {k: {c for c, p in alarms.items() if "AlarmRule" in p and k in json.dumps(p["AlarmRule"])} for k in alarms}
+
+    def reach(k: str, seen: frozenset = frozenset()) -> set[str]:
+        own = {a["Ref"] for a in alarms[k].get("AlarmActions", [])}
+        return own | {t for parent in parents[k] - seen for t in reach(parent, seen | {k})}
+
+    return {p["AlarmName"]: reach(k) for k, p in alarms.items()}
+
+
 def test_every_alarm_notifies_a_severity_topic_or_feeds_a_composite_that_does(default_platform, extra):
     for template in (default_platform["observability"], extra.template):
         topics = {k for k, v in resources_of(template, "AWS::SNS::Topic").items()
                   if re.search(r"(warning|critical) alarms$", v["Properties"]["DisplayName"])}
         assert len(topics) == 2
-        composite_rules = " ".join(json.dumps(a["Properties"]["AlarmRule"])
-                                   for a in resources_of(template, "AWS::CloudWatch::CompositeAlarm").values())
+        reached = _notified_through(template)
         for t in ALARM_TYPES:
-            for logical_id, alarm in resources_of(template, t).items():
+            for alarm in resources_of(template, t).values():
                 p = alarm["Properties"]
-                severity = p["AlarmName"].rsplit("-", 1)[-1]
-                if p["AlarmName"].endswith(("-critical", "-warning")):
-                    assert len(p["AlarmActions"]) == 1 and p["AlarmActions"][0]["Ref"] in topics, p["AlarmName"]
-                    assert p["OKActions"] == p["AlarmActions"]
-                    assert p["AlarmActions"][0]["Ref"].startswith(f"Topics{severity.capitalize()}") or \
-                        p["AlarmActions"][0]["Ref"].startswith(f"AlarmTopics{severity.capitalize()}")
-                else:  # a window of a burn-rate tier: its composite notifies
-                    assert t == "AWS::CloudWatch::Alarm" and "AlarmActions" not in p, p["AlarmName"]
-                    assert logical_id in composite_rules, p["AlarmName"]
+                name = p["AlarmName"]
+                severity = re.search(r"-(warning|critical)(-\d+[mhd])?$", name).group(1)
+                assert len(reached[name]) == 1, (name, reached[name])  # one topic, the alarm's severity's
+                (topic,) = reached[name]
+                assert topic in topics and topic.startswith((f"Topics{severity.capitalize()}",
+                                                             f"AlarmTopics{severity.capitalize()}")), name
+                if "AlarmActions" in p:
+                    assert p["OKActions"] == p["AlarmActions"] and len(p["AlarmActions"]) == 1, name
+
+
+def test_one_incident_notifies_each_severity_topic_once(extra):
+    """An endpoint with an SLO: whatever set of its alarms one incident trips (both burn-rate tiers and
+    their windows, the composites), only one alarm per severity has actions, and every other alarm of
+    the endpoint reaches the topics only through it."""
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for t in ALARM_TYPES
+              for a in resources_of(extra.template, t).values() if a["Properties"]["AlarmName"].startswith(CHAT + "-")}
+    with_actions = sorted(n for n, p in alarms.items() if p.get("AlarmActions"))
+    assert with_actions == [f"{CHAT}-degraded-warning", f"{CHAT}-unhealthy-critical"]
+    assert alarms[f"{CHAT}-unhealthy-critical"]["AlarmActions"][0]["Ref"].startswith("TopicsCritical")
+    assert alarms[f"{CHAT}-degraded-warning"]["AlarmActions"][0]["Ref"].startswith("TopicsWarning")
+    reached = _notified_through(extra.template)
+    burn = [n for n in alarms if "-burn-" in n]
+    assert len(burn) == 18  # 2 SLIs x 3 tiers x (composite + 2 windows)
+    for name in alarms:
+        assert len(reached[name]) == 1, name
+    critical_rule = json.dumps(alarms[f"{CHAT}-unhealthy-critical"]["AlarmRule"])
+    warning_rule = json.dumps(alarms[f"{CHAT}-degraded-warning"]["AlarmRule"])
+    for sli in ("availability", "latency"):
+        for tier, *_, sev in TIERS:
+            logical_id = logical_id_of_alarm(extra.template, f"{CHAT}-{sli}-burn-{tier}-{sev}")
+            assert (logical_id in critical_rule, logical_id in warning_rule) == (sev == "critical", sev == "warning")
 
 
 def test_alarm_names_follow_endpoint_signal_severity_and_say_what_to_look_at(default_platform):
@@ -254,6 +288,16 @@ def test_unhealthy_composite_is_any_critical_alarm(default_platform):
     assert " OR " in rule and " AND " not in rule
 
 
+def test_degraded_composite_is_any_warning_alarm_and_only_rollups_notify(default_platform):
+    template = default_platform["observability"]
+    rule = json.dumps(by_name(template, f"{CHAT}-degraded-warning")["AlarmRule"])
+    for name in (f"{CHAT}-5xx-rate-warning", f"{CHAT}-disk-warning", f"{CHAT}-gpu-memory-warning"):
+        assert logical_id_of_alarm(template, name) in rule
+        assert "AlarmActions" not in by_name(template, name)  # its notification is the rollup's
+    assert logical_id_of_alarm(template, f"{CHAT}-disk-critical") not in rule
+    assert " OR " in rule and " AND " not in rule
+
+
 def test_severity_topics_are_encrypted_with_the_platform_key_and_subscribed(default_platform):
     template = default_platform["observability"]
     topics = {v["Properties"]["DisplayName"]: v["Properties"] for v in resources_of(template, "AWS::SNS::Topic").values()}
@@ -272,7 +316,9 @@ def test_overview_shows_every_endpoint_and_all_alarm_states(default_platform, de
     for e in default_config.endpoints:
         assert f"acme-ml-dev-{e.name}: p99 model latency (microseconds)" in titles
     listed = [a for w in body["widgets"] if w["type"] == "alarm" for a in w["properties"]["alarms"]]
-    notifying = [k for t in ALARM_TYPES for k, a in resources_of(template, t).items() if "AlarmActions" in a["Properties"]]
+    # every alarm that stands for a condition (all but burn-rate windows, which have a composite)
+    notifying = [k for t in ALARM_TYPES for k, a in resources_of(template, t).items()
+                 if not re.search(r"-\d+[mhd]$", a["Properties"]["AlarmName"])]
     rollback = [a for a in listed if a.startswith("PublishOutput")]  # the endpoints' own alarms, inference stack
     assert sorted(set(listed) - set(rollback)) == sorted(notifying) and len(listed) == len(set(listed))
     assert len(rollback) == sum(len(e.alarms) for e in default_platform.platform.inference.endpoints.values())
@@ -312,11 +358,17 @@ def test_alarm_overrides_merge_with_the_library_defaults():
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"alarms": {"disk_percent": {"warning": 95, "critical": 90}}}, r"alarms\.disk_percent: .*warning \(95\) must not exceed critical \(90\)"),
-        ({"alarms": {"error_rate_5xx_percent": {"critical": 150}}}, r"error_rate_5xx_percent\.critical: got 150"),
-        ({"alarms": {"at_max_capacity_minutes": 7}}, r"at_max_capacity_minutes: got 7; Input should be a multiple of 5"),
-        ({"slo": {"latency_percentile": 99}}, r"endpoints\[0\]\.slo: .*needs availability_percent, latency_ms or both"),
-        ({"slo": {"availability_percent": 100}}, r"slo\.availability_percent: got 100"),
+        ({"alarms": {"disk_percent": {"warning": 95, "critical": 90}}},
+         r"endpoints\[0\]\.alarms\.disk_percent\.warning: got 95\.0; at most the critical threshold \(90\)"),
+        ({"alarms": {"error_rate_5xx_percent": {"critical": 150}}},
+         r"endpoints\[0\]\.alarms\.error_rate_5xx_percent\.critical: got 150\.0; a percentage in \(0, 100\]"),
+        ({"alarms": {"at_max_capacity_minutes": 7}},
+         r"endpoints\[0\]\.alarms\.at_max_capacity_minutes: got 7; a multiple of 5 minutes, 5-1440"),
+        ({"slo": {"latency_percentile": 99}}, r"endpoints\[0\]\.slo: got None; availability_percent, latency_ms or both"),
+        ({"slo": {"availability_percent": 100}},
+         r"endpoints\[0\]\.slo\.availability_percent: got 100\.0; a percentage between 0 and 100, exclusive"),
+        ({"slo": {"availability_percent": 99.9, "min_requests": 0}},
+         r"endpoints\[0\]\.slo\.min_requests: got 0; >= 1 request per window"),
     ],
 )
 def test_bad_observability_config_is_refused_with_its_path(extra, message):
@@ -436,7 +488,9 @@ def test_availability_slo_gives_multiwindow_burn_rate_alarms(extra, tier, long_s
     template = extra.template
     composite = by_name(template, f"{CHAT}-availability-burn-{tier}-{severity}")
     rule = json.dumps(composite["AlarmRule"])
-    assert " AND " in rule and composite["AlarmActions"][0]["Ref"].startswith(f"Topics{severity.capitalize()}")
+    assert " AND " in rule and "AlarmActions" not in composite  # it notifies through the rollup of its severity
+    rollup = by_name(template, f"{CHAT}-{'unhealthy' if severity == 'critical' else 'degraded'}-{severity}")
+    assert logical_id_of_alarm(template, composite["AlarmName"]) in json.dumps(rollup["AlarmRule"])
     for seconds, span in ((long_s, _span(long_s)), (short_s, _span(short_s))):
         p = by_name(template, f"{CHAT}-availability-burn-{tier}-{severity}-{span}")
         assert logical_id_of_alarm(template, p["AlarmName"]) in rule
@@ -446,6 +500,11 @@ def test_availability_slo_gives_multiwindow_burn_rate_alarms(extra, tier, long_s
         metrics = alarm_metric_stats(p)
         returned = [m for m in p["Metrics"] if m.get("ReturnData", True)]
         assert len(returned) == 1 and returned[0]["Expression"].endswith("/ 0.001")
+        # Low-traffic guard: a paging window counts only with enough requests that one 5XX alone stays
+        # under its burn rate (floor(1 / (burn x 0.001)) + 1); the ticket tier is unguarded.
+        guard = {"1h": ">= 70", "6h": ">= 167", "3d": "> 0"}[tier]
+        ratio = next(m["Expression"] for m in p["Metrics"] if m.get("ReturnData") is False and "Expression" in m)
+        assert ratio == f"IF(m_invocations_alltraffic {guard}, m_invocation5xxerrors_alltraffic / m_invocations_alltraffic, 0)"
         stats = {(m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"], m["MetricStat"]["Period"])
                  for m in metrics.values() if "MetricStat" in m}
         assert stats == {("Invocations", "Sum", seconds), ("Invocation5XXErrors", "Sum", seconds)}
@@ -462,9 +521,11 @@ def test_latency_slo_burns_on_the_percentile_rank_of_model_latency(extra):
     p = by_name(extra.template, f"{CHAT}-latency-burn-1h-critical-1h")
     stats = {(m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"], m["MetricStat"]["Period"])
              for m in p["Metrics"] if "MetricStat" in m}
-    assert stats == {("ModelLatency", "PR(0:500000)", 3600), ("ModelLatency", "SampleCount", 3600)}
+    # PR(:x), not PR(0:x): a percentile rank's lower bound is exclusive (CloudWatch "Statistics definitions").
+    assert stats == {("ModelLatency", "PR(:500000)", 3600), ("ModelLatency", "SampleCount", 3600)}
     expressions = [m["Expression"] for m in p["Metrics"] if "Expression" in m]
-    assert "IF((m_requests_alltraffic) > 0, ((100 - m_within_alltraffic) * m_requests_alltraffic) / (100 * (m_requests_alltraffic)), 0)" in expressions
+    # 99 % objective, 14.4x: the 1 h window needs floor(1 / 0.144) + 1 = 7 requests.
+    assert "IF((m_requests_alltraffic) >= 7, ((100 - m_within_alltraffic) * m_requests_alltraffic) / (100 * (m_requests_alltraffic)), 0)" in expressions
     assert any(e.endswith("/ 0.01") for e in expressions)
 
 

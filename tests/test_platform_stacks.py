@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from tests.conftest import only, resources_of
 
@@ -259,3 +261,31 @@ def test_dashboard_is_built_from_endpoint_metrics(default_platform):
     assert '"stat": "p99"' in flat and '"stat": "p50"' in flat
     assert "100 * m_invocation5xxerrors_alltraffic / m_invocations_alltraffic" in flat
     assert any(w["type"] == "alarm" for w in body["widgets"])
+
+
+# Logical ids the default platform had before the serving redesign (tests/default_logical_ids.json).
+# A resource may be added freely; one that disappears (replaced or removed) must be listed here with
+# its reason, and a stateful resource never may.
+REMOVED_LOGICAL_IDS: dict[str, str] = {}
+# Added by the redesign (documented): one warning rollup per endpoint, the only alarm with actions to
+# the warning topic (one incident, one notification per severity).
+ADDED_BY_THE_REDESIGN = {
+    f"{endpoint}DashboardDegradedWarningAlarm" for endpoint in
+    ("ChatLlm", "Ranker", "FraudScorer", "Embeddings", "BatchScoring", "LlmHosting", "ManyModels")
+}
+
+
+def test_default_platform_keeps_its_logical_ids(default_platform):
+    """Diffs the default platform's logical ids against the recorded ones and lists what moved."""
+    recorded = json.loads((Path(__file__).parent / "default_logical_ids.json").read_text())
+    moved = {}
+    for stack, ids in recorded.items():
+        concern = stack.rsplit("-", 1)[-1]
+        current = set(default_platform[concern].raw["Resources"])
+        gone = sorted(set(ids) - current - set(REMOVED_LOGICAL_IDS))
+        if gone:
+            moved[stack] = gone
+    assert not moved, f"logical ids that moved (list them in REMOVED_LOGICAL_IDS with the reason): {moved}"
+    observability = set(default_platform["observability"].raw["Resources"])
+    added = observability - set(recorded["acme-ml-dev-observability"])
+    assert {re.sub(r"[0-9A-F]{8}$", "", k) for k in added} >= ADDED_BY_THE_REDESIGN

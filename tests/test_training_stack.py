@@ -231,7 +231,7 @@ def test_contract_example_is_accepted_as_written():
         pytest.param(
             with_clusters(slurm(fsx_lustre={"data_repositories": [{"import_path": "https://example.com/x"}]})),
             r"training_clusters\[0\]\.fsx_lustre\.data_repositories\[0\]\.import_path: got 'https://example\.com/x'; "
-            r"String should match pattern",
+            r"an s3://bucket/prefix URI$",
             id="import-path-not-s3",
         ),
         pytest.param(
@@ -297,7 +297,7 @@ def test_contract_example_is_accepted_as_written():
         pytest.param(
             with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
                                                "schedule": "every sunday"}]),
-            r"training_pipelines\[0\]\.schedule: got 'every sunday'; String should match pattern",
+            r"training_pipelines\[0\]\.schedule: got 'every sunday'; an EventBridge schedule expression: cron\(\.\.\.\) or rate\(\.\.\.\)",
             id="pipeline-schedule",
         ),
         pytest.param(

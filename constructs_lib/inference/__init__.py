@@ -1,5 +1,6 @@
 """SageMaker inference: endpoints of every kind, inference components, their specs and metric vocabulary."""
 
+from ._validation import check_endpoint_props
 from .base import EndpointBase
 from .component import InferenceComponent
 from .endpoint import InferenceEndpoint
@@ -66,4 +67,5 @@ __all__ = [
     "ShadowVariantSpec",
     "Statistic",
     "VariantSpec",
+    "check_endpoint_props",
 ]

@@ -28,20 +28,20 @@ from .specs import (
     VariantSpec,
 )
 
-ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9][a-z0-9._/-]*)(?::[\w.-]+|@sha256:[a-f0-9]{64})$"
-)
-S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>.*))?$")
+ECR_IMAGE = limits.ECR_IMAGE
+S3_URI = limits.S3_URI
 SCHEDULE_EXPRESSION = re.compile(r"^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$")
 SCHEDULE_NAME = re.compile(r"^[a-zA-Z0-9-]{1,64}$")
+ENVIRONMENT_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")  # botocore shape EnvironmentKey
 MAX_BUCKET_NAME = 63
-MAX_FALLBACK_INSTANCE_TYPES = 4  # InstancePools: 1-5 pools, the first is instance_type
-PROVISION_TIMEOUT_S = (300, 3600)
-MAX_SECURITY_GROUPS = 5
-MAX_SUBNETS = 16
-COOLDOWN_S = (0, 3600)
-MIN_COMPONENT_MEMORY_MB = 128
-MIN_COMPONENT_CPU_CORES = 0.25
+# Bounds live in ``limits`` (one copy, read by the config schema's documentation too).
+MAX_FALLBACK_INSTANCE_TYPES = limits.MAX_FALLBACK_INSTANCE_TYPES
+PROVISION_TIMEOUT_S = limits.PROVISION_TIMEOUT_S
+MAX_SECURITY_GROUPS = limits.MAX_SECURITY_GROUPS
+MAX_SUBNETS = limits.MAX_SUBNETS
+COOLDOWN_S = limits.COOLDOWN_S
+MIN_COMPONENT_MEMORY_MB = limits.MIN_COMPONENT_MEMORY_MB
+MIN_COMPONENT_CPU_CORES = limits.MIN_COMPONENT_CPU_CORES
 
 
 @cache
@@ -57,13 +57,26 @@ def s3_path_length(bucket_name: str | None, *parts: str) -> int:
     return len("s3://") + bucket_len + sum(1 + len(part) for part in parts)
 
 
+def _an(kind: EndpointKind) -> str:
+    """``a realtime`` / ``an async``: the kind with its article."""
+    return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
+
+
 def check_model(p: Problems, where: str, model: ModelSpec, *, multi_model: bool) -> None:
     p.check(
-        bool(ECR_IMAGE.match(model.image)), f"{where}.image", model.image,
-        "an ECR image URI account.dkr.ecr.region.amazonaws.com/repo:tag",
+        bool(ECR_IMAGE.match(model.image)), f"{where}.image", model.image, limits.ECR_IMAGE_RULE,
+    )
+    for key in model.environment:
+        p.check(
+            bool(ENVIRONMENT_KEY.match(key)), f"{where}.environment", key,
+            "variable names of 1-1024 letters, digits and underscores, not starting with a digit",
+        )
+    p.check(
+        len(model.environment) <= limits.MAX_ENVIRONMENT_VARIABLES, f"{where}.environment", len(model.environment),
+        f"at most {limits.MAX_ENVIRONMENT_VARIABLES} variables",
     )
     if model.model_data_url is not None:
-        p.check(bool(S3_URI.match(model.model_data_url)), f"{where}.model_data_url", model.model_data_url, "an s3://bucket/key URI")
+        p.check(bool(S3_URI.match(model.model_data_url)), f"{where}.model_data_url", model.model_data_url, limits.S3_URI_RULE)
     if multi_model:
         prefix = model.model_data_prefix
         if prefix is None:
@@ -76,7 +89,7 @@ def check_model(p: Problems, where: str, model: ModelSpec, *, multi_model: bool)
         if model.model_data_url is not None:
             p.add(f"{where}.model_data_url", model.model_data_url, "not on a multi-model endpoint: use model_data_prefix")
     elif model.model_data_prefix is not None:
-        p.add(f"{where}.model_data_prefix", model.model_data_prefix, "only on multi-model endpoints (kind MULTI_MODEL)")
+        p.add(f"{where}.model_data_prefix", model.model_data_prefix, "only on a multi-model endpoint")
 
 
 def check_timeouts(p: Problems, where: str, spec) -> None:
@@ -108,7 +121,7 @@ def _variant(p: Problems, w: str, v: VariantSpec, kind: EndpointKind) -> None:
         if v.instance_type is not None:
             p.add(f"{w}.instance_type", v.instance_type, "none on a serverless endpoint (no instances, no GPUs): set serverless memory and concurrency")
         if v.serverless is None:
-            p.add(f"{w}.serverless", None, "a ServerlessSpec (memory and max concurrency) on a serverless endpoint")
+            p.add(f"{w}.serverless", None, "memory and max concurrency (serverless capacity) on a serverless endpoint")
         for attr, why in (
             ("fallback_instance_types", "no instances to fall back from"),
             ("routing", "no instances to route between"),
@@ -122,7 +135,7 @@ def _variant(p: Problems, w: str, v: VariantSpec, kind: EndpointKind) -> None:
         if v.instance_type is None:
             p.add(f"{w}.instance_type", None, "an instance type (only serverless endpoints have none)")
         if v.serverless is not None:
-            p.add(f"{w}.serverless", "(set)", "only on serverless endpoints (kind SERVERLESS)")
+            p.add(f"{w}.serverless", "(set)", "only on a serverless endpoint")
         p.check(
             isinstance(v.instance_count, int) and v.instance_count >= 1, f"{w}.instance_count", v.instance_count, "an integer >= 1"
         )
@@ -171,8 +184,15 @@ def _variant(p: Problems, w: str, v: VariantSpec, kind: EndpointKind) -> None:
             )
 
 
-def validate_endpoint(
-    path: str,
+def validate_endpoint(path: str, **props) -> None:
+    """Raise one :class:`PlatformValidationError` with every problem of an endpoint's props."""
+    p = Problems(f"InferenceEndpoint {path}")
+    check_endpoint_props(p, **props)
+    p.raise_if_any()
+
+
+def check_endpoint_props(
+    p: Problems,
     *,
     name: str,
     kind: EndpointKind,
@@ -194,7 +214,11 @@ def validate_endpoint(
     security_group_count: int,
     subnet_count: int | None,
 ) -> None:
-    p = Problems(f"InferenceEndpoint {path}")
+    """Every rule of an endpoint's props, recorded in ``p`` with prop paths (``autoscaling.min_capacity``).
+
+    The one copy of the endpoint rules: :class:`InferenceEndpoint` raises what it records, and the
+    platform config runs it on the props it builds, renaming the paths to its keys.
+    """
     p.check(bool(limits.NAME_PATTERN.match(name)), "endpoint_name", name, limits.NAME_RULE)
     p.check(
         1 <= len(variants) <= limits.MAX_PRODUCTION_VARIANTS, "variants", len(variants),
@@ -221,7 +245,10 @@ def validate_endpoint(
     if capture is not None:
         lo, hi = limits.SAMPLING_PERCENT
         p.check(lo <= capture.sampling_percent <= hi, "data_capture.sampling_percent", capture.sampling_percent, f"{lo}-{hi}")
-        p.check(capture.capture_input or capture.capture_output, "data_capture", "neither input nor output", "capture input, output or both")
+        p.check(
+            capture.capture_input or capture.capture_output, "data_capture.capture_input", "neither input nor output",
+            "capture input, output or both",
+        )
         p.check(has_capture_bucket, "data_capture_bucket", None, "a bucket when data_capture is set")
         length = s3_path_length(capture_bucket_name, capture.prefix, name)
         p.check(
@@ -242,14 +269,13 @@ def validate_endpoint(
         names.add(c.name)
         instance_types = tuple(t for v in variants[:1] for t in v.instance_types)
         validate_component(p, f"components[{i}]", c, instance_types)
-    p.raise_if_any()
 
 
 def _shadow(p: Problems, kind, variants, shadow_variants, seen: dict[str, str]) -> None:
     if not shadow_variants:
         return
     if kind is not EndpointKind.REALTIME:
-        p.add("shadow_variants", len(shadow_variants), f"none on a {kind.value} endpoint: shadow variants exist only on real-time endpoints")
+        p.add("shadow_variants", len(shadow_variants), f"none on {_an(kind)} endpoint: shadow variants exist only on real-time endpoints")
         return
     p.check(
         len(variants) == 1 and len(shadow_variants) == 1, "shadow_variants", len(shadow_variants),
@@ -286,13 +312,13 @@ def _kind_exclusions(p: Problems, kind, capture, network_isolation, has_vpc, com
                 "none on an inference-component endpoint: instances scale with variants[0].managed_scaling, copies with each component's autoscaling",
             )
     elif components:
-        p.add("components", len(components), "only on inference-component endpoints (kind INFERENCE_COMPONENTS)")
+        p.add("components", len(components), "only on an inference-component endpoint")
 
 
 def _async(p: Problems, name, kind, spec: AsyncInferenceSpec | None, bucket_name, has_bucket, has_key) -> None:
     if kind is not EndpointKind.ASYNC:
         if spec is not None:
-            p.add("async_inference", "(set)", "only on asynchronous endpoints (kind ASYNC)")
+            p.add("async_inference", "(set)", "only on an asynchronous endpoint")
         return
     spec = spec or AsyncInferenceSpec()
     p.check(has_bucket, "async_output_bucket", None, "a bucket for the results and failures of an asynchronous endpoint")
@@ -337,7 +363,7 @@ def _autoscaling(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec
             else:
                 p.check(
                     s.min_capacity <= prov <= s.max_capacity, f"variants[{i}].serverless.provisioned_concurrency", prov,
-                    f"between min_capacity ({s.min_capacity}) and max_capacity ({s.max_capacity})",
+                    f"between autoscaling.min_capacity ({s.min_capacity}) and autoscaling.max_capacity ({s.max_capacity})",
                 )
             if v.serverless is not None:
                 p.check(
@@ -347,7 +373,8 @@ def _autoscaling(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec
         else:
             p.check(
                 s.min_capacity <= v.instance_count <= s.max_capacity, f"variants[{i}].instance_count",
-                v.instance_count, f"between min_capacity ({s.min_capacity}) and max_capacity ({s.max_capacity})",
+                v.instance_count,
+                f"between autoscaling.min_capacity ({s.min_capacity}) and autoscaling.max_capacity ({s.max_capacity})",
             )
             for t in v.instance_types:
                 if limits.is_burstable(t):
@@ -372,7 +399,7 @@ def _autoscaling(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec
             continue
         targets += 1
         if attr not in allowed:
-            p.add(f"{a}.{attr}", value, f"not on a {kind.value} endpoint: it has no {metric} to track; use {' or '.join(sorted(allowed))}")
+            p.add(f"{a}.{attr}", value, f"not on {_an(kind)} endpoint: it has no {metric} to track; use {' or '.join(sorted(allowed))}")
         elif attr != "metric_targets":
             p.check(value > 0, f"{a}.{attr}", value, "> 0")
     if s.target_provisioned_concurrency_utilization is not None:
@@ -423,20 +450,29 @@ def check_schedules(p: Problems, a: str, schedules: Sequence[ScheduledScalingSpe
             p.add(w, sch.name, "min_capacity, max_capacity or both")
         if sch.min_capacity is not None:
             p.check(sch.min_capacity >= floor, f"{w}.min_capacity", sch.min_capacity, f">= {floor}")
+        if sch.max_capacity is not None:
+            p.check(sch.max_capacity >= 1, f"{w}.max_capacity", sch.max_capacity, ">= 1")
         if sch.min_capacity is not None and sch.max_capacity is not None:
             p.check(sch.min_capacity <= sch.max_capacity, f"{w}.min_capacity", sch.min_capacity, f"<= max_capacity ({sch.max_capacity})")
 
 
 def _deployment(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec], d: DeploymentSpec) -> None:
-    p.check(1 <= d.canary_percent <= 50, "deployment.canary_percent", d.canary_percent, "1-50 % of the fleet")
-    p.check(10 <= d.step_percent <= 50, "deployment.step_percent", d.step_percent, "10-50 %")
-    p.check(0 <= d.wait_minutes * 60 <= 3600, "deployment.wait_minutes", d.wait_minutes, "0-60 minutes")
-    p.check(0 <= d.termination_wait_minutes * 60 <= 3600, "deployment.termination_wait_minutes", d.termination_wait_minutes, "0-60 minutes")
+    lo, hi = limits.CANARY_PERCENT
+    p.check(lo <= d.canary_percent <= hi, "deployment.canary_percent", d.canary_percent, f"{lo}-{hi} % of the fleet")
+    lo, hi = limits.STEP_PERCENT
+    p.check(lo <= d.step_percent <= hi, "deployment.step_percent", d.step_percent, f"{lo}-{hi} %")
+    lo, hi = limits.DEPLOYMENT_WAIT_MINUTES
+    p.check(lo <= d.wait_minutes <= hi, "deployment.wait_minutes", d.wait_minutes, f"{lo}-{hi} minutes")
+    p.check(
+        lo <= d.termination_wait_minutes <= hi, "deployment.termination_wait_minutes", d.termination_wait_minutes,
+        f"{lo}-{hi} minutes",
+    )
     if d.max_execution_minutes is not None:
+        lo, hi = limits.DEPLOYMENT_MAX_EXECUTION_MINUTES
         p.check(
-            600 <= d.max_execution_minutes * 60 <= 28800 and d.max_execution_minutes > d.wait_minutes + d.termination_wait_minutes,
+            lo <= d.max_execution_minutes <= hi and d.max_execution_minutes > d.wait_minutes + d.termination_wait_minutes,
             "deployment.max_execution_minutes", d.max_execution_minutes,
-            "10-480 minutes and more than wait_minutes + termination_wait_minutes",
+            f"{lo}-{hi} minutes and more than wait_minutes + termination_wait_minutes",
         )
     if d.strategy is DeploymentStrategy.ROLLING:
         if kind is EndpointKind.SERVERLESS:
@@ -459,7 +495,8 @@ def _alarms(p: Problems, alarms: AlarmSpec) -> None:
     p.check(alarms.errors_5xx_threshold >= 1, "alarms.errors_5xx_threshold", alarms.errors_5xx_threshold, ">= 1 error per minute")
     if alarms.p99_latency_ms is not None:
         p.check(alarms.p99_latency_ms >= 1, "alarms.p99_latency_ms", alarms.p99_latency_ms, ">= 1 ms")
-    p.check(alarms.evaluation_periods >= 1, "alarms.evaluation_periods", alarms.evaluation_periods, ">= 1")
+    lo, hi = limits.ALARM_EVALUATION_PERIODS
+    p.check(lo <= alarms.evaluation_periods <= hi, "alarms.evaluation_periods", alarms.evaluation_periods, f"{lo}-{hi}")
     p.check(
         1 <= alarms.datapoints_to_alarm <= alarms.evaluation_periods, "alarms.datapoints_to_alarm", alarms.datapoints_to_alarm,
         f"1-evaluation_periods ({alarms.evaluation_periods})",

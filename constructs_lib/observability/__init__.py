@@ -10,7 +10,7 @@ from .cluster_monitoring import (
     NodeHealthMetric,
 )
 from .endpoint_dashboard import EndpointDashboard
-from .endpoint_monitoring import EndpointAlarmThresholds, EndpointMonitoring
+from .endpoint_monitoring import EndpointAlarmThresholds, EndpointMonitoring, check_monitoring_props
 from .platform_overview import PlatformOverview
 from .severity_topics import SeverityTopics, SlackChannel
 from .slo import SRE_WORKBOOK_TIERS, BurnRateTier, ServiceLevelObjective
@@ -36,4 +36,5 @@ __all__ = [
     "SeverityThresholds",
     "SeverityTopics",
     "SlackChannel",
+    "check_monitoring_props",
 ]

@@ -111,10 +111,17 @@ def alarm_groups(endpoint: EndpointBase, components: Sequence[str], metrics_per_
     return _groups(invocation_scopes(endpoint, components), metrics_per_scope)
 
 
+def _enough(total: str, min_requests: int) -> str:
+    """The condition under which a ratio counts: any request, or at least ``min_requests`` (low-traffic guard)."""
+    return f"{total} >= {min_requests}" if min_requests > 1 else f"{total} > 0"
+
+
 def error_ratio(
     endpoint: EndpointBase, scopes: list[Scope], error_metric: str, *, period: Duration, percent: bool, label: str,
+    min_requests: int = 0,
 ) -> cw.MathExpression:
-    """Failed / all requests over ``scopes`` (x100 when ``percent``); 0 when there were no requests.
+    """Failed / all requests over ``scopes`` (x100 when ``percent``); 0 when there were no requests, or
+    fewer than ``min_requests`` (a low-traffic guard: one failure among a few requests is no outage).
 
     Denominator: ``Invocations`` (Sum); asynchronous endpoints publish none, so there it is the
     ``SampleCount`` of the error metric itself (one datapoint per request)."""
@@ -137,23 +144,29 @@ def error_ratio(
         err, total = f"({err})", f"({total})"
     scale = "100 * " if percent else ""
     return cw.MathExpression(
-        expression=f"IF({total} > 0, {scale}{err} / {total}, 0)", using_metrics=using, label=label, period=period,
+        expression=f"IF({_enough(total, min_requests)}, {scale}{err} / {total}, 0)", using_metrics=using, label=label,
+        period=period,
     )
 
 
 def slow_ratio(
     endpoint: EndpointBase, scopes: list[Scope], latency_ms: int, *, period: Duration, label: str,
+    min_requests: int = 0,
 ) -> cw.MathExpression:
     """Share (0-1) of requests whose ``ModelLatency`` exceeded ``latency_ms``, from the percentile-rank
-    statistic ``PR(0:<microseconds>)`` (percent of requests at or under the threshold), weighted by
-    each scope's request count."""
+    statistic ``PR(:<microseconds>)`` (percent of requests at or under the threshold), weighted by
+    each scope's request count; 0 with fewer than ``min_requests`` requests (low-traffic guard).
+
+    ``PR(:x)``, not ``PR(0:x)``: the lower bound of a percentile rank is exclusive (CloudWatch user
+    guide, "Statistics definitions"), so ``PR(0:x)`` would count a 0 microsecond request as slow.
+    Only ``ModelLatency`` (the container's time) is measured, not ``OverheadLatency`` (SageMaker's)."""
     micro = latency_ms * 1000  # ModelLatency is in microseconds
     using: dict[str, cw.IMetric] = {}
     slow, totals = [], []
     for scope in scopes:
         r, n = metric_id("within", scope.label), metric_id("requests", scope.label)
         using[r] = invocation_metric(
-            endpoint, EndpointMetric.MODEL_LATENCY, scope, statistic=cw.Stats.percentile_rank(0, micro), period=period,
+            endpoint, EndpointMetric.MODEL_LATENCY, scope, statistic=cw.Stats.percentile_rank(micro), period=period,
         )
         using[n] = invocation_metric(
             endpoint, EndpointMetric.MODEL_LATENCY, scope, statistic=cw.Stats.SAMPLE_COUNT, period=period,
@@ -166,7 +179,7 @@ def slow_ratio(
             totals.append(n)
     total = "+".join(totals)
     return cw.MathExpression(
-        expression=f"IF(({total}) > 0, ({'+'.join(slow)}) / (100 * ({total})), 0)",
+        expression=f"IF({_enough(f'({total})', min_requests)}, ({'+'.join(slow)}) / (100 * ({total})), 0)",
         using_metrics=using, label=label, period=period,
     )
 

@@ -66,15 +66,25 @@ class AlarmFactory:
 
     :param prefix: first part of every alarm name (an endpoint or cluster name).
     :param routing: severity -> topic; default none: alarms without actions (the caller routes them).
+    :param page_once: default False: every alarm notifies its severity's topic. True: no alarm gets an
+        action when created; :meth:`rollup` then creates, per severity, the one composite alarm that
+        notifies (ALARM while any of them is), so one incident notifies each severity's topic once
+        however many of its alarms it trips. (A composite's ``ActionsSuppressor`` would only silence
+        the composite itself while another alarm is in ALARM, not the alarms under it.)
     """
 
-    def __init__(self, scope: Construct, *, prefix: str, routing: AlarmRouting | None = None) -> None:
+    def __init__(
+        self, scope: Construct, *, prefix: str, routing: AlarmRouting | None = None, page_once: bool = False
+    ) -> None:
         self.scope = scope
         self.prefix = prefix
         self.routing = dict(routing or {})
+        self.page_once = page_once
         self.alarms: list[cw.AlarmBase] = []
         # Metric alarms that only feed a composite alarm (no action of their own).
         self.inputs: list[cw.Alarm] = []
+        # Alarms whose state a rollup composite notifies (page_once), by severity.
+        self.rolled_up: dict[Severity, list[cw.AlarmBase]] = {}
         self._severity: dict[str, Severity] = {}
 
     def name(self, signal: str, severity: Severity) -> str:
@@ -110,10 +120,12 @@ class AlarmFactory:
             datapoints_to_alarm=datapoints.datapoints_to_alarm,
             treat_missing_data=treat_missing_data,
         )
-        if notify:
-            self._route(alarm, severity)
-        else:
+        if not notify:
             self.inputs.append(alarm)
+        elif self.page_once:
+            self.rolled_up.setdefault(severity, []).append(alarm)
+        else:
+            self._route(alarm, severity)
         self._record(alarm, severity)
         return alarm
 
@@ -126,6 +138,7 @@ class AlarmFactory:
         summary: str,
         look_first_at: str,
         inputs: list[cw.Alarm] | None = None,
+        route: bool = True,
     ) -> cw.CompositeAlarm:
         """A composite alarm, routed like the others. ``inputs``: metric alarms that exist only to
         feed this one; they carry no action of their own, which is acknowledged on each of them."""
@@ -138,7 +151,12 @@ class AlarmFactory:
             alarm_description=self._description(summary, look_first_at),
             alarm_rule=rule,
         )
-        self._route(alarm, severity)
+        if not route:
+            pass
+        elif self.page_once:
+            self.rolled_up.setdefault(severity, []).append(alarm)
+        else:
+            self._route(alarm, severity)
         for child in inputs or ():
             acknowledge(
                 child,
@@ -150,8 +168,33 @@ class AlarmFactory:
         self._record(alarm, severity)
         return alarm
 
+    def rollup(self, *, signal: str, severity: Severity, summary: str, look_first_at: str) -> cw.CompositeAlarm | None:
+        """With ``page_once``: the composite alarm that notifies for every alarm of ``severity`` created so
+        far (ALARM while any is); None when there is none. The alarms under it keep no action of their
+        own (acknowledged on each metric alarm), so an incident that trips several notifies once."""
+        children = self.rolled_up.get(severity, [])
+        if not children:
+            return None
+        name = self.name(signal, severity)
+        rollup = self.composite_alarm(
+            signal=signal, severity=severity, rule=cw.AlarmRule.any_of(*children), summary=summary,
+            look_first_at=look_first_at, route=False,
+        )
+        self._route(rollup, severity)
+        for child in children:
+            if isinstance(child, cw.Alarm):
+                acknowledge(
+                    child,
+                    f"Notifies through composite alarm {name} (ALARM while any {severity.value} alarm of "
+                    f"{self.prefix} is): one incident, one notification per severity.",
+                    "HIPAA.Security-CloudWatchAlarmAction",
+                    "NIST.800.53.R5-CloudWatchAlarmAction",
+                )
+        return rollup
+
     def notifying(self, severity: Severity | None = None) -> list[cw.AlarmBase]:
-        """Alarms with actions (everything but composite inputs), optionally of one severity."""
+        """Alarms that stand for a condition a person is told about, directly or through a rollup
+        (everything but burn-rate window inputs), optionally of one severity."""
         inputs = {a.node.path for a in self.inputs}
         return [
             a for a in self.alarms

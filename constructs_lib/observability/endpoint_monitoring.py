@@ -91,7 +91,10 @@ class EndpointMonitoring(Construct):
     Alarms are created by one :class:`AlarmFactory` (name ``<endpoint>-<signal>-<severity>``, runbook
     line, routing): 5XX rate, p99 model latency, GPU memory, disk, pinned at max capacity, async backlog
     without capacity; with an SLO, multi-window burn-rate alarms replace the static 5XX and latency
-    ones. ``unhealthy`` is a composite alarm, ALARM when any critical alarm is.
+    ones. One incident notifies each severity's topic once: only two composite alarms have actions,
+    ``unhealthy`` (critical; ALARM while any critical alarm is) and ``degraded`` (warning; likewise).
+    Burn-rate windows count only with enough requests (``ServiceLevelObjective.min_requests``); the
+    latency SLO measures ``ModelLatency`` (the container), not ``OverheadLatency`` (SageMaker).
 
     Desired vs current capacity: SageMaker publishes no instance or copy count and Application Auto
     Scaling no desired count, so the instances in service are derived from
@@ -150,10 +153,13 @@ class EndpointMonitoring(Construct):
         self.max_capacity = max_capacity if max_capacity is not None else bounds[1]
         self.thresholds = thresholds
         self.slo = slo
-        _validate(self.node.path, thresholds, slo, gpus_per_instance)
+        problems = Problems(f"EndpointMonitoring {self.node.path}")
+        check_monitoring_props(problems, thresholds=thresholds, slo=slo, gpus_per_instance=gpus_per_instance)
+        problems.raise_if_any()
 
-        self.alarm_factory = AlarmFactory(self, prefix=name, routing=routing)
+        self.alarm_factory = AlarmFactory(self, prefix=name, routing=routing, page_once=True)
         self.unhealthy: cw.CompositeAlarm | None = None
+        self.degraded: cw.CompositeAlarm | None = None
         if create_alarms:
             self._create_alarms()
         self.alarms: list[cw.AlarmBase] = list(self.alarm_factory.alarms)
@@ -189,9 +195,11 @@ class EndpointMonitoring(Construct):
                 burn_rate_alarms(
                     f, sli="availability", signal_suffix=suffix,
                     objective=f"Availability SLO {slo.availability_percent:g} % of {ep.endpoint_name}{where}",
-                    budget=1 - slo.availability_percent / 100,
-                    bad_ratio=lambda period, g=group: sig.error_ratio(
-                        ep, g, EndpointMetric.INVOCATION_5XX_ERRORS, period=period, percent=False, label="5XX share"),
+                    budget=(budget := 1 - slo.availability_percent / 100),
+                    bad_ratio=lambda period, n, g=group: sig.error_ratio(
+                        ep, g, EndpointMetric.INVOCATION_5XX_ERRORS, period=period, percent=False, label="5XX share",
+                        min_requests=n),
+                    min_requests=lambda tier, b=budget: slo.min_requests_for(tier, b),
                     look_first_at=self._look("5xx"),
                 )
             else:
@@ -211,9 +219,10 @@ class EndpointMonitoring(Construct):
                     f, sli="latency", signal_suffix=suffix,
                     objective=(f"Latency SLO {slo.latency_percentile:g} % of requests of {ep.endpoint_name}{where} "
                                f"within {slo.latency_ms} ms"),
-                    budget=1 - slo.latency_percentile / 100,
-                    bad_ratio=lambda period, g=group: sig.slow_ratio(
-                        ep, g, slo.latency_ms, period=period, label="share slower than the SLO"),
+                    budget=(budget := 1 - slo.latency_percentile / 100),
+                    bad_ratio=lambda period, n, g=group: sig.slow_ratio(
+                        ep, g, slo.latency_ms, period=period, label="share slower than the SLO", min_requests=n),
+                    min_requests=lambda tier, b=budget: slo.min_requests_for(tier, b),
                     look_first_at=self._look("latency"),
                 )
             else:
@@ -286,13 +295,17 @@ class EndpointMonitoring(Construct):
                     look_first_at=self._look("backlog"),
                 )
 
-        critical = f.notifying(Severity.CRITICAL)
-        if critical:
-            self.unhealthy = f.composite_alarm(
-                signal="unhealthy", severity=Severity.CRITICAL, rule=cw.AlarmRule.any_of(*critical),
-                summary=f"Endpoint {ep.endpoint_name} is unhealthy: at least one critical alarm is in ALARM.",
-                look_first_at=self._look("unhealthy"),
-            )
+        # One incident, one notification per severity topic: only these two composites have actions.
+        self.unhealthy = f.rollup(
+            signal="unhealthy", severity=Severity.CRITICAL,
+            summary=f"Endpoint {ep.endpoint_name} is unhealthy: at least one critical alarm is in ALARM.",
+            look_first_at=self._look("unhealthy"),
+        )
+        self.degraded = f.rollup(
+            signal="degraded", severity=Severity.WARNING,
+            summary=f"Endpoint {ep.endpoint_name} is degraded: at least one warning alarm is in ALARM.",
+            look_first_at=self._look("unhealthy"),
+        )
 
     # -- dashboard -----------------------------------------------------------------------------
     def _rows(self, extra_alarms: list[cw.IAlarm]) -> list[list[cw.IWidget]]:
@@ -462,8 +475,12 @@ def _capacity_bounds(endpoint: EndpointBase) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _validate(path: str, t: EndpointAlarmThresholds, slo: ServiceLevelObjective | None, gpus: int | None) -> None:
-    p = Problems(f"EndpointMonitoring {path}")
+def check_monitoring_props(
+    p: Problems, *, thresholds: EndpointAlarmThresholds, slo: ServiceLevelObjective | None, gpus_per_instance: int | None
+) -> None:
+    """Every rule of :class:`EndpointMonitoring`'s props, recorded in ``p`` with prop paths
+    (``thresholds.disk_percent.warning``); the platform config runs it too, renaming the paths."""
+    t, gpus = thresholds, gpus_per_instance
     for field in ("error_rate_5xx_percent", "gpu_memory_percent", "disk_percent"):
         for severity, value in getattr(t, field).items():
             p.check(0 < value <= 100, f"thresholds.{field}.{severity.value}", value, "a percentage in (0, 100]")
@@ -486,6 +503,5 @@ def _validate(path: str, t: EndpointAlarmThresholds, slo: ServiceLevelObjective 
             t.datapoints_to_alarm, f"1-evaluation_periods ({t.evaluation_periods})")
     if gpus is not None:
         p.check(gpus >= 1, "gpus_per_instance", gpus, ">= 1")
-    p.raise_if_any()
     if slo is not None:
-        slo.validate(f"EndpointMonitoring {path}")
+        slo.check(p)

@@ -9,6 +9,7 @@ environment's defaults (``prod`` is stricter, see :mod:`.environments`) and retu
 
 from __future__ import annotations
 
+import copy
 import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,7 +24,7 @@ from .endpoints import EndpointSection
 from .environments import PROD_RULES, apply_environment_defaults, environment_problems, load_merged
 from .lifecycle import LifecycleSection
 from .platform import NetworkSection, NotificationsSection, PlatformSection
-from .semantics import semantic_problems
+from .semantics import endpoint_problems, semantic_problems
 from .training import TrainingClusterSection, TrainingPipelineSection, TrainingSection
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
@@ -115,6 +116,50 @@ def _problems_from_pydantic(err: ValidationError) -> list[Problem]:
     return problems
 
 
+def _without(entry: Any, locations: list[tuple[Any, ...]]) -> Any:
+    """A copy of ``entry`` without the (unknown) keys at ``locations``."""
+    entry = copy.deepcopy(entry)
+    for loc in locations:
+        node = entry
+        for part in loc[:-1]:
+            node = node[part]
+        node.pop(loc[-1], None)
+    return entry
+
+
+def _entry_rule_problems(data: dict[str, Any], err: ValidationError) -> list[Problem]:
+    """The rules of every endpoint entry whose schema passed, while another part of the file failed it.
+
+    One entry's schema errors never hide another entry's rule errors: each entry is validated on its
+    own, and an entry whose only schema errors are unknown keys is checked without them (they are
+    reported already). Rules that span entries or sections wait until the whole schema passes.
+    """
+    entries = data.get("endpoints")
+    if not isinstance(entries, list):
+        return []
+    by_entry: dict[int, list[dict[str, Any]]] = {}
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        if len(loc) >= 2 and loc[0] == "endpoints" and isinstance(loc[1], int):
+            by_entry.setdefault(loc[1], []).append(e)
+    try:
+        platform = PlatformSection.model_validate(data.get("platform"))
+        prefix: str | None = f"{platform.name}-{platform.environment}"
+    except ValidationError:
+        prefix = None
+    problems: list[Problem] = []
+    for i, raw in enumerate(entries):
+        errors = by_entry.get(i, [])
+        if any(e["type"] != "extra_forbidden" for e in errors):
+            continue
+        try:
+            entry = EndpointSection.model_validate(_without(raw, [tuple(e["loc"][2:]) for e in errors]))
+        except (ValidationError, KeyError, IndexError, TypeError):
+            continue
+        problems.extend(endpoint_problems(prefix, f"endpoints[{i}]", entry))
+    return problems
+
+
 def parse_config(data: Any, *, source: str = "config") -> PlatformConfig:
     """Validate already-loaded YAML data; raises PlatformValidationError listing every problem."""
     if not isinstance(data, dict):
@@ -123,7 +168,7 @@ def parse_config(data: Any, *, source: str = "config") -> PlatformConfig:
     try:
         config = PlatformConfig.model_validate(data)
     except ValidationError as err:
-        raise PlatformValidationError(source, _problems_from_pydantic(err)) from None
+        raise PlatformValidationError(source, _problems_from_pydantic(err) + _entry_rule_problems(data, err)) from None
     problems = semantic_problems(config) + environment_problems(config) + budgets_problems(config)
     if problems:
         raise PlatformValidationError(source, problems)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from constructs_lib.errors import Problem
 
-from .base import Section
+from .base import Section, matching
 
 if TYPE_CHECKING:
     from . import PlatformConfig
@@ -25,7 +25,9 @@ MAX_NOTIFICATIONS_PER_BUDGET = 10
 MAX_BUDGET_NAME = 100
 
 Percent = Annotated[float, Field(gt=0, le=1000)]
-TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/=+\-@ ]{1,256}$")]
+TagValue = Annotated[
+    str, matching(r"^[A-Za-z0-9_.:/=+\-@ ]{1,256}$", "1-256 letters, digits, spaces and _ . : / = + - @ (a tag value)")
+]
 
 
 class BudgetAlertsSection(Section):
@@ -44,7 +46,9 @@ class BudgetsSection(Section):
     monthly_usd: float | None = Field(
         default=None, gt=0, description="Platform budget (resources tagged platform + environment); omitted: none."
     )
-    team_tag: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/=+\-@ ]{1,128}$")] = Field(
+    team_tag: Annotated[
+        str, matching(r"^[A-Za-z0-9_.:/=+\-@ ]{1,128}$", "1-128 letters, digits, spaces and _ . : / = + - @ (a tag key)")
+    ] = Field(
         default="team", description="Cost allocation tag key of team budgets (activate it in the Billing console)."
     )
     teams: list[TeamBudgetSection] = Field(default_factory=list)

@@ -1,221 +1,205 @@
-"""``endpoints`` section: one entry per SageMaker endpoint, of any kind (``type``)."""
+"""``endpoints`` section: one entry per SageMaker endpoint, of any kind (``type``).
+
+The schema below fixes the contract's keys and value types (and the endpoint name, whose physical
+form the config builds). Every endpoint rule (bounds, formats, what each kind allows, scaling,
+deployment and alarm rules) lives once, in the library: :func:`endpoint_rule_problems` builds the very
+props the inference and observability stacks pass to ``InferenceEndpoint`` and ``EndpointMonitoring``
+(:func:`endpoint_props`, :func:`endpoint_thresholds`, :func:`endpoint_slo`), runs the constructs'
+own checkers (``check_endpoint_props``, ``check_monitoring_props``) and renames the prop paths to
+config key paths (``variants[0].instance_count`` -> ``endpoints[2].instance_count``). Rules that exist
+only in the config (unique names, physical name lengths, which keys a type has, references between
+sections) live in :mod:`.semantics`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from enum import Enum
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import Field
 
 from constructs_lib import limits
+from constructs_lib.errors import Problem, Problems
+from constructs_lib.inference import (
+    AlarmSpec,
+    AsyncInferenceSpec,
+    AutoScalingSpec,
+    ComponentAutoScalingSpec,
+    ComponentSpec,
+    DataCaptureSpec,
+    DeploymentSpec,
+    DeploymentStrategy,
+    EndpointKind,
+    ManagedInstanceScalingSpec,
+    MetricTargetSpec,
+    ModelSpec,
+    RoutingStrategy,
+    ScheduledScalingSpec,
+    ServerlessSpec,
+    ShadowVariantSpec,
+    VariantSpec,
+    check_endpoint_props,
+)
+from constructs_lib.observability import (
+    EndpointAlarmThresholds,
+    ServiceLevelObjective,
+    SeverityThresholds,
+    check_monitoring_props,
+)
 
-from .base import Section
+from .base import Section, matching
 
-
-def _endpoint_instance_type(value: str) -> str:
-    if value not in limits.endpoint_instance_types():
-        raise ValueError(
-            "unknown endpoint instance type; allowed: "
-            + limits.describe_choices(limits.endpoint_instance_types())
-            + " (botocore enum ProductionVariantInstanceType)"
-        )
-    return value
-
-
-def _serverless_memory(value: int) -> int:
-    if value not in limits.SERVERLESS_MEMORY_MB:
-        raise ValueError("serverless memory in MB; allowed: one of " + ", ".join(map(str, limits.SERVERLESS_MEMORY_MB)))
-    return value
-
-
-SageMakerName = Annotated[str, StringConstraints(pattern=limits.NAME_PATTERN.pattern)]
-EndpointInstanceType = Annotated[str, AfterValidator(_endpoint_instance_type)]
-S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", max_length=1024)]
-EcrImage = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$"
-    ),
-]
-Seconds = Annotated[int, Field(ge=limits.VARIANT_TIMEOUT_S[0], le=limits.VARIANT_TIMEOUT_S[1])]
-Cooldown = Annotated[int, Field(ge=0, le=3600)]
+SageMakerName = Annotated[str, matching(limits.NAME_PATTERN, limits.NAME_RULE)]
+S3Uri = Annotated[str, matching(limits.S3_URI, limits.S3_URI_RULE)]
+EcrImage = Annotated[str, matching(limits.ECR_IMAGE, limits.ECR_IMAGE_RULE)]
 RoutingStrategyName = Literal["LEAST_OUTSTANDING_REQUESTS", "RANDOM"]
-InstanceMetricName = Literal["CPUUtilization", "MemoryUtilization", "GPUUtilization", "GPUMemoryUtilization", "DiskUtilization"]
 
 
 class ModelSection(Section):
-    image: EcrImage = Field(description="ECR image URI (account.dkr.ecr.region.amazonaws.com/repo:tag).")
-    model_data_url: S3Uri | None = Field(default=None, description="s3:// URI of model.tar.gz.")
-    model_data_prefix: S3Uri | None = Field(default=None, description="Multi-model endpoints: S3 prefix ending in '/'.")
-    environment: dict[Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")], str] = Field(
-        default_factory=dict
-    )
+    image: str = Field(description="ECR image URI (account.dkr.ecr.region.amazonaws.com/repo:tag).")
+    model_data_url: str | None = Field(default=None, description="s3:// URI of model.tar.gz.")
+    model_data_prefix: str | None = Field(default=None, description="Multi-model endpoints: S3 prefix ending in '/'.")
+    environment: dict[str, str] = Field(default_factory=dict, description="Container environment variables.")
 
 
 class _InstanceCapacity(Section):
     """Keys shared by the single-model shorthand and each entry of ``variants``/``shadow_variants``."""
 
-    volume_size_gb: int | None = Field(default=None, ge=limits.VARIANT_VOLUME_GB[0], le=limits.VARIANT_VOLUME_GB[1])
-    container_startup_timeout_seconds: Seconds | None = None
-    model_download_timeout_seconds: Seconds | None = None
+    volume_size_gb: int | None = Field(default=None, description="Storage volume in GB.")
+    container_startup_timeout_seconds: int | None = None
+    model_download_timeout_seconds: int | None = None
     routing: RoutingStrategyName | None = Field(default=None, description="RoutingConfig.RoutingStrategy.")
-    fallback_instance_types: list[EndpointInstanceType] = Field(
-        default_factory=list, max_length=4, description="Capacity fallback: InstancePools after instance_type."
+    fallback_instance_types: list[str] = Field(
+        default_factory=list, description="Capacity fallback: InstancePools after instance_type."
     )
-    provision_timeout_seconds: int | None = Field(default=None, ge=300, le=3600)
+    provision_timeout_seconds: int | None = None
 
 
 class VariantSection(_InstanceCapacity):
-    name: SageMakerName
+    name: str
     model: ModelSection
-    instance_type: EndpointInstanceType
-    instance_count: int = Field(default=1, ge=1)
-    weight: float = Field(default=1.0, ge=0)
+    instance_type: str
+    instance_count: int = 1
+    weight: float = 1.0
 
 
 class ShadowVariantSection(_InstanceCapacity):
-    name: SageMakerName
+    name: str
     model: ModelSection
-    instance_type: EndpointInstanceType
-    instance_count: int = Field(default=1, ge=1)
-    sampling_percent: int = Field(default=100, ge=1, le=100, description="Share of production requests copied to it.")
+    instance_type: str
+    instance_count: int = 1
+    sampling_percent: int = Field(default=100, description="Share of production requests copied to it.")
 
 
 class ServerlessSection(Section):
-    memory_mb: Annotated[int, AfterValidator(_serverless_memory)]
-    max_concurrency: int = Field(ge=limits.SERVERLESS_MAX_CONCURRENCY[0], le=limits.SERVERLESS_MAX_CONCURRENCY[1])
-    provisioned_concurrency: int | None = Field(
-        default=None, ge=limits.SERVERLESS_MAX_CONCURRENCY[0], le=limits.SERVERLESS_MAX_CONCURRENCY[1]
-    )
+    memory_mb: int
+    max_concurrency: int
+    provisioned_concurrency: int | None = None
 
 
 class AsyncInferenceSection(Section):
-    max_concurrent_invocations_per_instance: int | None = Field(
-        default=None, ge=limits.ASYNC_MAX_CONCURRENT_INVOCATIONS[0], le=limits.ASYNC_MAX_CONCURRENT_INVOCATIONS[1]
-    )
+    max_concurrent_invocations_per_instance: int | None = None
 
 
 class MetricTargetSection(Section):
-    metric: InstanceMetricName
-    target: float = Field(gt=0, description="Percent; CPU and GPU metrics are summed over cores/devices.")
+    metric: str = Field(description="An instance metric of /aws/sagemaker/Endpoints, e.g. GPUUtilization.")
+    target: float = Field(description="Percent; CPU and GPU metrics are summed over cores/devices.")
 
 
 class ScheduleSection(Section):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9-]{1,64}$")]
-    schedule: Annotated[str, StringConstraints(pattern=r"^(cron|rate|at)\(.+\)$")] = Field(
-        description="cron(...), rate(...) or at(...) expression."
-    )
+    name: str
+    schedule: str = Field(description="cron(...), rate(...) or at(...) expression.")
     time_zone: str | None = Field(default=None, description="IANA time zone, e.g. Europe/Berlin; default UTC.")
-    min: int | None = Field(default=None, ge=0)
-    max: int | None = Field(default=None, ge=1)
+    min: int | None = None
+    max: int | None = None
 
 
 class AutoscalingSection(Section):
-    min: int = Field(ge=0)
-    max: int = Field(ge=1)
-    target_invocations_per_instance: float | None = Field(default=None, gt=0)
-    target_concurrent_requests_per_model: float | None = Field(default=None, gt=0)
-    target_backlog_per_instance: float | None = Field(default=None, gt=0)
-    target_provisioned_concurrency_utilization: float | None = Field(default=None, gt=0, le=1)
+    min: int
+    max: int
+    target_invocations_per_instance: float | None = None
+    target_concurrent_requests_per_model: float | None = None
+    target_backlog_per_instance: float | None = None
+    target_provisioned_concurrency_utilization: float | None = None
     metric_targets: list[MetricTargetSection] = Field(default_factory=list)
     schedules: list[ScheduleSection] = Field(default_factory=list)
-    scale_in_cooldown_seconds: Cooldown = 300
-    scale_out_cooldown_seconds: Cooldown = 60
+    scale_in_cooldown_seconds: int = 300
+    scale_out_cooldown_seconds: int = 60
 
 
 class ComponentAutoscalingSection(Section):
-    min_copies: int = Field(ge=0)
-    max_copies: int = Field(ge=1)
-    target_concurrent_requests_per_copy: float | None = Field(default=None, gt=0)
-    target_invocations_per_copy: float | None = Field(default=None, gt=0)
+    min_copies: int
+    max_copies: int
+    target_concurrent_requests_per_copy: float | None = None
+    target_invocations_per_copy: float | None = None
     schedules: list[ScheduleSection] = Field(default_factory=list, description="min/max are copies.")
-    scale_in_cooldown_seconds: Cooldown = 300
-    scale_out_cooldown_seconds: Cooldown = 60
+    scale_in_cooldown_seconds: int = 300
+    scale_out_cooldown_seconds: int = 60
 
 
 class ComponentSection(Section):
     name: SageMakerName
     model: ModelSection
-    memory_mb: int = Field(ge=128, description="MinMemoryRequiredInMb.")
-    accelerators: int | None = Field(default=None, ge=1, description="NumberOfAcceleratorDevicesRequired.")
-    cpu_cores: float | None = Field(default=None, ge=0.25, description="NumberOfCpuCoresRequired.")
-    copies: int = Field(default=1, ge=0, description="Initial RuntimeConfig.CopyCount.")
+    memory_mb: int = Field(description="MinMemoryRequiredInMb.")
+    accelerators: int | None = Field(default=None, description="NumberOfAcceleratorDevicesRequired.")
+    cpu_cores: float | None = Field(default=None, description="NumberOfCpuCoresRequired.")
+    copies: int = Field(default=1, description="Initial RuntimeConfig.CopyCount.")
     autoscaling: ComponentAutoscalingSection | None = None
-    container_startup_timeout_seconds: Seconds | None = None
-    model_download_timeout_seconds: Seconds | None = None
+    container_startup_timeout_seconds: int | None = None
+    model_download_timeout_seconds: int | None = None
 
 
 class DeploymentSection(Section):
     strategy: Literal["all-at-once", "canary", "linear", "rolling"] = "canary"
-    canary_percent: int = Field(default=10, ge=1, le=50)
-    step_percent: int = Field(default=20, ge=10, le=50)
-    wait_minutes: int = Field(default=10, ge=0, le=60)
-    termination_wait_minutes: int = Field(default=5, ge=0, le=60)
-    max_execution_minutes: int | None = Field(default=None, ge=10, le=480)
+    canary_percent: int = 10
+    step_percent: int = 20
+    wait_minutes: int = 10
+    termination_wait_minutes: int = 5
+    max_execution_minutes: int | None = None
     rollback_alarms: bool = Field(default=True, description="Roll back on the 5XX and latency alarms.")
 
 
 class DataCaptureSection(Section):
-    sampling_percent: int = Field(ge=0, le=100)
-    capture: list[Literal["input", "output"]] = Field(default_factory=lambda: ["input", "output"], min_length=1)
+    sampling_percent: int
+    capture: list[Literal["input", "output"]] = Field(default_factory=lambda: ["input", "output"])
 
 
-class _SeverityThresholdsSection(Section):
+class SeverityThresholdsSection(Section):
     """Observability thresholds keyed by severity; a key left out keeps the library default, null switches it off."""
 
     warning: float | None = None
     critical: float | None = None
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.warning is not None and self.critical is not None and self.warning > self.critical:
-            raise ValueError(f"warning ({self.warning:g}) must not exceed critical ({self.critical:g})")
-        return self
-
-
-class PercentThresholdsSection(_SeverityThresholdsSection):
-    warning: float | None = Field(default=None, gt=0, le=100)
-    critical: float | None = Field(default=None, gt=0, le=100)
-
-
-class MillisecondThresholdsSection(_SeverityThresholdsSection):
-    warning: int | None = Field(default=None, ge=1)
-    critical: int | None = Field(default=None, ge=1)
-
-
-class MinuteThresholdsSection(_SeverityThresholdsSection):
-    warning: int | None = Field(default=None, ge=1, le=1440)
-    critical: int | None = Field(default=None, ge=1, le=1440)
-
 
 class SloSection(Section):
     """30-day service level objective; burn-rate alarms replace the static 5XX / latency alarms."""
 
-    availability_percent: float | None = Field(default=None, gt=0, lt=100, description="e.g. 99.9")
-    latency_ms: int | None = Field(default=None, ge=1, description="ModelLatency objective in milliseconds.")
-    latency_percentile: float = Field(default=99, gt=0, lt=100, description="Share of requests within latency_ms.")
-
-    @model_validator(mode="after")
-    def _something(self):
-        if self.availability_percent is None and self.latency_ms is None:
-            raise ValueError("an SLO needs availability_percent, latency_ms or both")
-        return self
+    availability_percent: float | None = Field(default=None, description="e.g. 99.9")
+    latency_ms: int | None = Field(
+        default=None, description="ModelLatency objective in milliseconds (not OverheadLatency: SageMaker's own time)."
+    )
+    latency_percentile: float = Field(default=99, description="Share of requests within latency_ms.")
+    min_requests: int | None = Field(
+        default=None, description="Low-traffic guard: requests a burn-rate window needs; default per paging tier."
+    )
 
 
 class AlarmsSection(Section):
-    errors_5xx_threshold: int = Field(default=5, ge=1, description="5XX responses per minute.")
+    errors_5xx_threshold: int = Field(default=5, description="5XX responses per minute.")
     p99_latency_ms: int | None = Field(
-        default=None, ge=1, description="p99 ModelLatency threshold; default half the invocation timeout."
+        default=None, description="p99 ModelLatency threshold; default half the invocation timeout."
     )
     latency_alarm: bool = Field(default=True, description="false: no latency alarm.")
-    evaluation_periods: int = Field(default=3, ge=1, le=60)
-    datapoints_to_alarm: int = Field(default=2, ge=1, le=60)
+    evaluation_periods: int = 3
+    datapoints_to_alarm: int = 2
     # Severity-routed alarms (EndpointMonitoring); omitted: the library defaults.
-    error_rate_5xx_percent: PercentThresholdsSection | None = Field(default=None, description="default 1 / 5 %")
-    model_latency_p99_ms: MillisecondThresholdsSection | None = Field(default=None, description="default off")
-    gpu_memory_percent: PercentThresholdsSection | None = Field(default=None, description="per GPU; default 95 / off")
-    disk_percent: PercentThresholdsSection | None = Field(default=None, description="default 80 / 90 %")
-    at_max_capacity_minutes: int | None = Field(default=15, ge=5, le=1440, multiple_of=5, description="null: off")
-    backlog_without_capacity_minutes: MinuteThresholdsSection | None = Field(default=None, description="default 5 / 15")
+    error_rate_5xx_percent: SeverityThresholdsSection | None = Field(default=None, description="default 1 / 5 %")
+    model_latency_p99_ms: SeverityThresholdsSection | None = Field(default=None, description="default off")
+    gpu_memory_percent: SeverityThresholdsSection | None = Field(default=None, description="per GPU; default 95 / off")
+    disk_percent: SeverityThresholdsSection | None = Field(default=None, description="default 80 / 90 %")
+    at_max_capacity_minutes: int | None = Field(default=15, description="null: off")
+    backlog_without_capacity_minutes: SeverityThresholdsSection | None = Field(default=None, description="default 5 / 15")
 
 
 EndpointType = Literal["realtime", "serverless", "async", "inference-components", "multi-model"]
@@ -228,8 +212,8 @@ class EndpointSection(_InstanceCapacity):
     name: SageMakerName
     type: EndpointType = "realtime"
     model: ModelSection | None = None
-    instance_type: EndpointInstanceType | None = None
-    instance_count: int = Field(default=1, ge=1)
+    instance_type: str | None = None
+    instance_count: int = 1
     network_isolation: bool | None = Field(default=None, description="Default true (serverless: not supported).")
     autoscaling: AutoscalingSection | None = None
     deployment: DeploymentSection | None = None
@@ -237,8 +221,286 @@ class EndpointSection(_InstanceCapacity):
     alarms: AlarmsSection = Field(default_factory=AlarmsSection)
     slo: SloSection | None = None
     customer_facing: bool | None = Field(default=None, description="Default true for realtime: prod requires an slo.")
-    variants: list[VariantSection] = Field(default_factory=list, max_length=limits.MAX_PRODUCTION_VARIANTS)
+    variants: list[VariantSection] = Field(default_factory=list)
     shadow_variants: list[ShadowVariantSection] = Field(default_factory=list)
     serverless: ServerlessSection | None = None
     async_inference: AsyncInferenceSection | None = None
     components: list[ComponentSection] = Field(default_factory=list)
+
+
+# -- physical names ----------------------------------------------------------------------------------
+def endpoint_physical_name(prefix: str, endpoint: EndpointSection) -> str:
+    """``acme-ml-dev`` + ``ranker``: endpoint names are unique per account and region."""
+    return f"{prefix}-{endpoint.name}"
+
+
+def component_physical_name(endpoint_physical_name: str, component: str) -> str:
+    """``acme-ml-dev-llm-hosting`` + ``llama-8b``: inference component names are unique per region."""
+    return f"{endpoint_physical_name}-{component}"
+
+
+# -- config -> construct props (used by the validation below and by the stacks) ----------------------
+def _model(m: ModelSection) -> ModelSpec:
+    return ModelSpec(
+        image=m.image, model_data_url=m.model_data_url, environment=dict(m.environment), model_data_prefix=m.model_data_prefix
+    )
+
+
+def _capacity(section: _InstanceCapacity) -> dict[str, Any]:
+    """Keys shared by the shorthand, ``variants`` and ``shadow_variants`` entries."""
+    return dict(
+        volume_size_gb=section.volume_size_gb,
+        container_startup_timeout_seconds=section.container_startup_timeout_seconds,
+        model_download_timeout_seconds=section.model_download_timeout_seconds,
+        routing=RoutingStrategy(section.routing) if section.routing else None,
+        fallback_instance_types=tuple(section.fallback_instance_types),
+        provision_timeout_seconds=section.provision_timeout_seconds,
+    )
+
+
+def _variants(ep: EndpointSection) -> list[VariantSpec]:
+    # Keys of other types are refused by the config's key rules (semantics) and not passed on.
+    if ep.variants and ep.type == "realtime":
+        return [
+            VariantSpec(
+                name=v.name, model=_model(v.model), instance_type=v.instance_type, instance_count=v.instance_count,
+                weight=v.weight, **_capacity(v),
+            )
+            for v in ep.variants
+        ]
+    kind = EndpointKind(ep.type)
+    a = ep.autoscaling
+    s = ep.serverless if kind is EndpointKind.SERVERLESS else None
+    return [
+        VariantSpec(
+            model=_model(ep.model) if ep.model else None,
+            instance_type=ep.instance_type,
+            # serverless: no instances (``instance_count`` is refused there by the config's key rules)
+            instance_count=ep.instance_count if kind is not EndpointKind.SERVERLESS else 1,
+            serverless=ServerlessSpec(
+                memory_mb=s.memory_mb, max_concurrency=s.max_concurrency, provisioned_concurrency=s.provisioned_concurrency
+            ) if s else None,
+            managed_scaling=ManagedInstanceScalingSpec(min_instances=a.min, max_instances=a.max)
+            if a and kind is EndpointKind.INFERENCE_COMPONENTS else None,
+            **_capacity(ep),
+        )
+    ]
+
+
+def _schedules(schedules: list[ScheduleSection]) -> tuple[ScheduledScalingSpec, ...]:
+    return tuple(
+        ScheduledScalingSpec(name=s.name, schedule=s.schedule, time_zone=s.time_zone, min_capacity=s.min, max_capacity=s.max)
+        for s in schedules
+    )
+
+
+def _autoscaling(ep: EndpointSection) -> AutoScalingSpec | None:
+    a = ep.autoscaling
+    if a is None or ep.type == "inference-components":  # there it is managed instance scaling (see _variants)
+        return None
+    return AutoScalingSpec(
+        min_capacity=a.min, max_capacity=a.max,
+        target_invocations_per_instance=a.target_invocations_per_instance,
+        target_concurrent_requests_per_model=a.target_concurrent_requests_per_model,
+        target_backlog_per_instance=a.target_backlog_per_instance,
+        target_provisioned_concurrency_utilization=a.target_provisioned_concurrency_utilization,
+        metric_targets=tuple(MetricTargetSpec(metric_name=m.metric, target_value=m.target) for m in a.metric_targets),
+        schedules=_schedules(a.schedules),
+        scale_in_cooldown_seconds=a.scale_in_cooldown_seconds,
+        scale_out_cooldown_seconds=a.scale_out_cooldown_seconds,
+    )
+
+
+def _components(physical_name: str, ep: EndpointSection) -> list[ComponentSpec]:
+    return [
+        ComponentSpec(
+            name=component_physical_name(physical_name, c.name),
+            model=_model(c.model),
+            memory_mb=c.memory_mb,
+            accelerators=c.accelerators,
+            cpu_cores=c.cpu_cores,
+            copies=c.copies,
+            autoscaling=ComponentAutoScalingSpec(
+                min_copies=c.autoscaling.min_copies, max_copies=c.autoscaling.max_copies,
+                target_concurrent_requests_per_copy=c.autoscaling.target_concurrent_requests_per_copy,
+                target_invocations_per_copy=c.autoscaling.target_invocations_per_copy,
+                scale_in_cooldown_seconds=c.autoscaling.scale_in_cooldown_seconds,
+                scale_out_cooldown_seconds=c.autoscaling.scale_out_cooldown_seconds,
+                schedules=_schedules(c.autoscaling.schedules),
+            ) if c.autoscaling else None,
+            container_startup_timeout_seconds=c.container_startup_timeout_seconds,
+            model_download_timeout_seconds=c.model_download_timeout_seconds,
+        )
+        for c in ep.components
+    ]
+
+
+def endpoint_props(prefix: str, ep: EndpointSection) -> dict[str, Any]:
+    """Config entry -> ``InferenceEndpoint`` keyword arguments that come from the entry (every kind)."""
+    d = ep.deployment
+    physical = endpoint_physical_name(prefix, ep)
+    return dict(
+        endpoint_name=physical,
+        kind=EndpointKind(ep.type),
+        variants=_variants(ep),
+        shadow_variants=[
+            ShadowVariantSpec(
+                name=v.name, model=_model(v.model), instance_type=v.instance_type, instance_count=v.instance_count,
+                sampling_percent=v.sampling_percent, **_capacity(v),
+            )
+            for v in (ep.shadow_variants if ep.type == "realtime" else [])
+        ],
+        network_isolation=ep.network_isolation,
+        autoscaling=_autoscaling(ep),
+        deployment=DeploymentSpec(
+            strategy=DeploymentStrategy(d.strategy), canary_percent=d.canary_percent, step_percent=d.step_percent,
+            wait_minutes=d.wait_minutes, termination_wait_minutes=d.termination_wait_minutes,
+            max_execution_minutes=d.max_execution_minutes, rollback_alarms=d.rollback_alarms,
+        ) if d else None,
+        data_capture=DataCaptureSpec(
+            sampling_percent=ep.data_capture.sampling_percent,
+            capture_input="input" in ep.data_capture.capture,
+            capture_output="output" in ep.data_capture.capture,
+        ) if ep.data_capture else None,
+        alarms=AlarmSpec(
+            errors_5xx_threshold=ep.alarms.errors_5xx_threshold, p99_latency_ms=ep.alarms.p99_latency_ms,
+            latency_alarm=ep.alarms.latency_alarm,
+            evaluation_periods=ep.alarms.evaluation_periods, datapoints_to_alarm=ep.alarms.datapoints_to_alarm,
+        ),
+        async_inference=AsyncInferenceSpec(
+            max_concurrent_invocations_per_instance=ep.async_inference.max_concurrent_invocations_per_instance
+        ) if ep.async_inference and ep.type == "async" else None,
+        components=_components(physical, ep) if ep.type == "inference-components" else [],
+    )
+
+
+def endpoint_thresholds(alarms: AlarmsSection) -> EndpointAlarmThresholds:
+    """``endpoints[].alarms`` -> thresholds: keys given in the config override the library defaults."""
+    default = EndpointAlarmThresholds()
+
+    def merged(name: str) -> SeverityThresholds:
+        section = getattr(alarms, name)
+        base: SeverityThresholds = getattr(default, name)
+        if section is None:
+            return base
+        values = {"warning": base.warning, "critical": base.critical}
+        values.update({k: getattr(section, k) for k in section.model_fields_set})
+        return SeverityThresholds(**values)
+
+    return EndpointAlarmThresholds(
+        error_rate_5xx_percent=merged("error_rate_5xx_percent"),
+        model_latency_p99_ms=merged("model_latency_p99_ms"),
+        gpu_memory_percent=merged("gpu_memory_percent"),
+        disk_percent=merged("disk_percent"),
+        at_max_capacity_minutes=alarms.at_max_capacity_minutes,
+        backlog_without_capacity_minutes=merged("backlog_without_capacity_minutes"),
+        evaluation_periods=alarms.evaluation_periods,
+        datapoints_to_alarm=alarms.datapoints_to_alarm,
+    )
+
+
+def endpoint_slo(section: EndpointSection) -> ServiceLevelObjective | None:
+    slo = section.slo
+    if slo is None:
+        return None
+    return ServiceLevelObjective(
+        availability_percent=slo.availability_percent, latency_ms=slo.latency_ms,
+        latency_percentile=slo.latency_percentile, min_requests=slo.min_requests,
+    )
+
+
+# -- validation: the library's rules, renamed to config key paths ------------------------------------
+# Construct prop names -> config keys (one path segment each).
+_SEGMENTS = {
+    "endpoint_name": "name",
+    "min_capacity": "min",
+    "max_capacity": "max",
+    "metric_name": "metric",
+    "target_value": "target",
+    "thresholds": "alarms",
+}
+# Whole prop paths whose config key differs in more than a name (relative to the entry).
+_PATHS = {
+    "managed_scaling.min_instances": "autoscaling.min",
+    "managed_scaling.max_instances": "autoscaling.max",
+    "data_capture.capture_input": "data_capture.capture",  # neither input nor output captured
+    "data_capture.prefix": "name",  # the capture path's length grows with the endpoint name
+    "async_inference.prefix": "name",  # likewise the async output and failure paths
+}
+# Prop names inside the "allowed" texts -> config words.
+_WORDS = [
+    (re.compile(r"\bmanaged_scaling\.min_instances\b"), "autoscaling.min"),
+    (re.compile(r"\b(managed_scaling\.)?max_instances\b"), "autoscaling.max"),
+    (re.compile(r"\bmin_capacity\b"), "min"),
+    (re.compile(r"\bmax_capacity\b"), "max"),
+    (re.compile(r"\btarget_value\b"), "target"),
+]
+# Library problems the config reports in its own words: the names it builds physical names from.
+_CONFIG_NAMED = re.compile(r"^(name|components\[\d+\]\.name)$")
+_INDEX = re.compile(r"^(?P<key>[^\[]+)(?P<index>(\[[^\]]*\])*)$")
+
+
+def _config_path(where: str, shorthand: bool) -> str:
+    """``variants[0].managed_scaling.min_instances`` -> ``autoscaling.min`` (shorthand entry)."""
+    if shorthand and (where == "variants[0]" or where.startswith("variants[0].")):
+        where = where.removeprefix("variants[0]").removeprefix(".")
+    if where in _PATHS:
+        return _PATHS[where]
+    parts = []
+    for part in where.split(".") if where else []:
+        m = _INDEX.match(part)
+        key, index = (m.group("key"), m.group("index")) if m else (part, "")
+        parts.append(_SEGMENTS.get(key, key) + index)
+    return ".".join(parts)
+
+
+def _config_value(value: Any, ep: EndpointSection, path: str) -> Any:
+    if path == "name":
+        return ep.name
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _config_words(allowed: str) -> str:
+    for pattern, words in _WORDS:
+        allowed = pattern.sub(words, allowed)
+    return allowed
+
+
+def endpoint_rule_problems(prefix: str, where: str, ep: EndpointSection) -> list[Problem]:
+    """The library's endpoint and monitoring rules run on the props the stacks will pass, with config paths.
+
+    ``where`` is the entry's path (``endpoints[2]``); the inference stack passes the platform key, the
+    artifact bucket (named with the account and region: unresolved at synth) and no VPC.
+    """
+    props = endpoint_props(prefix, ep)
+    found = Problems("config")
+    check_endpoint_props(
+        found,
+        name=props["endpoint_name"], kind=props["kind"], variants=props["variants"],
+        shadow_variants=props["shadow_variants"], scaling=props["autoscaling"], deployment=props["deployment"],
+        capture=props["data_capture"], capture_bucket_name=None, has_capture_bucket=props["data_capture"] is not None,
+        alarms=props["alarms"], async_spec=props["async_inference"] or (
+            AsyncInferenceSpec() if props["kind"] is EndpointKind.ASYNC else None
+        ),
+        async_bucket_name=None, has_async_bucket=props["kind"] is EndpointKind.ASYNC, has_key=True,
+        components=props["components"], network_isolation=props["network_isolation"], has_vpc=False,
+        security_group_count=1, subnet_count=None,
+    )
+    check_monitoring_props(found, thresholds=endpoint_thresholds(ep.alarms), slo=endpoint_slo(ep), gpus_per_instance=None)
+    shorthand = not (ep.variants and ep.type == "realtime")
+    out: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for p in found.items:
+        path = _config_path(p.where, shorthand)
+        if _CONFIG_NAMED.match(path) and p.allowed == limits.NAME_RULE:
+            continue  # the schema checks these names; semantics checks their physical lengths
+        allowed = _config_words(p.allowed)
+        if (path, allowed) in seen:  # e.g. evaluation_periods: a rule of the rollback and the severity alarms
+            continue
+        seen.add((path, allowed))
+        out.append(Problem(f"{where}.{path}" if path else where, _config_value(p.value, ep, path), allowed))
+    return out

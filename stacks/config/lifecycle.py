@@ -23,19 +23,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
 
-from .base import Section
+from .base import Section, matching
 from .endpoints import EcrImage, S3Uri, SageMakerName
 
 if TYPE_CHECKING:
     from . import PlatformConfig
 
 ClusterArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:cluster/[a-z0-9]{12}$")
+    str,
+    matching(
+        r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:cluster/[a-z0-9]{12}$",
+        "a HyperPod cluster ARN arn:aws:sagemaker:<region>:<account>:cluster/<12-character id>",
+    ),
 ]
 # Endpoint types an approved model can be rolled out to by copying the endpoint config with a new model.
 AUTO_DEPLOY_TYPES = {

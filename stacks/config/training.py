@@ -49,7 +49,7 @@ from constructs_lib.training.pipeline import ManagedSpot, check_pipeline_props
 from constructs_lib.training.platform import check_platform_props
 from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
 
-from .base import Section
+from .base import Section, matching
 from .eks import EksSection, eks_problems
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ SLURM_NODE_TYPES: dict[str, SlurmNodeType] = {
 NODE_RECOVERY = {"automatic": NodeRecovery.AUTOMATIC, "none": NodeRecovery.NONE}
 NODE_PROVISIONING = {"continuous": NodeProvisioningMode.CONTINUOUS, "standard": NodeProvisioningMode.STANDARD}
 DEFAULT_DATASETS_PATH = "/datasets"
-S3Uri = Annotated[str, StringConstraints(pattern=_limits.S3_URI_PATTERN.pattern, max_length=1024)]
+S3Uri = Annotated[str, StringConstraints(max_length=1024), matching(_limits.S3_URI_PATTERN, "an s3://bucket/prefix URI")]
 
 
 class InstanceGroupSection(Section):
@@ -141,7 +141,9 @@ class ChannelSection(Section):
 
 class TrainingPipelineSection(Section):
     name: str = Field(description="1-26 letters, digits, hyphens; jobs are named <name>-<uuid>.")
-    image_tag: Annotated[str, StringConstraints(pattern=r"^[\w][\w.-]{0,127}$")] = Field(
+    image_tag: Annotated[
+        str, matching(r"^[\w][\w.-]{0,127}$", "1-128 letters, digits, underscores, dots and hyphens, not starting with a dot or hyphen")
+    ] = Field(
         description="Tag of the training image in the training platform's ECR repository."
     )
     instance_type: str = Field(description="botocore enum TrainingInstanceType, e.g. ml.p4d.24xlarge.")
@@ -162,7 +164,7 @@ class TrainingPipelineSection(Section):
     inference_image: str | None = Field(
         default=None, description="Serving image of the registered version; required with model_package_group."
     )
-    schedule: Annotated[str, StringConstraints(pattern=r"^(cron|rate)\(.+\)$")] | None = Field(
+    schedule: Annotated[str, matching(r"^(cron|rate)\(.+\)$", "an EventBridge schedule expression: cron(...) or rate(...)")] | None = Field(
         default=None, description="EventBridge schedule expression; omitted: started on demand only."
     )
 

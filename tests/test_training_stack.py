@@ -907,3 +907,37 @@ def test_eks_platform_templates_pass_cfn_lint(two_clusters):
 
     result = _cfn_lint(sorted(two_clusters.outdir.glob("*.template.json")))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_eks_acknowledgments_are_narrow_and_sit_next_to_their_cause(two_clusters):
+    """Every nag acknowledgment of the EKS pieces names the exact finding (IAM4/IAM5 with the policy or
+    resource in brackets) and sits on the construct that causes it: the EKS service role, aws-cdk-lib's
+    kubectl handler and its role, and the VPC CNI policy of the execution role."""
+    from aws_cdk import Validations
+
+    stack = two_clusters.platform.training
+    prefix = f"{stack.node.path}/eks-train/"
+    found: dict[str, set[str]] = {}
+    for construct in stack.node.find_all():
+        path = construct.node.path
+        if not path.startswith(prefix):
+            continue
+        for entry in construct.node.metadata:
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for finding in entry.data:
+                    if not finding.startswith("CloudFormation-Validate::"):
+                        found.setdefault(path.removeprefix(prefix), set()).add(finding.removeprefix("Annotation::"))
+    assert sorted(found) == [
+        "Cluster/ContainerRegistryPolicy", "Cluster/LifecycleScriptsPolicy", "Cluster/NetworkInterfacePolicy",
+        "Cluster/SharedStoragePolicy", "Cluster/TelemetryPolicy", "Cluster/VpcCniPolicy",
+        "Eks/Role", "EksDependencies/Kubectl", "EksDependencies/KubectlRole", "Network/EfaSecurityGroup",
+    ]
+    for path, findings in found.items():
+        for finding in findings:
+            if finding.startswith(("AwsSolutions-IAM4", "AwsSolutions-IAM5")):
+                assert finding.endswith("]") and "[" in finding, (path, finding)
+    assert found["Eks/Role"] == {
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]"}
+    assert "AwsSolutions-IAM5[Action::s3:GetObject*]" in found["EksDependencies/KubectlRole"]
+    assert "HIPAA.Security-CloudWatchLogGroupEncrypted" in found["EksDependencies/Kubectl"]

@@ -16,8 +16,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.inference import EndpointKind
-from constructs_lib.inference.base import EndpointBase
+from constructs_lib.inference import EndpointBase, EndpointKind
 from constructs_lib.observability import (
     ClusterMetricsSource,
     ClusterMonitoring,
@@ -79,7 +78,7 @@ class ObservabilityStack(Stack):
                 self, _construct_id(section.name) + "Dashboard",
                 endpoint=endpoint, routing=self.severity_topics.routing,
                 thresholds=endpoint_thresholds(section.alarms), slo=endpoint_slo(section),
-                extra_alarms=list(getattr(endpoint, "alarms", [])),
+                extra_alarms=list(endpoint.alarms),
                 **_capacity(section),
             )
         self.clusters: dict[str, ClusterMonitoring] = {
@@ -95,7 +94,7 @@ class ObservabilityStack(Stack):
         others = [a for m in self.monitoring.values() for a in m.alarm_factory.notifying() if a not in rollups]
         others += [a for c in self.clusters.values() for a in c.alarm_factory.notifying() if a not in rollups]
         # The endpoints' own rollback alarms (inference stack, notification topic) are states too.
-        others += [a for s in config.endpoints for a in getattr(endpoints[s.name], "alarms", [])]
+        others += [a for s in config.endpoints for a in endpoints[s.name].alarms]
         self.overview = PlatformOverview(
             self, "Overview", dashboard_name=f"{config.prefix}-overview",
             endpoints=[endpoints[s.name] for s in config.endpoints], clusters=list(self.clusters.values()),

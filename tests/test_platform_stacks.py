@@ -289,3 +289,41 @@ def test_default_platform_keeps_its_logical_ids(default_platform):
     observability = set(default_platform["observability"].raw["Resources"])
     added = observability - set(recorded["acme-ml-dev-observability"])
     assert {re.sub(r"[0-9A-F]{8}$", "", k) for k in added} >= ADDED_BY_THE_REDESIGN
+
+
+def test_stacks_import_no_private_module():
+    """Stacks use the library's public modules only (what they need is exported there)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    private = []
+    for path in sorted((root / "stacks").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("constructs_lib"):
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("constructs_lib")]
+            else:
+                continue
+            private += [f"{path.name}: {n}" for n in names if any(part.startswith("_") for part in n.split("."))]
+    assert private == []
+
+
+def test_monitoring_and_stacks_read_typed_endpoint_facts(default_platform):
+    """No getattr on endpoints and no reading their generated resources back: EndpointBase carries the
+    facts (instance types, autoscaling bounds, rollback alarms), imported endpoints included."""
+    root = Path(__file__).resolve().parents[1]
+    for path in [*(root / "constructs_lib" / "observability").glob("*.py"), *(root / "stacks").glob("*.py")]:
+        source = path.read_text()
+        assert not re.search(r"getattr\((self\.)?(ep|endpoint|endpoints\[[^\]]+\])\b", source), path.name
+        assert "scalable_targets" not in source and "production_variants" not in source, path.name
+    endpoints = default_platform.platform.inference.endpoints
+    chat, ranker = endpoints["chat-llm"], endpoints["ranker"]
+    assert chat.instance_types == ("ml.g5.2xlarge",) and chat.capacity_bounds == (2, 8)
+    assert ranker.capacity_bounds == (1, 4) and len(ranker.alarms) == 2
+    from aws_cdk import App, Stack
+
+    from constructs_lib import InferenceEndpoint
+
+    imported = InferenceEndpoint.from_endpoint_name(Stack(App(), "Imported"), "Chat", "chat")
+    assert (imported.instance_types, imported.capacity_bounds, tuple(imported.alarms)) == ((), (None, None), ())

@@ -36,6 +36,13 @@ class EndpointBase(Construct):
     endpoint_arn: str
     variant_names: tuple[str, ...]
     kind: EndpointKind = EndpointKind.REALTIME
+    #: Typed facts for consumers (monitoring, lifecycle, stacks), so none reads generated resources
+    #: back: the production variants' instance types (primary types; empty when
+    #: serverless or imported), the autoscaling bounds (``(None, None)`` without autoscaling or when
+    #: imported) and the alarms a deployment rolls back on (empty when imported).
+    instance_types: tuple[str, ...] = ()
+    capacity_bounds: tuple[int | None, int | None] = (None, None)
+    alarms: Sequence[cw.IAlarm] = ()
 
     # -- metrics -------------------------------------------------------------------------------
     def metric(

@@ -113,6 +113,8 @@ class InferenceEndpoint(EndpointBase):
         self.endpoint_name = endpoint_name
         self.variant_names = tuple(v.name for v in variants)
         self.shadow_variant_names = tuple(v.name for v in shadow_variants)
+        self.instance_types = tuple(dict.fromkeys(v.instance_type for v in variants if v.instance_type))
+        self.capacity_bounds = (autoscaling.min_capacity, autoscaling.max_capacity) if autoscaling else (None, None)
         self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
         isolation = (kind is not EndpointKind.SERVERLESS) if network_isolation is None else network_isolation
         subnet_ids: list[str] = []

@@ -462,17 +462,13 @@ def _component_names(endpoint: EndpointBase) -> tuple[str, ...]:
 
 
 def _instance_types(endpoint: EndpointBase) -> list[str]:
-    config = getattr(endpoint, "endpoint_config", None)
-    variants = getattr(config, "production_variants", None) or []
-    return [str(v.instance_type) for v in variants if getattr(v, "instance_type", None)]
+    """The endpoint's own typed fact (``EndpointBase.instance_types``), never its generated resources."""
+    return list(endpoint.instance_types)
 
 
 def _capacity_bounds(endpoint: EndpointBase) -> tuple[int | None, int | None]:
-    targets = getattr(endpoint, "scalable_targets", None) or {}
-    for target in targets.values():
-        cfn = target.node.default_child
-        return int(cfn.min_capacity), int(cfn.max_capacity)
-    return None, None
+    """``EndpointBase.capacity_bounds``: the autoscaling min/max the endpoint was given."""
+    return endpoint.capacity_bounds
 
 
 def check_monitoring_props(

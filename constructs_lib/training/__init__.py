@@ -52,9 +52,12 @@ from constructs_lib.training.storage import (
     LustreStorage,
 )
 
+from ._limits import EKS_CLUSTER_ARN_PATTERN  # the config checks ARNs with the construct's pattern
+
 __all__ = [
     "ALL_DEEP_HEALTH_CHECKS",
     "DEFAULT_INTERFACE_ENDPOINTS",
+    "EKS_CLUSTER_ARN_PATTERN",
     "EKS_INTERFACE_ENDPOINTS",
     "DataChannel",
     "DataDistribution",

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from constructs_lib.errors import Problem, Problems
-from constructs_lib.training import _limits
+from constructs_lib.training import EKS_CLUSTER_ARN_PATTERN
 from constructs_lib.training.eks import (
     CREATED_CLUSTER_ADDONS,
     DEFAULT_KUBERNETES_VERSION,
@@ -178,7 +178,7 @@ def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSec
         if arn is None:
             problems.add(f"{where}.eks_cluster_arn", None,
                          "an EKS cluster ARN, arn:<partition>:eks:<region>:<account>:cluster/<name>, or eks.create")
-        elif _limits.EKS_CLUSTER_ARN_PATTERN.match(arn):
+        elif EKS_CLUSTER_ARN_PATTERN.match(arn):
             region, account = _arn_region_account(arn)
             platform = config.platform
             if platform.account and account != platform.account:

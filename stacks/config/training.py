@@ -22,6 +22,7 @@ from aws_cdk import Duration, Size
 from aws_cdk import aws_events as events
 from pydantic import Field, StringConstraints
 
+from constructs_lib import limits
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.training import (
     DataRepository,
@@ -32,7 +33,6 @@ from constructs_lib.training import (
     NodeRecovery,
     SlurmNodeType,
     SlurmOrchestration,
-    _limits,
 )
 from constructs_lib.training.cluster import check_cluster_props
 from constructs_lib.training.distribution import (
@@ -64,7 +64,7 @@ SLURM_NODE_TYPES: dict[str, SlurmNodeType] = {
 NODE_RECOVERY = {"automatic": NodeRecovery.AUTOMATIC, "none": NodeRecovery.NONE}
 NODE_PROVISIONING = {"continuous": NodeProvisioningMode.CONTINUOUS, "standard": NodeProvisioningMode.STANDARD}
 DEFAULT_DATASETS_PATH = "/datasets"
-S3Uri = Annotated[str, StringConstraints(max_length=1024), matching(_limits.S3_URI_PATTERN, "an s3://bucket/prefix URI")]
+S3Uri = Annotated[str, StringConstraints(max_length=1024), matching(limits.S3_URI, "an s3://bucket/prefix URI")]
 
 
 class InstanceGroupSection(Section):

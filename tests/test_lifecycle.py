@@ -178,9 +178,11 @@ def test_every_function_is_reliable(lifecycle, construct):
 
 # --- IAM -------------------------------------------------------------------------------------------
 def test_deployer_may_touch_only_its_groups_endpoints_and_generated_names(lifecycle):
-    s = statements(lifecycle, "ApprovedModelDeployerHandlerRoleDefaultPolicy")
+    """The steps of the promotion deploy; the EventBridge entry only reads, records and starts."""
+    s = statements(lifecycle, "ApprovedModelDeployerStepHandlerRoleDefaultPolicy")
     endpoint = arn("endpoint/acme-ml-dev-chat-llm")
     generated_configs = arn("endpoint-config/acme-ml-dev-chat-llm-*")
+    promotion_table = f"<{by_prefix(lifecycle, 'AWS::DynamoDB::Table', 'ApprovedModelDeployerPromotionTable')[0]}.Arn>"
     expected = {
         "DescribeApprovedVersions": ("sagemaker:DescribeModelPackage", [arn("model-package/chat-llm-models/*")]),
         "DescribeTargetEndpoints": ("sagemaker:DescribeEndpoint", [endpoint]),
@@ -188,10 +190,7 @@ def test_deployer_may_touch_only_its_groups_endpoints_and_generated_names(lifecy
         "CreateDeployedEndpointConfigs": ("sagemaker:CreateEndpointConfig", [generated_configs]),
         "UpdateTargetEndpoints": ("sagemaker:UpdateEndpoint", sorted([endpoint, generated_configs])),
         "ReadCurrentEndpointConfigs": ("sagemaker:DescribeEndpointConfig", [arn("endpoint-config/*")]),
-        "UseIdempotencyTable": (
-            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-            [f"<{IDEMPOTENCY_TABLE_ID}.Arn>"],
-        ),
+        "UsePromotionTable": (["dynamodb:GetItem", "dynamodb:UpdateItem"], [promotion_table]),
         "PublishNotifications": ("sns:Publish", ["<output PublishOutputRefNotificationsCE9D1424634BD2EE>"]),
     }
     for sid, (actions, resources) in expected.items():
@@ -201,10 +200,63 @@ def test_deployer_may_touch_only_its_groups_endpoints_and_generated_names(lifecy
     assert s["PassModelExecutionRole"]["Action"] == "iam:PassRole"
     assert s["PassModelExecutionRole"]["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
     assert s["PassModelExecutionRole"]["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    assert s["EncryptIdempotencyRecords"]["Condition"]["StringEquals"]["kms:ViaService"] == {
+    assert s["EncryptPromotionRecords"]["Condition"]["StringEquals"]["kms:ViaService"] == {
         "Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
     }
     assert s["GrantEndpointStorageEncryption"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert "UseIdempotencyTable" not in s
+
+    entry = statements(lifecycle, "ApprovedModelDeployerHandlerRoleDefaultPolicy")
+    assert set(entry) == {
+        "DescribeApprovedVersions", "UseIdempotencyTable", "EncryptIdempotencyRecords", "UsePromotionTable",
+        "PublishNotifications", "EncryptNotifications",
+    }
+    assert entry["UseIdempotencyTable"]["Action"] == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert render(entry["UseIdempotencyTable"]["Resource"]) == f"<{IDEMPOTENCY_TABLE_ID}.Arn>"
+    policy = next(
+        v for k, v in lifecycle.raw["Resources"].items()
+        if k.startswith("ApprovedModelDeployerHandlerRoleDefaultPolicy")
+    )
+    machine_id = by_prefix(lifecycle, "AWS::StepFunctions::StateMachine", "ApprovedModelDeployerPromotion")[0]
+    assert {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": machine_id}} in policy[
+        "Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_promotion_is_a_logged_traced_time_limited_state_machine(lifecycle):
+    """Issue: serialized per endpoint, waits until InService, waits for the outcome, retries throttling."""
+    machine_id, machine = by_prefix(lifecycle, "AWS::StepFunctions::StateMachine", "ApprovedModelDeployerPromotion")
+    p = machine["Properties"]
+    assert p["TracingConfiguration"] == {"Enabled": True}
+    assert p["LoggingConfiguration"]["Level"] == "ALL" and p["LoggingConfiguration"]["IncludeExecutionData"] is True
+    log_group = p["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert "KmsKeyId" in lifecycle.raw["Resources"][log_group]["Properties"]
+    parts = p["DefinitionString"]["Fn::Join"][1]
+    asl = json.loads("".join(x if isinstance(x, str) else f"<{x['Fn::GetAtt'][0]}.Arn>" for x in parts))
+    assert asl["TimeoutSeconds"] == 24 * 3600 and asl["StartAt"] == "AcquireStep"
+    states = asl["States"]
+    assert {k: v["Type"] for k, v in states.items()} == {
+        "AcquireStep": "Task", "NextStep": "Task", "StatusStep": "Task", "DeployStep": "Task",
+        "OutcomeStep": "Task", "ReleaseStep": "Task", "Route": "Choice", "WaitInService": "Wait",
+        "Watch": "Wait", "Done": "Succeed", "UnknownStep": "Fail",
+    }
+    assert states["WaitInService"] == {"Type": "Wait", "Seconds": 60, "Next": "StatusStep"}
+    assert states["Watch"] == {"Type": "Wait", "Seconds": 60, "Next": "OutcomeStep"}
+    assert {c["StringEquals"]: c["Next"] for c in states["Route"]["Choices"]} == {
+        "Next": "NextStep", "WaitInService": "WaitInService", "Deploy": "DeployStep", "Watch": "Watch",
+        "Release": "ReleaseStep", "Done": "Done",
+    }
+    assert states["DeployStep"]["Parameters"] == {"Step": "deploy", "State.$": "$", "Execution.$": "$$.Execution.Id"}
+    assert states["DeployStep"]["Retry"][0]["ErrorEquals"][0] == "TransientError"
+    step_fn = by_prefix(lifecycle, "AWS::Lambda::Function", "ApprovedModelDeployerStepHandler")[0]
+    assert all(
+        states[name]["Resource"] == f"<{step_fn}.Arn>"
+        for name in ("AcquireStep", "NextStep", "StatusStep", "DeployStep", "OutcomeStep", "ReleaseStep")
+    )
+    env = by_prefix(lifecycle, "AWS::Lambda::Function", "ApprovedModelDeployerHandler")[1]["Properties"]["Environment"]["Variables"]
+    assert env["STATE_MACHINE_ARN"] == {"Ref": machine_id}
+    table_id, table = by_prefix(lifecycle, "AWS::DynamoDB::Table", "ApprovedModelDeployerPromotionTable")
+    assert table["Properties"]["KeySchema"] == [{"AttributeName": "EndpointName", "KeyType": "HASH"}]
+    assert (table["DeletionPolicy"], env["PROMOTION_TABLE"]) == ("Retain", {"Ref": table_id})
 
 
 def test_deployed_models_run_with_their_own_least_privilege_role(lifecycle):

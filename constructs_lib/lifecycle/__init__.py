@@ -1,6 +1,12 @@
 """Lifecycle glue: EventBridge rules and reliable Lambda functions reacting to SageMaker events."""
 
-from .approved_model_deployer import ApprovedModelDeployer, DeployTarget, S3Prefix, deployed_name_pattern
+from .approved_model_deployer import (
+    ApprovedModelDeployer,
+    DeployTarget,
+    S3Prefix,
+    deployed_name_pattern,
+    promotion_definition,
+)
 from .endpoint_notifications import EndpointFailureNotifications
 from .events import (
     TrainingJobFilter,
@@ -35,4 +41,5 @@ __all__ = [
     "on_model_package_approved",
     "on_schedule",
     "on_training_job_state_change",
+    "promotion_definition",
 ]

@@ -12,8 +12,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .. import limits
@@ -41,6 +45,18 @@ MAX_ENVIRONMENT_BYTES = 4096
 # the endpoint part when needed (lambda/model_deployer: resource_name). Up to this many characters of
 # the endpoint name always survive (versions up to 8 digits), so IAM can name the resources by prefix.
 _KEPT_NAME_CHARS = 40
+# The promotion state machine: how often it looks at a busy endpoint, how long one execution may run
+# (longer than a deployment's MaximumExecutionTimeoutInSeconds of 8 hours plus waiting for the
+# endpoint), and how a throttled or transient step is retried (the handler raises TransientError).
+PROMOTION_POLL = Duration.minutes(1)
+PROMOTION_TIMEOUT = Duration.hours(24)
+STEP_RETRY_ERRORS = (
+    "TransientError", "Lambda.TooManyRequestsException", "Lambda.ServiceException",
+    "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+)
+STEP_RETRY = {"interval": Duration.seconds(5), "max_attempts": 6, "backoff_rate": 2.0}
+# Task states of the promotion and the Next values the handler returns.
+PROMOTION_STEPS = ("acquire", "next", "status", "deploy", "outcome", "release")
 
 
 def deployed_name_pattern(endpoint_name: str) -> str:
@@ -139,6 +155,45 @@ def deployment_config_of(endpoint: Any) -> dict[str, Any] | None:
     return api_shape(stack.resolve(config))
 
 
+def promotion_definition(scope: Construct, step_function: lambda_.IFunction) -> sfn.IChainable:
+    """The promotion workflow's states in ``scope``; every Task invokes ``step_function``.
+
+    acquire -> next -> (WaitInService -> status -> deploy -> Watch -> outcome -> next)* -> release -> Done.
+    Every Task calls the step function with ``{"Step", "State", "Execution"}`` and gets the next state
+    back; ``Route`` goes where its ``Next`` says (``lambda/model_deployer``: ``step``). Throttled and
+    transient steps are retried with back-off (``STEP_RETRY``).
+    """
+
+    def task(step: str) -> tasks.LambdaInvoke:
+        invoke = tasks.LambdaInvoke(
+            scope, f"{step.capitalize()}Step",
+            lambda_function=step_function,
+            payload=sfn.TaskInput.from_object(
+                {"Step": step, "State": sfn.JsonPath.object_at("$"), "Execution": sfn.JsonPath.execution_id}
+            ),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+        )
+        invoke.add_retry(errors=list(STEP_RETRY_ERRORS), **STEP_RETRY)
+        return invoke
+
+    acquire, next_version, status, deploy, outcome, release = (task(s) for s in PROMOTION_STEPS)
+    route = sfn.Choice(scope, "Route")
+    wait_in_service = sfn.Wait(scope, "WaitInService", time=sfn.WaitTime.duration(PROMOTION_POLL))
+    watch = sfn.Wait(scope, "Watch", time=sfn.WaitTime.duration(PROMOTION_POLL))
+    for state in (acquire, next_version, status, deploy, outcome, release):
+        state.next(route)
+    wait_in_service.next(status)
+    watch.next(outcome)
+    for name, state in (
+        ("Next", next_version), ("WaitInService", wait_in_service), ("Deploy", deploy),
+        ("Watch", watch), ("Release", release), ("Done", sfn.Succeed(scope, "Done")),
+    ):
+        route.when(sfn.Condition.string_equals("$.Next", name), state)
+    route.otherwise(sfn.Fail(scope, "UnknownStep", error="UnknownStep", cause="the step function returned no known Next"))
+    return acquire
+
+
 class ApprovedModelDeployer(Construct):
     """An EventBridge rule on ``SageMaker Model Package State Change`` events that approve a version in
     one of the targets' groups, and the ``model_deployer`` function: it creates a model and an endpoint
@@ -210,26 +265,65 @@ class ApprovedModelDeployer(Construct):
             targets, key, image_repositories, model_data
         )
 
+        self.promotion_table = dynamodb.Table(
+            self, "PromotionTable",
+            partition_key=dynamodb.Attribute(name="EndpointName", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.promotion_table,
+            "The table holds one small item per target endpoint (newest approved, deployed and rolled-back "
+            "versions); point-in-time recovery covers it.",
+            "HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan",
+        )
+        common_environment = {
+            "TOPIC_ARN": topic.topic_arn,
+            "PLATFORM_NAME": platform_name,
+            "DEPLOY_TARGETS": json_environment(self, deploy_targets),
+            "MODEL_EXECUTION_ROLE_ARN": self.model_execution_role.role_arn,
+            "PROMOTION_TABLE": self.promotion_table.table_name,
+        }
+        # The steps of the promotion state machine (invoked synchronously by Step Functions).
+        self.step_handler = ReliableFunction(
+            self, "StepHandler",
+            code_name="model_deployer",
+            description="Steps of the promotion of approved SageMaker model versions to their endpoints",
+            key=key,
+            environment=common_environment,
+            reserved_concurrency=5,
+            timeout=Duration.minutes(2),
+            metrics_namespace=metrics_namespace,
+        )
+        allow_notifications(self.step_handler, topic, key)
+        self._allow_deployments(self.step_handler, targets, key)
+        self._allow_promotion_table(self.step_handler, key)
+        self.state_machine = self._promotion_state_machine(key)
+
+        # The EventBridge target: records the newest approved version per endpoint, starts a promotion.
         self.handler = ReliableFunction(
             self, "Handler",
             code_name="model_deployer",
-            description="Deploys approved SageMaker model package versions to their endpoints",
+            description="Queues approved SageMaker model package versions for promotion to their endpoints",
             key=key,
             environment={
-                "TOPIC_ARN": topic.topic_arn,
-                "PLATFORM_NAME": platform_name,
-                "DEPLOY_TARGETS": json_environment(self, deploy_targets),
-                "MODEL_EXECUTION_ROLE_ARN": self.model_execution_role.role_arn,
+                **common_environment,
+                "STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
                 "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
                 "IDEMPOTENCY_EXPIRY_SECONDS": str(int(idempotency_expiry.to_seconds())),
             },
-            # Deployments of one approval are serialized per endpoint by SageMaker anyway.
             reserved_concurrency=2,
             timeout=Duration.minutes(2),
             metrics_namespace=metrics_namespace,
         )
         allow_notifications(self.handler, topic, key)
-        self._allow_deployments(targets, key)
+        self._allow_queueing(targets, key)
+        self.state_machine.grant_start_execution(self.handler.role)
 
         self.dead_letter_queue = dead_letter_queue(self, key)
         self.rule = on_model_package_approved(
@@ -238,6 +332,38 @@ class ApprovedModelDeployer(Construct):
             + ", ".join(sorted(deploy_targets)) + ": deploy them",
         )
         add_function_target(self.rule, self.handler, self.dead_letter_queue)
+
+    # -- the promotion workflow -------------------------------------------------------------------
+    def _promotion_state_machine(self, key: kms.IKey) -> sfn.StateMachine:
+        """acquire -> next -> (wait until InService -> deploy -> wait for the outcome -> next)* -> release.
+
+        Every Task calls the step handler with ``{"Step", "State", "Execution"}`` and gets the next state
+        back; ``Route`` goes where its ``Next`` says. One execution per endpoint holds the endpoint's lock
+        in the promotion table; an execution started meanwhile finds it held and stops, and the holder
+        takes the newest wanted version before it releases the lock.
+        """
+        definition = promotion_definition(self, self.step_handler.function)
+        log_group = logs.LogGroup(
+            self, "PromotionLogs", encryption_key=key, retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        machine = sfn.StateMachine(
+            self, "Promotion",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=PROMOTION_TIMEOUT,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            comment="Promotes approved model package versions to one endpoint at a time",
+        )
+        acknowledge(
+            machine.role,
+            "CDK's grants for this state machine: invoking the step function (its ARN and versions), "
+            "X-Ray segments and CloudWatch Logs vended delivery, which support no resource-level permissions.",
+            "AwsSolutions-IAM5[Resource::*]",
+            f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, self.step_handler.function.function_arn)}:*]",
+            "HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy", "PCI.DSS.321-IAMNoInlinePolicy",
+        )
+        return machine
 
     # -- validation ---------------------------------------------------------------------------------
     def _validate(self, targets, deploy_targets, role, repositories, model_data, expiry: Duration) -> None:
@@ -346,8 +472,57 @@ class ApprovedModelDeployer(Construct):
         return role
 
     # -- the function's permissions ---------------------------------------------------------------
-    def _allow_deployments(self, targets: Sequence[DeployTarget], key: kms.IKey) -> None:
+    def _allow_promotion_table(self, handler: ReliableFunction, key: kms.IKey) -> None:
+        handler.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="UsePromotionTable", actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[self.promotion_table.table_arn],
+            )
+        )
+        handler.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="EncryptPromotionRecords",
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}},
+            )
+        )
+
+    def _allow_queueing(self, targets: Sequence[DeployTarget], key: kms.IKey) -> None:
+        """The EventBridge target reads the approved version, records it and starts the promotion."""
         handler = self.handler
+        groups = sorted({t.model_package_group for t in targets})
+        packages = [sagemaker_arn(self, "model-package", f"{group}/*") for group in groups]
+        handler.add_to_role_policy(
+            iam.PolicyStatement(sid="DescribeApprovedVersions", actions=["sagemaker:DescribeModelPackage"], resources=packages)
+        )
+        handler.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="UseIdempotencyTable",
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                resources=[self.idempotency_table.table_arn],
+            )
+        )
+        handler.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="EncryptIdempotencyRecords",
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}},
+            )
+        )
+        handler.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="UsePromotionTable", actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[self.promotion_table.table_arn],
+            )
+        )
+        acknowledge_wildcards(
+            handler,
+            "The function describes the approved versions of its own model package groups (numbered by "
+            "SageMaker).",
+            *packages,
+        )
+
+    def _allow_deployments(self, handler: ReliableFunction, targets: Sequence[DeployTarget], key: kms.IKey) -> None:
         endpoints = sorted({t.endpoint_name for t in targets})
         endpoint_arns = [endpoint_arn_for(self, name) for name in endpoints]
         groups = sorted({t.model_package_group for t in targets})
@@ -372,16 +547,6 @@ class ApprovedModelDeployer(Construct):
             statement(
                 sid="PassModelExecutionRole", actions=["iam:PassRole"], resources=[self.model_execution_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
-            ),
-            statement(
-                sid="UseIdempotencyTable",
-                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                resources=[self.idempotency_table.table_arn],
-            ),
-            statement(
-                sid="EncryptIdempotencyRecords",
-                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}},
             ),
             # An endpoint config copied with its KmsKeyId makes SageMaker encrypt the new instances'
             # volumes with that key on the caller's behalf, through a grant.

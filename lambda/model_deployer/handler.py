@@ -1,10 +1,29 @@
-"""Deploy approved model package versions to their endpoints.
+"""Promote approved model package versions to their endpoints: an EventBridge entry and the steps of
+a Step Functions workflow, in one function.
 
-Triggered by EventBridge for ``SageMaker Model Package State Change``. Only events whose
+**Entry** (EventBridge ``SageMaker Model Package State Change``): only events whose
 ``ModelApprovalStatus`` is ``Approved`` (any spelling) and whose group is listed in ``DEPLOY_TARGETS``
-are acted on; everything else is logged and ignored. For each target endpoint of the group:
+are acted on; everything else is logged and ignored. ``DescribeModelPackage`` confirms the version is
+still approved (a package that cannot be described -- missing, access denied -- is notified once and
+not raised; throttling raises so Lambda retries). With ``STATE_MACHINE_ARN`` set, the newest approved
+version is recorded per target endpoint in ``PROMOTION_TABLE`` (a version is only ever raised; a version
+that was rolled back or failed permanently is never queued again) and one promotion execution is started
+per endpoint and version, named after both (``ExecutionAlreadyExists`` on a redelivered or repeated event:
+nothing new starts). Duplicate deliveries are also absorbed by Powertools idempotency keyed on the
+EventBridge ``id`` (``IDEMPOTENCY_TABLE``).
 
-1. ``DescribeModelPackage`` (still Approved and Completed?) gives the containers (image, model data, env);
+**Steps** (Step Functions Task payload ``{"Step", "State", "Execution"}``, see :func:`step`): acquire the
+endpoint's lock (one promotion per endpoint at a time; an execution that finds it held stops, the holder
+takes the newest version before releasing), take the newest wanted version, wait until the endpoint is
+``InService``, deploy (the steps below), wait for the outcome, notify it (deployed, or rolled back with
+SageMaker's ``FailureReason``, with the package version), repeat while a newer version is wanted, release.
+Permanent errors (package or endpoint missing, access denied, a refused update) are notified once and the
+version is not tried again; throttling and other transient errors raise ``TransientError``, which the
+state machine retries with back-off.
+
+Deploying one version to one endpoint (also the direct mode without ``STATE_MACHINE_ARN``):
+
+1. ``DescribeModelPackage`` gives the containers (image, model data, env);
 2. ``DescribeEndpoint``: if the endpoint already runs (or is already deploying) the config built for this
    package version, nothing more is done for it;
 3. ``CreateModel`` with the execution role ``MODEL_EXECUTION_ROLE_ARN`` and network isolation on, under
@@ -15,13 +34,8 @@ are acted on; everything else is logged and ignored. For each target endpoint of
    ``DataCaptureConfig``, ``AsyncInferenceConfig`` and the other config-level settings copied too) and
    ``CreateEndpointConfig`` creates it under a deterministic name (reused when it exists);
 5. ``UpdateEndpoint`` with ``RetainAllVariantProperties=True`` (autoscaled instance counts survive) and
-   the target's ``DeploymentConfig`` from ``DEPLOY_TARGETS``, else the endpoint's ``LastDeploymentConfig``.
-
-Then ONE SNS notification summarises what happened. Duplicate deliveries of an event are absorbed
-twice over: Powertools idempotency keyed on the EventBridge ``id`` (DynamoDB table ``IDEMPOTENCY_TABLE``,
-partition key ``id``, TTL attribute ``expiration``), and the actions themselves are idempotent (SageMaker
-also sends several events with different ids for one change). If an AWS call fails the summary says so and
-the function raises, so Lambda retries (the idempotency record is released) and finally dead-letters.
+   the target's ``DeploymentConfig`` from ``DEPLOY_TARGETS`` (the endpoint's own canary/linear/rolling
+   settings and rollback alarms), else the endpoint's ``LastDeploymentConfig``.
 
 Environment:
   ``DEPLOY_TARGETS``  JSON: ``{"<group>": ["<endpoint>", {"EndpointName": "<endpoint>",
@@ -29,11 +43,12 @@ Environment:
                        "VariantNames": ["<variant>", ...]}]}``; a single string or object is accepted too.
                        ``VariantNames`` limits which variants get the new model (default: all that have one).
   ``MODEL_EXECUTION_ROLE_ARN`` role for CreateModel (required to deploy);
-  ``TOPIC_ARN``; ``PLATFORM_NAME``; ``IDEMPOTENCY_TABLE`` (optional; without it only the actions are
-  idempotent); ``IDEMPOTENCY_EXPIRY_SECONDS`` (default 86400); ``POWERTOOLS_METRICS_NAMESPACE``.
+  ``STATE_MACHINE_ARN`` and ``PROMOTION_TABLE`` (the workflow; without them the entry deploys directly,
+  one try); ``TOPIC_ARN``; ``PLATFORM_NAME``; ``IDEMPOTENCY_TABLE`` (optional);
+  ``IDEMPOTENCY_EXPIRY_SECONDS`` (default 86400); ``POWERTOOLS_METRICS_NAMESPACE``.
 AWS calls: sagemaker:DescribeModelPackage, DescribeEndpoint, DescribeModel, CreateModel,
 DescribeEndpointConfig, CreateEndpointConfig, UpdateEndpoint; iam:PassRole on the execution role;
-sns:Publish; dynamodb:GetItem/PutItem/UpdateItem/DeleteItem on the idempotency table.
+states:StartExecution; sns:Publish; dynamodb:GetItem/PutItem/UpdateItem/DeleteItem.
 
 Limits: endpoints whose variants carry no ``ModelName`` (inference-component endpoints) are reported,
 not changed. A config built earlier for the same package and endpoint is reused as is.
@@ -46,6 +61,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -58,7 +74,14 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from botocore.model import NoShapeFoundError
 from lambda_common import Envelope, Notification, as_objects, as_text, clip
 
@@ -254,11 +277,13 @@ class DeploymentError(RuntimeError):
 
 # --- this handler's logic --------------------------------------------------------------------------
 _APPROVAL_STATUSES = common.known_values(ev.ModelApprovalStatus)
+_ENDPOINT_STATUSES = common.known_values(ev.EndpointStatus)
 
 
 def resource_name(endpoint_name: str, package_arn: str, version: str, kind: str) -> str:
     """Deterministic, valid SageMaker name (``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$``) for a model or
-    endpoint config built from ``package_arn`` for ``endpoint_name``; ``kind`` is ``model`` or ``config``."""
+    endpoint config built from ``package_arn`` for ``endpoint_name``; ``kind`` is ``model``, ``config``
+    or ``promotion`` (the Step Functions execution name, which allows these characters too)."""
     digest = hashlib.sha256(f"{kind}|{package_arn}|{endpoint_name}".encode()).hexdigest()[:8]
     parts = [f"v{version}" if version.isdigit() else "", "cfg" if kind == "config" else "", digest]
     suffix = "-".join(part for part in parts if part)
@@ -629,7 +654,7 @@ def process(
         logger.error("MODEL_EXECUTION_ROLE_ARN is not configured; cannot deploy")
         raise RuntimeError("MODEL_EXECUTION_ROLE_ARN is not configured")
     if deploy is None:
-        deploy = _idempotent_deploy or deploy_approved
+        deploy = (_idempotent_enqueue or _enqueue) if STATE_MACHINE_ARN else (_idempotent_deploy or deploy_approved)
     return deploy(
         event=event,
         approval=approval,
@@ -642,8 +667,364 @@ def process(
     )
 
 
+# --- promotion workflow: one Step Functions execution per endpoint at a time ------------------------
+# The EventBridge entry (``enqueue``) records the newest approved version per endpoint in
+# ``PROMOTION_TABLE`` and starts the state machine; the state machine calls ``step`` for each of its Task
+# states (``Step`` = acquire, next, status, deploy, outcome, release) and routes on the returned ``Next``.
+# The table item of an endpoint (partition key ``EndpointName``):
+#   Wanted     {Version, PackageArn, Group}: the newest approved version (only ever raised)
+#   Deployed   the version last deployed by a promotion that succeeded
+#   RolledBack versions whose deployment SageMaker rolled back (never deployed again)
+#   Abandoned  versions that failed permanently (package or endpoint missing, access denied; notified once)
+#   Lock, LockExpires: the execution that promotes the endpoint now
+TRANSIENT_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable",
+     "InternalFailure", "InternalServerError", "RequestLimitExceeded", "ProvisionedThroughputExceededException"}
+)
+BUSY_STATUSES = frozenset(
+    {ev.EndpointStatus.CREATING, ev.EndpointStatus.UPDATING, ev.EndpointStatus.SYSTEM_UPDATING,
+     ev.EndpointStatus.ROLLING_BACK, ev.EndpointStatus.DELETING}
+)
+PROMOTION_TABLE = os.environ.get("PROMOTION_TABLE", "").strip()
+STATE_MACHINE_ARN = os.environ.get("STATE_MACHINE_ARN", "").strip()
+LOCK_SECONDS = _int(os.environ.get("PROMOTION_LOCK_SECONDS", ""), 24 * 3600)
+METRIC_PROMOTED = "PromotionsSucceeded"
+METRIC_ROLLED_BACK = "PromotionsRolledBack"
+METRIC_ABANDONED = "PromotionsAbandoned"
+
+dynamodb_client, stepfunctions_client = common.clients("dynamodb", "stepfunctions")
+
+
+class TransientError(RuntimeError):
+    """A throttled or failed-for-now AWS call: the state machine retries the step with back-off."""
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+_TRANSIENT_BOTOCORE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+
+
+def _raise_if_transient(error: Exception) -> None:
+    """Throttling, service-side and connection errors are worth retrying; the rest is permanent."""
+    if isinstance(error, _TRANSIENT_BOTOCORE) or (isinstance(error, ClientError) and _code(error) in TRANSIENT_CODES):
+        raise TransientError(_error_text(error)) from error
+
+
+def _item(dynamodb: Any, table: str, endpoint: str) -> dict[str, Any]:
+    raw = dynamodb.get_item(TableName=table, Key={"EndpointName": {"S": endpoint}}, ConsistentRead=True)
+    item = raw.get("Item") or {}
+    wanted = item.get("Wanted", {}).get("M")
+    return {
+        "Wanted": {
+            "Version": int(wanted["Version"]["N"]),
+            "PackageArn": wanted["PackageArn"]["S"],
+            "Group": wanted["Group"]["S"],
+        } if wanted else None,
+        "Deployed": int(item["Deployed"]["N"]) if "Deployed" in item else None,
+        "RolledBack": {int(v) for v in item.get("RolledBack", {}).get("NS", [])},
+        "Abandoned": {int(v) for v in item.get("Abandoned", {}).get("NS", [])},
+    }
+
+
+def _add_version(dynamodb: Any, table: str, endpoint: str, attribute: str, version: int) -> None:
+    dynamodb.update_item(
+        TableName=table, Key={"EndpointName": {"S": endpoint}},
+        UpdateExpression=f"ADD {attribute} :v", ExpressionAttributeValues={":v": {"NS": [str(version)]}},
+    )
+
+
+def promotion_notification(
+    endpoint: str, *, outcome: str, group: str, version: int | str, package_arn: str, detail: str, platform: str
+) -> Notification:
+    label = f"{group} v{version}"
+    headline = {
+        "deployed": f"Model package {label} is now serving on endpoint {endpoint}.",
+        "rolled-back": f"Deploying model package {label} to endpoint {endpoint} was ROLLED BACK.",
+        "failed": f"Model package {label} could NOT be deployed to endpoint {endpoint}.",
+    }[outcome]
+    subject = {
+        "deployed": f"[{platform}] {label} deployed to {endpoint}",
+        "rolled-back": f"[{platform}] {label} ROLLED BACK on {endpoint}",
+        "failed": f"[{platform}] Deploying {label} to {endpoint} FAILED",
+    }[outcome]
+    reason_label = "Rollback reason:  " if outcome == "rolled-back" else "Detail:           "
+    lines = [
+        headline,
+        "",
+        f"Endpoint:         {endpoint}",
+        f"Package version:  {version}",
+        f"Model package:    {clip(package_arn, 512)}",
+        f"{reason_label}{clip(detail, 1500) or '(not given)'}",
+    ]
+    if outcome == "rolled-back":
+        lines.append("This version is not deployed again; approve a new version to retry.")
+    return Notification.compose(subject, lines)
+
+
+def _notify(sns: Any, topic_arn: str, endpoint: str, outcome: str, wanted: dict[str, Any], detail: str, platform: str) -> None:
+    notification = promotion_notification(
+        endpoint, outcome=outcome, group=wanted["Group"], version=wanted["Version"],
+        package_arn=wanted["PackageArn"], detail=detail, platform=platform,
+    )
+    publish(sns, topic_arn, notification)
+
+
+def enqueue(
+    *,
+    event: dict[str, Any],
+    approval: PackageApproval,
+    targets: tuple[DeployTarget, ...],
+    sagemaker: Any,
+    sns: Any,
+    dynamodb: Any,
+    stepfunctions: Any,
+    table: str,
+    state_machine_arn: str,
+    topic_arn: str,
+    platform: str,
+) -> dict[str, Any]:
+    """EventBridge approval -> the newest wanted version per target endpoint, and one promotion
+    execution per endpoint and version (its name makes a redelivered event start nothing)."""
+    try:
+        package = sagemaker.describe_model_package(ModelPackageName=approval.arn)
+    except (ClientError, BotoCoreError) as error:
+        _raise_if_transient(error)  # Lambda retries; permanent errors are notified once, not raised
+        logger.error("Model package cannot be described", extra={"model_package_arn": approval.arn})
+        wanted = {"Group": approval.group, "Version": approval.version or "?", "PackageArn": approval.arn}
+        for target in targets:
+            _notify(sns, topic_arn, target.endpoint_name, "failed", wanted, _error_text(error), platform)
+        common.count(metrics, METRIC_ABANDONED)
+        return {"action": "not-deployed", "reason": _error_text(error), "model_package_arn": approval.arn}
+    current_approval = common.canonical_status(package.get("ModelApprovalStatus"), _APPROVAL_STATUSES)
+    if current_approval != ev.ModelApprovalStatus.APPROVED:
+        return ignored(f"model package is {current_approval or 'not approved'} now")
+    version_text = as_text(package.get("ModelPackageVersion")) or approval.version
+    if not version_text.isdigit():
+        return ignored("model package has no version number")
+    version = int(version_text)
+    started: list[dict[str, str]] = []
+    for target in targets:
+        endpoint = target.endpoint_name
+        state = _item(dynamodb, table, endpoint)
+        if version in state["RolledBack"] or version in state["Abandoned"]:
+            started.append({"endpoint": endpoint, "action": "not-again (rolled back or failed before)"})
+            continue
+        if state["Wanted"] and state["Wanted"]["Version"] > version:
+            started.append({"endpoint": endpoint, "action": f"superseded by v{state['Wanted']['Version']}"})
+            continue
+        try:
+            dynamodb.update_item(
+                TableName=table, Key={"EndpointName": {"S": endpoint}},
+                UpdateExpression="SET Wanted = :w",
+                ConditionExpression="attribute_not_exists(Wanted) OR Wanted.Version <= :v",
+                ExpressionAttributeValues={
+                    ":w": {"M": {"Version": {"N": str(version)}, "PackageArn": {"S": approval.arn},
+                                 "Group": {"S": approval.group}}},
+                    ":v": {"N": str(version)},
+                },
+            )
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            started.append({"endpoint": endpoint, "action": "superseded"})  # a newer one came meanwhile
+            continue
+        name = resource_name(endpoint, approval.arn, str(version), "promotion")
+        try:
+            stepfunctions.start_execution(
+                stateMachineArn=state_machine_arn, name=name, input=json.dumps({"EndpointName": endpoint})
+            )
+            started.append({"endpoint": endpoint, "action": "promotion-started", "execution": name})
+        except ClientError as error:
+            if _code(error) != "ExecutionAlreadyExists":
+                raise
+            started.append({"endpoint": endpoint, "action": "promotion-exists", "execution": name})
+    logger.info("Approval queued", extra={"model_package_arn": approval.arn, "targets": started})
+    return {"action": "queued", "model_package_arn": approval.arn, "version": version, "targets": started}
+
+
+def step(
+    payload: dict[str, Any],
+    *,
+    sagemaker: Any,
+    sns: Any,
+    dynamodb: Any,
+    table: str,
+    targets: dict[str, tuple[DeployTarget, ...]],
+    role_arn: str,
+    topic_arn: str,
+    platform: str,
+    now: float,
+) -> dict[str, Any]:
+    """One Task state of the promotion state machine; returns the next state (``Next`` routes)."""
+    state = dict(common.as_object(payload.get("State")))
+    name = as_text(payload.get("Step"))
+    endpoint = as_text(state.get("EndpointName"))
+    execution = as_text(payload.get("Execution")) or "manual"
+    key = {"EndpointName": {"S": endpoint}}
+    try:
+        if name == "acquire":
+            try:
+                dynamodb.update_item(
+                    TableName=table, Key=key,
+                    UpdateExpression="SET #l = :me, LockExpires = :exp",
+                    ConditionExpression="attribute_not_exists(#l) OR #l = :me OR LockExpires < :now",
+                    ExpressionAttributeNames={"#l": "Lock"},
+                    ExpressionAttributeValues={
+                        ":me": {"S": execution}, ":exp": {"N": str(int(now) + LOCK_SECONDS)},
+                        ":now": {"N": str(int(now))},
+                    },
+                )
+            except ClientError as error:
+                if _code(error) != "ConditionalCheckFailedException":
+                    raise
+                # Another execution promotes this endpoint; it takes the newest version before it stops.
+                return {**state, "Next": "Done", "Result": "another promotion is running"}
+            return {**state, "Next": "Next"}
+
+        item = _item(dynamodb, table, endpoint)
+        wanted = item["Wanted"]
+        if name == "next":
+            done = (
+                wanted is None
+                or wanted["Version"] == item["Deployed"]
+                or wanted["Version"] in item["RolledBack"] | item["Abandoned"]
+            )
+            seen = wanted["Version"] if wanted else None
+            if done:
+                return {**state, "Next": "Release", "Seen": seen}
+            return {**state, "Next": "WaitInService", **wanted, "Seen": seen}
+
+        if name == "release":
+            seen = state.get("Seen")
+            condition = "#l = :me AND " + ("Wanted.Version = :seen" if seen is not None else "attribute_not_exists(Wanted)")
+            values = {":me": {"S": execution}}
+            if seen is not None:
+                values[":seen"] = {"N": str(seen)}
+            try:
+                dynamodb.update_item(
+                    TableName=table, Key=key, UpdateExpression="REMOVE #l, LockExpires",
+                    ConditionExpression=condition, ExpressionAttributeNames={"#l": "Lock"},
+                    ExpressionAttributeValues=values,
+                )
+            except ClientError as error:
+                if _code(error) != "ConditionalCheckFailedException":
+                    raise
+                return {**state, "Next": "Next"}  # a newer version arrived meanwhile
+            return {**state, "Next": "Done"}
+
+        if name in ("status", "deploy") and (wanted is None or wanted["Version"] != state.get("Version")):
+            return {**state, "Next": "Next"}  # superseded before it was deployed: take the newest
+        # From here on: the version this execution took in "next" (a newer one waits for its turn).
+        wanted = {"Version": state.get("Version"), "PackageArn": as_text(state.get("PackageArn")), "Group": as_text(state.get("Group"))}
+        if not isinstance(wanted["Version"], int):
+            return {**state, "Next": "Next"}
+        target = next((t for t in targets.get(wanted["Group"], ()) if t.endpoint_name == endpoint), None)
+
+        def abandon(detail: str) -> dict[str, Any]:
+            _add_version(dynamodb, table, endpoint, "Abandoned", wanted["Version"])
+            _notify(sns, topic_arn, endpoint, "failed", wanted, detail, platform)
+            common.count(metrics, METRIC_ABANDONED)
+            return {**state, "Next": "Next"}
+
+        if target is None:
+            return abandon(f"endpoint {endpoint} is no deploy target of group {wanted['Group']}")
+        try:
+            endpoint_now = sagemaker.describe_endpoint(EndpointName=endpoint)
+        except ClientError as error:
+            _raise_if_transient(error)
+            return abandon(_error_text(error))
+        status = common.canonical_status(endpoint_now.get("EndpointStatus"), _ENDPOINT_STATUSES)
+        config_name = resource_name(endpoint, wanted["PackageArn"], str(wanted["Version"]), "config")
+
+        if name == "status":
+            if status in BUSY_STATUSES:
+                return {**state, "Next": "WaitInService"}
+            if status != ev.EndpointStatus.IN_SERVICE:
+                return abandon(f"endpoint status is {status or 'unknown'}")
+            return {**state, "Next": "Deploy"}
+
+        if name == "deploy":
+            if endpoint_now.get("EndpointConfigName") == config_name:
+                return {**state, "Next": "Watch"}
+            try:
+                package = sagemaker.describe_model_package(ModelPackageName=wanted["PackageArn"])
+            except ClientError as error:
+                _raise_if_transient(error)
+                return abandon(_error_text(error))
+            containers = container_definitions(package)
+            if not containers:
+                return abandon("the model package has no container image")
+            try:
+                result = deploy_to_endpoint(
+                    sagemaker, package_arn=wanted["PackageArn"], version=str(wanted["Version"]),
+                    containers=containers, target=target, role_arn=role_arn,
+                )
+            except ClientError as error:
+                _raise_if_transient(error)
+                if "in-progress" in _error_text(error).lower() or "cannot update" in _error_text(error).lower():
+                    return {**state, "Next": "WaitInService"}  # another update started meanwhile
+                return abandon(_error_text(error))
+            if result.endpoint_action == "skipped":
+                return abandon(result.error)
+            return {**state, "Next": "Watch", "Deployment": result.deployment}
+
+        if name == "outcome":
+            if status in BUSY_STATUSES:
+                return {**state, "Next": "Watch"}
+            if status == ev.EndpointStatus.IN_SERVICE and endpoint_now.get("EndpointConfigName") == config_name:
+                dynamodb.update_item(
+                    TableName=table, Key=key, UpdateExpression="SET Deployed = :v",
+                    ExpressionAttributeValues={":v": {"N": str(wanted["Version"])}},
+                )
+                _notify(sns, topic_arn, endpoint, "deployed", wanted,
+                        f"deployment: {state.get('Deployment') or 'the endpoint deployment config'}", platform)
+                common.count(metrics, METRIC_PROMOTED)
+                return {**state, "Next": "Next"}
+            reason = as_text(endpoint_now.get("FailureReason")) or (
+                f"the endpoint is {status} on {as_text(endpoint_now.get('EndpointConfigName'))}"
+            )
+            if status == ev.EndpointStatus.IN_SERVICE:  # back on the previous config: rolled back
+                _add_version(dynamodb, table, endpoint, "RolledBack", wanted["Version"])
+                _notify(sns, topic_arn, endpoint, "rolled-back", wanted, reason, platform)
+                common.count(metrics, METRIC_ROLLED_BACK)
+                return {**state, "Next": "Next"}
+            return abandon(reason)
+    except TransientError:
+        raise
+    except (ClientError, BotoCoreError) as error:
+        _raise_if_transient(error)
+        raise
+    raise ValueError(f"unknown promotion step {name!r}")
+
+
 # --- entry point -----------------------------------------------------------------------------------
+def _enqueue(*, role_arn: str, **kwargs: Any) -> dict[str, Any]:
+    """The entry's action with the workflow configured (``role_arn`` is the steps' concern)."""
+    return enqueue(
+        dynamodb=dynamodb_client, stepfunctions=stepfunctions_client, table=PROMOTION_TABLE,
+        state_machine_arn=STATE_MACHINE_ARN, **kwargs,
+    )
+
+
+_idempotent_enqueue = (
+    idempotent_function(
+        _enqueue, data_keyword_argument="event", persistence_store=persistence_layer,
+        config=idempotency_config, key_prefix=f"{SERVICE}-queue",
+    )
+    if persistence_layer is not None
+    else None
+)
+
+
 def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and "Step" in event:  # a Task state of the promotion state machine
+        return step(
+            event, sagemaker=sagemaker_client, sns=sns_client, dynamodb=dynamodb_client,
+            table=PROMOTION_TABLE, targets=DEPLOY_TARGETS, role_arn=MODEL_EXECUTION_ROLE_ARN,
+            topic_arn=TOPIC_ARN, platform=PLATFORM_NAME, now=time.time(),
+        )
     idempotency_config.register_lambda_context(context)
     if DEPLOY_TARGETS_PROBLEMS:
         logger.error("DEPLOY_TARGETS has problems", extra={"problems": DEPLOY_TARGETS_PROBLEMS})

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lambda_testkit import REGION, Inbox, StubSNS, emf_metric_names, events_for, sns_inbox
 
 NAME = "hyperpod_events"
@@ -369,3 +370,43 @@ def test_arbitrary_input_never_raises(opted_in_module, lambda_context, monkeypat
     assert len(sns.published) == (1 if result["action"] == "notified" else 0)
     for _, call in repair.calls:
         assert call["ClusterName"] == "llm-pretrain" and len(call["NodeIds"]) == 1
+
+
+# Structured node-health events: most examples are valid enough to reach the repair decision.
+_NODE_HEALTH = st.fixed_dictionaries(
+    {
+        "cluster": st.sampled_from([CLUSTER, CLUSTER, "another-cluster"]),
+        "instance": st.sampled_from([INSTANCE, INSTANCE, "i-123", ""]),
+        "health": st.sampled_from(["Unhealthy", "UNHEALTHY", "Healthy", ""]),
+        "action": st.sampled_from(["Replace", "REPLACE", "Reboot", "reboot", "None", "", "Replace soon", "restart"]),
+        "recommendation": st.sampled_from(
+            ["No need to replace or reboot", "Replace the instance", "Reboot the instance", ""]
+        ),
+    }
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=_NODE_HEALTH)
+def test_structured_node_events_repair_exactly_on_the_repair_action(opted_in_module, lambda_context, monkeypatch, spec):
+    module = opted_in_module
+    sns, repair = StubSNS(), FakeRepairClient()
+    monkeypatch.setattr(module, "sns_client", sns)
+    monkeypatch.setattr(module, "sagemaker_client", repair)
+    event = {
+        "id": "e", "detail-type": "SageMaker HyperPod Cluster Node Health Event", "source": "aws.sagemaker",
+        "detail": {
+            "ClusterName": spec["cluster"], "InstanceId": spec["instance"],
+            "HealthSummary": {
+                "HealthStatus": spec["health"], "RepairAction": spec["action"],
+                "Recommendation": spec["recommendation"],
+            },
+        },
+    }
+    module.handler(event, lambda_context)
+    expected = (
+        spec["action"].casefold() in ("replace", "reboot") and spec["health"].casefold() != "healthy"
+        and spec["cluster"] == CLUSTER and spec["instance"] == INSTANCE
+    )
+    assert [kind for kind, _ in repair.calls] == ([spec["action"].casefold()] if expected else [])
+    assert len(sns.published) == 1  # every node health event is notified, repaired or not

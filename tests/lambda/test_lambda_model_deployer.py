@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lambda_testkit import REGION, RecordingClient, StubSNS, emf_metric_names, events_for, sns_inbox
 from moto.sagemaker.models import sagemaker_backends
 
@@ -654,3 +655,42 @@ def test_the_sample_drives_the_plain_function_with_fakes(plain, event):
     assert new_config["ProductionVariants"][0]["InstanceType"] == "ml.g5.2xlarge"
     assert new_config["ProductionVariants"][0]["ModelName"] == expected_names(module)[0]
     assert "KmsKeyId" not in new_config  # not in the source config: not invented
+
+
+# Structured approvals: most examples are well-formed enough to reach the deploy path (issue: the
+# arbitrary-JSON examples above almost never get past the envelope checks).
+_APPROVALS = st.fixed_dictionaries(
+    {
+        "group": st.sampled_from([GROUP, GROUP, "other-models", ""]),
+        "version": st.one_of(st.integers(min_value=1, max_value=10**6), st.sampled_from(["7", "x", ""])),
+        "status": st.sampled_from(["Approved", "APPROVED", "approved", "Rejected", "PendingManualApproval", ""]),
+        "arn_ok": st.booleans(),
+        "id": st.text(min_size=0, max_size=8),
+    }
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=_APPROVALS)
+def test_structured_approvals_deploy_exactly_when_approved_for_a_target_group(plain, lambda_context, monkeypatch, spec):
+    module = plain
+    sns, sagemaker = StubSNS(), FakeSageMaker()
+    monkeypatch.setattr(module, "sns_client", sns)
+    monkeypatch.setattr(module, "sagemaker_client", sagemaker)
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{spec['group'] or 'g'}/{spec['version']}"
+    event = {
+        "id": spec["id"], "detail-type": "SageMaker Model Package State Change", "source": "aws.sagemaker",
+        "detail": {
+            "ModelPackageGroupName": spec["group"], "ModelPackageVersion": spec["version"],
+            "ModelPackageArn": arn if spec["arn_ok"] else "not-an-arn", "ModelApprovalStatus": spec["status"],
+        },
+    }
+    result = module.handler(event, lambda_context)
+    should_deploy = (
+        spec["status"].casefold() == "approved" and spec["group"] == GROUP and spec["arn_ok"]
+        and str(spec["version"]).isdigit()
+    )
+    assert (result["action"] == "deployed") == should_deploy, (spec, result)
+    assert len(sagemaker.updates) == (1 if should_deploy else 0)
+    if should_deploy:
+        assert sagemaker.updates[0]["RetainAllVariantProperties"] is True and len(sns.published) == 1

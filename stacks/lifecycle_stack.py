@@ -162,7 +162,8 @@ class LifecycleStack(Stack):
         return ApprovedModelDeployer(
             self, "ApprovedModelDeployer",
             targets=targets,
-            image_repositories=[self._repository(image) for image in sorted(images)],
+            # Two tags of one repository (a new serving image next to the registration image) are one grant.
+            image_repositories=list({id(r): r for r in (self._repository(image) for image in sorted(images))}.values()),
             model_data=[S3Prefix(artifacts, MODELS_PREFIX), *(self._s3_prefix(url) for url in sorted(data_urls))],
             **common,
         )
@@ -173,8 +174,9 @@ class LifecycleStack(Stack):
         arn = self.format_arn(
             service="ecr", account=m["account"], region=m["region"], resource="repository", resource_name=m["repo"]
         )
-        return ecr.Repository.from_repository_attributes(
-            self, f"Repository{_id(m['account'] + m['repo'])}", repository_arn=arn, repository_name=m["repo"]
+        repository_id = f"Repository{_id(m['account'] + m['repo'])}"
+        return self.node.try_find_child(repository_id) or ecr.Repository.from_repository_attributes(
+            self, repository_id, repository_arn=arn, repository_name=m["repo"]
         )
 
     def _s3_prefix(self, url: str) -> S3Prefix:

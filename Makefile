@@ -16,7 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup synth test lint deploy diff destroy bench clean config cost preflight schema pipeline pipeline-deploy diagram
+.PHONY: setup synth test lint deploy diff destroy deploy-local bench clean config cost preflight schema pipeline pipeline-deploy diagram
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ diff: setup
 
 destroy: setup
 	$(CDK) destroy --all $(CDK_ARGS)
+
+# Emulated deploy of configs/local.yaml to a moto server on loopback (no account, no Docker); see
+# stacks/local_deploy.py for what it proves and what it changes in the templates.
+deploy-local: setup
+	$(PY) -m stacks.local_deploy --config configs/local.yaml
 
 bench: setup
 	$(PY) -m bench

@@ -3,6 +3,10 @@
 
 Select a config with ``-c config=PATH`` (default: configs/default.yaml). A bad config exits
 non-zero with one message listing every problem; a compliance finding fails synth.
+
+``-c local_emulation=true`` (used only by ``make deploy-local``, see stacks/local_deploy.py) selects
+strong cross-stack references (``Fn::ImportValue``): the moto server does not resolve the weak
+``Fn::GetStackOutput`` the production templates use. Nothing else in the app changes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from stacks.platform import build_platform
 
 def main() -> int:
     app = App()
+    if str(app.node.try_get_context("local_emulation")).lower() == "true":
+        app.node.set_context("@aws-cdk/core:defaultCrossStackReferences", "strong")
     config_path = app.node.try_get_context("config") or str(DEFAULT_CONFIG)
     try:
         config = load_config(config_path)

@@ -80,6 +80,9 @@ class TrainingStack(Stack):
             network=self.network,
             model_package_groups=list(training.model_package_groups) if training else [],
             parameter_prefix=parameter_prefix(config),
+            # An explicit, lower-case name: a generated one keeps the stack's mixed case, which ECR refuses
+            # (moto's CloudFormation creates it in mixed case and then fails; CloudFormation lower-cases it).
+            repository_name=f"{config.prefix}-training",
         )
         self.clusters: dict[str, HyperPodCluster] = {}
         self.storage: dict[str, LustreStorage] = {}

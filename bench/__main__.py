@@ -24,7 +24,7 @@ TEMPLATE_LIMIT_BYTES = 1_000_000
 RESOURCE_LIMIT = 500
 
 
-def _synth(with_nag: bool) -> tuple[float, Path]:
+def _synth(with_nag: bool, config_path: Path | None = None) -> tuple[float, Path]:
     from aws_cdk import App
 
     from constructs_lib import add_compliance_checks
@@ -35,17 +35,19 @@ def _synth(with_nag: bool) -> tuple[float, Path]:
     context = json.loads((REPO / "cdk.json").read_text())["context"]
     start = time.perf_counter()
     app = App(context=context, outdir=str(outdir))
-    build_platform(app, load_config(DEFAULT_CONFIG))
+    build_platform(app, load_config(config_path or DEFAULT_CONFIG))
     if with_nag:
         add_compliance_checks(app)
     app.synth()
     return time.perf_counter() - start, outdir
 
 
-def main(repeats: int = 3) -> None:
-    _synth(False)  # warm the jsii runtime
-    plain = min(_synth(False)[0] for _ in range(repeats))
-    nag_times, outdir = zip(*(_synth(True) for _ in range(repeats)))
+def main(repeats: int = 3, config_path: Path | None = None, warm_up: bool = True) -> None:
+    """``config_path``/``warm_up=False``/``repeats=1``: the suite's smoke run (tests/test_bench_smoke.py)."""
+    if warm_up:
+        _synth(False, config_path)  # warm the jsii runtime
+    plain = min(_synth(False, config_path)[0] for _ in range(repeats))
+    nag_times, outdir = zip(*(_synth(True, config_path) for _ in range(repeats)))
     nagged = min(nag_times)
     templates = list(outdir[-1].glob("*.template.json"))
     largest = max(p.stat().st_size for p in templates)

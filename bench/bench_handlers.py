@@ -280,19 +280,29 @@ def per_event(names: list[str], iterations: int, staging: str) -> list[tuple[str
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="cold imports per handler (median)")
     parser.add_argument("--iterations", type=int, default=200, help="events per timing batch")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.update(ENV)
     names = [name for name in EVENTS if (LAMBDA_DIR / name / "handler.py").is_file()]
 
     with tempfile.TemporaryDirectory() as staging:
-        # Same layout as the asset: only sagemaker_events.py next to the handler (not constructs_lib/,
-        # whose `platform` package would shadow the standard library's).
-        shutil.copy2(REPO / "constructs_lib" / "sagemaker_events.py", Path(staging) / "sagemaker_events.py")
+        stage_shared_modules(Path(staging))
         run(names, args, staging)
+
+
+def stage_shared_modules(staging: Path) -> None:
+    """The modules the bundler puts next to every handler (constructs_lib/functions_code.py): the shared
+    ``lambda/common/*.py`` and ``sagemaker_events.py``; not constructs_lib/ itself, whose ``platform``
+    package would shadow the standard library's."""
+    sys.path.insert(0, str(REPO))
+    from constructs_lib.functions_code import common_source_dir
+
+    for shared in sorted(common_source_dir().glob("*.py")):
+        shutil.copy2(shared, staging / shared.name)
+    shutil.copy2(REPO / "constructs_lib" / "sagemaker_events.py", staging / "sagemaker_events.py")
 
 
 def run(names: list[str], args: argparse.Namespace, staging: str) -> None:

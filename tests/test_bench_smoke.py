@@ -1,0 +1,59 @@
+"""Every benchmark in bench/ runs once (one quick iteration, nothing timed is asserted), so none can rot.
+
+* ``bench`` (``python -m bench``): synth ratios, on a one-endpoint config with one repeat and no warm-up;
+* ``bench/bench_handlers.py``: every handler's per-event path through its public ``handler(event, context)``
+  entry point with the environment it needs, one cold import in a fresh interpreter (the first handler).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_CONFIG = """
+platform: {name: bench, environment: dev}
+endpoints:
+  - name: embeddings
+    type: serverless
+    model: {image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-cpu-py310-ubuntu22.04, model_data_url: s3://bench-models/embeddings/model.tar.gz}
+    serverless: {memory_mb: 2048, max_concurrency: 5}
+"""
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.xdist_group("bench")
+def test_synth_benchmark_prints_its_table(tmp_path, capsys):
+    import bench.__main__ as synth_bench
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY_CONFIG)
+    synth_bench.main(repeats=1, config_path=config, warm_up=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["metric", "synth", "largest", "most"]
+
+
+@pytest.mark.xdist_group("bench")
+def test_handler_benchmark_runs_every_handler_and_one_cold_import(tmp_path, monkeypatch):
+    bench = _load("bench_handlers_smoke", REPO / "bench" / "bench_handlers.py")
+    for key, value in bench.ENV.items():
+        monkeypatch.setenv(key, value)
+    names = [name for name in bench.EVENTS if (bench.LAMBDA_DIR / name / "handler.py").is_file()]
+    assert names == list(bench.EVENTS), "a handler the benchmark knows has gone: update bench/bench_handlers.py"
+    bench.stage_shared_modules(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    rows = bench.per_event(names, 1, str(tmp_path))
+    assert [(name, event) for name, event, *_ in rows] == [(n, e) for n in names for e in bench.EVENTS[n]]
+    assert all(isinstance(action, str) and action for _, _, action, _, _ in rows)
+    startup, imports = bench.cold_imports(names[:1], 1, str(tmp_path))
+    assert startup > 0 and set(imports) == {names[0]}

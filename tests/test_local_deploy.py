@@ -23,6 +23,9 @@ def test_local_config_differs_from_the_default_only_in_endpoint_instance_types()
     from stacks.config import DEFAULT_CONFIG, load_config
 
     default, local = (yaml.safe_load(p.read_text()) for p in (DEFAULT_CONFIG, LOCAL_CONFIG))
+    assert LOCAL_CONFIG.read_text().split("\nplatform:", 1)[1] == DEFAULT_CONFIG.read_text().split("\nplatform:", 1)[1].replace(
+        "ml.g5.2xlarge\n    instance_count: 2", "ml.g4dn.2xlarge\n    instance_count: 2").replace(
+        "ml.g5.xlarge", "ml.g4dn.xlarge").replace("ml.c6i.xlarge", "ml.c5.xlarge").replace("ml.g5.12xlarge", "ml.g4dn.12xlarge")
     load_config(LOCAL_CONFIG)  # valid
 
     def without_types(value):
@@ -96,7 +99,7 @@ def round_report(tmp_path_factory):
     data = yaml.safe_load(LOCAL_CONFIG.read_text())
     data["endpoints"] = [e for e in data["endpoints"] if e["name"] in REDUCED["endpoints"]]
     data["lifecycle"] = REDUCED["lifecycle"]
-    for key in ("network", "training", "training_clusters"):
+    for key in ("network", "training", "training_clusters", "budgets"):
         data.pop(key, None)
     outdir = tmp_path_factory.mktemp("local-cdk-out")
     # What app.py does for -c local_emulation=true.
@@ -125,6 +128,7 @@ def test_round_creates_what_it_can_check_destroys_it_and_stops_the_server(round_
         "AWS::CloudWatch::Dashboard": 2,  # the endpoint's and the overview
         "AWS::IAM::Role": 3,
         "AWS::IAM::ManagedPolicy": 1,
+        "AWS::DynamoDB::Table": 1,  # the idle guard's state
     }
     assert all(not c.missing for c in round_report.columns.values())
     assert round_report.seconds > 0

@@ -89,12 +89,11 @@ REDUCED = {"endpoints": ["fraud-scorer"], "lifecycle": {"idle_endpoint_hours": 2
 
 @pytest.fixture(scope="module")
 def round_report(tmp_path_factory):
-    from conftest import new_app
-
     from constructs_lib import add_compliance_checks
     from stacks.config import parse_config
     from stacks.local_deploy import deploy_local
     from stacks.platform import build_platform
+    from tests.conftest import new_app
 
     data = yaml.safe_load(LOCAL_CONFIG.read_text())
     data["endpoints"] = [e for e in data["endpoints"] if e["name"] in REDUCED["endpoints"]]

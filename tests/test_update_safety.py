@@ -19,7 +19,8 @@ import json
 
 import pytest
 import yaml
-from update_safety import STATEFUL_TYPES, plan_update
+
+from tests.update_safety import STATEFUL_TYPES, plan_update
 
 NEW_IMAGE = (
     "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:"
@@ -37,9 +38,8 @@ def _names(synthesized) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def changed_platform(tmp_path_factory):
-    from conftest import synth_platform
-
     from stacks.config import DEFAULT_CONFIG, parse_config
+    from tests.conftest import synth_platform
 
     data = yaml.safe_load(DEFAULT_CONFIG.read_text())
     endpoints = {e["name"]: e for e in data["endpoints"]}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Environment, Stack, Stage, Tags
+from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Stage, Tags
 
-from .config import PlatformConfig
+from .config import PlatformConfig, regions
 from .cost_stack import CostStack
 from .data_stack import DataStack
 from .inference_stack import InferenceStack
@@ -100,6 +100,11 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
         data=data, network=network, inference=inference, observability=observability, lifecycle=lifecycle,
         training=training, cost=cost,
     )
+    if p.region is None:  # with platform.region the config already refused images of other regions
+        for concern, stack in ((regions.INFERENCE, inference), (regions.LIFECYCLE, lifecycle), (regions.TRAINING, training)):
+            region = regions.images_region(config, concern)
+            if stack is not None and region is not None:
+                require_region(stack, region)
     # Cost allocation tags: every taggable resource carries platform, environment and platform.tags;
     # the resources a budgets team owns carry its team tag (the nearer tag wins over platform.tags').
     Tags.of(app).add("platform", p.name)
@@ -124,6 +129,25 @@ def termination_protected(config: PlatformConfig) -> bool:
     protected in prod whatever the key says: it holds the retained data)."""
     explicit = config.platform.termination_protection
     return explicit if explicit is not None else config.platform.environment == "prod"
+
+
+def require_region(stack: Stack, region: str) -> CfnRule:
+    """A template ``Rules`` assertion: deploying ``stack`` outside ``region`` fails before any resource is
+    created (CloudFormation validates rules first). Its container images are in ``region``, and SageMaker
+    needs them in the region of the model (``CreateModel``: ``ContainerDefinition.Image``)."""
+    return CfnRule(
+        stack,
+        "ImagesRegion",
+        assertions=[
+            CfnRuleAssertion(
+                assert_=Fn.condition_equals(Aws.REGION, region),
+                assert_description=(
+                    f"This stack's container images are in {region}: deploy it to {region} "
+                    "(or set platform.region and use images of that region)."
+                ),
+            )
+        ],
+    )
 
 
 def _monitored_clusters(config: PlatformConfig, training: TrainingStack | None) -> list[MonitoredCluster]:

@@ -489,3 +489,52 @@ def test_each_endpoint_rule_message_lives_in_one_module():
     for text in sorted(_message_literals(root / "stacks/config/semantics.py")):
         copies = [p.name for p, source in library_sources.items() if text in source]
         assert not copies, f"{text!r} is written again in {copies}"
+
+
+# -- images in the deployment region (stacks/config/regions.py) ------------------------------------------
+def test_images_outside_platform_region_are_refused_naming_each_key():
+    """CreateModel needs the image in the model's region (ContainerDefinition.Image): with platform.region
+    every ECR image must be in it. The default config's images are all in us-east-1."""
+    found = problems_of(cfg(**{"platform.region": "eu-west-1"}))
+    image = [p for p in found if ".image: got '" in p or "inference_image: got '" in p]
+    assert [p.split(":", 1)[0] for p in image] == [
+        "endpoints[0].model.image", "endpoints[1].variants[0].model.image", "endpoints[1].variants[1].model.image",
+        "endpoints[2].model.image", "endpoints[2].shadow_variants[0].model.image", "endpoints[3].model.image",
+        "endpoints[4].model.image", "endpoints[5].components[0].model.image", "endpoints[6].model.image",
+        "lifecycle.register_models_from_training.inference_image",
+    ]
+    with pytest.raises(PlatformValidationError, match=(
+        r"endpoints\[0\]\.model\.image: got '763104351884\.dkr\.ecr\.us-east-1\.amazonaws\.com/huggingface-pytorch-tgi"
+        r"[^']*'; an image in platform\.region eu-west-1 \(SageMaker needs images in the region of the model; "
+        r"copy the image to an ECR repository there\)")):
+        parse_config(cfg(**{"platform.region": "eu-west-1"}), source="test.yaml")
+
+
+def test_images_in_platform_region_pass():
+    eu = IMAGE.replace("us-east-1", "eu-west-1")
+    data = cfg(**{"platform.region": "eu-west-1"})
+    data["endpoints"] = [{"name": "scorer", "model": {"image": eu}, "instance_type": "ml.c5.xlarge"}]
+    data["lifecycle"] = {}
+    for section in ("training_clusters", "training", "network", "budgets"):  # budgets name the removed ones
+        data.pop(section, None)
+    config = parse_config(data, source="eu.yaml")
+    assert config.endpoints[0].model.image == eu
+
+
+def test_without_platform_region_images_must_share_one_region():
+    eu = IMAGE.replace("us-east-1", "eu-west-1")
+    found = problems_of(cfg(**{"endpoints.1.variants.1.model.image": eu}))
+    assert found == [(
+        f"endpoints[1].variants[1].model.image: got '{eu}'; an image in us-east-1, the region of "
+        "endpoints[0].model.image: templates without platform.region deploy to one region, and SageMaker "
+        "needs every image in the region of its model"
+    )]
+
+
+def test_region_of_ecr_uris_only():
+    from stacks.config.regions import ecr_region
+
+    assert ecr_region(IMAGE) == "us-east-1"
+    assert ecr_region("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/repo:1") == "cn-north-1"
+    assert ecr_region("s3://acme-ml-models/chat-llm/model.tar.gz") is None  # S3 URIs carry no region
+    assert ecr_region(None) is None

@@ -24,6 +24,7 @@ from .endpoints import EndpointSection
 from .environments import PROD_RULES, apply_environment_defaults, environment_problems, load_merged
 from .lifecycle import LifecycleSection
 from .platform import NetworkSection, NotificationsSection, PlatformSection
+from .regions import region_problems
 from .semantics import endpoint_problems, semantic_problems
 from .training import TrainingClusterSection, TrainingPipelineSection, TrainingSection
 
@@ -169,7 +170,7 @@ def parse_config(data: Any, *, source: str = "config") -> PlatformConfig:
         config = PlatformConfig.model_validate(data)
     except ValidationError as err:
         raise PlatformValidationError(source, _problems_from_pydantic(err) + _entry_rule_problems(data, err)) from None
-    problems = semantic_problems(config) + environment_problems(config) + budgets_problems(config)
+    problems = semantic_problems(config) + environment_problems(config) + budgets_problems(config) + region_problems(config)
     if problems:
         raise PlatformValidationError(source, problems)
     return config

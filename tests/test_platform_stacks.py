@@ -45,6 +45,8 @@ def test_environment_agnostic_by_default_and_explicit_when_configured(default_pl
 
 
 ACCOUNT = {"Ref": "AWS::AccountId"}
+# The platform key's ARN as the other stacks see it (a weak cross-stack reference to the data stack).
+DATA_KEY_ARN = {"Fn::GetStackOutput": {"StackName": "acme-ml-dev-data", "Region": {"Ref": "AWS::Region"}, "OutputName": "PublishOutputFnGetAttPlatformKey205D0CA7Arn0C5A0BDE"}}
 
 
 def _arn(service: str, resource: str) -> dict:
@@ -182,7 +184,7 @@ def test_config_tags_land_on_resources(default_platform):
 def test_flow_logs_encrypted_and_no_public_ip_on_launch(default_platform):
     t = default_platform["network"]
     _, group = only(t, "AWS::Logs::LogGroup")
-    assert "KmsKeyId" in group["Properties"]
+    assert group["Properties"]["KmsKeyId"] == DATA_KEY_ARN
     _, flow = only(t, "AWS::EC2::FlowLog")
     assert flow["Properties"]["TrafficType"] == "ALL"
     for subnet in resources_of(t, "AWS::EC2::Subnet").values():
@@ -327,3 +329,19 @@ def test_monitoring_and_stacks_read_typed_endpoint_facts(default_platform):
 
     imported = InferenceEndpoint.from_endpoint_name(Stack(App(), "Imported"), "Chat", "chat")
     assert (imported.instance_types, imported.capacity_bounds, tuple(imported.alarms)) == ((), (None, None), ())
+
+
+def test_region_agnostic_templates_stop_a_deploy_where_the_images_are_not(default_platform, prod_platform):
+    """Without platform.region the stacks that create models (inference) or register versions with an image
+    (lifecycle) carry a Rules assertion: CloudFormation validates rules before creating any resource."""
+    rule = {"Assertions": [{
+        "Assert": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]},
+        "AssertDescription": "This stack's container images are in us-east-1: deploy it to us-east-1 "
+                             "(or set platform.region and use images of that region).",
+    }]}
+    with_rule = {c for c, t in default_platform.templates.items() if "ImagesRegion" in t.raw.get("Rules", {})}
+    assert with_rule == {"inference", "lifecycle"}
+    for concern in with_rule:
+        assert default_platform[concern].raw["Rules"]["ImagesRegion"] == rule
+    # With platform.region the config refused images of other regions already; the templates name the region.
+    assert not [c for c, t in prod_platform.templates.items() if "ImagesRegion" in t.raw.get("Rules", {})]

@@ -83,6 +83,41 @@ def prod_platform(tmp_path_factory) -> Synthesized:
     return synth_platform(parse_config(data, source="prod"), tmp_path_factory.mktemp("prod-cdk-out"))
 
 
+# -- cfn-lint over every assembly the tests synthesize ------------------------------------------------
+_LINTED: dict[str, list[str]] = {}  # sha256 of a template body -> its findings (each template linted once)
+
+
+def _cfnlint_ignores() -> list[str]:
+    """The project's ignore list (``.cfnlintrc.yaml``, what ``make lint`` applies)."""
+    import yaml
+
+    return list(yaml.safe_load((REPO / ".cfnlintrc.yaml").read_text())["ignore_checks"])
+
+
+def lint_template(path: Path) -> list[str]:
+    """cfn-lint findings of one template beyond ``.cfnlintrc.yaml``'s ignores, as readable lines.
+
+    Runs the pinned cfn-lint in this process (schemas load once per worker, no CLI start-up per call);
+    a template already linted in this session (same bytes) is not linted again.
+    """
+    import hashlib
+
+    from cfnlint.api import ManualArgs, lint_file
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest not in _LINTED:
+        matches = lint_file(path, config=ManualArgs(ignore_checks=_cfnlint_ignores()))
+        _LINTED[digest] = [f"{path.name}:{m.linenumber}: {m.rule.id} {m.message}" for m in matches]
+    return _LINTED[digest]
+
+
+def lint_assembly(outdir: Path | str) -> list[str]:
+    """cfn-lint findings of every template of a cloud assembly (``[]`` when clean)."""
+    templates = sorted(Path(outdir).glob("*.template.json"))
+    assert templates, f"no templates in {outdir}"
+    return [finding for template in templates for finding in lint_template(template)]
+
+
 def resources_of(template, cfn_type: str) -> dict:
     return {k: v for k, v in template.raw["Resources"].items() if v["Type"] == cfn_type}
 

@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from constructs_lib import add_compliance_checks
-from tests.conftest import REPO, new_app
+from tests.conftest import REPO, lint_assembly, new_app
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless")
 
@@ -83,13 +83,28 @@ def _cfn_lint(templates: list[Path]) -> subprocess.CompletedProcess:
 def test_cfn_lint_clean_on_default_platform(default_platform):
     templates = sorted(default_platform.outdir.glob("*.template.json"))
     assert len(templates) == len(default_platform.platform.stacks)
-    result = _cfn_lint(templates)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert lint_assembly(default_platform.outdir) == []
 
 
 def test_cfn_lint_clean_on_prod_platform(prod_platform):
-    result = _cfn_lint(sorted(prod_platform.outdir.glob("*.template.json")))
+    assert lint_assembly(prod_platform.outdir) == []
+
+
+def test_shared_helper_and_cli_agree_on_the_default_platform(default_platform):
+    """``make lint`` runs the cfn-lint CLI with .cfnlintrc.yaml; the in-process helper must agree with it."""
+    result = _cfn_lint(sorted(default_platform.outdir.glob("*.template.json")))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lint_assembly_reports_findings_beyond_the_ignore_list(tmp_path):
+    """The shared helper every synthesizing test calls really fails: a wrong property is an E3002."""
+    from tests.conftest import lint_assembly
+
+    (tmp_path / "Bad.template.json").write_text(json.dumps({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicNam": "x"}}},
+    }))
+    (finding,) = lint_assembly(tmp_path)
+    assert finding.startswith("Bad.template.json:") and " E3002 " in finding and "TopicNam" in finding
 
 
 def test_cfn_lint_ignore_list_is_short_and_explained():

@@ -37,7 +37,7 @@ from constructs_lib import (
     ShadowVariantSpec,
     VariantSpec,
 )
-from tests.conftest import new_app, resources_of
+from tests.conftest import lint_assembly, new_app, resources_of
 from tests.test_inference_kinds import of, one, statements
 
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04"
@@ -342,6 +342,7 @@ def test_library_kinds_outside_the_default_config_pass_every_nag_pack(tmp_path):
     InferenceComponent(stack, "Llama", endpoint=imported, spec=LLAMA, alarm_topic=topic)
     add_compliance_checks(app)
     app.synth()  # raises on any unacknowledged finding
+    assert lint_assembly(tmp_path) == []
     raw = Template.from_stack(stack).to_json()["Resources"]
     assert sorted(r["Type"] for r in raw.values() if r["Type"].startswith("AWS::SageMaker::")) == [
         "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::InferenceComponent",

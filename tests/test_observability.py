@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import new_app, resources_of
+from tests.conftest import lint_assembly, new_app, resources_of
 
 ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 SAGEMAKER = "AWS/SageMaker"
@@ -454,7 +454,8 @@ def extra(tmp_path_factory) -> _Synth:
         SlackChannel,
     )
 
-    app = new_app(tmp_path_factory.mktemp("observability-out"))
+    outdir = tmp_path_factory.mktemp("observability-out")
+    app = new_app(outdir)
     stack = Stack(app, "Extra")
     key = PlatformKey(stack, "Key", alias="alias/observability-test").key
     topics = SeverityTopics(stack, "Topics", key=key, name_prefix="acme-ml-dev", emails=["oncall@example.com"],
@@ -471,7 +472,9 @@ def extra(tmp_path_factory) -> _Synth:
     )
     add_compliance_checks(app)
     template = app.synth().get_stack_by_name("Extra").template  # fails on any unacknowledged finding
-    return _Synth(template, {"monitoring": monitoring, "cluster": cluster, "topics": topics})
+    synth = _Synth(template, {"monitoring": monitoring, "cluster": cluster, "topics": topics})
+    synth.outdir = outdir
+    return synth
 
 
 TIERS = [  # (tier, long window s, short window s, burn rate, severity)
@@ -563,7 +566,9 @@ def test_cluster_node_health_events_become_a_metric(extra):
     assert ":log-group:" in json.dumps(target["Arn"]) and "DeadLetterConfig" in target
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
     (group_id, group) = next(iter(resources_of(t, "AWS::Logs::LogGroup").items()))
-    assert group["Properties"]["RetentionInDays"] == 365 and "KmsKeyId" in group["Properties"]
+    (key_id,) = resources_of(t, "AWS::KMS::Key")
+    assert group["Properties"]["RetentionInDays"] == 365
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     (policy,) = resources_of(t, "AWS::Logs::ResourcePolicy").values()
     assert "events.amazonaws.com" in json.dumps(policy["Properties"]["PolicyDocument"])
     (mf,) = resources_of(t, "AWS::Logs::MetricFilter").values()
@@ -626,6 +631,10 @@ def test_fsx_used_percent_is_80_at_960_of_1200_gib_whatever_the_disk_count(extra
     assert _evaluate(expression, free=5 * 48 * gib, period_seconds=300) == pytest.approx(96.0)
 
 
+def test_extra_assembly_passes_cfn_lint(extra):
+    assert lint_assembly(extra.outdir) == []
+
+
 def test_cluster_dashboard_widgets(extra):
     body = body_of(dashboards(extra.template)["llm-pretrain-cluster"])
     gpu = metric_rows(widget(body, "GPU utilization (%)"))
@@ -658,7 +667,8 @@ def kinds(tmp_path_factory) -> dict:
     from constructs_lib import EndpointKind, InferenceEndpoint
     from constructs_lib.observability import EndpointAlarmThresholds, EndpointMonitoring, SeverityThresholds
 
-    app = new_app(tmp_path_factory.mktemp("kinds-out"))
+    outdir = tmp_path_factory.mktemp("kinds-out")
+    app = new_app(outdir)
     stack = Stack(app, "Kinds")
     for kind in EndpointKind:
         ep = InferenceEndpoint.from_endpoint_name(stack, f"E{kind.name}", f"ep-{kind.value}", kind=kind)
@@ -673,7 +683,11 @@ def kinds(tmp_path_factory) -> dict:
     EndpointMonitoring(stack, "MSix", endpoint=six, gpu=False)
     template = app.synth().get_stack_by_name("Kinds").template
     return {d["Properties"]["DashboardName"]: body_of(d) for d in template["Resources"].values()
-            if d["Type"] == "AWS::CloudWatch::Dashboard"} | {"_template": template}
+            if d["Type"] == "AWS::CloudWatch::Dashboard"} | {"_template": template, "_outdir": outdir}
+
+
+def test_kinds_assembly_passes_cfn_lint(kinds):
+    assert lint_assembly(kinds["_outdir"]) == []
 
 
 def test_serverless_has_no_instance_metrics(kinds):
@@ -758,6 +772,7 @@ def test_overview_of_200_imported_endpoints_splits_within_cloudwatch_quotas(tmp_
     endpoints = [InferenceEndpoint.from_endpoint_name(stack, f"E{i}", f"endpoint-{i:03d}") for i in range(200)]
     overview = PlatformOverview(stack, "Overview", dashboard_name="acme-ml-prod-overview", endpoints=endpoints)
     template = app.synth().get_stack_by_name("Overview").template
+    assert lint_assembly(tmp_path) == []
     boards = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
     assert len(boards) == len(overview.dashboards) > 1
     assert [b["Properties"]["DashboardName"] for b in boards] == overview.page_names
@@ -845,6 +860,7 @@ def test_endpoint_dashboard_remains_the_dashboard_only_form(tmp_path):
     ep = InferenceEndpoint.from_endpoint_name(stack, "E", "legacy-endpoint")
     EndpointDashboard(stack, "D", endpoint=ep, gpu=False)
     template = app.synth().get_stack_by_name("Legacy").template
+    assert lint_assembly(tmp_path) == []
     types = {r["Type"] for r in template["Resources"].values()}
     assert types == {"AWS::CloudWatch::Dashboard"}
     body = body_of(next(iter(template["Resources"].values())))
@@ -871,6 +887,7 @@ def test_observability_stack_monitors_clusters_and_puts_them_on_the_overview(tmp
         clusters=[MonitoredCluster("llm-pretrain", _AgentMetrics(), LustreFileSystem("fs-0123456789abcdef0", 2400))],
     )
     template = app.synth().get_stack_by_name("Obs").template
+    assert lint_assembly(tmp_path) == []
     names = {r["Properties"]["DashboardName"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"}
     assert names == {"llm-pretrain-cluster", "acme-ml-dev-overview"}
     overview = next(body_of(r) for r in template["Resources"].values()

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from tests.conftest import REPO
+from tests.conftest import REPO, lint_assembly
 
 _SYNTH = """
 import json, sys, tempfile
@@ -66,3 +66,4 @@ def test_synth_leaves_no_staging_folder_in_the_temp_folder(tmp_path, monkeypatch
         REPO / "lambda" / "endpoint_notifier" / "handler.py"
     ).read_bytes()
     assert not list((tmp_path / "out" / "a").glob("bundling-temp-*"))  # renamed into asset.<hash>
+    assert lint_assembly(tmp_path / "out" / "a") == []

@@ -18,7 +18,7 @@ import yaml
 
 from constructs_lib.errors import PlatformValidationError
 from stacks.config import DEFAULT_CONFIG, parse_config
-from tests.conftest import only, resources_of
+from tests.conftest import lint_assembly, only, resources_of
 
 BASE = yaml.safe_load(DEFAULT_CONFIG.read_text())
 # The default config's budgets name its endpoints and clusters and cap its estimated cost; these tests
@@ -619,6 +619,11 @@ def two_clusters(tmp_path_factory):
 
 
 @pytest.mark.xdist_group("training-stack")
+def test_two_clusters_assembly_passes_cfn_lint(two_clusters):
+    assert lint_assembly(two_clusters.outdir) == []
+
+
+@pytest.mark.xdist_group("training-stack")
 def test_slurm_cluster_with_login_and_two_worker_groups(two_clusters):
     template = two_clusters["training"]
     clusters = {c["Properties"]["ClusterName"]: c["Properties"]
@@ -704,7 +709,8 @@ def test_created_eks_cluster_uses_api_auth_private_endpoint_logging_and_platform
     assert len(vpc_config["SubnetIds"]) == 2
     log_group = next(g for g in resources_of(template, "AWS::Logs::LogGroup").values()
                      if g["Properties"].get("LogGroupName") == "/aws/eks/acme-ml-dev-eks-train/cluster")
-    assert log_group["Properties"]["RetentionInDays"] == 365 and "KmsKeyId" in log_group["Properties"]
+    assert log_group["Properties"]["RetentionInDays"] == 365
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetStackOutput": {"StackName": "acme-ml-dev-data", "Region": {"Ref": "AWS::Region"}, "OutputName": "PublishOutputFnGetAttPlatformKey205D0CA7Arn0C5A0BDE"}}  # the platform key
     assert log_group["DeletionPolicy"] == "Retain"
 
 

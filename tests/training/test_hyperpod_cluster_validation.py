@@ -256,16 +256,20 @@ def test_eks_orchestration_from_an_eks_cluster_object():
     assert EksOrchestration.from_cluster(FakeEksCluster()).cluster_arn.endswith("/from-object")
 
 
-def test_valid_values_pass_validation():
+def test_valid_values_pass_and_one_bad_value_is_the_only_problem():
+    """The checker accepts a valid Slurm cluster (returns, raises nothing) and, given the same values
+    with only the name broken, reports exactly that one key: it checks these values, not nothing."""
+    from constructs_lib.training import SlurmOrchestration
     from constructs_lib.training.cluster import _validate
 
-    _validate(
-        "x",
+    valid = dict(
         cluster_name="train",
         instance_groups=[CONTROLLER, WORKERS],
-        orchestration=__import__(
-            "constructs_lib.training", fromlist=["SlurmOrchestration"]
-        ).SlurmOrchestration(),
+        orchestration=SlurmOrchestration(),
         node_recovery=NodeRecovery.NONE,
         node_provisioning_mode="Standard",
     )
+    assert _validate("x", **valid) is None
+    with pytest.raises(PlatformValidationError) as caught:
+        _validate("x", **{**valid, "cluster_name": "train_1"})
+    assert [(p.where, p.value) for p in caught.value.problems] == [("cluster_name", "train_1")]

@@ -104,6 +104,14 @@ def pipeline_app(tmp_path_factory):
     return stack, pipeline, template, pretrain
 
 
+def test_pipeline_assembly_passes_cfn_lint(pipeline_app):
+    from aws_cdk import Stage
+
+    from tests.conftest import lint_assembly
+
+    assert lint_assembly(Stage.of(pipeline_app[0]).outdir) == []
+
+
 def test_training_job_is_multi_instance_distributed_spot_encrypted_in_the_vpc(pipeline_app):
     """The issue's acceptance case: a two-instance p4d pipeline that starts (no VolumeKmsKeyId on local
     storage, exactly one security group, the timeout in the definition, a RetryStrategy)."""
@@ -203,7 +211,9 @@ def test_state_machine_logs_everything_encrypted_and_traces(pipeline_app):
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     log_group = template["Resources"][stack.get_logical_id(pipeline.log_group.node.default_child)]
-    assert log_group["DeletionPolicy"] == "Retain" and "KmsKeyId" in log_group["Properties"]
+    assert log_group["DeletionPolicy"] == "Retain"
+    key = stack.get_logical_id(pipeline.platform.encryption_key.node.default_child)
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key, "Arn"]}  # the platform key
 
 
 def test_role_has_one_customer_managed_policy_scoped_to_the_pipeline(pipeline_app):

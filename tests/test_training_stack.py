@@ -710,7 +710,8 @@ def test_created_eks_cluster_uses_api_auth_private_endpoint_logging_and_platform
     log_group = next(g for g in resources_of(template, "AWS::Logs::LogGroup").values()
                      if g["Properties"].get("LogGroupName") == "/aws/eks/acme-ml-dev-eks-train/cluster")
     assert log_group["Properties"]["RetentionInDays"] == 365
-    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetStackOutput": {"StackName": "acme-ml-dev-data", "Region": {"Ref": "AWS::Region"}, "OutputName": "PublishOutputFnGetAttPlatformKey205D0CA7Arn0C5A0BDE"}}  # the platform key
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetStackOutput": {  # the platform key (platform.region is set here)
+        "StackName": "acme-ml-dev-data", "Region": "us-east-1", "OutputName": "PublishOutputFnGetAttPlatformKey205D0CA7Arn0C5A0BDE"}}
     assert log_group["DeletionPolicy"] == "Retain"
 
 

@@ -25,7 +25,8 @@ def _pipeline_module():
     return module
 
 
-@pytest.fixture(scope="module")
+# session: xdist may interleave other modules, which would rebuild a module-scoped synth
+@pytest.fixture(scope="session")
 def pipeline(tmp_path_factory):
     from constructs_lib import add_compliance_checks
 

@@ -23,7 +23,8 @@ def _stage_id(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
 
 
-@pytest.fixture(scope="module")
+# session: xdist may interleave other modules, which would rebuild a module-scoped synth
+@pytest.fixture(scope="session")
 def templates(tmp_path_factory) -> dict[str, dict[str, dict]]:
     """template name -> stack name -> template body, all synthesized in one pass with every nag pack."""
     from constructs_lib import add_compliance_checks

@@ -46,10 +46,11 @@ DEPLOYMENT_MAX_EXECUTION_MINUTES = (10, 480)
 # Evaluation periods of the per-minute rollback alarms (the platform's bound).
 ALARM_EVALUATION_PERIODS = (1, 60)
 
-# Instance families whose hosts carry local NVMe instance storage. SageMaker encrypts that storage in
-# hardware and CreateEndpointConfig *fails* when KmsKeyId is set for a config using any of them
-# (SageMaker API reference, CreateEndpointConfig.KmsKeyId; list from "Host instance storage volumes"
-# in the SageMaker developer guide and the EC2 instance-store table). Keep this the only copy.
+# Instance families whose hosts carry local NVMe instance storage, encrypted in hardware (list from
+# "Host instance storage volumes" in the SageMaker developer guide and the EC2 instance-store table).
+# Training jobs refuse a VolumeKmsKeyId on them (below). Endpoint configs no longer do: the current
+# CreateEndpointConfig reference (botocore 1.44, CreateEndpointConfigInput.KmsKeyId) says the key only
+# "does not encrypt instance local storage", so endpoints set it on every type. Keep this the only copy.
 LOCAL_NVME_FAMILIES = frozenset(
     {
         "c5d", "c6id", "c6gd", "c7gd", "m5d", "m6id", "m6gd", "m7gd", "r5d", "r6id", "r6gd", "r7gd",
@@ -66,10 +67,6 @@ def instance_family(instance_type: str) -> str:
     """``ml.g5.2xlarge`` -> ``g5``; ``ml.p6e-gb200.36xlarge`` -> ``p6e-gb200``."""
     parts = instance_type.split(".")
     return parts[1] if len(parts) >= 3 else ""
-
-
-def has_local_nvme(instance_type: str) -> bool:
-    return instance_family(instance_type) in LOCAL_NVME_FAMILIES
 
 
 # Training instance families whose local instance storage refuses ``ResourceConfig.VolumeKmsKeyId``

@@ -38,7 +38,7 @@ from constructs_lib import (
     VariantSpec,
 )
 from tests.conftest import lint_assembly, new_app, resources_of
-from tests.test_inference_kinds import of, one, statements
+from tests.test_inference_kinds import PLATFORM_KEY_ARN, of, one, statements
 
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04"
 ENDPOINT = "acme-ml-dev-chat-llm"
@@ -60,12 +60,15 @@ def test_model_has_isolation_role_and_no_physical_name(default_platform):
     assert props["ExecutionRoleArn"]["Fn::GetAtt"][1] == "Arn"
 
 
-def test_endpoint_config_omits_kms_for_local_nvme_g5(default_platform):
+def test_endpoint_config_sets_the_platform_key_on_local_nvme_g5(default_platform):
+    """botocore 1.44 ``CreateEndpointConfigInput.KmsKeyId``: on instance types with local NVMe storage the key
+    "does not encrypt instance local storage" (the call no longer fails), so it is set on every config."""
     t = default_platform["inference"]
     _, config = one(t, f"{CHAT}Config", "AWS::SageMaker::EndpointConfig")
     props = config["Properties"]
     assert "EndpointConfigName" not in props
-    assert "KmsKeyId" not in props  # ml.g5: CreateEndpointConfig fails with KmsKeyId
+    key = props["KmsKeyId"]
+    assert key == PLATFORM_KEY_ARN
     model_id, _ = one(t, f"{CHAT}Model", "AWS::SageMaker::Model")
     assert props["ProductionVariants"] == [
         {
@@ -84,13 +87,24 @@ def test_endpoint_config_omits_kms_for_local_nvme_g5(default_platform):
         "Fn::Join": ["", ["s3://acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"},
                           f"/data-capture/{ENDPOINT}"]]
     }
-    assert "KmsKeyId" in capture
+    assert capture["KmsKeyId"] == key
+    # Every endpoint config of the default platform carries the platform key, whatever its instance types.
+    configs = resources_of(t, "AWS::SageMaker::EndpointConfig")
+    assert len(configs) == 7 and all(c["Properties"]["KmsKeyId"] == key for c in configs.values())
 
 
-def test_endpoint_config_sets_kms_for_ebs_only_instances(prod_platform):
-    _, config = one(prod_platform["inference"], f"{CHAT}Config", "AWS::SageMaker::EndpointConfig")
-    assert config["Properties"]["ProductionVariants"][0]["InstanceType"] == "ml.m5.xlarge"
-    assert "KmsKeyId" in config["Properties"]
+def test_volume_kms_key_false_omits_the_key_and_says_why(prod_platform):
+    """The one switch (config ``endpoints[].volume_kms_key: false``, library ``volume_kms_key=False``)."""
+    t = prod_platform["inference"]
+    _, chat = one(t, f"{CHAT}Config", "AWS::SageMaker::EndpointConfig")
+    assert chat["Properties"]["KmsKeyId"] == {"Fn::GetStackOutput": {
+        "StackName": "acme-ml-prod-data", "Region": "us-east-1",
+        "OutputName": PLATFORM_KEY_ARN["Fn::GetStackOutput"]["OutputName"],
+    }}
+    _, ranker = one(t, "RankerEndpointConfig", "AWS::SageMaker::EndpointConfig")
+    assert "KmsKeyId" not in ranker["Properties"]
+    # The prod platform synthesized with every nag pack on: the omission is acknowledged (AwsSolutions-SM2
+    # and the three KMS rules) on that config only, with the reason.
 
 
 def test_endpoint_keeps_name_and_rolls_back_on_both_alarms(default_platform):
@@ -191,6 +205,23 @@ def _endpoint_stack(overrides=None):
     return stack, endpoint
 
 
+@pytest.mark.parametrize("volume_kms_key", [True, False])
+def test_volume_kms_key_switch_on_a_local_nvme_instance_type(volume_kms_key):
+    def props(stack):
+        key = kms.Key(stack, "Key")
+        return dict(
+            encryption_key=key, volume_kms_key=volume_kms_key,
+            variants=[VariantSpec(model=MODEL, instance_type="ml.g5.2xlarge")],
+        )
+
+    stack, endpoint = _endpoint_stack(props)
+    config = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(endpoint.endpoint_config)]
+    if volume_kms_key:
+        assert config["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    else:
+        assert "KmsKeyId" not in config["Properties"]
+
+
 def test_library_use_with_key_two_variants_and_linear_deployment():
     app = new_app()
     stack = Stack(app, "Lib")
@@ -210,7 +241,7 @@ def test_library_use_with_key_two_variants_and_linear_deployment():
     raw = t.to_json()["Resources"]
     # One model per variant, its construct id derived from the variant name (stable across releases).
     assert sorted(k[:-8] for k, r in raw.items() if r["Type"] == "AWS::SageMaker::Model") == ["RankerModel", "RankerModelcandidate"]
-    t.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": {"Fn::GetAtt": [Match.any_value(), "Arn"]}})
+    t.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}})
     t.has_resource_properties(
         "AWS::SageMaker::Endpoint",
         {"DeploymentConfig": {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {

@@ -11,6 +11,11 @@ PREFIX = "acme-ml-dev"
 PARTITION = {"Ref": "AWS::Partition"}
 BUCKET_ARN = ["arn:", PARTITION, ":s3:::acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]
 BUCKET_URL = ["s3://acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]
+# The data stack's platform key ARN as the inference stack reads it (weak cross-stack reference).
+PLATFORM_KEY_ARN = {"Fn::GetStackOutput": {
+    "StackName": "acme-ml-dev-data", "Region": {"Ref": "AWS::Region"},
+    "OutputName": "PublishOutputFnGetAttPlatformKey205D0CA7Arn0C5A0BDE",
+}}
 SERVICE_LINKED_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 
 
@@ -61,7 +66,7 @@ def test_every_kind_is_built_with_its_kind_and_stable_name(endpoints):
 # -- realtime: weighted variants, routing, linear blue/green rolled back on the created alarms --------
 def test_ranker_variants_have_weights_routing_and_own_models(t):
     config = props(t, "RankerEndpointConfig", "AWS::SageMaker::EndpointConfig")
-    assert "KmsKeyId" not in config  # ml.g5: local NVMe
+    assert config["KmsKeyId"] == PLATFORM_KEY_ARN  # ml.g5 (local NVMe) too: the key encrypts the EBS volume
     assert config["ProductionVariants"] == [
         {
             "VariantName": "current", "ModelName": {"Fn::GetAtt": ["RankerEndpointModel7AB64BBD", "ModelName"]},
@@ -140,7 +145,7 @@ def test_ranker_scales_on_invocations_gpu_and_office_hours(t):
 
 def test_shadow_variant_receives_half_of_the_production_requests(t):
     config = props(t, "FraudScorerEndpointConfig", "AWS::SageMaker::EndpointConfig")
-    assert "KmsKeyId" in config  # ml.c6i: EBS only
+    assert config["KmsKeyId"] == PLATFORM_KEY_ARN
     shadow_model, _ = one(t, "FraudScorerEndpointShadowModel", "AWS::SageMaker::Model")
     assert config["ShadowProductionVariants"] == [
         {
@@ -165,7 +170,7 @@ def test_serverless_variant_has_no_instances_and_scales_provisioned_concurrency(
             "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 20, "ProvisionedConcurrency": 2},
         }
     ]
-    assert "DataCaptureConfig" not in config and "KmsKeyId" in config
+    assert "DataCaptureConfig" not in config and config["KmsKeyId"] == PLATFORM_KEY_ARN
     assert model["Properties"]["EnableNetworkIsolation"] is False  # serverless supports no isolation
     assert "VpcConfig" not in model["Properties"]
     target_id, target = one(t, "EmbeddingsEndpointScalableTarget", "AWS::ApplicationAutoScaling::ScalableTarget")
@@ -191,9 +196,9 @@ def test_async_results_go_to_the_endpoint_prefix_and_two_distinct_topics(t):
     assert output["S3OutputPath"] == {"Fn::Join": ["", [*BUCKET_URL, f"/async/{PREFIX}-batch-scoring/output"]]}
     assert output["S3FailurePath"] == {"Fn::Join": ["", [*BUCKET_URL, f"/async/{PREFIX}-batch-scoring/failure"]]}
     key = output["KmsKeyId"]
-    assert key["Fn::GetStackOutput"]["StackName"] == f"{PREFIX}-data"
+    assert key == PLATFORM_KEY_ARN
     assert config["AsyncInferenceConfig"]["ClientConfig"] == {"MaxConcurrentInvocationsPerInstance": 4}
-    assert "KmsKeyId" not in config  # ml.g5 volume: local NVMe; the results are still encrypted with the key
+    assert config["KmsKeyId"] == PLATFORM_KEY_ARN  # ml.g5 volume and the results: the same key
     for topic in (success, error):
         assert topic["Properties"]["KmsMasterKeyId"] == key
     policies = [p["Properties"] for p in of(t, "BatchScoringEndpointAsync", "AWS::SNS::TopicPolicy").values()]

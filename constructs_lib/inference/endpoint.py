@@ -15,7 +15,6 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .. import limits
 from .._security_group_rules import wait_for_security_group_rules
 from ..compliance import acknowledge
 from ._alarms import rollback_alarms
@@ -47,8 +46,8 @@ class InferenceEndpoint(EndpointBase):
 
     Creates per variant (and shadow variant) a ``CfnModel`` (network isolation on, no physical name so
     changing the image or model data replaces the model instead of failing), one ``CfnEndpointConfig``
-    (no physical name either; KMS-encrypted unless a variant's instance type has local NVMe storage,
-    where SageMaker refuses ``KmsKeyId``), the ``CfnEndpoint`` with the stable ``endpoint_name``, a
+    (no physical name either; ``KmsKeyId`` = ``encryption_key`` for every instance type, see
+    ``volume_kms_key``), the ``CfnEndpoint`` with the stable ``endpoint_name``, a
     least-privilege execution role, the alarms the endpoint rolls back on (5XX errors; p99 model
     latency, on by default) sent to ``alarm_topic``, blue/green or rolling deployments, and autoscaling.
 
@@ -71,6 +70,13 @@ class InferenceEndpoint(EndpointBase):
     :param shadow_variants: realtime only; default none.
     :param encryption_key: encrypts storage volumes, data capture, async results and topics; default none
         (required for ``ASYNC``).
+    :param volume_kms_key: default True: the endpoint config's ``KmsKeyId`` is ``encryption_key``, on every
+        instance type. The current ``CreateEndpointConfig`` reference (``CreateEndpointConfigInput.KmsKeyId`` in
+        botocore 1.44) says that for instance types with local NVMe storage the key only "does not encrypt
+        instance local storage" (encrypted in hardware); SCPs requiring ``sagemaker:VolumeKmsKey`` deny configs
+        without it. False omits ``KmsKeyId`` (SageMaker then encrypts the volumes with an AWS managed key), for
+        accounts that still see the older behaviour, where the call failed for such instance types. Data
+        capture and async results stay encrypted with ``encryption_key`` either way.
     :param alarm_topic: receives alarm and OK notifications; default none (alarms without actions).
     :param autoscaling: default none (fixed capacity).
     :param deployment: default none: SageMaker's default blue/green all-at-once, no rollback alarms.
@@ -94,6 +100,7 @@ class InferenceEndpoint(EndpointBase):
         kind: EndpointKind = EndpointKind.REALTIME,
         shadow_variants: Sequence[ShadowVariantSpec] = (),
         encryption_key: kms.IKey | None = None,
+        volume_kms_key: bool = True,
         alarm_topic: sns.ITopic | None = None,
         autoscaling: AutoScalingSpec | None = None,
         deployment: DeploymentSpec | None = None,
@@ -177,8 +184,6 @@ class InferenceEndpoint(EndpointBase):
             if shadow.model is not None:
                 self.models[shadow.name] = self._model(f"ShadowModel{shadow.name}", shadow.model, isolation, vpc_config, False)
 
-        all_types = [t for v in (*variants, *shadow_variants) for t in v.instance_types]
-        self.local_nvme = any(limits.has_local_nvme(t) for t in all_types)
         production_weight = variants[0].weight if variants else 1.0
         components_mode = kind is EndpointKind.INFERENCE_COMPONENTS
         self.endpoint_config = sagemaker.CfnEndpointConfig(
@@ -188,7 +193,7 @@ class InferenceEndpoint(EndpointBase):
             shadow_production_variants=[
                 self._variant(v, round(production_weight * v.sampling_percent / 100, 6)) for v in shadow_variants
             ] or None,
-            kms_key_id=None if self.local_nvme or encryption_key is None else encryption_key.key_arn,
+            kms_key_id=encryption_key.key_arn if encryption_key is not None and volume_kms_key else None,
             data_capture_config=self._data_capture_config(data_capture, data_capture_bucket, encryption_key),
             async_inference_config=self._async_config(async_inference, async_output_bucket, encryption_key),
             execution_role_arn=self.role.role_arn if components_mode else None,
@@ -199,12 +204,12 @@ class InferenceEndpoint(EndpointBase):
             self.endpoint_config.node.add_dependency(self.execution_policy)
             if vpc_config:
                 wait_for_security_group_rules(self.endpoint_config, self.security_groups)
-        if self.local_nvme and encryption_key is not None:
-            nvme = sorted({t for t in all_types if limits.has_local_nvme(t)})
+        if encryption_key is not None and not volume_kms_key:
             acknowledge(
                 self.endpoint_config,
-                f"{', '.join(nvme)} hosts have local NVMe instance storage, encrypted in hardware; "
-                "CreateEndpointConfig fails when KmsKeyId is set for such instance types.",
+                "volume_kms_key=False: KmsKeyId omitted by the owner's choice for an account where CreateEndpointConfig "
+                "still refuses it on local-NVMe instance types; SageMaker encrypts the volumes with an AWS managed key "
+                "and local NVMe storage in hardware.",
                 "AwsSolutions-SM2",
                 "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
                 "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",

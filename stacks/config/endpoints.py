@@ -215,6 +215,9 @@ class EndpointSection(_InstanceCapacity):
     instance_type: str | None = None
     instance_count: int = 1
     network_isolation: bool | None = Field(default=None, description="Default true (serverless: not supported).")
+    volume_kms_key: bool = Field(
+        default=True, description="false: no KmsKeyId on the endpoint config (accounts refusing it on local-NVMe types)."
+    )
     autoscaling: AutoscalingSection | None = None
     deployment: DeploymentSection | None = None
     data_capture: DataCaptureSection | None = None
@@ -351,6 +354,7 @@ def endpoint_props(prefix: str, ep: EndpointSection) -> dict[str, Any]:
             for v in (ep.shadow_variants if ep.type == "realtime" else [])
         ],
         network_isolation=ep.network_isolation,
+        volume_kms_key=ep.volume_kms_key,
         autoscaling=_autoscaling(ep),
         deployment=DeploymentSpec(
             strategy=DeploymentStrategy(d.strategy), canary_percent=d.canary_percent, step_percent=d.step_percent,

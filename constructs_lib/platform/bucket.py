@@ -9,6 +9,9 @@ from constructs import Construct
 
 from ..compliance import acknowledge
 
+# aws-cdk-lib feature flag (aws-s3): grant S3 log delivery by bucket policy instead of by ACL.
+SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
 
 class ArtifactBucket(Construct):
     """An S3 bucket for model artifacts, async inference output and data capture.
@@ -35,6 +38,11 @@ class ArtifactBucket(Construct):
         noncurrent_version_days: int = 90,
     ) -> None:
         super().__init__(scope, id)
+        # Server access logs are delivered under a bucket policy for logging.s3.amazonaws.com, never
+        # through the LogDeliveryWrite ACL (which BucketOwnerEnforced ownership forbids: outside an app
+        # with this flag, aws-cdk-lib falls back to the ACL and refuses the bucket). Pinned on this
+        # construct's own node, so the app's cdk.json does not decide it.
+        self.node.set_context(SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, True)
         if access_logs_bucket is None:
             logs = s3.Bucket(
                 self,

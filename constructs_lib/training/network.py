@@ -179,6 +179,9 @@ class TrainingNetwork(Construct):
             subnet_configuration=subnets,
             enable_dns_hostnames=True,
             enable_dns_support=True,
+            # Explicit, not the app's @aws-cdk/aws-ec2:restrictDefaultSecurityGroup flag: the default
+            # security group loses its rules (nothing here uses it).
+            restrict_default_security_group=True,
         )
         for subnet in vpc.public_subnets:
             acknowledge(

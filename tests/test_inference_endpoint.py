@@ -544,6 +544,144 @@ def test_new_image_replaces_model_and_config_but_updates_the_endpoint_in_place()
     assert by_type["v1"]["AWS::SageMaker::EndpointConfig"][1]["ProductionVariants"][0]["VariantName"] == "AllTraffic"
 
 
+def _dependency_order(resources: dict) -> list[str]:
+    """A creation/update order CloudFormation may use: DependsOn plus Ref/GetAtt edges, topologically sorted
+    (ties by logical id). Every order CloudFormation uses respects these edges."""
+    def refs(node) -> set[str]:
+        found: set[str] = set()
+        if isinstance(node, dict):
+            if "Ref" in node and isinstance(node["Ref"], str):
+                found.add(node["Ref"])
+            if "Fn::GetAtt" in node:
+                found.add(node["Fn::GetAtt"][0])
+            for value in node.values():
+                found |= refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                found |= refs(value)
+        return found
+
+    edges = {
+        k: ({*r.get("DependsOn", [])} | refs(r.get("Properties", {}))) & set(resources) for k, r in resources.items()
+    }
+    order: list[str] = []
+    while edges:
+        ready = sorted(k for k, deps in edges.items() if not deps - set(order))
+        assert ready, f"dependency cycle among {sorted(edges)}"
+        order.append(ready[0])
+        edges.pop(ready[0])
+    return order
+
+
+def test_instance_type_change_of_an_autoscaled_endpoint_deploys_in_order():
+    """SageMaker Developer Guide, "Update endpoints that use auto scaling": UpdateEndpoint fails when it
+    changes the instance type of a variant registered with Application Auto Scaling. Two configs differing
+    only in ``instance_type`` of the autoscaled chat-llm endpoint: the guard (phase before) changes and so
+    runs before the endpoint config and the endpoint (it deregisters the variant); the guard of phase after
+    runs after the endpoint (it registers the variant again), then the scalable target, then the policies,
+    which are replaced (their names carry the instance type) because deregistering deleted them."""
+    from stacks.config import DEFAULT_CONFIG, parse_config
+    from stacks.inference_stack import InferenceStack
+
+    default = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    base = {"platform": default["platform"], "endpoints": default["endpoints"][:1]}
+
+    def synth(instance_type: str) -> dict:
+        data = copy.deepcopy(base)
+        data["endpoints"][0]["instance_type"] = instance_type
+        app = new_app()
+        shared = Stack(app, "Data")
+        stack = InferenceStack(
+            app, "acme-ml-dev-inference", config=parse_config(data), key=kms.Key(shared, "Key"), topic=sns.Topic(shared, "Topic")
+        )
+        return Template.from_stack(stack).to_json()["Resources"]
+
+    v1, v2 = synth("ml.g5.2xlarge"), synth("ml.g6.2xlarge")
+    assert set(v1) == set(v2)  # no resource added or removed: every change is an update or a replacement
+    changed = sorted(k for k in v1 if v1[k] != v2[k])
+    ids = {
+        r["Properties"].get("Phase", r["Type"]): k for k, r in v1.items()
+        if r["Type"] in ("Custom::EndpointScalingGuard", "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig",
+                         "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy")
+    }
+    before, after = ids["before"], ids["after"]
+    config, endpoint = ids["AWS::SageMaker::EndpointConfig"], ids["AWS::SageMaker::Endpoint"]
+    target, policy = ids["AWS::ApplicationAutoScaling::ScalableTarget"], ids["AWS::ApplicationAutoScaling::ScalingPolicy"]
+    # What changes: both guards (instance types only), the config (replaced), the policy (new name).
+    assert changed == sorted([before, after, config, policy])
+    for phase in (before, after):
+        p1, p2 = v1[phase]["Properties"], v2[phase]["Properties"]
+        assert p1["Variants"][0]["InstanceTypes"] == ["ml.g5.2xlarge"] and p2["Variants"][0]["InstanceTypes"] == ["ml.g6.2xlarge"]
+        p2["Variants"][0]["InstanceTypes"] = ["ml.g5.2xlarge"]
+        assert p1 == p2
+    assert v1[before]["Properties"]["Variants"][0]["Scaling"] == {
+        "ResourceId": f"endpoint/{ENDPOINT}/variant/AllTraffic", "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": 2, "MaxCapacity": 8, "ScheduledActions": [],
+    }
+    assert v1[policy]["Properties"]["PolicyName"] != v2[policy]["Properties"]["PolicyName"]  # create-only: replaced
+    assert v1[policy]["Properties"]["PolicyName"].startswith(f"{ENDPOINT}-AllTraffic-InvocationsPerInstance-")
+    assert v1[target] == v2[target] and v1[endpoint] == v2[endpoint]  # both kept, updated in place
+    for t in (v1, v2):
+        # The DependsOn chain: before <- config, endpoint <- after <- target <- policy.
+        assert before in t[config]["DependsOn"] and before in t[endpoint]["DependsOn"]
+        assert t[after]["DependsOn"] == [endpoint]
+        assert after in t[target]["DependsOn"]
+        assert t[policy]["Properties"]["ScalingTargetId"] == {"Ref": target}
+        assert "DependsOn" not in t[before]  # nothing of the endpoint comes before it
+        order = _dependency_order(t)
+        assert order.index(before) < order.index(config) < order.index(endpoint) < order.index(after)
+        assert order.index(after) < order.index(target) < order.index(policy)
+
+
+def test_inference_component_endpoint_guard_stops_an_instance_type_change_before_the_config():
+    stack, endpoint = _endpoint_stack(lambda stack: dict(
+        kind=EndpointKind.INFERENCE_COMPONENTS, encryption_key=kms.Key(stack, "Key"),
+        variants=[VariantSpec(instance_type="ml.g5.12xlarge")],
+        components=[ComponentSpec(name="ranker-llama", model=MODEL, memory_mb=1024, accelerators=1)],
+    ))
+    raw = Template.from_stack(stack).to_json()["Resources"]
+    guards = {k: r for k, r in raw.items() if r["Type"] == "Custom::EndpointScalingGuard"}
+    (guard_id, guard), = guards.items()  # no phase after: no variant target to register again
+    function_id = guard["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    assert function_id.startswith("EndpointScalingGuardFunction")
+    assert guard["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]}, "ServiceTimeout": "300", "Phase": "before", "EndpointName": "ranker", "Kind": "inference-components",
+        "Variants": [{"VariantName": "AllTraffic", "InstanceTypes": ["ml.g5.12xlarge"]}],
+    }
+    config_id = stack.get_logical_id(endpoint.endpoint_config)
+    assert guard_id in raw[config_id]["DependsOn"] and guard_id in raw[stack.get_logical_id(endpoint.endpoint)]["DependsOn"]
+    function = raw[function_id]
+    assert function["Type"] == "AWS::Lambda::Function" and function["Properties"]["Handler"] == "handler.handler"
+    assert function["Properties"]["ReservedConcurrentExecutions"] == 2 and function["Properties"]["Timeout"] == 120
+
+
+def test_one_guard_function_per_stack_scoped_to_its_endpoints():
+    stack = Stack(new_app(), "Lib")
+    key = kms.Key(stack, "Key")
+    for name in ("ranker", "scorer"):
+        InferenceEndpoint(
+            stack, name.capitalize(), endpoint_name=name, encryption_key=key,
+            variants=[VariantSpec(model=MODEL, instance_type="ml.c5.xlarge")],
+            autoscaling=AutoScalingSpec(min_capacity=1, max_capacity=2, target_invocations_per_instance=100),
+        )
+    t = Template.from_stack(stack)
+    functions = [k for k, r in t.to_json()["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 1 and functions[0].startswith("EndpointScalingGuardFunction")
+    (policy,) = [r for k, r in t.to_json()["Resources"].items()
+                 if r["Type"] == "AWS::IAM::Policy" and k.startswith("EndpointScalingGuardFunctionRole")]
+    found = policy["Properties"]["PolicyDocument"]["Statement"]
+    s = {x["Sid"]: x for x in found if "Sid" in x}
+    assert sorted(s["ReRegisterVariantTargets"]["Action"]) == [
+        "application-autoscaling:DeregisterScalableTarget", "application-autoscaling:PutScheduledAction",
+        "application-autoscaling:RegisterScalableTarget",
+    ]
+    assert s["ReRegisterVariantTargets"]["Resource"] == {"Fn::Join": ["", [
+        "arn:", {"Ref": "AWS::Partition"}, ":application-autoscaling:", {"Ref": "AWS::Region"}, ":",
+        {"Ref": "AWS::AccountId"}, ":scalable-target/*"]]}
+    endpoint_statements = [x for x in found if x["Action"] == ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"]]
+    assert sorted(x["Resource"]["Fn::Join"][1][-1] for x in endpoint_statements) == [":endpoint/ranker", ":endpoint/scorer"]
+
+
 # -- validation: every message -------------------------------------------------------------------------
 def _serverless(**kw):
     return VariantSpec(model=MODEL, serverless=ServerlessSpec(memory_mb=2048, max_concurrency=20), **kw)

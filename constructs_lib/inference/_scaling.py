@@ -51,6 +51,7 @@ def scale_out_from_zero(
     cooldown: Duration,
     evaluation_periods: int,
     aggregation: appscaling.MetricAggregationType,
+    policy_name: str | None = None,
 ) -> cw.Alarm:
     """Step policy ``ScaleOutFromZero`` (+1 capacity) triggered by alarm ``ScaleOutFromZeroAlarm`` when
     ``metric`` >= 1: target tracking cannot scale out from zero capacity, a step policy can."""
@@ -60,6 +61,7 @@ def scale_out_from_zero(
         adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
         cooldown=cooldown,
         metric_aggregation_type=aggregation,
+        policy_name=policy_name,
     )
     action.add_adjustment(adjustment=1, lower_bound=0)
     alarm = cw.Alarm(

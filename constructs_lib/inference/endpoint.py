@@ -20,6 +20,13 @@ from ..compliance import acknowledge
 from ._alarms import rollback_alarms
 from ._role import ExecutionRoleRequest, Grant, build_execution_role
 from ._scaling import add_schedules, scale_out_from_zero, service_linked_role
+from ._update_guard import (
+    KIND_INFERENCE_COMPONENTS,
+    KIND_INSTANCES,
+    UpdateGuard,
+    instance_types_fingerprint,
+    scaling_properties,
+)
 from ._validation import validate_endpoint
 from .base import EndpointBase, ImportedEndpoint, endpoint_arn_for
 from .component import InferenceComponent, construct_id
@@ -230,6 +237,7 @@ class InferenceEndpoint(EndpointBase):
             deployment_config=self._deployment_config(deployment),
         )
         self.scaling_alarms: list[cw.Alarm] = []
+        self.update_guard = self._update_guard(autoscaling, variants, encryption_key)
         self.scalable_targets = self._autoscaling(autoscaling, variants)
 
         self.components: dict[str, InferenceComponent] = {}
@@ -447,6 +455,37 @@ class InferenceEndpoint(EndpointBase):
             ),
         )
 
+    def _variant_resource_id(self, variant: str) -> str:
+        return f"endpoint/{self.endpoint_name}/variant/{variant}"
+
+    def _update_guard(self, spec: AutoScalingSpec | None, variants: Sequence[VariantSpec], key) -> UpdateGuard | None:
+        """The custom resources that let an autoscaled variant change instance type in one deploy, and stop
+        an inference-component endpoint's instance-type change before anything changes (``_update_guard``).
+        Serverless variants have no instance type to change."""
+        if self.kind is EndpointKind.INFERENCE_COMPONENTS:
+            kind, scaling = KIND_INFERENCE_COMPONENTS, None
+        elif spec is not None and self.kind is not EndpointKind.SERVERLESS:
+            kind = KIND_INSTANCES
+            scaling = {
+                v.name: scaling_properties(
+                    resource_id=self._variant_resource_id(v.name), dimension=ScalableDimension.VARIANT_INSTANCE_COUNT,
+                    min_capacity=spec.min_capacity, max_capacity=spec.max_capacity, schedules=spec.schedules,
+                )
+                for v in variants
+            }
+        else:
+            return None
+        guard = UpdateGuard(
+            self, "UpdateGuard", endpoint_name=self.endpoint_name, endpoint_arn=self.endpoint_arn, kind=kind,
+            variants=variants, scaling=scaling, key=key,
+        )
+        # before -> endpoint config, endpoint -> after -> scalable targets (see _autoscaling)
+        self.endpoint_config.node.add_dependency(guard.before)
+        self.endpoint.node.add_dependency(guard.before)
+        if guard.after is not None:
+            guard.after.node.add_dependency(self.endpoint)
+        return guard
+
     def _autoscaling(self, spec: AutoScalingSpec | None, variants: Sequence[VariantSpec]) -> dict[str, appscaling.ScalableTarget]:
         targets: dict[str, appscaling.ScalableTarget] = {}
         if spec is None or self.kind is EndpointKind.INFERENCE_COMPONENTS:
@@ -455,11 +494,19 @@ class InferenceEndpoint(EndpointBase):
         serverless = self.kind is EndpointKind.SERVERLESS
         in_cooldown = Duration.seconds(spec.scale_in_cooldown_seconds)
         out_cooldown = Duration.seconds(spec.scale_out_cooldown_seconds)
-        for variant in self.variant_names:
+        for variant_spec in variants:
+            variant = variant_spec.name
+            # Policy names carry the variant's instance types: after an instance-type change (the guard
+            # deregistered the target, which deletes its policies) CloudFormation replaces them.
+            fingerprint = instance_types_fingerprint(variant_spec)
+
+            def named(policy: str, variant: str = variant, fingerprint: str = fingerprint) -> str:
+                return f"{self.endpoint_name}-{variant}-{policy}-{fingerprint}"
+
             target = appscaling.ScalableTarget(
                 self, f"ScalableTarget{variant}",
                 service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-                resource_id=f"endpoint/{self.endpoint_name}/variant/{variant}",
+                resource_id=self._variant_resource_id(variant),
                 scalable_dimension=(
                     ScalableDimension.VARIANT_PROVISIONED_CONCURRENCY if serverless else ScalableDimension.VARIANT_INSTANCE_COUNT
                 ),
@@ -468,33 +515,35 @@ class InferenceEndpoint(EndpointBase):
                 role=role,
             )
             target.node.add_dependency(self.endpoint)  # the variant must exist before it is registered
+            if self.update_guard is not None and self.update_guard.after is not None:
+                target.node.add_dependency(self.update_guard.after)
             tracking = dict(scale_in_cooldown=in_cooldown, scale_out_cooldown=out_cooldown)
             if spec.target_invocations_per_instance:
                 target.scale_to_track_metric(
-                    "InvocationsPerInstance", target_value=spec.target_invocations_per_instance,
+                    "InvocationsPerInstance", policy_name=named("InvocationsPerInstance"), target_value=spec.target_invocations_per_instance,
                     predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE, **tracking,
                 )
             if spec.target_concurrent_requests_per_model:
                 target.scale_to_track_metric(
-                    "ConcurrentRequestsPerModel", target_value=spec.target_concurrent_requests_per_model,
+                    "ConcurrentRequestsPerModel", policy_name=named("ConcurrentRequestsPerModel"), target_value=spec.target_concurrent_requests_per_model,
                     predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION,
                     **tracking,
                 )
             if spec.target_provisioned_concurrency_utilization:
                 target.scale_to_track_metric(
-                    "ProvisionedConcurrencyUtilization", target_value=spec.target_provisioned_concurrency_utilization,
+                    "ProvisionedConcurrencyUtilization", policy_name=named("ProvisionedConcurrencyUtilization"), target_value=spec.target_provisioned_concurrency_utilization,
                     predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
                     **tracking,
                 )
             for m in spec.metric_targets:
                 target.scale_to_track_metric(
-                    f"{m.metric_name}Tracking", target_value=m.target_value,
+                    f"{m.metric_name}Tracking", policy_name=named(f"{m.metric_name}Tracking"), target_value=m.target_value,
                     custom_metric=self.metric(m.metric_name, namespace=INSTANCE_NAMESPACE, variant_name=variant, statistic=m.statistic),
                     **tracking,
                 )
             if spec.target_backlog_per_instance:
                 target.scale_to_track_metric(
-                    "BacklogPerInstance", target_value=spec.target_backlog_per_instance,
+                    "BacklogPerInstance", policy_name=named("BacklogPerInstance"), target_value=spec.target_backlog_per_instance,
                     custom_metric=self.metric_approximate_backlog_size_per_instance(), **tracking,
                 )
             if self.kind is EndpointKind.ASYNC and spec.min_capacity == 0:
@@ -506,7 +555,7 @@ class InferenceEndpoint(EndpointBase):
                             f"Requests wait on {self.endpoint_name} while it runs no instance: add one "
                             "(target tracking cannot scale out from zero)."
                         ),
-                        cooldown=out_cooldown, evaluation_periods=2,
+                        cooldown=out_cooldown, evaluation_periods=2, policy_name=named("ScaleOutFromZero"),
                         aggregation=appscaling.MetricAggregationType.AVERAGE,
                     )
                 )

@@ -30,7 +30,9 @@ class ReliableFunction(Construct):
     The function has reserved concurrency, explicit timeout and memory, X-Ray tracing, JSON logs in
     a KMS-encrypted log group retained ``log_retention``, and Powertools bundled.
 
-    :param key: encrypts the failure queue, the log group and environment variables.
+    :param key: encrypts the failure queue, the log group and environment variables; ``None`` (only for
+        library users without a key of their own): SQS-managed queue encryption, the log group's and
+        Lambda's default encryption.
     Failed asynchronous invocations reach ``failure_queue`` both as on-failure destination (with the
     error and the original event) and as the function's dead-letter queue.
     :param reserved_concurrency: default 5: a burst of events cannot starve the account's pool.
@@ -45,7 +47,7 @@ class ReliableFunction(Construct):
         *,
         code_name: str,
         description: str,
-        key: kms.IKey,
+        key: kms.IKey | None,
         environment: Mapping[str, str] | None = None,
         reserved_concurrency: int = 5,
         timeout: Duration = Duration.seconds(30),
@@ -68,7 +70,8 @@ class ReliableFunction(Construct):
 
         self.failure_queue = sqs.Queue(
             self, "FailureQueue",
-            encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
+            encryption=sqs.QueueEncryption.KMS if key is not None else sqs.QueueEncryption.SQS_MANAGED,
+            encryption_master_key=key, enforce_ssl=True,
             retention_period=Duration.days(14),
         )
         acknowledge(

@@ -53,9 +53,9 @@ KIND_INSTANCES = "instances"
 KIND_INFERENCE_COMPONENTS = "inference-components"
 REASON_MAX_CHARS = 3000  # the whole response body must stay under 4 KB
 
-logger, tracer, metrics = common.powertools(
-    SERVICE, os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AIPlatform"), os.environ.get("POWERTOOLS_SERVICE_NAME")
-)
+METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AIPlatform")
+REQUEST_TYPES = ("Create", "Update", "Delete")
+logger, tracer, metrics = common.powertools(SERVICE, METRICS_NAMESPACE, os.environ.get("POWERTOOLS_SERVICE_NAME"))
 sagemaker_client, autoscaling_client = common.clients("sagemaker", "application-autoscaling")
 
 
@@ -283,6 +283,9 @@ def respond(event: dict[str, Any], status: str, result: dict[str, Any], reason: 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if not isinstance(event, dict) or not event.get("ResponseURL") or event.get("RequestType") not in REQUEST_TYPES:
+        logger.warning("Not a CloudFormation custom-resource request: ignored")
+        return {"action": "ignored"}
     logger.append_keys(request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
     try:
         result = handle(event, sagemaker=sagemaker_client, autoscaling=autoscaling_client)

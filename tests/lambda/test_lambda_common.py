@@ -26,6 +26,10 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from lambda_testkit import COMMON_DIR, LAMBDA_DIR, REGION, StubSNS
 
 HANDLERS = sorted(p.parent.name for p in LAMBDA_DIR.glob("*/handler.py"))
+# CloudFormation custom-resource handlers answer on the request's ResponseURL: no EventBridge envelope,
+# no notification, no sagemaker_events vocabulary; the other conventions below hold for them too.
+CUSTOM_RESOURCE_HANDLERS = ("endpoint_scaling_guard",)
+EVENT_HANDLERS = [name for name in HANDLERS if name not in CUSTOM_RESOURCE_HANDLERS]
 # Everything lambda_common defines: no handler may define one of these names again.
 SHARED = sorted(
     name
@@ -52,9 +56,10 @@ class RecordingLogger:
 
 
 # --- the handlers use the shared module ------------------------------------------------------------
-def test_all_five_handlers_exist():
+def test_all_handlers_exist():
     assert HANDLERS == [
         "endpoint_notifier",
+        "endpoint_scaling_guard",
         "hyperpod_events",
         "idle_endpoint_guard",
         "model_deployer",
@@ -67,7 +72,7 @@ def test_shared_names_are_what_the_module_defines():
     assert expected <= set(SHARED)
 
 
-@pytest.mark.parametrize("name", HANDLERS)
+@pytest.mark.parametrize("name", EVENT_HANDLERS)
 def test_handler_imports_lambda_common_and_redefines_none_of_it(name):
     tree = ast.parse((LAMBDA_DIR / name / "handler.py").read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
@@ -80,6 +85,9 @@ def test_handler_imports_lambda_common_and_redefines_none_of_it(name):
 
 def test_handlers_share_the_very_same_objects(pure_handlers):
     for name, module in pure_handlers.items():
+        if name in CUSTOM_RESOURCE_HANDLERS:
+            assert module.common is common, name  # the same lambda_common, used as a module
+            continue
         assert module.Envelope is common.Envelope, name
         assert module.Notification is common.Notification, name
         assert module.clip is common.clip, name
@@ -522,7 +530,10 @@ def test_handler_runs_from_its_asset_alone(staged, lambda_runtime, tracing_vendo
     result = _run_asset(root, lambda_runtime, "vendored")
     assert result["action"] == "ignored"
     origins = result["origins"]
-    for module in ("lambda_common", "sagemaker_events", "aws_lambda_powertools", "typing_extensions"):
+    imported = ("lambda_common", "aws_lambda_powertools", "typing_extensions") + (
+        ("sagemaker_events",) if name in EVENT_HANDLERS else ()
+    )
+    for module in imported:
         assert origins[module].startswith(str(root)), (module, origins[module])
     assert origins["boto3"].startswith(str(lambda_runtime))
     if tracing_vendored:

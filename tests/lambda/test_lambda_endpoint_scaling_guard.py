@@ -287,6 +287,13 @@ def test_inference_component_endpoint_refuses_another_instance_type(guard, sm, l
     assert answered(guard)["Status"] == "SUCCESS"
 
 
+def test_anything_but_a_custom_resource_request_is_ignored_without_a_response(guard, lambda_context):
+    assert guard.handler({"id": "1", "detail-type": "Something Else", "detail": {}}, lambda_context) == {"action": "ignored"}
+    assert guard.handler({**request("Create", props("before", "ml.c5.xlarge")), "RequestType": "Bogus"},
+                         lambda_context) == {"action": "ignored"}
+    assert guard.responses == []
+
+
 def test_plan_is_pure_and_ordered(pure_handlers):
     module = pure_handlers[NAME]
     old, new = module.parse_spec(props("before", "ml.c5.xlarge")), module.parse_spec(props("before", "ml.m5.xlarge"))

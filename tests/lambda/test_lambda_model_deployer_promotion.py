@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lambda_testkit import REGION, RecordingClient, sns_inbox
+from lambda_testkit import EVENTS_DIR, REGION, RecordingClient, sns_inbox
 
 NAME = "model_deployer"
 APPROVED = "model-package-approved.json"
@@ -244,9 +244,7 @@ def world(aws, load_handler, lambda_context, asl, monkeypatch):
 
 
 def approval(version: int, event_id: str | None = None) -> dict[str, Any]:
-    from conftest import load_event
-
-    event = load_event(APPROVED)
+    event = json.loads((EVENTS_DIR / APPROVED).read_text())
     arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{GROUP}/{version}"
     event["id"] = event_id or f"approval-{version}"
     event["resources"] = [arn]

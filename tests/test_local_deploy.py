@@ -87,7 +87,7 @@ def test_emulate_removes_any_custom_resource_and_what_depends_on_it_and_says_so(
 REDUCED = {"endpoints": ["fraud-scorer"], "lifecycle": {"idle_endpoint_hours": 24}}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def round_report(tmp_path_factory):
     from constructs_lib import add_compliance_checks
     from stacks.config import parse_config

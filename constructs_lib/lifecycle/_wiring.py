@@ -98,6 +98,29 @@ def sagemaker_arn(scope: Construct, resource: str, name: str) -> str:
 DEDUPLICATION_EXPIRY = Duration.hours(24)
 
 
+def state_table(
+    scope: Construct, id: str, *, key: kms.IKey, partition_key: str, removal_policy: RemovalPolicy,
+    why_no_backup_plan: str, expiry_attribute: str | None = None,
+) -> dynamodb.Table:
+    """A small state table of the glue: on demand, encrypted with ``key``, point-in-time recovery, a
+    string partition key and, where records expire, a TTL attribute; the backup-plan findings are
+    acknowledged with ``why_no_backup_plan``."""
+    table = dynamodb.Table(
+        scope, id,
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute=expiry_attribute,
+        removal_policy=removal_policy,
+    )
+    acknowledge(table, why_no_backup_plan, "HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan")
+    return table
+
+
 def deduplicated(handler: ReliableFunction, key: kms.IKey) -> dynamodb.Table:
     """A ``DeduplicationTable`` next to ``handler`` and the environment that makes the handler notify
     once per EventBridge event id (``lambda_common.once_per_event``: Powertools idempotency).
@@ -105,24 +128,11 @@ def deduplicated(handler: ReliableFunction, key: kms.IKey) -> dynamodb.Table:
     On demand, encrypted with ``key``, point-in-time recovery, TTL attribute ``expiration``, partition
     key ``id``. Destroyed with the stack: its records expire within a day and nothing else reads them.
     """
-    scope = handler.node.scope
-    table = dynamodb.Table(
-        scope, "DeduplicationTable",
-        partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryption_key=key,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-        time_to_live_attribute="expiration",
+    table = state_table(
+        handler.node.scope, "DeduplicationTable", key=key, partition_key="id", expiry_attribute="expiration",
         removal_policy=RemovalPolicy.DESTROY,
-    )
-    acknowledge(
-        table,
-        "The table holds only event ids seen in the last day (TTL); a backup plan would keep nothing "
-        "worth restoring.",
-        "HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan",
+        why_no_backup_plan="The table holds only event ids seen in the last day (TTL); a backup plan would "
+        "keep nothing worth restoring.",
     )
     handler.function.add_environment("DEDUPLICATION_TABLE", table.table_name)
     handler.function.add_environment(
@@ -139,7 +149,7 @@ def deduplicated(handler: ReliableFunction, key: kms.IKey) -> dynamodb.Table:
         iam.PolicyStatement(
             sid="EncryptEventIds",
             actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(scope).region}.amazonaws.com"}},
+            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(table).region}.amazonaws.com"}},
         )
     )
     return table

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -32,6 +31,7 @@ from ._wiring import (
     dead_letter_queue,
     json_environment,
     sagemaker_arn,
+    state_table,
 )
 from .events import on_model_package_approved
 from .reliable_function import ReliableFunction
@@ -243,44 +243,20 @@ class ApprovedModelDeployer(Construct):
             targets, deploy_targets, model_execution_role, image_repositories, model_data, idempotency_expiry
         )
 
-        self.idempotency_table = dynamodb.Table(
-            self, "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expiration",
+        self.idempotency_table = state_table(
+            self, "IdempotencyTable", key=key, partition_key="id", expiry_attribute="expiration",
             removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.idempotency_table,
-            "The table holds only idempotency records that expire after idempotency_expiry; point-in-time "
-            "recovery covers it, and a backup plan would keep nothing worth restoring.",
-            "HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan",
+            why_no_backup_plan="The table holds only idempotency records that expire after idempotency_expiry; "
+            "point-in-time recovery covers it, and a backup plan would keep nothing worth restoring.",
         )
         self.model_execution_role = model_execution_role or self._execution_role(
             targets, key, image_repositories, model_data
         )
 
-        self.promotion_table = dynamodb.Table(
-            self, "PromotionTable",
-            partition_key=dynamodb.Attribute(name="EndpointName", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.promotion_table,
-            "The table holds one small item per target endpoint (newest approved, deployed and rolled-back "
-            "versions); point-in-time recovery covers it.",
-            "HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan",
+        self.promotion_table = state_table(
+            self, "PromotionTable", key=key, partition_key="EndpointName", removal_policy=RemovalPolicy.RETAIN,
+            why_no_backup_plan="The table holds one small item per target endpoint (newest approved, deployed "
+            "and rolled-back versions); point-in-time recovery covers it.",
         )
         common_environment = {
             "TOPIC_ARN": topic.topic_arn,

@@ -93,6 +93,7 @@ def test_endpoint_config_sets_the_platform_key_on_local_nvme_g5(default_platform
     assert len(configs) == 7 and all(c["Properties"]["KmsKeyId"] == key for c in configs.values())
 
 
+@pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_volume_kms_key_false_omits_the_key_and_says_why(prod_platform):
     """The one switch (config ``endpoints[].volume_kms_key: false``, library ``volume_kms_key=False``)."""
     t = prod_platform["inference"]
@@ -161,6 +162,7 @@ def test_5xx_alarm_goes_to_the_topic(default_platform):
     assert "Notifications" in str(p["AlarmActions"][0])
 
 
+@pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_latency_alarm_is_on_by_default_at_half_the_invocation_timeout(default_platform, prod_platform):
     def latency(platform, environment: str):
         alarms = of(platform["inference"], CHAT, "AWS::CloudWatch::Alarm").values()

@@ -21,6 +21,8 @@ from constructs_lib import sagemaker_events as ev
 from constructs_lib.errors import PlatformValidationError
 from tests.conftest import lint_template, new_app, resources_of
 
+pytestmark = pytest.mark.xdist_group("lifecycle")  # one worker builds the module's library stack once
+
 ALL_DETAIL_TYPES = {v for k, v in vars(ev.DetailType).items() if k.isupper()}
 SOURCE = ["aws.sagemaker"]
 # construct id in the lifecycle stack -> (timeout s, memory MB, reserved concurrency)

@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import lint_assembly, new_app, resources_of
 
+pytestmark = pytest.mark.xdist_group("observability")  # one worker builds the module's kinds and extra synths once
+
 ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 SAGEMAKER = "AWS/SageMaker"
 INSTANCE = "/aws/sagemaker/Endpoints"

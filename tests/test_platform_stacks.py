@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import only, resources_of
 
 # Logical ids of stateful resources are part of the contract: a rename replaces the resource.
@@ -24,6 +26,7 @@ def test_stateful_resources_keep_their_logical_ids_and_are_retained(default_plat
         assert resources[logical_id]["UpdateReplacePolicy"] == "Retain"
 
 
+@pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_termination_protection_only_in_prod(default_platform, prod_platform):
     """prod protects every stack (issue 14: termination protection is a prod default)."""
     assert {s.termination_protection for s in default_platform.platform.stacks} == {False}
@@ -32,6 +35,7 @@ def test_termination_protection_only_in_prod(default_platform, prod_platform):
     }
 
 
+@pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_environment_agnostic_by_default_and_explicit_when_configured(default_platform, prod_platform):
     from aws_cdk import Token
 
@@ -331,6 +335,7 @@ def test_monitoring_and_stacks_read_typed_endpoint_facts(default_platform):
     assert (imported.instance_types, imported.capacity_bounds, tuple(imported.alarms)) == ((), (None, None), ())
 
 
+@pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_region_agnostic_templates_stop_a_deploy_where_the_images_are_not(default_platform, prod_platform):
     """Without platform.region the stacks that create models (inference) or register versions with an image
     (lifecycle) carry a Rules assertion: CloudFormation validates rules before creating any resource."""

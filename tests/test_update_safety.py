@@ -22,6 +22,8 @@ import yaml
 
 from tests.update_safety import STATEFUL_TYPES, plan_update
 
+pytestmark = pytest.mark.xdist_group("update-safety")  # one worker builds the changed platform once
+
 NEW_IMAGE = (
     "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:"
     "2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04"

@@ -25,10 +25,13 @@ from constructs_lib.observability import (
     PlatformOverview,
     SeverityTopics,
     SlackChannel,
+    TrainingPipelineMetricsSource,
+    TrainingPipelineMonitoring,
 )
 
 from .config import PlatformConfig
 from .config.endpoints import EndpointSection, endpoint_slo, endpoint_thresholds
+from .config.training import pipeline_monitoring
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class ObservabilityStack(Stack):
 
     :param clusters: HyperPod clusters to monitor (``clusters`` maps their names to
         :class:`ClusterMonitoring`); the platform passes every configured training cluster.
+    :param pipelines: config name -> training pipeline (``TrainingPipeline``); ``training`` maps the
+        names to their :class:`TrainingPipelineMonitoring` (dashboard and alarm prefix ``<prefix>-pipeline-<name>``).
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class ObservabilityStack(Stack):
         endpoints: Mapping[str, EndpointBase],
         key: kms.IKey,
         clusters: Sequence[MonitoredCluster] = (),
+        pipelines: Mapping[str, TrainingPipelineMetricsSource] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -88,11 +94,25 @@ class ObservabilityStack(Stack):
             )
             for c in clusters
         }
+        pipelines = pipelines or {}
+        self.training: dict[str, TrainingPipelineMonitoring] = {
+            section.name: TrainingPipelineMonitoring(
+                self, _construct_id(section.name) + "Training", pipeline=pipelines[section.name],
+                metric_names=[d.name for d in section.metric_definitions], spec=pipeline_monitoring(section),
+                # "pipeline-": an endpoint or cluster may have the same name (alarm names are unique).
+                prefix=f"{config.prefix}-pipeline-{section.name}", dashboard_name=f"{config.prefix}-pipeline-{section.name}",
+                routing=self.severity_topics.routing,
+            )
+            for section in config.training_pipelines if section.name in pipelines
+        }
         self.dashboards: dict[str, cw.Dashboard] = {n: m.dashboard for n, m in self.monitoring.items()}
         rollups = [m.unhealthy for m in self.monitoring.values() if m.unhealthy is not None]
         rollups += [c.unhealthy for c in self.clusters.values() if c.unhealthy is not None]
+        rollups += [t.unhealthy for t in self.training.values() if t.unhealthy is not None]
         others = [a for m in self.monitoring.values() for a in m.alarm_factory.notifying() if a not in rollups]
         others += [a for c in self.clusters.values() for a in c.alarm_factory.notifying() if a not in rollups]
+        # Every training alarm, the stall alarm's inputs too: "job running" is a state worth seeing.
+        others += [a for t in self.training.values() for a in t.alarm_factory.alarms if a not in rollups]
         # The endpoints' own rollback alarms (inference stack, notification topic) are states too.
         others += [a for s in config.endpoints for a in endpoints[s.name].alarms]
         self.overview = PlatformOverview(

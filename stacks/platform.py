@@ -82,6 +82,7 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     observability = ObservabilityStack(
         app, f"{prefix}-observability", config=config, endpoints=endpoints, key=data.key,
         clusters=_monitored_clusters(config, training),
+        pipelines=dict(training.pipelines) if training is not None else {},
         **kw("observability", "dashboards, severity-routed alarms and their topics"),
     )
     lifecycle = LifecycleStack(

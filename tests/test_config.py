@@ -501,7 +501,7 @@ def test_images_outside_platform_region_are_refused_naming_each_key():
         "endpoints[0].model.image", "endpoints[1].variants[0].model.image", "endpoints[1].variants[1].model.image",
         "endpoints[2].model.image", "endpoints[2].shadow_variants[0].model.image", "endpoints[3].model.image",
         "endpoints[4].model.image", "endpoints[5].components[0].model.image", "endpoints[6].model.image",
-        "lifecycle.register_models_from_training.inference_image",
+        "lifecycle.register_models_from_training.inference_image", "training_pipelines[0].inference_image",
     ]
     with pytest.raises(PlatformValidationError, match=(
         r"endpoints\[0\]\.model\.image: got '763104351884\.dkr\.ecr\.us-east-1\.amazonaws\.com/huggingface-pytorch-tgi"
@@ -515,7 +515,7 @@ def test_images_in_platform_region_pass():
     data = cfg(**{"platform.region": "eu-west-1"})
     data["endpoints"] = [{"name": "scorer", "model": {"image": eu}, "instance_type": "ml.c5.xlarge"}]
     data["lifecycle"] = {}
-    for section in ("training_clusters", "training", "network", "budgets"):  # budgets name the removed ones
+    for section in ("training_clusters", "training_pipelines", "training", "network", "budgets"):  # budgets name the removed ones
         data.pop(section, None)
     config = parse_config(data, source="eu.yaml")
     assert config.endpoints[0].model.image == eu

@@ -98,7 +98,7 @@ def round_report(tmp_path_factory):
     data = yaml.safe_load(LOCAL_CONFIG.read_text())
     data["endpoints"] = [e for e in data["endpoints"] if e["name"] in REDUCED["endpoints"]]
     data["lifecycle"] = REDUCED["lifecycle"]
-    for key in ("network", "training", "training_clusters", "budgets"):
+    for key in ("network", "training", "training_clusters", "training_pipelines", "budgets"):
         data.pop(key, None)
     outdir = tmp_path_factory.mktemp("local-cdk-out")
     # What app.py does for -c local_emulation=true.

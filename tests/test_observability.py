@@ -104,7 +104,9 @@ def test_each_endpoint_gets_a_dashboard_named_after_it_and_an_overview(default_p
     expected = {f"acme-ml-dev-{e.name}" for e in default_config.endpoints} | {"acme-ml-dev-overview"}
     clusters = {f"acme-ml-dev-{c.name}-cluster" for c in default_config.training_clusters}
     assert clusters == {"acme-ml-dev-llm-pretrain-cluster"}
-    assert names == expected | clusters
+    pipelines = {f"acme-ml-dev-pipeline-{p.name}" for p in default_config.training_pipelines}
+    assert pipelines == {"acme-ml-dev-pipeline-llm-finetune"}
+    assert names == expected | clusters | pipelines
 
 
 def test_realtime_dashboard_widgets_have_exact_metrics(default_platform):

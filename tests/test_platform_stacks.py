@@ -338,14 +338,15 @@ def test_monitoring_and_stacks_read_typed_endpoint_facts(default_platform):
 @pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_region_agnostic_templates_stop_a_deploy_where_the_images_are_not(default_platform, prod_platform):
     """Without platform.region the stacks that create models (inference) or register versions with an image
-    (lifecycle) carry a Rules assertion: CloudFormation validates rules before creating any resource."""
+    (lifecycle, and training: the pipeline's RegisterModel) carry a Rules assertion: CloudFormation
+    validates rules before creating any resource."""
     rule = {"Assertions": [{
         "Assert": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]},
         "AssertDescription": "This stack's container images are in us-east-1: deploy it to us-east-1 "
                              "(or set platform.region and use images of that region).",
     }]}
     with_rule = {c for c, t in default_platform.templates.items() if "ImagesRegion" in t.raw.get("Rules", {})}
-    assert with_rule == {"inference", "lifecycle"}
+    assert with_rule == {"inference", "lifecycle", "training"}
     for concern in with_rule:
         assert default_platform[concern].raw["Rules"]["ImagesRegion"] == rule
     # With platform.region the config refused images of other regions already; the templates name the region.

@@ -396,7 +396,7 @@ def test_no_training_stack_without_training_sections(tmp_path):
     from tests.conftest import new_app
 
     data = copy.deepcopy(BASE)
-    del data["training_clusters"], data["training"]
+    del data["training_clusters"], data["training"], data["training_pipelines"]
     data["endpoints"], data["lifecycle"] = [], {}  # nothing else to build: only the stacks are compared
     platform = build_platform(new_app(tmp_path), parse_config(data))
     assert platform.training is None

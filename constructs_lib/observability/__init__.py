@@ -14,6 +14,12 @@ from .endpoint_monitoring import EndpointAlarmThresholds, EndpointMonitoring, ch
 from .platform_overview import PlatformOverview
 from .severity_topics import SeverityTopics, SlackChannel
 from .slo import SRE_WORKBOOK_TIERS, BurnRateTier, ServiceLevelObjective
+from .training_monitoring import (
+    TrainingMonitoringSpec,
+    TrainingPipelineMetricsSource,
+    TrainingPipelineMonitoring,
+    check_training_monitoring,
+)
 
 __all__ = [
     "SRE_WORKBOOK_TIERS",
@@ -36,5 +42,9 @@ __all__ = [
     "SeverityThresholds",
     "SeverityTopics",
     "SlackChannel",
+    "TrainingMonitoringSpec",
+    "TrainingPipelineMetricsSource",
+    "TrainingPipelineMonitoring",
     "check_monitoring_props",
+    "check_training_monitoring",
 ]

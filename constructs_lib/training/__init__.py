@@ -13,7 +13,8 @@ Public API (re-exported by ``constructs_lib``):
   :class:`Distribution`, :class:`DistributionConfig`, :class:`DataParallel`, :class:`ModelParallel`,
   :class:`DataChannel`, :class:`DataDistribution`, :class:`InputMode`, :class:`EntryPoint` (Step
   Functions: multi-instance training job, model registration, failure notification, optional schedule);
-* the metric vocabulary in :mod:`constructs_lib.training.metrics`.
+* the metric vocabulary in :mod:`constructs_lib.training.metrics` (HyperPod nodes) and
+  :mod:`constructs_lib.training.job_metrics` (training jobs, with :class:`MetricDefinition`).
 """
 
 from constructs_lib.training.cluster import (
@@ -38,6 +39,7 @@ from constructs_lib.training.distribution import (
     InputMode,
     ModelParallel,
 )
+from constructs_lib.training.job_metrics import MetricDefinition
 from constructs_lib.training.network import (
     DEFAULT_INTERFACE_ENDPOINTS,
     EKS_INTERFACE_ENDPOINTS,
@@ -75,6 +77,7 @@ __all__ = [
     "LustreDeploymentType",
     "LustreStorage",
     "ManagedSpot",
+    "MetricDefinition",
     "ModelParallel",
     "NodeProvisioningMode",
     "NodeRecovery",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -43,6 +44,7 @@ from constructs_lib.errors import Problems, is_token
 from constructs_lib.sagemaker_events import PlatformTag
 from constructs_lib.training._limits import training_instance_types
 from constructs_lib.training._nag import wildcard_resource
+from constructs_lib.training import job_metrics as jm
 from constructs_lib.training._resources import LOG_RETENTION
 from constructs_lib.training.distribution import (
     DataChannel,
@@ -132,6 +134,9 @@ class TrainingPipeline(Construct):
     :param platform_tag: value of the ``aiplatform:platform`` tag on every job (``<platform>-<environment>``).
         Default: the tag is omitted (the ``aiplatform:pipeline`` tag is always set).
     :param schedule: start executions on this schedule. Default: on demand only.
+    :param metric_definitions: algorithm metrics SageMaker parses from the job's logs and publishes to
+        ``/aws/sagemaker/TrainingJobs`` (dimension ``TrainingJobName``), with
+        ``EnableSageMakerMetricsTimeSeries``; at most 40. Default: none (host metrics only).
     """
 
     def __init__(
@@ -158,6 +163,7 @@ class TrainingPipeline(Construct):
         network: TrainingNetwork | None = None,
         platform_tag: str | None = None,
         schedule: events.Schedule | None = None,
+        metric_definitions: Sequence[jm.MetricDefinition] = (),
     ) -> None:
         super().__init__(scope, id)
         max_runtime = max_runtime or Duration.hours(24)
@@ -176,8 +182,12 @@ class TrainingPipeline(Construct):
             volume_size=volume_size,
             model_package_group=model_package_group,
             inference_image=inference_image,
+            metric_definitions=metric_definitions,
         )
         self.pipeline_name = pipeline_name
+        self.instance_type = instance_type
+        self.instance_count = instance_count
+        self.metric_definitions: tuple[jm.MetricDefinition, ...] = tuple(metric_definitions)
         self.platform = platform
         self.network = network
         self.distribution = DistributionConfig.of(distribution)
@@ -328,6 +338,11 @@ class TrainingPipeline(Construct):
         params["EnableInterContainerTrafficEncryption"] = True
         params["CheckpointConfig"] = {"S3Uri.$": "$.job.checkpoints", "LocalPath": CHECKPOINT_LOCAL_PATH}
         params["RetryStrategy"] = {"MaximumRetryAttempts": JOB_RETRY_ATTEMPTS}
+        if self.metric_definitions:
+            # CreateTrainingJob AlgorithmSpecification: SageMaker publishes each match to CloudWatch and,
+            # with EnableSageMakerMetricsTimeSeries, keeps the time series (botocore sagemaker model).
+            params["AlgorithmSpecification"]["MetricDefinitions"] = [d.request() for d in self.metric_definitions]
+            params["AlgorithmSpecification"]["EnableSageMakerMetricsTimeSeries"] = True
         if network is not None:
             # Exactly the network's security group: aws-cdk-lib's task would add a group of its own
             # (TrainJobSecurityGroup) that the platform role may not attach (its ec2:CreateNetworkInterface
@@ -420,6 +435,68 @@ class TrainingPipeline(Construct):
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Start the pipeline on demand (``states:StartExecution``)."""
         return self.state_machine.grant_start_execution(grantee)
+
+    # -- metrics (vocabulary: constructs_lib.training.job_metrics) ---------------------------------
+    @property
+    def gpus_per_instance(self) -> int:
+        """GPUs of one job instance (0 for CPU and Trainium types): converts summed GPU metrics."""
+        return jm.gpus_per_instance(self.instance_type)
+
+    def metric_execution(self, metric: jm.ExecutionMetric, *, period: Duration = Duration.minutes(5),
+                         statistic: str = cw.Stats.SUM, label: str | None = None) -> cw.Metric:
+        """An ``AWS/States`` metric of this pipeline's state machine (dimension ``StateMachineArn``)."""
+        return self.state_machine.metric(metric.value, period=period, statistic=statistic, label=label)
+
+    def metric_executions_failed(self, **kwargs) -> cw.Metric:
+        """Failed executions (a training or registration failure ends in the ``Failed`` state), Sum."""
+        return self.metric_execution(jm.ExecutionMetric.FAILED, **kwargs)
+
+    def metric_executions_timed_out(self, **kwargs) -> cw.Metric:
+        """Executions that ran past the definition's ``TimeoutSeconds``, Sum."""
+        return self.metric_execution(jm.ExecutionMetric.TIMED_OUT, **kwargs)
+
+    def metric_execution_time(self, *, statistic: str = cw.Stats.MAXIMUM, period: Duration = Duration.hours(1),
+                              label: str | None = None) -> cw.Metric:
+        """Execution duration in milliseconds (``ExecutionTime``)."""
+        return self.metric_execution(jm.ExecutionMetric.TIME, statistic=statistic, period=period, label=label)
+
+    def metric_host(self, metric: jm.HostMetric, *, function: jm.QueryFunction = jm.QueryFunction.AVG,
+                    per_host: bool = False, period: Duration = Duration.minutes(1),
+                    label: str | None = None) -> cw.MathExpression:
+        """A host metric of the pipeline's running jobs (``/aws/sagemaker/TrainingJobs``, ``Host``) as a
+        Metrics Insights query: one series over all hosts, or one per host (``per_host``, to spot a
+        straggler). GPU metrics are summed over the host's GPUs (see :func:`jm.per_device_threshold`)."""
+        return cw.MathExpression(
+            expression=jm.host_query(metric, function, self.pipeline_name, per_host=per_host),
+            period=period, label=label if label is not None else ("${LABEL}" if per_host else metric.value),
+        )
+
+    def metric_gpu_utilization(self, **kwargs) -> cw.MathExpression:
+        """``GPUUtilization`` of the pipeline's hosts (0-100 x GPUs per instance)."""
+        return self.metric_host(jm.HostMetric.GPU_UTILIZATION, **kwargs)
+
+    def metric_gpu_memory_utilization(self, **kwargs) -> cw.MathExpression:
+        """``GPUMemoryUtilization`` of the pipeline's hosts (0-100 x GPUs per instance)."""
+        return self.metric_host(jm.HostMetric.GPU_MEMORY_UTILIZATION, **kwargs)
+
+    def metric_disk_utilization(self, **kwargs) -> cw.MathExpression:
+        """``DiskUtilization`` of the pipeline's hosts (0-100)."""
+        return self.metric_host(jm.HostMetric.DISK_UTILIZATION, **kwargs)
+
+    def metric_algorithm(self, name: str, *, function: jm.QueryFunction = jm.QueryFunction.AVG,
+                         per_job: bool = False, period: Duration = Duration.minutes(1),
+                         label: str | None = None) -> cw.MathExpression:
+        """An algorithm metric of :attr:`metric_definitions` (dimension ``TrainingJobName``) over the
+        pipeline's jobs, as a Metrics Insights query."""
+        if name not in {d.name for d in self.metric_definitions}:
+            raise ValueError(
+                f"TrainingPipeline {self.node.path}: metric {name!r} is not one of its metric_definitions "
+                f"({', '.join(d.name for d in self.metric_definitions) or 'none'})"
+            )
+        return cw.MathExpression(
+            expression=jm.algorithm_query(name, function, self.pipeline_name, per_job=per_job),
+            period=period, label=label if label is not None else ("${LABEL}" if per_job else name),
+        )
 
     def _environment(self, entry_point: EntryPoint | None) -> dict[str, str]:
         """What every job's container finds in its environment (the custom-image contract, README)."""
@@ -521,6 +598,7 @@ def _validate(
     volume_size: Size,
     model_package_group: str | None,
     inference_image: str | None,
+    metric_definitions: Sequence[jm.MetricDefinition],
 ) -> None:
     problems = Problems(f"TrainingPipeline {path}")
     check_pipeline_props(
@@ -537,6 +615,7 @@ def _validate(
         volume_size_gb=volume_size.to_gibibytes(),
         model_package_group=model_package_group,
         inference_image=inference_image,
+        metric_definitions=metric_definitions,
     )
     problems.raise_if_any()
 
@@ -556,8 +635,10 @@ def check_pipeline_props(
     entry_point: Any = None,
     channels: Sequence[Any] | None = None,
     input_prefix: str | None = None,
+    metric_definitions: Sequence[jm.MetricDefinition] = (),
 ) -> None:
     """Every rule on :class:`TrainingPipeline` props (shared by the construct and the config schema)."""
+    jm.check_metric_definitions(problems, list(metric_definitions))
     problems.check(
         isinstance(pipeline_name, str) and bool(PIPELINE_NAME_PATTERN.match(pipeline_name)),
         "pipeline_name",

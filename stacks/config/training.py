@@ -45,6 +45,9 @@ from constructs_lib.training.distribution import (
     InputMode,
     ModelParallel,
 )
+from constructs_lib.observability.alarms import SeverityThresholds
+from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec, check_training_monitoring
+from constructs_lib.training.job_metrics import MetricDefinition
 from constructs_lib.training.pipeline import ManagedSpot, check_pipeline_props
 from constructs_lib.training.platform import check_platform_props
 from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
@@ -139,6 +142,25 @@ class ChannelSection(Section):
     input_mode: Literal["File", "FastFile", "Pipe"] | None = None
 
 
+class MetricDefinitionSection(Section):
+    name: str = Field(description="CloudWatch metric name, e.g. train_loss (letters, digits, _ . : / # % + -).")
+    regex: str = Field(description="Regex over the job's logs; its first group is the value, e.g. loss=([0-9\\.]+).")
+
+
+class TrainingMonitoringSection(Section):
+    progress_metric: str | None = Field(
+        default=None, description="One of metric_definitions: the job is stalled (critical) when it is absent for "
+        "stall_minutes while the job's hosts are up. Default: no stall alarm.",
+    )
+    stall_minutes: int = Field(default=30, description="A multiple of 5 from 10 to 180; also the job's start-up allowance.")
+    gpu_utilization_floor_percent: float | None = Field(
+        default=40.0, description="Per GPU: warning when the hosts' mean stays below it for gpu_underuse_minutes; null: off.",
+    )
+    gpu_underuse_minutes: int = Field(default=30, description="A multiple of 5 from 10 to 180.")
+    disk_utilization_warning_percent: float | None = Field(default=80.0, description="Fullest host's volume; null: off.")
+    disk_utilization_critical_percent: float | None = Field(default=90.0, description="Fullest host's volume; null: off.")
+
+
 class TrainingPipelineSection(Section):
     name: str = Field(description="1-26 letters, digits, hyphens; jobs are named <name>-<uuid>.")
     image_tag: Annotated[
@@ -166,6 +188,12 @@ class TrainingPipelineSection(Section):
     )
     schedule: Annotated[str, matching(r"^(cron|rate)\(.+\)$", "an EventBridge schedule expression: cron(...) or rate(...)")] | None = Field(
         default=None, description="EventBridge schedule expression; omitted: started on demand only."
+    )
+    metric_definitions: list[MetricDefinitionSection] = Field(
+        default_factory=list, description="Algorithm metrics SageMaker parses from the job's logs (at most 40).",
+    )
+    monitoring: TrainingMonitoringSection = Field(
+        default_factory=TrainingMonitoringSection, description="Dashboard and alarms of the pipeline's executions and jobs.",
     )
 
 
@@ -298,6 +326,24 @@ def pipeline_props(pipeline: TrainingPipelineSection) -> dict[str, Any]:
         model_package_group=pipeline.model_package_group,
         inference_image=pipeline.inference_image,
         schedule=events.Schedule.expression(pipeline.schedule) if pipeline.schedule else None,
+        metric_definitions=metric_definitions(pipeline),
+    )
+
+
+def metric_definitions(pipeline: TrainingPipelineSection) -> list[MetricDefinition]:
+    return [MetricDefinition(name=d.name, regex=d.regex) for d in pipeline.metric_definitions]
+
+
+def pipeline_monitoring(pipeline: TrainingPipelineSection) -> TrainingMonitoringSpec:
+    """The pipeline's ``TrainingMonitoringSpec`` (observability stack)."""
+    m = pipeline.monitoring
+    return TrainingMonitoringSpec(
+        progress_metric=m.progress_metric,
+        stall_minutes=m.stall_minutes,
+        gpu_utilization_floor_percent=m.gpu_utilization_floor_percent,
+        gpu_underuse_minutes=m.gpu_underuse_minutes,
+        disk_percent=SeverityThresholds(warning=m.disk_utilization_warning_percent,
+                                        critical=m.disk_utilization_critical_percent),
     )
 
 
@@ -429,6 +475,10 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
             volume_size_gb=pipeline.volume_size_gb,
             model_package_group=pipeline.model_package_group,
             inference_image=pipeline.inference_image,
+            metric_definitions=props["metric_definitions"],
+        )
+        check_training_monitoring(
+            found, pipeline_monitoring(pipeline), metric_names=[d.name for d in pipeline.metric_definitions],
         )
         problems.extend(_translated(found.items, where, _PIPELINE_KEYS, {}))
     training = config.training
@@ -449,6 +499,8 @@ __all__ = [
     "FsxLustreSection",
     "InstanceGroupSection",
     "TrainingClusterSection",
+    "MetricDefinitionSection",
+    "TrainingMonitoringSection",
     "TrainingPipelineSection",
     "TrainingSection",
     "cluster_physical_name",
@@ -456,6 +508,8 @@ __all__ = [
     "lustre_props",
     "orchestration",
     "parameter_prefix",
+    "metric_definitions",
+    "pipeline_monitoring",
     "pipeline_props",
     "training_problems",
 ]

@@ -46,10 +46,12 @@ def pipeline_app(tmp_path_factory):
         EntryPoint,
         InputMode,
         ManagedSpot,
+        MetricDefinition,
         TrainingNetwork,
         TrainingPipeline,
         TrainingPlatform,
     )
+    from constructs_lib.observability import Severity, TrainingMonitoringSpec, TrainingPipelineMonitoring
 
     outdir = tmp_path_factory.mktemp("pipeline-cdk-out")
     app = new_app(outdir)
@@ -75,6 +77,15 @@ def pipeline_app(tmp_path_factory):
         notification_topic=topic,
         platform_tag="acme-ml-dev",
         schedule=events.Schedule.expression("cron(0 2 ? * SUN *)"),
+        metric_definitions=[MetricDefinition(name="train:loss", regex=r"loss=([0-9\.]+)"),
+                            MetricDefinition(name="step", regex=r"step=(\d+)")],
+    )
+    # Its dashboard and alarms, routed to one topic per severity (8 GPUs per p4d instance).
+    routing = {s: sns.Topic(stack, f"{s.value}-alarms", master_key=platform.encryption_key, enforce_ssl=True)
+               for s in Severity}
+    TrainingPipelineMonitoring(
+        stack, "Monitoring", pipeline=pipeline, metric_names=["train:loss", "step"], routing=routing,
+        spec=TrainingMonitoringSpec(progress_metric="step", stall_minutes=60, gpu_utilization_floor_percent=50),
     )
     # The issue's config example: data split across instances (sharded channel), SMDDP, an entry point.
     pretrain = TrainingPipeline(
@@ -153,6 +164,12 @@ def test_training_job_is_multi_instance_distributed_spot_encrypted_in_the_vpc(pi
         {"Key": "aiplatform:platform", "Value": "acme-ml-dev"},
     ]
     assert params["Environment"] == {"AIPLATFORM_PIPELINE": "chat-sft", "AIPLATFORM_DISTRIBUTION": "torch_distributed"}
+    # CreateTrainingJob AlgorithmSpecification: SageMaker parses the logs with these and keeps the time series.
+    assert params["AlgorithmSpecification"] == {
+        "TrainingImage": "<ref>.dkr.ecr.<ref>.<ref>/<ref>:sft-1.0", "TrainingInputMode": "File",
+        "MetricDefinitions": [{"Name": "train:loss", "Regex": "loss=([0-9\\.]+)"}, {"Name": "step", "Regex": "step=(\\d+)"}],
+        "EnableSageMakerMetricsTimeSeries": True,
+    }
     assert train["Retry"] == [
         {"ErrorEquals": ["SageMaker.AmazonSageMakerException"], "IntervalSeconds": 5, "MaxAttempts": 5,
          "BackoffRate": 2}
@@ -508,3 +525,93 @@ def test_distribution_hyperparameters_follow_the_sdk():
         "sagemaker_instance_type": '"ml.p4d.24xlarge"',
         "sagemaker_distributed_dataparallel_custom_mpi_options": '""',
     }
+
+
+# -- metric definitions and training-job monitoring (constructs_lib.training.job_metrics) -------------------
+def _alarm(template, name):
+    (props,) = [r["Properties"] for r in template["Resources"].values()
+                if r["Type"].startswith("AWS::CloudWatch::") and r["Properties"].get("AlarmName") == name]
+    return props
+
+
+def test_monitoring_converts_the_per_gpu_floor_and_the_stall_window(pipeline_app):
+    """p4d.24xlarge has 8 GPUs: 50 % per GPU is 400 in SageMaker's summed GPUUtilization; 60 minutes of
+    stall are 12 five-minute periods; the rollups alone notify, each its severity's topic."""
+    _, _, template, _ = pipeline_app
+    hosts = "FROM SCHEMA(\"/aws/sagemaker/TrainingJobs\", Host) WHERE Host LIKE 'chat-sft-%'"
+    gpu = _alarm(template, "chat-sft-gpu-underused-warning")
+    assert gpu["Threshold"] == 400 and gpu["Metrics"][0]["Expression"] == f'SELECT AVG("GPUUtilization") {hosts}'
+    absent = _alarm(template, "chat-sft-progress-absent-critical")
+    assert absent["Metrics"][0]["Expression"] == (
+        "SELECT COUNT(\"step\") FROM SCHEMA(\"/aws/sagemaker/TrainingJobs\", TrainingJobName) "
+        "WHERE TrainingJobName LIKE 'chat-sft-%'"
+    )
+    assert (absent["EvaluationPeriods"], absent["DatapointsToAlarm"], absent["TreatMissingData"]) == (12, 12, "breaching")
+    running = _alarm(template, "chat-sft-job-running-critical")
+    assert (running["EvaluationPeriods"], running["TreatMissingData"]) == (12, "notBreaching")
+    notifying = sorted(r["Properties"]["AlarmName"] for r in template["Resources"].values()
+                       if r["Type"].startswith("AWS::CloudWatch::") and r["Properties"].get("AlarmActions"))
+    assert notifying == ["chat-sft-degraded-warning", "chat-sft-unhealthy-critical"]
+    dashboard = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    assert [d["Properties"]["DashboardName"] for d in dashboard] == ["chat-sft-training"]
+    parts = dashboard[0]["Properties"]["DashboardBody"]["Fn::Join"][1]
+    widgets = {w["properties"].get("title"): w["properties"]
+               for w in json.loads("".join(p if isinstance(p, str) else "<ref>" for p in parts))["widgets"]}
+    gpu_rows = widgets["GPU utilization per host (% per GPU)"]["metrics"]
+    assert gpu_rows[0] == [{"label": "${LABEL}", "expression": "q / 8", "period": 60}]
+    assert widgets["train:loss per job"]["metrics"] == [[{
+        "label": "${LABEL}", "period": 60,
+        "expression": 'SELECT AVG("train:loss") FROM SCHEMA("/aws/sagemaker/TrainingJobs", TrainingJobName) '
+                      "WHERE TrainingJobName LIKE 'chat-sft-%' GROUP BY TrainingJobName",
+    }]]
+
+
+def test_gpus_per_training_instance_type():
+    from constructs_lib.training.job_metrics import gpus_per_instance, per_device_threshold
+
+    assert [gpus_per_instance(t) for t in ("ml.p4d.24xlarge", "ml.p5.48xlarge", "ml.g5.12xlarge", "ml.g5.2xlarge",
+                                           "ml.m5.xlarge", "ml.trn1.32xlarge", "ml.c5.18xlarge")] == [8, 8, 4, 1, 0, 0, 0]
+    assert per_device_threshold(40, 4) == 160 and per_device_threshold(40, 0) == 40
+
+
+def test_cpu_pipeline_gets_no_gpu_alarm_and_no_stall_alarm_without_a_progress_metric():
+    from constructs_lib.observability import TrainingPipelineMonitoring
+
+    pipeline = _build(instance_type="ml.m5.xlarge")
+    monitoring = TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline, metric_names=[])
+    assert [a.node.id for a in monitoring.alarm_factory.alarms] == [
+        "ExecutionFailedCriticalAlarm", "ExecutionTimedOutCriticalAlarm", "DiskWarningAlarm", "DiskCriticalAlarm",
+        "UnhealthyCriticalAlarm", "DegradedWarningAlarm",
+    ]
+    assert monitoring.stalled is None and monitoring.dashboard_name == "chat-sft-training"
+
+
+def test_metric_definitions_are_checked_by_the_construct():
+    from constructs_lib.training import MetricDefinition
+
+    with pytest.raises(PlatformValidationError, match=(
+        r"metric_definitions\[0\]\.regex: got 'loss=\(\['; a regular expression that compiles"
+    )):
+        _build(metric_definitions=[MetricDefinition(name="loss", regex="loss=([")])
+    with pytest.raises(PlatformValidationError, match=r"metric_definitions\[1\]\.name: got 'a\"b'; 1-255 letters"):
+        _build(metric_definitions=[MetricDefinition(name="ok", regex="v=(1)"), MetricDefinition(name='a"b', regex="v=(1)")])
+
+
+def test_algorithm_metric_helper_knows_only_the_pipelines_definitions():
+    from constructs_lib.training import MetricDefinition
+
+    pipeline = _build(metric_definitions=[MetricDefinition(name="loss", regex="loss=([0-9.]+)")])
+    assert pipeline.metric_algorithm("loss").expression.startswith('SELECT AVG("loss") FROM SCHEMA(')
+    with pytest.raises(ValueError, match=r"metric 'step' is not one of its metric_definitions \(loss\)"):
+        pipeline.metric_algorithm("step")
+
+
+def test_monitoring_refuses_a_progress_metric_it_does_not_know():
+    from constructs_lib.observability import TrainingMonitoringSpec, TrainingPipelineMonitoring
+
+    pipeline = _build()
+    with pytest.raises(PlatformValidationError, match=(
+        r"spec\.progress_metric: got 'loss'; the name of one of metric_definitions: none defined"
+    )):
+        TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline, metric_names=[],
+                                   spec=TrainingMonitoringSpec(progress_metric="loss"))

@@ -1,0 +1,254 @@
+"""Metrics of SageMaker training jobs and of the pipelines that start them: one vocabulary.
+
+Every namespace, metric name, dimension, unit and query the pipeline's ``metric_*`` helpers, the
+training dashboards, the alarms and the tests use is defined here, once.
+
+Sources (AWS's own word):
+
+* **Host metrics**, SageMaker Developer Guide, "Amazon SageMaker AI metrics in Amazon CloudWatch"
+  (``monitoring-cloudwatch``), section "Processing Job, Training Job, Batch Transform Job, and Endpoint
+  Instance Metrics": namespace ``/aws/sagemaker/TrainingJobs``, dimension ``Host`` with the value
+  ``[training-job-name]/algo-[instance-number-in-cluster]``, metrics ``CPUUtilization``,
+  ``MemoryUtilization``, ``GPUUtilization``, ``GPUMemoryUtilization``, ``DiskUtilization`` (unit
+  Percent). ``CPUUtilization`` is the *sum* over the instance's cores (0-100 x cores) and
+  ``GPUUtilization`` / ``GPUMemoryUtilization`` are 0-100 *multiplied by the number of GPUs*;
+  memory and disk are 0-100. :func:`per_device_threshold` and :func:`per_device_expression` convert.
+* **Algorithm metrics**, SageMaker Developer Guide, "Amazon CloudWatch Metrics for Monitoring and
+  Analyzing Training Jobs" (``training-metrics``): SageMaker parses the job's logs with the
+  ``AlgorithmSpecification.MetricDefinitions`` regexes and publishes each match to
+  ``/aws/sagemaker/TrainingJobs`` under the metric's ``Name``, dimension ``TrainingJobName``
+  ("Choose Metrics, then /aws/sagemaker/TrainingJobs. Choose TrainingJobName."). Limits from the
+  pinned botocore model (``sagemaker/2017-07-24``): ``MetricDefinitionList`` 0-40 entries,
+  ``MetricName`` 1-255 characters, ``MetricRegex`` 1-500. ``EnableSageMakerMetricsTimeSeries``
+  (``AlgorithmSpecification``) keeps the time series of those metrics (botocore documentation).
+* **Step Functions**, AWS Step Functions Developer Guide, "Monitoring Step Functions metrics using
+  Amazon CloudWatch": namespace ``AWS/States``, dimension ``StateMachineArn``, ``ExecutionsStarted``,
+  ``ExecutionsSucceeded``, ``ExecutionsFailed``, ``ExecutionsTimedOut``, ``ExecutionsAborted``
+  (counts, Sum) and ``ExecutionTime`` (milliseconds); aws-cdk-lib's ``StateMachine.metric_*`` render
+  exactly these.
+
+Training job names change with every execution (``<pipeline>-<uuid>``), so no alarm can name a job's
+dimension value. The alarms and per-host graphs therefore use **CloudWatch Metrics Insights** queries
+filtered on the job-name prefix (CloudWatch User Guide, "Create a CloudWatch alarm based on a Metrics
+Insights query": "You can create an alarm on any Metrics Insights query"; a metric math ``SEARCH``
+cannot back an alarm). The prefix match (:func:`job_filter`) is written in one place: the archived
+copy of "Metrics Insights query components and syntax" we could read lists only ``=``, ``!=`` and
+``AND`` for ``WHERE``; the prefix operator ``LIKE '<pipeline>-%'`` is what the current query language
+offers for it and must be confirmed there (README, training-job observability).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from constructs_lib.errors import Problems
+from constructs_lib.limits import instance_family
+
+NAMESPACE = "/aws/sagemaker/TrainingJobs"
+STATES_NAMESPACE = "AWS/States"
+# SageMaker names a job's hosts algo-1 ... algo-N (Host = <job>/algo-<n>).
+HOST_PREFIX = "algo-"
+# SageMaker publishes host metrics every minute (same guide: "Metrics are available at a 1-minute frequency").
+HOST_METRIC_PERIOD_S = 60
+
+
+class Dimension:
+    HOST = "Host"
+    TRAINING_JOB_NAME = "TrainingJobName"
+    STATE_MACHINE_ARN = "StateMachineArn"
+
+
+class HostMetric(str, Enum):
+    """Per-host metrics of ``/aws/sagemaker/TrainingJobs`` (dimension ``Host``)."""
+
+    CPU_UTILIZATION = "CPUUtilization"
+    MEMORY_UTILIZATION = "MemoryUtilization"
+    GPU_UTILIZATION = "GPUUtilization"
+    GPU_MEMORY_UTILIZATION = "GPUMemoryUtilization"
+    DISK_UTILIZATION = "DiskUtilization"
+
+    @property
+    def summed_over_gpus(self) -> bool:
+        """0-100 x the number of GPUs (the guide: "multiplied by the number of GPUs")."""
+        return self in (HostMetric.GPU_UTILIZATION, HostMetric.GPU_MEMORY_UTILIZATION)
+
+    @property
+    def summed_over_cores(self) -> bool:
+        """0-100 x the number of CPU cores ("The sum of each individual CPU core's utilization")."""
+        return self is HostMetric.CPU_UTILIZATION
+
+
+# Units as SageMaker reports them (labels; CloudWatch keeps the unit of the datapoints).
+HOST_METRIC_UNIT = "Percent"
+
+
+class ExecutionMetric(str, Enum):
+    """``AWS/States`` metrics of a state machine (dimension ``StateMachineArn``)."""
+
+    STARTED = "ExecutionsStarted"
+    SUCCEEDED = "ExecutionsSucceeded"
+    FAILED = "ExecutionsFailed"
+    TIMED_OUT = "ExecutionsTimedOut"
+    ABORTED = "ExecutionsAborted"
+    TIME = "ExecutionTime"  # milliseconds
+
+
+EXECUTION_TIME_UNIT = "Milliseconds"
+MS_PER_MINUTE = 60_000
+
+
+class QueryFunction(str, Enum):
+    """Aggregations of a Metrics Insights ``SELECT`` (query language: AVG, COUNT, MAX, MIN, SUM)."""
+
+    AVG = "AVG"
+    COUNT = "COUNT"
+    MAX = "MAX"
+    MIN = "MIN"
+    SUM = "SUM"
+
+
+# -- metric definitions ------------------------------------------------------------------------------
+MAX_METRIC_DEFINITIONS = 40  # botocore MetricDefinitionList max
+METRIC_NAME_MAX = 255  # botocore MetricName
+METRIC_REGEX_MAX = 500  # botocore MetricRegex
+# The API accepts any non-empty name (pattern ".+"); the name also becomes a CloudWatch metric name
+# inside Metrics Insights queries (double-quoted) and dashboard labels: no quotes, backslashes,
+# spaces or control characters. SageMaker's own built-ins fit (train:error, validation:accuracy).
+METRIC_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:/#%+-]{1,255}$")
+METRIC_NAME_RULE = "1-255 letters, digits and _ . : / # % + - (no quotes or spaces: it is a CloudWatch metric name)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricDefinition:
+    """An algorithm metric SageMaker parses from the job's logs (``AlgorithmSpecification.MetricDefinitions``).
+
+    :param name: the CloudWatch metric name, e.g. ``train_loss``.
+    :param regex: a regular expression whose first capture group is the value, e.g. ``loss=([0-9\\.]+)``.
+    """
+
+    name: str
+    regex: str
+
+    def request(self) -> dict[str, str]:
+        return {"Name": self.name, "Regex": self.regex}
+
+
+def check_metric_definitions(problems: Problems, definitions: Sequence[MetricDefinition], key: str = "metric_definitions") -> None:
+    """Every rule on metric definitions: count, name characters and length, unique names, regex length,
+    that it compiles (Python ``re``: SageMaker's engine is not documented; a regex Python refuses is
+    almost certainly wrong) and that it captures the value in a group."""
+    problems.check(
+        len(definitions) <= MAX_METRIC_DEFINITIONS, key, f"{len(definitions)} definitions",
+        f"at most {MAX_METRIC_DEFINITIONS} (CreateTrainingJob MetricDefinitions)",
+    )
+    seen: dict[str, int] = {}
+    for i, d in enumerate(definitions):
+        where = f"{key}[{i}]"
+        if not problems.check(
+            isinstance(d.name, str) and bool(METRIC_NAME_PATTERN.match(d.name)), f"{where}.name", d.name, METRIC_NAME_RULE
+        ):
+            continue
+        if d.name in seen:
+            problems.add(f"{where}.name", d.name, f"a unique name ({key}[{seen[d.name]}] has it)")
+        seen.setdefault(d.name, i)
+        regex = d.regex
+        if not problems.check(
+            isinstance(regex, str) and 1 <= len(regex) <= METRIC_REGEX_MAX, f"{where}.regex", regex,
+            f"1-{METRIC_REGEX_MAX} characters",
+        ):
+            continue
+        try:
+            groups = re.compile(regex).groups
+        except re.error as e:
+            problems.add(f"{where}.regex", regex, f"a regular expression that compiles ({e})")
+            continue
+        problems.check(
+            groups >= 1, f"{where}.regex", regex,
+            "a capture group around the value, e.g. loss=([0-9\\.]+) (SageMaker publishes the first group)",
+        )
+
+
+# -- Metrics Insights queries ----------------------------------------------------------------------
+def job_name_prefix(pipeline_name: str) -> str:
+    """Every job of the pipeline is named ``<pipeline>-<uuid>``."""
+    return f"{pipeline_name}-"
+
+
+def job_filter(dimension: str, pipeline_name: str) -> str:
+    """``WHERE`` condition matching the pipeline's jobs (``Host`` values start with the job name too).
+
+    Pipeline names are letters, digits and hyphens, so the pattern needs no escaping.
+    """
+    return f"{dimension} LIKE '{job_name_prefix(pipeline_name)}%'"
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier + '"'
+
+
+def host_query(metric: HostMetric, function: QueryFunction, pipeline_name: str, *, per_host: bool = False) -> str:
+    """``SELECT <fn>(<metric>) FROM SCHEMA("/aws/sagemaker/TrainingJobs", Host) WHERE Host LIKE '<p>-%'``,
+    one series over every host of the pipeline's running jobs, or one per host (``per_host``)."""
+    query = (
+        f"SELECT {function.value}({_quoted(metric.value)}) FROM SCHEMA({_quoted(NAMESPACE)}, {Dimension.HOST}) "
+        f"WHERE {job_filter(Dimension.HOST, pipeline_name)}"
+    )
+    return query + (f" GROUP BY {Dimension.HOST}" if per_host else "")
+
+
+def algorithm_query(metric_name: str, function: QueryFunction, pipeline_name: str, *, per_job: bool = False) -> str:
+    """The same for an algorithm metric (dimension ``TrainingJobName``), one series or one per job."""
+    query = (
+        f"SELECT {function.value}({_quoted(metric_name)}) FROM SCHEMA({_quoted(NAMESPACE)}, {Dimension.TRAINING_JOB_NAME}) "
+        f"WHERE {job_filter(Dimension.TRAINING_JOB_NAME, pipeline_name)}"
+    )
+    return query + (f" GROUP BY {Dimension.TRAINING_JOB_NAME}" if per_job else "")
+
+
+# -- unit conversion -----------------------------------------------------------------------------------
+# GPUs per instance of the GPU training families (Amazon EC2 accelerated computing specifications);
+# other families (CPU, Trainium/Inferentia: Neuron devices, no GPUUtilization) have none.
+_GPU_FAMILIES = ("g4dn", "g5", "g6", "g6e", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en")
+
+
+def gpus_per_instance(instance_type: str) -> int:
+    """GPUs of a training instance type (``ml.p4d.24xlarge`` -> 8, ``ml.m5.xlarge`` -> 0)."""
+    from constructs_lib.observability._accelerators import gpus_per_instance as _gpus
+
+    if instance_family(instance_type) not in _GPU_FAMILIES:
+        return 0
+    return _gpus(instance_type)
+
+
+def per_device_threshold(percent_per_device: float, devices: int) -> float:
+    """A per-GPU percentage as the value SageMaker reports for the host (summed over ``devices``)."""
+    return percent_per_device * max(devices, 1)
+
+
+def per_device_expression(query_id: str, devices: int) -> str:
+    """Metric math turning a summed host value back into percent per GPU: ``<id> / <devices>``."""
+    return f"{query_id} / {max(devices, 1)}"
+
+
+__all__ = [
+    "EXECUTION_TIME_UNIT",
+    "HOST_METRIC_UNIT",
+    "MAX_METRIC_DEFINITIONS",
+    "NAMESPACE",
+    "STATES_NAMESPACE",
+    "Dimension",
+    "ExecutionMetric",
+    "HostMetric",
+    "MetricDefinition",
+    "QueryFunction",
+    "algorithm_query",
+    "check_metric_definitions",
+    "gpus_per_instance",
+    "host_query",
+    "job_filter",
+    "per_device_expression",
+    "per_device_threshold",
+]

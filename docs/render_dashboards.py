@@ -1,6 +1,8 @@
 """Draw the synthesized CloudWatch dashboards' widget grids as one SVG (no dependencies).
 
     python docs/render_dashboards.py [cdk.out/acme-ml-dev-observability.template.json] [docs/observability-dashboards.svg]
+    python docs/render_dashboards.py cdk.out/acme-ml-dev-observability.template.json docs/training-dashboards.svg \
+        acme-ml-dev-pipeline-llm-finetune acme-ml-dev-llm-pretrain-cluster
 
 Reads the observability stack's template (``make synth`` writes it), lays every widget out at the
 position CloudWatch gives it (24-column grid) and writes an SVG: title, kind and the metric labels
@@ -57,7 +59,9 @@ def _labels(widget: dict) -> list[str]:
         options = m[-1] if isinstance(m[-1], dict) else {}
         if options.get("visible") is False:
             continue
-        labels.append(options.get("label") or (m[1] if len(m) > 1 and isinstance(m[1], str) else "expression"))
+        label = options.get("label") or (m[1] if len(m) > 1 and isinstance(m[1], str) else "expression")
+        # A GROUP BY query's dynamic label: one series per host or job.
+        labels.append("one line per host / job" if label == "${LABEL}" else label)
     return labels
 
 
@@ -154,4 +158,4 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     template = Path(args[0]) if args else DEFAULT_TEMPLATE
     out = Path(args[1]) if len(args) > 1 else DEFAULT_OUTPUT
-    print(render(template, out))
+    print(render(template, out, tuple(args[2:]) or PANELS))

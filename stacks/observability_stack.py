@@ -98,7 +98,7 @@ class ObservabilityStack(Stack):
         self.training: dict[str, TrainingPipelineMonitoring] = {
             section.name: TrainingPipelineMonitoring(
                 self, _construct_id(section.name) + "Training", pipeline=pipelines[section.name],
-                metric_names=[d.name for d in section.metric_definitions], spec=pipeline_monitoring(section),
+                spec=pipeline_monitoring(section),
                 # "pipeline-": an endpoint or cluster may have the same name (alarm names are unique).
                 prefix=f"{config.prefix}-pipeline-{section.name}", dashboard_name=f"{config.prefix}-pipeline-{section.name}",
                 routing=self.severity_topics.routing,

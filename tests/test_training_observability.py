@@ -140,6 +140,15 @@ def test_dashboard_graphs_each_algorithm_metric_per_job(default_platform):
         default_platform["observability"])["widgets"][0]["properties"]["markdown"]
 
 
+def test_training_dashboard_picture_is_current(default_platform):
+    """docs/training-dashboards.svg (docs/render_dashboards.py) draws the pipeline's dashboard as it is."""
+    from pathlib import Path
+
+    svg = (Path(__file__).resolve().parents[1] / "docs" / "training-dashboards.svg").read_text()
+    widgets = len(_dashboard(default_platform["observability"])["widgets"])
+    assert f"{DASHBOARD} ({widgets} widgets)" in svg
+
+
 # -- alarms --------------------------------------------------------------------------------------------
 def test_pipeline_alarms_have_the_configured_thresholds(default_platform):
     alarms = _alarms(default_platform["observability"])

@@ -86,6 +86,7 @@ class TrainingPipelineMetricsSource(Protocol):
     pipeline_name: str
     instance_type: str
     instance_count: int
+    metric_definitions: tuple[jm.MetricDefinition, ...]
 
     @property
     def gpus_per_instance(self) -> int: ...
@@ -147,10 +148,10 @@ _LOOK_FIRST = {
 class TrainingPipelineMonitoring(Construct):
     """Dashboard and alarms of one :class:`TrainingPipeline` (see the module docstring).
 
-    :param pipeline: the pipeline (:class:`TrainingPipelineMetricsSource`).
+    :param pipeline: the pipeline (:class:`TrainingPipelineMetricsSource`); its ``metric_definitions``
+        get a graph each, and ``spec.progress_metric`` must be one of them.
     :param prefix: first part of alarm names; default the pipeline name (give a platform prefix when
         several environments share an account).
-    :param metric_names: the pipeline's algorithm metric names (its ``metric_definitions``).
     :param spec: default :class:`TrainingMonitoringSpec` ().
     :param routing: severity -> SNS topic; default none (alarms without actions).
     :param dashboard_name: default ``<prefix>-training``.
@@ -162,7 +163,6 @@ class TrainingPipelineMonitoring(Construct):
         id: str,
         *,
         pipeline: TrainingPipelineMetricsSource,
-        metric_names: list[str],
         spec: TrainingMonitoringSpec = TrainingMonitoringSpec(),
         prefix: str | None = None,
         routing: AlarmRouting | None = None,
@@ -170,10 +170,10 @@ class TrainingPipelineMonitoring(Construct):
     ) -> None:
         super().__init__(scope, id)
         problems = Problems(f"TrainingPipelineMonitoring {self.node.path}")
-        check_training_monitoring(problems, spec, metric_names=list(metric_names), key="spec")
+        self.metric_names = [d.name for d in pipeline.metric_definitions]
+        check_training_monitoring(problems, spec, metric_names=self.metric_names, key="spec")
         problems.raise_if_any()
         self.pipeline = pipeline
-        self.metric_names = list(metric_names)
         self.spec = spec
         self.prefix = prefix or pipeline.pipeline_name
         self.dashboard_name = dashboard_name or f"{self.prefix}-training"

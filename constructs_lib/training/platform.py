@@ -20,11 +20,11 @@ from constructs_lib.training import _limits
 from constructs_lib.training._iam import ECR_PULL_ACTIONS, add_network_interface_policy, log_group_arn
 from constructs_lib.training._nag import wildcard_resource
 from constructs_lib.training._resources import access_logs_bucket, create_key, secure_bucket
+from constructs_lib.training.job_metrics import NAMESPACE as TRAINING_METRIC_NAMESPACE
 from constructs_lib.training.network import TrainingNetwork
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-TRAINING_METRIC_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 DEFAULT_PARAMETER_PREFIX = "/aiplatform/training"
 _PARAMETER_PREFIX = re.compile(r"^/[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
 

@@ -84,7 +84,7 @@ def pipeline_app(tmp_path_factory):
     routing = {s: sns.Topic(stack, f"{s.value}-alarms", master_key=platform.encryption_key, enforce_ssl=True)
                for s in Severity}
     TrainingPipelineMonitoring(
-        stack, "Monitoring", pipeline=pipeline, metric_names=["train:loss", "step"], routing=routing,
+        stack, "Monitoring", pipeline=pipeline, routing=routing,
         spec=TrainingMonitoringSpec(progress_metric="step", stall_minutes=60, gpu_utilization_floor_percent=50),
     )
     # The config example: data split across instances (sharded channel), SMDDP, an entry point.
@@ -578,7 +578,7 @@ def test_cpu_pipeline_gets_no_gpu_alarm_and_no_stall_alarm_without_a_progress_me
     from constructs_lib.observability import TrainingPipelineMonitoring
 
     pipeline = _build(instance_type="ml.m5.xlarge")
-    monitoring = TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline, metric_names=[])
+    monitoring = TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline)
     assert [a.node.id for a in monitoring.alarm_factory.alarms] == [
         "ExecutionFailedCriticalAlarm", "ExecutionTimedOutCriticalAlarm", "DiskWarningAlarm", "DiskCriticalAlarm",
         "UnhealthyCriticalAlarm", "DegradedWarningAlarm",
@@ -613,5 +613,5 @@ def test_monitoring_refuses_a_progress_metric_it_does_not_know():
     with pytest.raises(PlatformValidationError, match=(
         r"spec\.progress_metric: got 'loss'; the name of one of metric_definitions: none defined"
     )):
-        TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline, metric_names=[],
+        TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline,
                                    spec=TrainingMonitoringSpec(progress_metric="loss"))

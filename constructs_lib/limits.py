@@ -20,6 +20,15 @@ ECR_IMAGE = re.compile(
 ECR_IMAGE_RULE = "an ECR image URI account.dkr.ecr.region.amazonaws.com/repo:tag (or @sha256:digest)"
 S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>.*))?$")
 S3_URI_RULE = "an s3://bucket/key URI (bucket: 3-63 lower-case letters, digits, dots, hyphens)"
+# SSM parameter names (botocore ssm PutParameterRequest.Name): letters, digits, _.- and / between
+# levels, at most 15 levels, not starting with "aws" or "ssm", at most 1011 characters counting the ARN
+# before the name. The platform uses hierarchical names (leading /), whose ARN is "...:parameter" + name.
+SSM_PARAMETER_NAME = re.compile(r"^(?!/(?:aws|ssm))(?:/[a-zA-Z0-9_.-]+){1,15}$", re.IGNORECASE)
+SSM_PARAMETER_NAME_MAX = 900  # leaves room for the longest ARN prefix within SSM's 1011
+SSM_PARAMETER_NAME_RULE = (
+    f"an SSM parameter name /level/.../name: 1-15 levels of letters, digits, '_', '.', '-', at most "
+    f"{SSM_PARAMETER_NAME_MAX} characters, not starting with /aws or /ssm"
+)
 
 MAX_PRODUCTION_VARIANTS = 10
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)

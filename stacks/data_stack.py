@@ -2,6 +2,13 @@
 
 Stateful: everything here is retained on stack deletion, and the stack is termination-protected in
 ``prod``. Logical ids here are part of the contract (tests pin them): renaming one replaces data.
+
+With promoted endpoints (``lifecycle.auto_deploy_approved_models[].keep_promoted_version``) also the
+promotion parameters (``PromotionParameters``, with the config's image and model data), here because
+this stack deploys before the inference stack: CloudFormation resolves the inference stack's
+``AWS::SSM::Parameter::Value<String>`` parameters when it creates that stack's change set, so they must
+exist by then and cannot be created in the inference stack itself. They are not retained (see
+``PromotionParameters``).
 """
 
 from __future__ import annotations
@@ -9,7 +16,7 @@ from __future__ import annotations
 from aws_cdk import Aws, Stack
 from constructs import Construct
 
-from constructs_lib import ArtifactBucket, NotificationTopic, PlatformKey
+from constructs_lib import ArtifactBucket, NotificationTopic, PlatformKey, PromotionParameters
 
 from .config import PlatformConfig
 
@@ -26,6 +33,10 @@ class DataStack(Stack):
             emails=config.notifications.emails,
         )
         self.topic = self.notifications.topic
+        from .promotion import initial_promotion_models  # it names the artifact bucket defined here
+
+        models = initial_promotion_models(config)
+        self.promotion_parameters = PromotionParameters(self, "PromotionParameters", models=models) if models else None
 
 
 def artifact_bucket_name(config: PlatformConfig) -> str:

@@ -14,6 +14,7 @@ from .config import PlatformConfig
 from .config import endpoints as endpoint_config
 from .config.endpoints import EndpointSection
 from .data_stack import artifact_bucket_name
+from .promotion import with_promoted_models
 
 
 def endpoint_physical_name(config: PlatformConfig, endpoint: EndpointSection) -> str:
@@ -21,8 +22,9 @@ def endpoint_physical_name(config: PlatformConfig, endpoint: EndpointSection) ->
 
 
 def endpoint_props(config: PlatformConfig, ep: EndpointSection) -> dict:
-    """Config entry -> ``InferenceEndpoint`` keyword arguments (the props the config validated)."""
-    return endpoint_config.endpoint_props(config.prefix, ep)
+    """Config entry -> ``InferenceEndpoint`` keyword arguments (the props the config validated), promoted
+    variants reading their model from the promotion parameters (``stacks.promotion``)."""
+    return with_promoted_models(config, ep, endpoint_config.endpoint_props(config.prefix, ep))
 
 
 class InferenceStack(Stack):

@@ -29,15 +29,13 @@ from constructs_lib.lifecycle import (
 )
 
 from .config import PlatformConfig
-from .config.endpoints import EndpointSection
 from .config.lifecycle import hyperpod_events_of, training_job_notifications_on
 from .config.semantics import component_physical_name
 from .config.training import cluster_physical_name
 from .data_stack import artifact_bucket_name
 from .inference_stack import endpoint_physical_name
+from .promotion import MODELS_PREFIX, promotion_sources
 
-# Where trained models land in the artifact bucket; approved versions may load their data from there.
-MODELS_PREFIX = "models/"
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 
@@ -138,8 +136,7 @@ class LifecycleStack(Stack):
             self, "ArtifactsBucket", bucket_name=artifact_bucket_name(config), encryption_key=common["key"]
         )
         targets = []
-        images: set[str] = set()
-        data_urls: set[str] = set(lifecycle.model_data_prefixes)
+        images, data_urls = promotion_sources(config)
         for entry in lifecycle.auto_deploy_approved_models:
             ep = by_name[entry.endpoint]
             capture = (
@@ -152,19 +149,12 @@ class LifecycleStack(Stack):
                     variant_names=entry.variants, data_capture=capture,
                 )
             )
-            for model in _models(ep):
-                images.add(model.image)
-                if model.model_data_url:  # new versions usually sit next to the current one
-                    data_urls.add(model.model_data_url.rsplit("/", 1)[0] + "/")
-        registration = lifecycle.register_models_from_training
-        if registration is not None and registration.inference_image:
-            images.add(registration.inference_image)
         return ApprovedModelDeployer(
             self, "ApprovedModelDeployer",
             targets=targets,
             # Two tags of one repository (a new serving image next to the registration image) are one grant.
-            image_repositories=list({id(r): r for r in (self._repository(image) for image in sorted(images))}.values()),
-            model_data=[S3Prefix(artifacts, MODELS_PREFIX), *(self._s3_prefix(url) for url in sorted(data_urls))],
+            image_repositories=list({id(r): r for r in (self._repository(image) for image in images)}.values()),
+            model_data=[S3Prefix(artifacts, MODELS_PREFIX), *(self._s3_prefix(url) for url in data_urls)],
             **common,
         )
 
@@ -185,10 +175,6 @@ class LifecycleStack(Stack):
         bucket_id = f"ModelDataBucket{_id(m['bucket'])}"
         bucket = self.node.try_find_child(bucket_id) or s3.Bucket.from_bucket_name(self, bucket_id, m["bucket"])
         return S3Prefix(bucket, m["key"])
-
-
-def _models(ep: EndpointSection) -> list:
-    return [m for m in (ep.model, *(v.model for v in ep.variants)) if m is not None]
 
 
 def _id(text: str) -> str:

@@ -4,6 +4,7 @@ metric helpers, imports, and the update story (new image -> new model and config
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 import yaml
@@ -31,6 +32,8 @@ from constructs_lib import (
     MetricTargetSpec,
     ModelSpec,
     PlatformValidationError,
+    PromotedModel,
+    PromotionParameters,
     RoutingStrategy,
     ScheduledScalingSpec,
     ServerlessSpec,
@@ -52,12 +55,29 @@ def test_model_has_isolation_role_and_no_physical_name(default_platform):
     props = model["Properties"]
     assert "ModelName" not in props  # create-only properties: a name would make updates fail
     assert props["EnableNetworkIsolation"] is True
-    assert props["PrimaryContainer"] == {
-        "Image": IMAGE,
-        "ModelDataUrl": "s3://acme-ml-models/chat-llm/model.tar.gz",
-        "Environment": {"SM_NUM_GPUS": "1"},
+    # chat-llm is a promotion target (keep_promoted_version): image and model data are read at deploy time
+    # from the promotion parameters, whose initial values are the config's (data stack)
+    container = props["PrimaryContainer"]
+    assert container["Environment"] == {"SM_NUM_GPUS": "1"} and set(container) == {"Image", "ModelDataUrl", "Environment"}
+    parameters = default_platform["inference"].raw["Parameters"]
+    assert {key: parameters[container[key]["Ref"]] for key in ("Image", "ModelDataUrl")} == {
+        "Image": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/acme-ml/dev/promotion/chat-llm/AllTraffic/image"},
+        "ModelDataUrl": {
+            "Type": "AWS::SSM::Parameter::Value<String>", "Default": "/acme-ml/dev/promotion/chat-llm/AllTraffic/model-data",
+        },
+    }
+    created = {
+        r["Properties"]["Name"]: r["Properties"]["Value"]
+        for r in resources_of(default_platform["data"], "AWS::SSM::Parameter").values()
+    }
+    assert created == {
+        "/acme-ml/dev/promotion/chat-llm/AllTraffic/image": IMAGE,
+        "/acme-ml/dev/promotion/chat-llm/AllTraffic/model-data": "s3://acme-ml-models/chat-llm/model.tar.gz",
     }
     assert props["ExecutionRoleArn"]["Fn::GetAtt"][1] == "Arn"
+    # the other endpoints' templates hold their models
+    ranker = default_platform["inference"].raw["Resources"]["RankerEndpointModel7AB64BBD"]
+    assert ranker["Properties"]["PrimaryContainer"]["ModelDataUrl"] == "s3://acme-ml-models/ranker/v7/model.tar.gz"
 
 
 def test_endpoint_config_sets_the_platform_key_on_local_nvme_g5(default_platform):
@@ -186,6 +206,13 @@ def test_execution_policy_is_scoped_to_specific_arns(default_platform):
         "Sid": "ReadModelData", "Effect": "Allow", "Action": "s3:GetObject",
         "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::acme-ml-models/chat-llm/model.tar.gz"]]},
     }
+    # a promotion may deploy versions from the artifact bucket's models/ and next to the current model
+    assert s["ReadPromotedModelData"]["Action"] == "s3:GetObject"
+    assert s["ReadPromotedModelData"]["Resource"] == [
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::acme-ml-dev-artifacts-", {"Ref": "AWS::AccountId"},
+                           "-", {"Ref": "AWS::Region"}, "/models/*"]]},
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::acme-ml-models/chat-llm/*"]]},
+    ]
     assert s["WriteDataCapture"]["Action"] == "s3:PutObject"
     assert f"/data-capture/{ENDPOINT}/*" in str(s["WriteDataCapture"]["Resource"])
     assert f"log-group:/aws/sagemaker/Endpoints/{ENDPOINT}" in str(s["WriteEndpointLogs"]["Resource"])
@@ -367,9 +394,12 @@ def test_library_kinds_outside_the_default_config_pass_every_nag_pack(tmp_path):
                 "HIPAA.Security-VPCDefaultSecurityGroupClosed", "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
                 "PCI.DSS.321-VPCDefaultSecurityGroupClosed")
     topic = sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True)
+    # its model read from promotion parameters, created by a stack deployed before it
+    parameters = PromotionParameters(Stack(app, "Parameters"), "Promotion", models=[PROMOTED])
+    stack.add_dependency(Stack.of(parameters))
     InferenceEndpoint(
         stack, "Ranker", endpoint_name="ranker", encryption_key=key, alarm_topic=topic, vpc=vpc,
-        variants=[VariantSpec(model=MODEL, instance_type="ml.m5.xlarge", instance_count=2, fallback_instance_types=("ml.m6i.xlarge",))],
+        variants=[VariantSpec(model=PROMOTED, instance_type="ml.m5.xlarge", instance_count=2, fallback_instance_types=("ml.m6i.xlarge",))],
     )
     imported = InferenceEndpoint.from_endpoint_name(stack, "Llm", "llm-hosting", kind=EndpointKind.INFERENCE_COMPONENTS)
     InferenceComponent(stack, "Llama", endpoint=imported, spec=LLAMA, alarm_topic=topic)
@@ -704,6 +734,14 @@ def _async(stack, **extra):
     }
 
 
+PROMOTED = ModelSpec(
+    image=IMAGE, model_data_url="s3://models-bucket/ranker/model.tar.gz",
+    promoted=PromotedModel.under(
+        "/ml/dev/promotion/ranker/AllTraffic", model_data=True,
+        image_repositories=("123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker-serving:2",),
+        model_data_prefixes=("s3://models-bucket/ranker/",),
+    ),
+)
 IC_VARIANT = VariantSpec(instance_type="ml.g5.12xlarge")
 SHADOW = ShadowVariantSpec(name="shadow", model=MODEL, instance_type="ml.c5.xlarge")
 G5 = VariantSpec(model=MODEL, instance_type="ml.g5.xlarge")
@@ -918,6 +956,29 @@ VALIDATION_CASES = [
     ({"alarms": AlarmSpec(evaluation_periods=0, datapoints_to_alarm=0)}, r"alarms\.evaluation_periods: got 0; 1-60"),
     ({"alarms": AlarmSpec(errors_5xx_threshold=0)}, r"alarms\.errors_5xx_threshold: got 0; >= 1 error per minute"),
     ({"alarms": AlarmSpec(p99_latency_ms=0)}, r"alarms\.p99_latency_ms: got 0; >= 1 ms"),
+    # promoted models (read from the promotion's SSM parameters at deploy time)
+    ({"shadow_variants": [ShadowVariantSpec(name="shadow", model=PROMOTED, instance_type="ml.c5.xlarge")]},
+     r"shadow_variants\[0\]\.model\.promoted: got '\(set\)'; only on production variants of realtime or serverless endpoints"),
+    (lambda stack: _async(stack, variants=[VariantSpec(model=PROMOTED, instance_type="ml.c5.xlarge")]),
+     r"variants\[0\]\.model\.promoted: got '\(set\)'; only on production variants of realtime or serverless endpoints"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, promoted=PromotedModel("ranker/image")), instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.promoted\.image_parameter: got 'ranker/image'; an SSM parameter name /level/\.\.\./name: 1-15 levels"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, promoted=PromotedModel("/aws/ranker")), instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.promoted\.image_parameter: got '/aws/ranker'; an SSM parameter name .* not starting with /aws or /ssm"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, model_data_url="s3://b-ucket/m.tar.gz", promoted=PromotedModel("/p/image")),
+                               instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.promoted\.model_data_parameter: got None; a parameter exactly when the model has model_data_url"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, promoted=PromotedModel("/p/image", "/p/data")), instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.promoted\.model_data_parameter: got '/p/data'; a parameter exactly when the model has model_data_url"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, model_data_url="s3://b-ucket/m", promoted=PromotedModel("/p/x", "/p/x")),
+                               instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.promoted\.model_data_parameter: got '/p/x'; a parameter other than image_parameter"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, promoted=PromotedModel("/p/image", image_repositories=("nginx",))),
+                               instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.promoted\.image_repositories\[0\]: got 'nginx'; an ECR image URI"),
+    ({"variants": [VariantSpec(model=ModelSpec(image=IMAGE, promoted=PromotedModel("/p/image", model_data_prefixes=("models/",))),
+                               instance_type="ml.c5.xlarge")]},
+     r"variants\[0\]\.model\.promoted\.model_data_prefixes\[0\]: got 'models/'; an s3://bucket/key URI"),
     # VPC
     (lambda stack: _vpc(stack, security_groups=[
         ec2.SecurityGroup.from_security_group_id(stack, f"Sg{i}", f"sg-0123456789abcdef{i}") for i in range(6)]),
@@ -949,3 +1010,58 @@ def test_target_from_rps_helper():
     assert AutoScalingSpec.target_from_rps(4, safety_factor=0.5) == 120.0
     with pytest.raises(ValueError):
         AutoScalingSpec.target_from_rps(0)
+
+
+# -- promoted models: one truth with CloudFormation ---------------------------------------------------
+def test_a_promoted_model_reads_its_image_and_data_from_ssm_at_deploy_time_and_may_pull_promoted_versions():
+    stack, endpoint = _endpoint_stack({"variants": [VariantSpec(model=PROMOTED, instance_type="ml.c5.xlarge")]})
+    raw = Template.from_stack(stack).to_json()
+    (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+    container = model["Properties"]["PrimaryContainer"]
+    # aws_ssm.StringParameter.value_for_string_parameter: a template parameter that CloudFormation
+    # resolves on every create and update ("Systems Manager parameter types"), not a synth-time value
+    assert {key: raw["Parameters"][container[key]["Ref"]] for key in ("Image", "ModelDataUrl")} == {
+        "Image": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/ml/dev/promotion/ranker/AllTraffic/image"},
+        "ModelDataUrl": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/ml/dev/promotion/ranker/AllTraffic/model-data"},
+    }
+    assert endpoint.promoted_models == {"AllTraffic": PROMOTED.promoted}
+    template = Template.from_stack(stack)
+    template.raw = raw
+    s = statements(template, "Ranker")
+    assert s["PullModelImages"]["Resource"] == [
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:us-east-1:123456789012:repository/ranker-serving"]]},
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:us-east-1:763104351884:repository/huggingface-pytorch-tgi-inference"]]},
+    ]
+    assert s["ReadPromotedModelData"] == {
+        "Sid": "ReadPromotedModelData", "Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::models-bucket/ranker/*"]]},
+    }
+
+
+def test_promotion_parameters_hold_the_initial_values_and_are_not_retained():
+    stack = Stack(new_app(), "Parameters")
+    parameters = PromotionParameters(stack, "Promotion", models=[PROMOTED, PROMOTED])  # one name once
+    raw = Template.from_stack(stack).to_json()["Resources"]
+    assert sorted(parameters.parameters) == ["/ml/dev/promotion/ranker/AllTraffic/image", "/ml/dev/promotion/ranker/AllTraffic/model-data"]
+    assert sorted((r["Properties"]["Name"], r["Properties"]["Value"], r["Properties"]["Type"], r["Properties"]["Tier"],
+                   r.get("DeletionPolicy", "Delete")) for r in raw.values()) == [
+        ("/ml/dev/promotion/ranker/AllTraffic/image", IMAGE, "String", "Standard", "Delete"),
+        ("/ml/dev/promotion/ranker/AllTraffic/model-data", "s3://models-bucket/ranker/model.tar.gz", "String", "Standard", "Delete"),
+    ]
+    # a fixed description: a changed property makes CloudFormation's update write the initial value again
+    assert {r["Properties"]["Description"] for r in raw.values()} == {
+        "Image of the promoted model version (promotion writes it; CloudFormation creates it)",
+        "Model data of the promoted model version (promotion writes it; CloudFormation creates it)",
+    }
+
+
+@pytest.mark.parametrize(("models", "message"), [
+    ([MODEL], r"models\[0\]\.promoted: got None; a PromotedModel \(the parameters to create\)"),
+    ([PROMOTED, dataclasses.replace(PROMOTED, image=IMAGE.replace("2.4.0-tgi", "2.5.0-tgi"))],
+     r"models\[1\]\.image: got '.*2\.5\.0-tgi.*'; the value models\[0\]\.image gives parameter /ml/dev/promotion/ranker/AllTraffic/image too"),
+    ([dataclasses.replace(PROMOTED, promoted=PromotedModel("/p/image"))],
+     r"models\[0\]\.promoted\.model_data_parameter: got None; a parameter exactly when the model has model_data_url"),
+])
+def test_promotion_parameters_validation_messages(models, message):
+    with pytest.raises(PlatformValidationError, match=message):
+        PromotionParameters(Stack(new_app(), "Parameters"), "Promotion", models=models)

@@ -192,6 +192,12 @@ def test_deployer_may_touch_only_its_groups_endpoints_and_generated_names(lifecy
         "ReadCurrentEndpointConfigs": ("sagemaker:DescribeEndpointConfig", [arn("endpoint-config/*")]),
         "UsePromotionTable": (["dynamodb:GetItem", "dynamodb:UpdateItem"], [promotion_table]),
         "PublishNotifications": ("sns:Publish", ["<output PublishOutputRefNotificationsCE9D1424634BD2EE>"]),
+        # the promotion parameters of chat-llm's variant, and the model an endpoint serves after a rollback
+        "RecordPromotedVersions": ("ssm:PutParameter", [
+            f"arn:${{Partition}}:ssm:${{Region}}:${{Account}}:parameter/acme-ml/dev/promotion/chat-llm/AllTraffic/{name}"
+            for name in ("image", "model-data")
+        ]),
+        "ReadServingModels": ("sagemaker:DescribeModel", [arn("model/*")]),
     }
     for sid, (actions, resources) in expected.items():
         assert s[sid]["Action"] == actions, sid
@@ -361,6 +367,13 @@ def test_deploy_targets_carry_the_endpoints_own_deployment_config(lifecycle, def
                             {"AlarmName": "acme-ml-dev-chat-llm-p99-model-latency"},
                         ]
                     },
+                },
+                # keep_promoted_version (default): where the template's model reads the promoted version
+                "Parameters": {
+                    "AllTraffic": {
+                        "Image": "/acme-ml/dev/promotion/chat-llm/AllTraffic/image",
+                        "ModelDataUrl": "/acme-ml/dev/promotion/chat-llm/AllTraffic/model-data",
+                    }
                 },
             }
         ]
@@ -655,6 +668,11 @@ def test_contract_keys_are_accepted_exactly_as_documented():
          r"auto_deploy_approved_models\[1\]: got \['g', 'ranker'\]; each model_package_group and endpoint pair once"),
         ({"model_data_prefixes": ["s3://bucket/models/"]},
          r"lifecycle\.model_data_prefixes: got \['s3://bucket/models/'\]; only with auto_deploy_approved_models"),
+        ({"auto_deploy_approved_models": [
+            {"model_package_group": "g", "endpoint": "ranker"},
+            {"model_package_group": "h", "endpoint": "ranker", "variants": ["candidate"], "keep_promoted_version": False}]},
+         r"auto_deploy_approved_models\[1\]\.keep_promoted_version: got False; True as in auto_deploy_approved_models\[0\] "
+         r"for the same endpoint: a promotion that does not record its version would leave the promotion parameters"),
         ({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["gone"]},
          r"lifecycle\.scale_idle_to_zero\[0\]: got 'gone'; the name of a configured endpoint; known: chat-llm"),
         ({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["embeddings"]},
@@ -674,6 +692,34 @@ def test_contract_keys_are_accepted_exactly_as_documented():
 def test_cross_key_rules_name_the_key_path(lifecycle, expected):
     with pytest.raises(PlatformValidationError, match=expected):
         parse(config_with(lifecycle))
+
+
+def test_promoted_variants_are_the_targets_variants_unless_keep_promoted_version_is_false():
+    """Which template models read the promotion parameters (stacks.promotion), from the config alone."""
+    from stacks.config.endpoints import endpoint_props
+    from stacks.promotion import initial_promotion_models, promoted_variants, with_promoted_models
+
+    config = parse(config_with({"auto_deploy_approved_models": [
+        {"model_package_group": "chat-llm-models", "endpoint": "chat-llm"},
+        {"model_package_group": "ranker-models", "endpoint": "ranker", "variants": ["candidate"]},
+        {"model_package_group": "fraud-models", "endpoint": "fraud-scorer", "keep_promoted_version": False},
+    ]}))
+    assert promoted_variants(config) == {"chat-llm": ["AllTraffic"], "ranker": ["candidate"]}
+    (ranker,) = [ep for ep in config.endpoints if ep.name == "ranker"]
+    variants = with_promoted_models(config, ranker, endpoint_props(config.prefix, ranker))["variants"]
+    assert [v.model.promoted for v in variants][0] is None
+    promoted = variants[1].model.promoted
+    assert (promoted.image_parameter, promoted.model_data_parameter) == (
+        "/acme-ml/dev/promotion/ranker/candidate/image", "/acme-ml/dev/promotion/ranker/candidate/model-data",
+    )
+    assert promoted.model_data_prefixes[1:] == (
+        "s3://acme-ml-models/chat-llm/", "s3://acme-ml-models/fraud-scorer/v3/", "s3://acme-ml-models/ranker/v7/",
+        "s3://acme-ml-models/ranker/v8/",
+    )
+    assert sorted((m.promoted.image_parameter, m.model_data_url) for m in initial_promotion_models(config)) == [
+        ("/acme-ml/dev/promotion/chat-llm/AllTraffic/image", "s3://acme-ml-models/chat-llm/model.tar.gz"),
+        ("/acme-ml/dev/promotion/ranker/candidate/image", "s3://acme-ml-models/ranker/v8/model.tar.gz"),
+    ]
 
 
 def test_async_endpoint_without_autoscaling_cannot_be_scaled_to_zero():

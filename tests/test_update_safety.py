@@ -3,7 +3,8 @@
 The "before" side is the session's default platform; the "after" side is ONE synth of the default
 config with five independent changes (each touches other resources, so one synth shows all five):
 
-1. a new model image on ``chat-llm``;
+1. a new model image on ``chat-llm`` (a promotion target: its model reads the image from the promotion
+   parameter, so the data stack's parameter changes) and on ``fraud-scorer`` (its template holds it);
 2. changed autoscaling on ``ranker`` (max 4 -> 6);
 3. an endpoint added in the middle of the list (``reranker``, second);
 4. an instance group added to the HyperPod cluster;
@@ -28,6 +29,7 @@ NEW_IMAGE = (
     "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:"
     "2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04"
 )
+NEW_CPU_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.4.0-cpu-py311-ubuntu22.04-sagemaker"
 
 
 def _raw(synthesized) -> dict[str, dict]:
@@ -46,6 +48,7 @@ def changed_platform(tmp_path_factory):
     data = yaml.safe_load(DEFAULT_CONFIG.read_text())
     endpoints = {e["name"]: e for e in data["endpoints"]}
     endpoints["chat-llm"]["model"]["image"] = NEW_IMAGE
+    endpoints["fraud-scorer"]["model"]["image"] = NEW_CPU_IMAGE  # the production variant, not the shadow
     endpoints["ranker"]["autoscaling"]["max"] = 6
     data["endpoints"].insert(1, {
         "name": "reranker", "type": "realtime",
@@ -83,13 +86,36 @@ def test_no_stateful_resource_is_replaced_removed_or_moved(plan):
 
 def test_only_the_new_images_model_and_its_endpoint_config_are_replaced(default_platform, plan):
     inference = default_platform["inference"].raw
-    (endpoint,) = _ids(inference, "AWS::SageMaker::Endpoint", EndpointName="acme-ml-dev-chat-llm")
+    (endpoint,) = _ids(inference, "AWS::SageMaker::Endpoint", EndpointName="acme-ml-dev-fraud-scorer")
     config_id = inference["Resources"][endpoint]["Properties"]["EndpointConfigName"]["Fn::GetAtt"][0]
+    (production_model,) = {  # the shadow variant keeps its model
+        v["ModelName"]["Fn::GetAtt"][0] for v in inference["Resources"][config_id]["Properties"]["ProductionVariants"]
+    }
     assert plan.replaced_types() == {
-        "AWS::SageMaker::Model": _model_of(inference, config_id),
+        "AWS::SageMaker::Model": {production_model},
         "AWS::SageMaker::EndpointConfig": {config_id},
     }
     assert plan.replaced[("inference", config_id)].startswith("create-only ProductionVariants refers to replaced")
+
+
+def test_a_new_image_of_a_promotion_target_updates_its_promotion_parameter_in_place(
+    default_platform, changed_platform, plan
+):
+    """chat-llm's model reads its image from the promotion parameter at deploy time: the config change
+    updates the data stack's parameter (``Value`` is not create-only), the inference template stays the
+    same, and CloudFormation replaces the model when the resolved value changes on the next deploy."""
+    before, after = default_platform["data"].raw, changed_platform["data"].raw
+    (parameter,) = _ids(before, "AWS::SSM::Parameter", Name="/acme-ml/dev/promotion/chat-llm/AllTraffic/image")
+    assert after["Resources"][parameter]["Properties"]["Value"] == NEW_IMAGE
+    assert ("data", parameter) not in plan.replaced and ("data", parameter) not in plan.added
+    chat = {lid for lid in _ids(before, "AWS::SSM::Parameter")}
+    assert all(("data", lid) not in plan.replaced for lid in chat)
+    models = {
+        lid for lid in _ids(default_platform["inference"].raw, "AWS::SageMaker::Model") if lid.startswith("ChatLlmEndpoint")
+    }
+    assert {lid: changed_platform["inference"].raw["Resources"][lid] for lid in models} == {
+        lid: default_platform["inference"].raw["Resources"][lid] for lid in models
+    }
 
 
 def test_changed_autoscaling_updates_the_scalable_targets_in_place(default_platform, changed_platform, plan):

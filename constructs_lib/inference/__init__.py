@@ -4,6 +4,7 @@ from ._validation import check_endpoint_props
 from .base import EndpointBase
 from .component import InferenceComponent
 from .endpoint import InferenceEndpoint
+from .promotion import PromotionParameters
 from .metrics import (
     COMPONENT_INSTANCE_NAMESPACE,
     INSTANCE_NAMESPACE,
@@ -29,6 +30,7 @@ from .specs import (
     ManagedInstanceScalingSpec,
     MetricTargetSpec,
     ModelSpec,
+    PromotedModel,
     RoutingStrategy,
     ScheduledScalingSpec,
     ServerlessSpec,
@@ -59,6 +61,8 @@ __all__ = [
     "ManagedInstanceScalingSpec",
     "MetricTargetSpec",
     "ModelSpec",
+    "PromotedModel",
+    "PromotionParameters",
     "RoutingStrategy",
     "ScalableDimension",
     "ScalingMetric",

@@ -49,19 +49,27 @@ def build_execution_role(scope: Construct, request: ExecutionRoleRequest) -> tup
         description=request.description,
     )
     statements: list[iam.PolicyStatement] = []
-    repos, objects, prefixes = set(), set(), set()
+    repos, objects, prefixes, promoted_prefixes = set(), set(), set(), set()
     for model in request.models:
-        m = ECR_IMAGE.match(model.image) if not is_token(model.image) else None
-        if m:
-            repos.add(
-                stack.format_arn(
-                    service="ecr", account=m["account"], region=m["region"], resource="repository", resource_name=m["repo"]
+        promoted = model.promoted
+        for image in (model.image, *(promoted.image_repositories if promoted else ())):
+            m = ECR_IMAGE.match(image) if not is_token(image) else None
+            if m:
+                repos.add(
+                    stack.format_arn(
+                        service="ecr", account=m["account"], region=m["region"], resource="repository",
+                        resource_name=m["repo"],
+                    )
                 )
-            )
         for url, into in ((model.model_data_url, objects), (model.model_data_prefix, prefixes)):
             s = S3_URI.match(url) if url and not is_token(url) else None
             if s:
                 into.add((s["bucket"], s["key"] or ""))
+        # Promoted versions' data: the bucket may be a token (the artifact bucket is named after the account).
+        for url in promoted.model_data_prefixes if promoted else ():
+            if url.startswith("s3://"):
+                bucket, _, key = url.removeprefix("s3://").partition("/")
+                promoted_prefixes.add((bucket, key))
     if repos:
         statements.append(
             iam.PolicyStatement(
@@ -76,6 +84,11 @@ def build_execution_role(scope: Construct, request: ExecutionRoleRequest) -> tup
                 sid="ReadModelData", actions=["s3:GetObject"],
                 resources=sorted(f"arn:{stack.partition}:s3:::{b}/{k}" for b, k in objects),
             )
+        )
+    promoted_objects = sorted(f"arn:{stack.partition}:s3:::{b}/{k}*" for b, k in promoted_prefixes)
+    if promoted_objects:
+        statements.append(
+            iam.PolicyStatement(sid="ReadPromotedModelData", actions=["s3:GetObject"], resources=promoted_objects)
         )
     prefix_objects = sorted(f"arn:{stack.partition}:s3:::{b}/{k}*" for b, k in prefixes)
     if prefixes:
@@ -122,7 +135,8 @@ def build_execution_role(scope: Construct, request: ExecutionRoleRequest) -> tup
             )
         )
     statements.extend(g.statement for g in request.grants)
-    if request.key is not None and request.grants:
+    # Promoted model data may be in a bucket encrypted with the key (the platform's artifact bucket).
+    if request.key is not None and (request.grants or promoted_objects):
         statements.append(
             iam.PolicyStatement(
                 sid="UseEncryptionKey", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[request.key.key_arn]
@@ -152,6 +166,13 @@ def build_execution_role(scope: Construct, request: ExecutionRoleRequest) -> tup
             policy,
             "A multi-model endpoint loads whichever model a request names, from its own model prefix only.",
             *(f"AwsSolutions-IAM5[Resource::{nag_resource_id(scope, arn)}]" for arn in prefix_objects),
+        )
+    if promoted_objects:
+        acknowledge(
+            policy,
+            "A promotion may deploy any approved version whose model data lies under these prefixes; CloudFormation "
+            "then creates the endpoint's model from the version recorded in the promotion parameters.",
+            *(f"AwsSolutions-IAM5[Resource::{nag_resource_id(scope, arn)}]" for arn in promoted_objects),
         )
     for grant in request.grants:
         if grant.wildcard_resources:

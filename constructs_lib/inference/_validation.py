@@ -62,7 +62,8 @@ def _an(kind: EndpointKind) -> str:
     return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
 
 
-def check_model(p: Problems, where: str, model: ModelSpec, *, multi_model: bool) -> None:
+def check_model(p: Problems, where: str, model: ModelSpec, *, multi_model: bool, promotable: bool = False) -> None:
+    """``promotable``: a production variant of a real-time or serverless endpoint (``promoted`` allowed)."""
     p.check(
         bool(ECR_IMAGE.match(model.image)), f"{where}.image", model.image, limits.ECR_IMAGE_RULE,
     )
@@ -90,6 +91,38 @@ def check_model(p: Problems, where: str, model: ModelSpec, *, multi_model: bool)
             p.add(f"{where}.model_data_url", model.model_data_url, "not on a multi-model endpoint: use model_data_prefix")
     elif model.model_data_prefix is not None:
         p.add(f"{where}.model_data_prefix", model.model_data_prefix, "only on a multi-model endpoint")
+    if model.promoted is not None:
+        _check_promoted(p, f"{where}.promoted", model, promotable)
+
+
+def _check_promoted(p: Problems, where: str, model: ModelSpec, promotable: bool) -> None:
+    promoted = model.promoted
+    if not promotable:
+        p.add(where, "(set)", "only on production variants of realtime or serverless endpoints (promotion replaces only those models)")
+        return
+    names = [("image_parameter", promoted.image_parameter)]
+    if promoted.model_data_parameter is not None:
+        names.append(("model_data_parameter", promoted.model_data_parameter))
+    for attr, name in names:
+        if not is_token(name):
+            p.check(
+                bool(limits.SSM_PARAMETER_NAME.match(name)) and len(name) <= limits.SSM_PARAMETER_NAME_MAX,
+                f"{where}.{attr}", name, limits.SSM_PARAMETER_NAME_RULE,
+            )
+    if (promoted.model_data_parameter is None) != (model.model_data_url is None):
+        p.add(
+            f"{where}.model_data_parameter", promoted.model_data_parameter,
+            "a parameter exactly when the model has model_data_url (an SSM String parameter cannot be empty, "
+            "and the template's model must take the promoted model data whenever it has any)",
+        )
+    if promoted.model_data_parameter is not None and promoted.model_data_parameter == promoted.image_parameter:
+        p.add(f"{where}.model_data_parameter", promoted.model_data_parameter, "a parameter other than image_parameter")
+    for i, image in enumerate(promoted.image_repositories):
+        if not is_token(image):
+            p.check(bool(ECR_IMAGE.match(image)), f"{where}.image_repositories[{i}]", image, limits.ECR_IMAGE_RULE)
+    for i, prefix in enumerate(promoted.model_data_prefixes):
+        if not is_token(prefix):
+            p.check(bool(S3_URI.match(prefix)), f"{where}.model_data_prefixes[{i}]", prefix, limits.S3_URI_RULE)
 
 
 def check_timeouts(p: Problems, where: str, spec) -> None:
@@ -116,7 +149,10 @@ def _variant(p: Problems, w: str, v: VariantSpec, kind: EndpointKind) -> None:
     elif v.model is None:
         p.add(f"{w}.model", None, "a model (image and model data)")
     else:
-        check_model(p, f"{w}.model", v.model, multi_model=kind is EndpointKind.MULTI_MODEL)
+        check_model(
+            p, f"{w}.model", v.model, multi_model=kind is EndpointKind.MULTI_MODEL,
+            promotable=kind in (EndpointKind.REALTIME, EndpointKind.SERVERLESS) and not isinstance(v, ShadowVariantSpec),
+        )
     if serverless:
         if v.instance_type is not None:
             p.add(f"{w}.instance_type", v.instance_type, "none on a serverless endpoint (no instances, no GPUs): set serverless memory and concurrency")

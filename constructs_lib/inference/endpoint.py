@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .._security_group_rules import wait_for_security_group_rules
@@ -41,6 +42,7 @@ from .specs import (
     DeploymentStrategy,
     EndpointKind,
     ModelSpec,
+    PromotedModel,
     ShadowVariantSpec,
     VariantSpec,
 )
@@ -181,6 +183,10 @@ class InferenceEndpoint(EndpointBase):
         )
 
         self.models: dict[str, sagemaker.CfnModel] = {}
+        # Production variants whose model is read from a promotion's SSM parameters (ModelSpec.promoted).
+        self.promoted_models: dict[str, PromotedModel] = {
+            v.name: v.model.promoted for v in variants if v.model is not None and v.model.promoted is not None
+        }
         multi_model = kind is EndpointKind.MULTI_MODEL
         for variant in variants:
             if variant.model is not None:
@@ -311,14 +317,22 @@ class InferenceEndpoint(EndpointBase):
         return grants
 
     def _model(self, id: str, model: ModelSpec, isolation: bool, vpc_config: dict | None, multi_model: bool) -> sagemaker.CfnModel:
+        image, model_data_url = model.image, model.model_data_prefix if multi_model else model.model_data_url
+        promoted = model.promoted
+        if promoted is not None:
+            # Template parameters of type AWS::SSM::Parameter::Value<String> (one per name and stack):
+            # CloudFormation reads the promotion's latest values on every deploy.
+            image = ssm.StringParameter.value_for_string_parameter(self, promoted.image_parameter)
+            if promoted.model_data_parameter is not None:
+                model_data_url = ssm.StringParameter.value_for_string_parameter(self, promoted.model_data_parameter)
         cfn = sagemaker.CfnModel(
             self,
             id,
             execution_role_arn=self.role.role_arn,
             enable_network_isolation=isolation,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=model.image,
-                model_data_url=model.model_data_prefix if multi_model else model.model_data_url,
+                image=image,
+                model_data_url=model_data_url,
                 environment=dict(model.environment) or None,
                 mode="MultiModel" if multi_model else None,
             ),

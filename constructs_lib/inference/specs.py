@@ -13,6 +13,54 @@ from .metrics import Statistic
 
 
 @dataclass(frozen=True)
+class PromotedModel:
+    """Where a promotion records the version it deploys, so that CloudFormation deploys that version too.
+
+    The model's image (and model data) are read at deploy time from SSM ``String`` parameters through
+    template parameters of type ``AWS::SSM::Parameter::Value<String>``: CloudFormation fetches their
+    latest values on every create and update, also when the CLI passes ``UsePreviousValue`` (AWS
+    CloudFormation User Guide, "Systems Manager parameter types"), and the CDK CLI always deploys a
+    stack with such parameters. ``ApprovedModelDeployer`` writes them before ``UpdateEndpoint`` and puts
+    back what the endpoint serves after a rollback.
+
+    The parameters must exist when the endpoint's stack is deployed: CloudFormation resolves them
+    when it creates the change set, before any resource of that stack exists, so they cannot be
+    created in the same stack. Create them with :class:`PromotionParameters` in a stack deployed first.
+
+    :param image_parameter: SSM parameter name of the image URI.
+    :param model_data_parameter: SSM parameter name of the ``s3://`` model data URL; required exactly
+        when the model has ``model_data_url``.
+    :param image_repositories: ECR image URIs (``account.dkr.ecr.region.amazonaws.com/repo:tag``) whose
+        repositories promoted versions' images come from: the endpoint's execution role may pull them.
+        Default none (only the model's own repository).
+    :param model_data_prefixes: ``s3://bucket/prefix/`` URIs promoted versions' model data lie under: the
+        execution role may read them. Default none (only the model's own data).
+    """
+
+    image_parameter: str
+    model_data_parameter: str | None = None
+    image_repositories: tuple[str, ...] = ()
+    model_data_prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def under(
+        cls,
+        path: str,
+        *,
+        model_data: bool,
+        image_repositories: tuple[str, ...] = (),
+        model_data_prefixes: tuple[str, ...] = (),
+    ) -> PromotedModel:
+        """``<path>/image`` and, with ``model_data``, ``<path>/model-data``."""
+        return cls(
+            image_parameter=f"{path}/image",
+            model_data_parameter=f"{path}/model-data" if model_data else None,
+            image_repositories=tuple(image_repositories),
+            model_data_prefixes=tuple(model_data_prefixes),
+        )
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A serving container.
 
@@ -23,12 +71,17 @@ class ModelSpec:
     :param model_data_prefix: multi-model endpoints only: ``s3://bucket/prefix/`` holding the
         models' archives (``ModelDataUrl`` of a ``Mode: MultiModel`` container); the role may list
         and read only that prefix. Default none.
+    :param promoted: production variants of real-time and serverless endpoints only: read the image and
+        model data at deploy time from the SSM parameters a promotion writes (``image`` and
+        ``model_data_url`` are then the parameters' initial values). Default none (the template holds
+        ``image`` and ``model_data_url``).
     """
 
     image: str
     model_data_url: str | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
     model_data_prefix: str | None = None
+    promoted: PromotedModel | None = None
 
 
 DEFAULT_VARIANT_NAME = "AllTraffic"

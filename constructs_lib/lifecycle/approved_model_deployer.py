@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
@@ -23,6 +23,7 @@ from .. import limits
 from ..compliance import acknowledge, nag_resource_id
 from ..errors import Problems, is_token
 from ..inference.base import endpoint_arn_for
+from ..inference.specs import PromotedModel
 from ._wiring import (
     METRICS_NAMESPACE,
     acknowledge_wildcards,
@@ -87,6 +88,11 @@ class DeployTarget:
     :param variant_names: variants that get the new model; default every variant that has a model.
     :param data_capture: where the endpoint captures requests, if it does: the deployed model's
         execution role may write there.
+    :param promoted: per variant name, the SSM parameters its model is read from at deploy time
+        (``ModelSpec.promoted``): the promotion writes the version's image and model data there before
+        ``UpdateEndpoint`` and puts back what the endpoint serves after a rollback, so a later
+        ``cdk deploy`` deploys the same version. Default none (CloudFormation keeps its own model).
+        :meth:`for_endpoint` takes them from the ``InferenceEndpoint``.
     """
 
     model_package_group: str
@@ -94,6 +100,7 @@ class DeployTarget:
     deployment_config: Mapping[str, Any] | None = None
     variant_names: tuple[str, ...] = ()
     data_capture: S3Prefix | None = None
+    promoted: Mapping[str, PromotedModel] = field(default_factory=dict)
 
     @classmethod
     def for_endpoint(
@@ -106,13 +113,22 @@ class DeployTarget:
     ) -> DeployTarget:
         """The target for an ``InferenceEndpoint``: its name, and the deployment configuration that
         CloudFormation gives it (blue/green or rolling, rollback alarms by name), so an automatic
-        deployment rolls out and rolls back exactly like a CloudFormation update."""
+        deployment rolls out and rolls back exactly like a CloudFormation update; and the promotion
+        parameters of the variants it replaces (``promoted_models``), so CloudFormation follows it."""
+        promoted = getattr(endpoint, "promoted_models", {}) or {}
         return cls(
             model_package_group=model_package_group,
             endpoint_name=endpoint.endpoint_name,
             deployment_config=deployment_config_of(endpoint),
             variant_names=tuple(variant_names),
             data_capture=data_capture,
+            promoted={name: spec for name, spec in promoted.items() if not variant_names or name in variant_names},
+        )
+
+    def parameter_names(self) -> list[str]:
+        """Every SSM parameter the promotion writes for this target."""
+        return sorted(
+            {n for spec in self.promoted.values() for n in (spec.image_parameter, spec.model_data_parameter) if n}
         )
 
     def as_environment(self) -> dict[str, Any]:
@@ -121,6 +137,12 @@ class DeployTarget:
             entry["DeploymentConfig"] = dict(self.deployment_config)
         if self.variant_names:
             entry["VariantNames"] = list(self.variant_names)
+        if self.promoted:
+            entry["Parameters"] = {
+                variant: {"Image": spec.image_parameter}
+                | ({"ModelDataUrl": spec.model_data_parameter} if spec.model_data_parameter else {})
+                for variant, spec in sorted(self.promoted.items())
+            }
         return entry
 
 
@@ -278,6 +300,7 @@ class ApprovedModelDeployer(Construct):
         )
         allow_notifications(self.step_handler, topic, key)
         self._allow_deployments(self.step_handler, targets, key)
+        self._allow_promotion_parameters(self.step_handler, targets)
         self._allow_promotion_table(self.step_handler, key)
         self.state_machine = self._promotion_state_machine(key)
 
@@ -354,6 +377,15 @@ class ApprovedModelDeployer(Construct):
                     p.add(f"{w}.{field}", value, "a name known at synth, not a token")
                 else:
                     p.check(bool(limits.NAME_PATTERN.match(value)), f"{w}.{field}", value, limits.NAME_RULE)
+            for variant, spec in t.promoted.items():
+                for attr in ("image_parameter", "model_data_parameter"):
+                    name = getattr(spec, attr)
+                    if name is not None:  # IAM statements name these at synth
+                        p.check(
+                            not is_token(name) and bool(limits.SSM_PARAMETER_NAME.match(name))
+                            and len(name) <= limits.SSM_PARAMETER_NAME_MAX,
+                            f"{w}.promoted[{variant!r}].{attr}", name, limits.SSM_PARAMETER_NAME_RULE + ", known at synth",
+                        )
             pair = (t.model_package_group, t.endpoint_name)
             p.check(pair not in seen, w, list(pair), "each (model_package_group, endpoint_name) pair once")
             seen.add(pair)
@@ -496,6 +528,34 @@ class ApprovedModelDeployer(Construct):
             "The function describes the approved versions of its own model package groups (numbered by "
             "SageMaker).",
             *packages,
+        )
+
+    def _allow_promotion_parameters(self, handler: ReliableFunction, targets: Sequence[DeployTarget]) -> None:
+        """Record the promoted version where CloudFormation reads it, and read what an endpoint serves
+        (to put it back after a rollback)."""
+        names = sorted({n for t in targets for n in t.parameter_names()})
+        if not names:
+            return
+        stack = Stack.of(self)
+        handler.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="RecordPromotedVersions", actions=["ssm:PutParameter"],
+                resources=[
+                    stack.format_arn(service="ssm", resource="parameter", resource_name=name.removeprefix("/"))
+                    for name in names
+                ],
+            )
+        )
+        every_model = sagemaker_arn(self, "model", "*")
+        handler.add_to_role_policy(
+            iam.PolicyStatement(sid="ReadServingModels", actions=["sagemaker:DescribeModel"], resources=[every_model])
+        )
+        acknowledge_wildcards(
+            handler,
+            "After a rollback the function reads the model the endpoint serves again, whose name CloudFormation "
+            "or an earlier promotion generated, to put its image and model data back into the promotion "
+            "parameters; describing a model reads settings only.",
+            every_model,
         )
 
     def _allow_deployments(self, handler: ReliableFunction, targets: Sequence[DeployTarget], key: kms.IKey) -> None:

@@ -33,22 +33,33 @@ Deploying one version to one endpoint (also the direct mode without ``STATE_MACH
    the new model name (variant names, instance types, counts and every other setting kept; ``KmsKeyId``,
    ``DataCaptureConfig``, ``AsyncInferenceConfig`` and the other config-level settings copied too) and
    ``CreateEndpointConfig`` creates it under a deterministic name (reused when it exists);
-5. ``UpdateEndpoint`` with ``RetainAllVariantProperties=True`` (autoscaled instance counts survive) and
+5. for a target with ``Parameters`` (variants whose CloudFormation model reads its image and model data
+   from SSM parameters at deploy time): ``PutParameter`` (``Overwrite``) of the version's image and model
+   data, so that a later ``cdk deploy`` deploys the same version. A version CloudFormation could not
+   express (several containers, ``ModelDataSource``, model data where the template has none or none
+   where it has some) is refused before anything is created;
+6. ``UpdateEndpoint`` with ``RetainAllVariantProperties=True`` (autoscaled instance counts survive) and
    the target's ``DeploymentConfig`` from ``DEPLOY_TARGETS`` (the endpoint's own canary/linear/rolling
    settings and rollback alarms), else the endpoint's ``LastDeploymentConfig``.
+
+When the update is refused, rolled back or fails, the parameters get back what the endpoint serves
+(``DescribeEndpointConfig`` + ``DescribeModel`` of its current config's variant).
 
 Environment:
   ``DEPLOY_TARGETS``  JSON: ``{"<group>": ["<endpoint>", {"EndpointName": "<endpoint>",
                        "DeploymentConfig": {...UpdateEndpoint DeploymentConfig...},
                        "VariantNames": ["<variant>", ...]}]}``; a single string or object is accepted too.
                        ``VariantNames`` limits which variants get the new model (default: all that have one).
+                       ``"Parameters": {"<variant>": {"Image": "<ssm name>", "ModelDataUrl": "<ssm name>"}}``
+                       names the promotion parameters of variants CloudFormation reads from SSM.
   ``MODEL_EXECUTION_ROLE_ARN`` role for CreateModel (required to deploy);
   ``STATE_MACHINE_ARN`` and ``PROMOTION_TABLE`` (the workflow; without them the entry deploys directly,
   one try); ``TOPIC_ARN``; ``PLATFORM_NAME``; ``IDEMPOTENCY_TABLE`` (optional);
   ``IDEMPOTENCY_EXPIRY_SECONDS`` (default 86400); ``POWERTOOLS_METRICS_NAMESPACE``.
 AWS calls: sagemaker:DescribeModelPackage, DescribeEndpoint, DescribeModel, CreateModel,
 DescribeEndpointConfig, CreateEndpointConfig, UpdateEndpoint; iam:PassRole on the execution role;
-states:StartExecution; sns:Publish; dynamodb:GetItem/PutItem/UpdateItem/DeleteItem.
+ssm:PutParameter on the promotion parameters; states:StartExecution; sns:Publish;
+dynamodb:GetItem/PutItem/UpdateItem/DeleteItem.
 
 Limits: endpoints whose variants carry no ``ModelName`` (inference-component endpoints) are reported,
 not changed. A config built earlier for the same package and endpoint is reused as is.
@@ -62,7 +73,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -149,6 +160,9 @@ class DeployTarget:
     endpoint_name: str
     deployment_config: dict[str, Any] | None = None
     variant_names: tuple[str, ...] = ()
+    # variant -> {"Image": <SSM parameter name>, "ModelDataUrl": <SSM parameter name>}: where CloudFormation
+    # reads the variant's model at deploy time (the promotion records the version it deploys there)
+    parameters: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def parse_deploy_targets(raw: str) -> tuple[dict[str, tuple[DeployTarget, ...]], list[str]]:
@@ -188,7 +202,15 @@ def parse_deploy_targets(raw: str) -> tuple[dict[str, tuple[DeployTarget, ...]],
             if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
                 problems.append(f"{path}.VariantNames: expected a list of variant names")
                 variants = []
-            parsed.append(DeployTarget(name, deployment or None, tuple(variants)))
+            parameters = entry.get("Parameters") or {}
+            if not isinstance(parameters, dict) or not all(
+                isinstance(names, dict) and isinstance(names.get("Image"), str)
+                and set(names) <= {"Image", "ModelDataUrl"} and all(isinstance(n, str) for n in names.values())
+                for names in parameters.values()
+            ):
+                problems.append(f"{path}.Parameters: expected {{variant: {{Image, ModelDataUrl}}}} parameter names")
+                parameters = {}
+            parsed.append(DeployTarget(name, deployment or None, tuple(variants), dict(parameters)))
         if parsed:
             targets[group] = tuple(parsed)
     return targets, problems
@@ -216,7 +238,7 @@ logger, tracer, metrics = common.powertools(SERVICE, METRICS_NAMESPACE, LOGGER_S
 publish = partial(common.publish, logger=logger)
 ignored = partial(common.ignored, logger=logger)
 
-sns_client, sagemaker_client = common.clients("sns", "sagemaker", read_timeout=30)
+sns_client, sagemaker_client, ssm_client = common.clients("sns", "sagemaker", "ssm", read_timeout=30)
 
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="id",
@@ -408,6 +430,75 @@ def _deployment_label(deployment: dict[str, Any] | None) -> str:
     return label + (f", auto-rollback on {len(alarms)} alarm(s)" if alarms else "")
 
 
+# --- one truth with CloudFormation: the promotion parameters -----------------------------------------
+class UnrecordableVersion(ValueError):
+    """The version cannot be written to the promotion parameters in a form CloudFormation deploys."""
+
+
+def promoted_values(target: DeployTarget, containers: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Per variant with parameters, ``{parameter name: value}`` of this version. Raises
+    :class:`UnrecordableVersion` when the template's model (one container, an image, model data exactly
+    when it has a model data parameter) cannot take the version."""
+    if not target.parameters:
+        return {}
+    where = f"the promotion parameters of {target.endpoint_name}"
+    if len(containers) != 1:
+        raise UnrecordableVersion(f"{where} hold one container; the version has {len(containers)}")
+    container = containers[0]
+    extra = [key for key in ("ModelDataSource", "AdditionalModelDataSources") if container.get(key)]
+    if extra:
+        raise UnrecordableVersion(f"{where} hold an image and a ModelDataUrl; the version has {', '.join(extra)}")
+    values: dict[str, dict[str, str]] = {}
+    for variant, names in target.parameters.items():
+        data = as_text(container.get("ModelDataUrl"))
+        if bool(data) != ("ModelDataUrl" in names):
+            raise UnrecordableVersion(
+                f"{where}: variant {variant}'s template model "
+                + ("has model data, the version none" if data == "" else "has no model data, the version has some")
+            )
+        values[variant] = {names["Image"]: as_text(container.get("Image"))}
+        if data:
+            values[variant][names["ModelDataUrl"]] = data
+    return values
+
+
+def put_parameters(ssm: Any, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+
+
+def serving_values(sagemaker: Any, target: DeployTarget, config_name: str) -> dict[str, str]:
+    """``{parameter name: value}`` of the models the endpoint config ``config_name`` serves."""
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    models = {v.get("VariantName"): v.get("ModelName") for v in as_objects(config.get("ProductionVariants"))}
+    values: dict[str, str] = {}
+    for variant, names in target.parameters.items():
+        if not models.get(variant):
+            continue
+        model = sagemaker.describe_model(ModelName=models[variant])
+        primary = common.as_object(model.get("PrimaryContainer"))
+        containers = [primary] if primary else as_objects(model.get("Containers"))
+        if len(containers) != 1 or not as_text(containers[0].get("Image")):
+            logger.warning("Served model has no single container", extra={"model": models[variant]})
+            continue
+        values[names["Image"]] = as_text(containers[0].get("Image"))
+        if "ModelDataUrl" in names and as_text(containers[0].get("ModelDataUrl")):
+            values[names["ModelDataUrl"]] = as_text(containers[0].get("ModelDataUrl"))
+    return values
+
+
+def restore_parameters(sagemaker: Any, ssm: Any, target: DeployTarget, endpoint_name: str) -> dict[str, str]:
+    """Put back into the promotion parameters what the endpoint serves now (after a refused, failed or
+    rolled-back update), so CloudFormation deploys that and not the version that did not make it."""
+    if not target.parameters:
+        return {}
+    endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
+    values = serving_values(sagemaker, target, as_text(endpoint.get("EndpointConfigName")))
+    put_parameters(ssm, values)
+    logger.info("Promotion parameters restored", extra={"endpoint": endpoint_name, "parameters": values})
+    return values
+
+
 @tracer.capture_method(capture_response=False)
 def deploy_to_endpoint(
     sagemaker: Any,
@@ -417,8 +508,11 @@ def deploy_to_endpoint(
     containers: list[dict[str, Any]],
     target: DeployTarget,
     role_arn: str,
+    ssm: Any = None,
 ) -> TargetResult:
-    """Bring ``target`` onto the package version. Raises ClientError when an AWS call fails."""
+    """Bring ``target`` onto the package version. Raises ClientError when an AWS call fails.
+
+    With promotion parameters, ``ssm`` records the version there right before ``UpdateEndpoint``."""
     endpoint_name = target.endpoint_name
     result = TargetResult(
         endpoint=endpoint_name,
@@ -432,6 +526,11 @@ def deploy_to_endpoint(
         return result
     if pending == result.endpoint_config:
         result.endpoint_action = "already-deploying"
+        return result
+    try:
+        recorded = promoted_values(target, containers)
+    except UnrecordableVersion as error:
+        result.endpoint_action, result.error = "skipped", f"{error}; CloudFormation could not deploy it: not deployed"
         return result
 
     result.model_action = ensure_model(sagemaker, name=result.model, containers=containers, role_arn=role_arn)
@@ -462,7 +561,15 @@ def deploy_to_endpoint(
     }
     if deployment:
         update["DeploymentConfig"] = deployment
-    sagemaker.update_endpoint(**update)
+    replaced_variants = {v.get("VariantName") for v in request["ProductionVariants"] if v.get("ModelName") == result.model}
+    # Before the update: a cdk deploy from now on deploys this version too (AWS::SSM::Parameter::Value).
+    put_parameters(ssm, {n: v for variant, pairs in recorded.items() if variant in replaced_variants for n, v in pairs.items()})
+    try:
+        sagemaker.update_endpoint(**update)
+    except ClientError:
+        if recorded:  # refused: the parameters get back what the endpoint keeps serving
+            restore_parameters(sagemaker, ssm, target, endpoint_name)
+        raise
     result.endpoint_action = "update-started"
     result.deployment = _deployment_label(deployment)
     return result
@@ -521,8 +628,10 @@ def deploy_approved(
     role_arn: str,
     topic_arn: str,
     platform: str,
+    ssm: Any = None,
 ) -> dict[str, Any]:
     """Deploy one approved package version to its targets; ``event`` is the idempotency key's source."""
+    ssm = ssm or ssm_client
     envelope = Envelope.parse(event)
     try:
         package = sagemaker.describe_model_package(ModelPackageName=approval.arn)
@@ -558,6 +667,7 @@ def deploy_approved(
                 containers=containers,
                 target=target,
                 role_arn=role_arn,
+                ssm=ssm,
             )
         except (ClientError, BotoCoreError) as error:
             logger.exception("Deployment failed", extra={"endpoint": target.endpoint_name})
@@ -856,8 +966,12 @@ def step(
     topic_arn: str,
     platform: str,
     now: float,
+    ssm: Any = None,
 ) -> dict[str, Any]:
-    """One Task state of the promotion state machine; returns the next state (``Next`` routes)."""
+    """One Task state of the promotion state machine; returns the next state (``Next`` routes).
+
+    With promotion parameters, ``deploy`` records the version before ``UpdateEndpoint``; a refused,
+    failed or rolled-back update puts back what the endpoint serves."""
     state = dict(common.as_object(payload.get("State")))
     name = as_text(payload.get("Step"))
     endpoint = as_text(state.get("EndpointName"))
@@ -922,7 +1036,9 @@ def step(
             return {**state, "Next": "Next"}
         target = next((t for t in targets.get(wanted["Group"], ()) if t.endpoint_name == endpoint), None)
 
-        def abandon(detail: str) -> dict[str, Any]:
+        def abandon(detail: str, *, restore: bool = False) -> dict[str, Any]:
+            if restore and target is not None:  # first: a transient error retries the whole step
+                restore_parameters(sagemaker, ssm, target, endpoint)
             _add_version(dynamodb, table, endpoint, "Abandoned", wanted["Version"])
             _notify(sns, topic_arn, endpoint, "failed", wanted, detail, platform)
             common.count(metrics, METRIC_ABANDONED)
@@ -959,7 +1075,7 @@ def step(
             try:
                 result = deploy_to_endpoint(
                     sagemaker, package_arn=wanted["PackageArn"], version=str(wanted["Version"]),
-                    containers=containers, target=target, role_arn=role_arn,
+                    containers=containers, target=target, role_arn=role_arn, ssm=ssm,
                 )
             except ClientError as error:
                 _raise_if_transient(error)
@@ -986,11 +1102,12 @@ def step(
                 f"the endpoint is {status} on {as_text(endpoint_now.get('EndpointConfigName'))}"
             )
             if status == ev.EndpointStatus.IN_SERVICE:  # back on the previous config: rolled back
+                restore_parameters(sagemaker, ssm, target, endpoint)
                 _add_version(dynamodb, table, endpoint, "RolledBack", wanted["Version"])
                 _notify(sns, topic_arn, endpoint, "rolled-back", wanted, reason, platform)
                 common.count(metrics, METRIC_ROLLED_BACK)
                 return {**state, "Next": "Next"}
-            return abandon(reason)
+            return abandon(reason, restore=True)
     except TransientError:
         raise
     except (ClientError, BotoCoreError) as error:
@@ -1023,7 +1140,7 @@ def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> di
         return step(
             event, sagemaker=sagemaker_client, sns=sns_client, dynamodb=dynamodb_client,
             table=PROMOTION_TABLE, targets=DEPLOY_TARGETS, role_arn=MODEL_EXECUTION_ROLE_ARN,
-            topic_arn=TOPIC_ARN, platform=PLATFORM_NAME, now=time.time(),
+            topic_arn=TOPIC_ARN, platform=PLATFORM_NAME, now=time.time(), ssm=ssm_client,
         )
     idempotency_config.register_lambda_context(context)
     if DEPLOY_TARGETS_PROBLEMS:

@@ -65,6 +65,14 @@ class AutoDeploySection(Section):
     variants: list[SageMakerName] = Field(
         default_factory=list, description="Variants that get the new model; default every variant."
     )
+    keep_promoted_version: bool = Field(
+        default=True,
+        description="The template's model of these variants reads its image and model data at deploy time from "
+        "SSM parameters (/<platform>/<environment>/promotion/<endpoint>/<variant>/image and .../model-data) that "
+        "the promotion writes before it deploys, so a later cdk deploy deploys the promoted version; the data "
+        "stack creates them with the config's image and model data. false: CloudFormation keeps the config's "
+        "model, and a deploy that changes the endpoint puts it back.",
+    )
 
 
 class ModelRegistrationSection(Section):
@@ -142,6 +150,7 @@ def lifecycle_problems(config: PlatformConfig) -> list[Problem]:
     endpoints = {ep.name: ep for ep in config.endpoints}
     known = ", ".join(endpoints) or "(none: the endpoints section is empty)"
     pairs: set[tuple[str, str]] = set()
+    keeps: dict[str, tuple[bool, int]] = {}
     for i, entry in enumerate(lifecycle.auto_deploy_approved_models):
         where = f"auto_deploy_approved_models[{i}]"
         ep = endpoints.get(entry.endpoint)
@@ -161,6 +170,12 @@ def lifecycle_problems(config: PlatformConfig) -> list[Problem]:
         pair = (entry.model_package_group, entry.endpoint)
         problems.check(pair not in pairs, where, list(pair), "each model_package_group and endpoint pair once")
         pairs.add(pair)
+        keep = keeps.setdefault(entry.endpoint, (entry.keep_promoted_version, i))
+        problems.check(
+            keep[0] == entry.keep_promoted_version, f"{where}.keep_promoted_version", entry.keep_promoted_version,
+            f"{keep[0]} as in auto_deploy_approved_models[{keep[1]}] for the same endpoint: a promotion that does not "
+            "record its version would leave the promotion parameters naming another one",
+        )
     if lifecycle.model_data_prefixes and not lifecycle.auto_deploy_approved_models:
         problems.add("model_data_prefixes", lifecycle.model_data_prefixes, "only with auto_deploy_approved_models")
 

@@ -694,3 +694,35 @@ def test_structured_approvals_deploy_exactly_when_approved_for_a_target_group(pl
     assert len(sagemaker.updates) == (1 if should_deploy else 0)
     if should_deploy:
         assert sagemaker.updates[0]["RetainAllVariantProperties"] is True and len(sns.published) == 1
+
+
+# --- promotion parameters: what the template's model can take ---------------------------------------
+@pytest.mark.parametrize(("names", "containers", "message"), [
+    ({"Image": "/p/image", "ModelDataUrl": "/p/data"}, [{"Image": "i"}, {"Image": "j"}], r"hold one container; the version has 2"),
+    ({"Image": "/p/image", "ModelDataUrl": "/p/data"}, [{"Image": "i", "ModelDataSource": {"S3DataSource": {}}}],
+     r"hold an image and a ModelDataUrl; the version has ModelDataSource"),
+    ({"Image": "/p/image", "ModelDataUrl": "/p/data"}, [{"Image": "i"}],
+     r"variant AllTraffic's template model has model data, the version none"),
+    ({"Image": "/p/image"}, [{"Image": "i", "ModelDataUrl": "s3://b/m.tar.gz"}],
+     r"variant AllTraffic's template model has no model data, the version has some"),
+])
+def test_a_version_the_template_model_cannot_take_is_refused(pure_handlers, names, containers, message):
+    module = pure_handlers["model_deployer"]
+    target = module.DeployTarget("ep", parameters={"AllTraffic": names})
+    with pytest.raises(module.UnrecordableVersion, match=r"^the promotion parameters of ep.*" + message):
+        module.promoted_values(target, containers)
+
+
+def test_promotion_parameters_get_the_versions_image_and_model_data(pure_handlers):
+    module = pure_handlers["model_deployer"]
+    target = module.DeployTarget("ep", parameters={"a": {"Image": "/p/a/image", "ModelDataUrl": "/p/a/data"}, "b": {"Image": "/p/b/image"}})
+    with pytest.raises(module.UnrecordableVersion):  # b's template model has no model data
+        module.promoted_values(target, [{"Image": "i:2", "ModelDataUrl": "s3://b/v2.tar.gz"}])
+    assert module.promoted_values(module.DeployTarget("ep"), [{"Image": "i"}, {"Image": "j"}]) == {}  # no parameters
+    one = module.DeployTarget("ep", parameters={"a": {"Image": "/p/a/image", "ModelDataUrl": "/p/a/data"}})
+    assert module.promoted_values(one, [{"Image": "i:2", "ModelDataUrl": "s3://b/v2.tar.gz"}]) == {
+        "a": {"/p/a/image": "i:2", "/p/a/data": "s3://b/v2.tar.gz"}
+    }
+    parsed, problems = module.parse_deploy_targets('{"g": [{"EndpointName": "ep", "Parameters": {"a": {"Image": 3}}}]}')
+    assert problems == ["DEPLOY_TARGETS['g'][0].Parameters: expected {variant: {Image, ModelDataUrl}} parameter names"]
+    assert parsed["g"][0].parameters == {}

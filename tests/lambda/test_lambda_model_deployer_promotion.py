@@ -8,6 +8,10 @@ updating is refused ("Cannot update in-progress endpoint"), a deployment takes t
 deployment of a version marked bad ends rolled back (back InService on the old config, with a
 ``FailureReason``). ``StartExecution`` refuses a name it has seen (``ExecutionAlreadyExists``), as Step
 Functions does for 90 days.
+
+The endpoint's CloudFormation model reads its image and model data from SSM parameters (moto) that the
+promotion writes before ``UpdateEndpoint`` and restores after a rollback; the last tests take the targets,
+parameters and model from the synthesized default platform and let moto's CloudFormation resolve them.
 """
 
 from __future__ import annotations
@@ -154,6 +158,7 @@ class Promotions:
 @dataclass
 class FakeEndpoint:
     config: str
+    name: str = ENDPOINT
     status: str = "InService"
     pending: str = ""
     remaining: int = 0
@@ -161,9 +166,12 @@ class FakeEndpoint:
     failure_reason: str = ""
     updates: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
+    # the promotion parameters' values at each UpdateEndpoint (written before it?)
+    parameters: tuple[str, ...] = ()
+    parameters_at_update: list[list[str]] = field(default_factory=list)
 
     def describe_endpoint(self, *, EndpointName: str) -> dict[str, Any]:
-        if EndpointName != ENDPOINT:
+        if EndpointName != self.name:
             raise ClientError({"Error": {"Code": "ValidationException", "Message": f"Could not find endpoint {EndpointName}"}}, "DescribeEndpoint")
         response: dict[str, Any] = {
             "EndpointName": EndpointName, "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{EndpointName}",
@@ -184,6 +192,7 @@ class FakeEndpoint:
                 "UpdateEndpoint",
             )
         self.updates.append(kwargs)
+        self.parameters_at_update.append(parameter_values(self.parameters))
         self.status, self.pending, self.remaining, self.failure_reason = "Updating", kwargs["EndpointConfigName"], DEPLOYMENT_SECONDS, ""
         return {"EndpointArn": "arn:endpoint"}
 
@@ -201,25 +210,47 @@ class FakeEndpoint:
         self.status, self.pending = "InService", ""
 
 
+def data_url(version: int) -> str:
+    return f"s3://ml-artifacts-123456789012/chat-llm/v{version}/model.tar.gz"
+
+
+IMAGE_PARAMETER = "/aiplatform/test/promotion/chat-llm/primary/image"
+DATA_PARAMETER = "/aiplatform/test/promotion/chat-llm/primary/model-data"
+TARGET = {
+    "EndpointName": ENDPOINT, "DeploymentConfig": CANARY,
+    "Parameters": {"primary": {"Image": IMAGE_PARAMETER, "ModelDataUrl": DATA_PARAMETER}},
+}
+
+
+def parameter_values(names: tuple[str, ...]) -> list[str]:
+    ssm = boto3.client("ssm", region_name=REGION)
+    return [ssm.get_parameter(Name=name)["Parameter"]["Value"] for name in names]
+
+
 # --- the world ----------------------------------------------------------------------------------------
-@pytest.fixture
-def world(aws, load_handler, lambda_context, asl, monkeypatch):
+def make_world(load_handler, lambda_context, asl, monkeypatch, *, target: dict[str, Any], variant: str = "primary",
+               parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The registry (versions 1-8, 7 and 8 approved), the endpoint serving v6 through ``variant``, the
+    promotion parameters holding v6 (as CloudFormation created them), the handler for ``target``."""
     sm = boto3.client("sagemaker", region_name=REGION)
     sm.create_model_package_group(ModelPackageGroupName=GROUP)
     for version in range(1, 9):
         sm.create_model_package(
             ModelPackageGroupName=GROUP, ModelApprovalStatus="Approved" if version >= 7 else "Rejected",
-            InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://ml-artifacts-123456789012/chat-llm/v{version}/model.tar.gz"}]},
+            InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": data_url(version)}]},
         )
-    sm.create_model(ModelName="chat-llm-v6", PrimaryContainer={"Image": IMAGE}, ExecutionRoleArn=ROLE)
+    sm.create_model(ModelName="chat-llm-v6", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": data_url(6)}, ExecutionRoleArn=ROLE)
     sm.create_endpoint_config(
         EndpointConfigName="chat-llm-config-a",
-        ProductionVariants=[{"VariantName": "primary", "ModelName": "chat-llm-v6", "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 2}],
+        ProductionVariants=[{"VariantName": variant, "ModelName": "chat-llm-v6", "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 2}],
         DataCaptureConfig={  # moto returns a partial DataCaptureConfig without one
             "EnableCapture": True, "InitialSamplingPercentage": 20, "DestinationS3Uri": "s3://ml-artifacts-123456789012/capture",
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
         },
     )
+    ssm = boto3.client("ssm", region_name=REGION)
+    for name, value in (parameters or {IMAGE_PARAMETER: IMAGE, DATA_PARAMETER: data_url(6)}).items():
+        ssm.put_parameter(Name=name, Value=value, Type="String")
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for table, key in ((IDEMPOTENCY, "id"), (PROMOTION, "EndpointName")):
         dynamodb.create_table(
@@ -228,11 +259,12 @@ def world(aws, load_handler, lambda_context, asl, monkeypatch):
         )
     inbox = sns_inbox()
     module = load_handler(
-        NAME, DEPLOY_TARGETS=json.dumps({GROUP: [{"EndpointName": ENDPOINT, "DeploymentConfig": CANARY}]}),
+        NAME, DEPLOY_TARGETS=json.dumps({GROUP: [target]}),
         MODEL_EXECUTION_ROLE_ARN=ROLE, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=IDEMPOTENCY,
         PROMOTION_TABLE=PROMOTION, STATE_MACHINE_ARN=MACHINE,
     )
-    endpoint = FakeEndpoint(config="chat-llm-config-a")
+    names = tuple(n for pair in target.get("Parameters", {}).values() for n in (pair["Image"], pair.get("ModelDataUrl")) if n)
+    endpoint = FakeEndpoint(config="chat-llm-config-a", name=target["EndpointName"], parameters=names)
     sagemaker = RecordingClient(
         module.sagemaker_client,
         overrides={"describe_endpoint": endpoint.describe_endpoint, "update_endpoint": endpoint.update_endpoint},
@@ -241,6 +273,11 @@ def world(aws, load_handler, lambda_context, asl, monkeypatch):
     promotions = Promotions(asl, module.handler, lambda_context, endpoint)
     monkeypatch.setattr(module, "stepfunctions_client", promotions)
     return {"module": module, "endpoint": endpoint, "promotions": promotions, "inbox": inbox, "sm": sagemaker}
+
+
+@pytest.fixture
+def world(aws, load_handler, lambda_context, asl, monkeypatch):
+    return make_world(load_handler, lambda_context, asl, monkeypatch, target=TARGET)
 
 
 def approval(version: int, event_id: str | None = None) -> dict[str, Any]:
@@ -266,6 +303,9 @@ def test_version_8_approved_while_7_deploys_ends_on_8_with_one_notice_each(world
     assert [u["EndpointConfigName"].split("-")[2] for u in endpoint.updates] == ["v7", "v8"]
     assert all(u["DeploymentConfig"] == CANARY and u["RetainAllVariantProperties"] for u in endpoint.updates)
     assert endpoint.refused == 0  # the second version waited for the first deployment to finish
+    # each version was in the promotion parameters before its UpdateEndpoint; v8 stays there
+    assert endpoint.parameters_at_update == [[IMAGE, data_url(7)], [IMAGE, data_url(8)]]
+    assert parameter_values(endpoint.parameters) == [IMAGE, data_url(8)]
     assert subjects(world) == [f"[aiplatform] {GROUP} v7 deployed to {ENDPOINT}", f"[aiplatform] {GROUP} v8 deployed to {ENDPOINT}"]
     # the execution started for v8 found the endpoint's promotion running and left v8 to it
     assert sorted(world["promotions"].executions) == [
@@ -291,6 +331,9 @@ def test_a_rolled_back_version_is_notified_with_its_reason_and_never_redeployed(
     assert "Package version:  7" in message["Message"]
     assert "Rollback reason:  Deployment rolled back: alarm chat-llm-5xx went to ALARM during the canary" in message["Message"]
     assert endpoint.config == "chat-llm-config-a"
+    # v7 was recorded before the update, and the rollback put back what the endpoint serves again (v6)
+    assert endpoint.parameters_at_update == [[IMAGE, data_url(7)]]
+    assert parameter_values(endpoint.parameters) == [IMAGE, data_url(6)]
     # redelivered (same id), repeated by SageMaker (new id): nothing deployed, nothing notified
     promotions.run(
         events={promotions.now + 60: [approval(7)], promotions.now + 120: [approval(7, "another-id")]},
@@ -346,3 +389,101 @@ def test_throttling_is_retried_with_back_off(world, asl):
                         "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
         "IntervalSeconds": 5, "MaxAttempts": 6, "BackoffRate": 2,
     }]
+
+
+# --- one truth with CloudFormation: the promotion parameters -----------------------------------------
+def parameter_history(name: str) -> list[str]:
+    ssm = boto3.client("ssm", region_name=REGION)
+    return [v["Value"] for v in ssm.get_parameter_history(Name=name)["Parameters"]]
+
+
+def test_a_refused_update_puts_back_what_the_endpoint_serves(world):
+    module, endpoint, context = world["module"], world["endpoint"], world["promotions"].context
+    module.handler(approval(7), context)  # records v7 as wanted (the execution is not run here)
+    endpoint.status = "Updating"  # a stack update started between the status and deploy steps
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{GROUP}/7"
+    state = {"EndpointName": ENDPOINT, "Version": 7, "PackageArn": arn, "Group": GROUP}
+    result = module.handler({"Step": "deploy", "State": state, "Execution": "e1"}, context)
+    assert result["Next"] == "WaitInService" and endpoint.refused == 1
+    # written before UpdateEndpoint, then put back to the served v6 when SageMaker refused it
+    assert parameter_history(DATA_PARAMETER) == [data_url(6), data_url(7), data_url(6)]
+    assert parameter_history(IMAGE_PARAMETER) == [IMAGE, IMAGE, IMAGE]
+
+
+def test_a_version_cloudformation_could_not_deploy_is_refused_before_anything_changes(world):
+    module, endpoint = world["module"], world["endpoint"]
+    sm = boto3.client("sagemaker", region_name=REGION)
+    sm.create_model_package(  # version 9: weights in the image, while the template's model has model data
+        ModelPackageGroupName=GROUP, ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": IMAGE}]},
+    )
+    models_before = {m["ModelName"] for m in sm.list_models()["Models"]}
+    world["promotions"].run(events={0: [approval(9)]}, entry=module.handler)
+    [message] = world["inbox"].messages()
+    assert message["Subject"] == f"[aiplatform] Deploying {GROUP} v9 to {ENDPOINT} FAILED"
+    assert (
+        "the promotion parameters of chat-llm: variant primary's template model has model data, the version none; "
+        "CloudFormation could not deploy it: not deployed"
+    ) in message["Message"]
+    assert endpoint.updates == [] and parameter_history(DATA_PARAMETER) == [data_url(6)]
+    assert {m["ModelName"] for m in sm.list_models()["Models"]} == models_before
+
+
+# --- the synthesized platform: promote, then deploy the same template again ------------------------------
+def _step_targets(platform) -> dict[str, Any]:
+    lifecycle = platform["lifecycle"].raw["Resources"]
+    [variables] = [
+        r["Properties"]["Environment"]["Variables"] for lid, r in lifecycle.items()
+        if r["Type"] == "AWS::Lambda::Function" and lid.startswith("ApprovedModelDeployerStepHandler")
+    ]
+    return json.loads(variables["DEPLOY_TARGETS"])
+
+
+def test_after_a_promotion_the_platform_template_deploys_the_promoted_version(
+    default_platform, aws, load_handler, lambda_context, asl, monkeypatch
+):
+    """Promotion under moto with the synthesized platform's targets and parameters, then the synthesized
+    inference template's chat-llm model deployed by moto's CloudFormation: it resolves the promoted
+    version. Synthesizing again gives this very template (synth reads no AWS state): the template names
+    the parameters, not a version, so what a later ``cdk deploy`` deploys is what promotion recorded."""
+    [target] = _step_targets(default_platform)[GROUP]
+    path = "/acme-ml/dev/promotion/chat-llm/AllTraffic"
+    assert target["EndpointName"] == "acme-ml-dev-chat-llm"
+    assert target["Parameters"] == {"AllTraffic": {"Image": f"{path}/image", "ModelDataUrl": f"{path}/model-data"}}
+    # the data stack's parameters, as CloudFormation creates them (the config's image and model data)
+    created = {
+        r["Properties"]["Name"]: r["Properties"]["Value"]
+        for r in default_platform["data"].raw["Resources"].values() if r["Type"] == "AWS::SSM::Parameter"
+    }
+    assert sorted(created) == [f"{path}/image", f"{path}/model-data"]
+    assert created[f"{path}/model-data"] == "s3://acme-ml-models/chat-llm/model.tar.gz"
+    world = make_world(load_handler, lambda_context, asl, monkeypatch, target=target, variant="AllTraffic", parameters=created)
+
+    world["promotions"].run(events={0: [approval(8)]}, entry=world["module"].handler)
+    assert [m["Subject"] for m in world["inbox"].messages()] == [f"[aiplatform] {GROUP} v8 deployed to acme-ml-dev-chat-llm"]
+    assert world["endpoint"].parameters_at_update == [[IMAGE, data_url(8)]]
+
+    # the inference template's chat-llm model: its image and model data are the parameters, resolved on deploy
+    inference = default_platform["inference"].raw
+    [(model_id, model)] = [
+        (lid, r) for lid, r in inference["Resources"].items()
+        if r["Type"] == "AWS::SageMaker::Model" and lid.startswith("ChatLlmEndpointModel")
+    ]
+    container = model["Properties"]["PrimaryContainer"]
+    refs = {key: container[key]["Ref"] for key in ("Image", "ModelDataUrl")}
+    parameters = {ref: inference["Parameters"][ref] for ref in refs.values()}
+    assert parameters == {
+        refs["Image"]: {"Type": "AWS::SSM::Parameter::Value<String>", "Default": f"{path}/image"},
+        refs["ModelDataUrl"]: {"Type": "AWS::SSM::Parameter::Value<String>", "Default": f"{path}/model-data"},
+    }
+    again = {
+        "Parameters": parameters,
+        "Resources": {model_id: {"Type": model["Type"], "Properties": {**model["Properties"], "ExecutionRoleArn": ROLE}}},
+    }
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(StackName="inference-again", TemplateBody=json.dumps(again))
+    [resource] = cloudformation.describe_stack_resources(StackName="inference-again")["StackResources"]
+    sm = boto3.client("sagemaker", region_name=REGION)
+    deployed = sm.describe_model(ModelName=resource["PhysicalResourceId"].rsplit("/", 1)[-1])["PrimaryContainer"]
+    assert (deployed["Image"], deployed["ModelDataUrl"]) == (IMAGE, data_url(8))
+    assert deployed["Environment"] == {"SM_NUM_GPUS": "1"}  # the config's environment stays the template's

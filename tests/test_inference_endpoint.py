@@ -396,7 +396,7 @@ def test_library_kinds_outside_the_default_config_pass_every_nag_pack(tmp_path):
     topic = sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True)
     # its model read from promotion parameters, created by a stack deployed before it
     parameters = PromotionParameters(Stack(app, "Parameters"), "Promotion", models=[PROMOTED])
-    stack.add_dependency(Stack.of(parameters))
+    stack.add_stack_dependency(Stack.of(parameters))
     InferenceEndpoint(
         stack, "Ranker", endpoint_name="ranker", encryption_key=key, alarm_topic=topic, vpc=vpc,
         variants=[VariantSpec(model=PROMOTED, instance_type="ml.m5.xlarge", instance_count=2, fallback_instance_types=("ml.m6i.xlarge",))],

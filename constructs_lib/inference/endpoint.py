@@ -97,6 +97,11 @@ class InferenceEndpoint(EndpointBase):
     :param components: ``INFERENCE_COMPONENTS`` only; default none.
     :param vpc: place the models in this VPC; default none. ``vpc_subnets`` default: the private
         subnets; ``security_groups`` default: one created here allowing only outbound HTTPS.
+
+    A variant whose ``ModelSpec.promoted`` is set reads its image and model data at deploy time from
+    the promotion's SSM parameters (template parameters of type ``AWS::SSM::Parameter::Value<String>``);
+    ``promoted_models`` maps those variants to their :class:`PromotedModel`, which
+    ``DeployTarget.for_endpoint`` passes to the promotion.
     """
 
     def __init__(

@@ -46,7 +46,35 @@ def test_existing_cluster_with_its_vpc_and_security_group_is_accepted():
     (cluster,) = config.training_clusters
     # Existing clusters already run the networking add-ons; the Pod Identity agent is added.
     assert [a.value for a in eks_config.addons(cluster)] == ["eks-pod-identity-agent"]
+    # The vendored HyperPod chart goes in (a plain EKS cluster lacks it); cert-manager does not (an existing
+    # cluster may run its own, and two copies conflict).
+    assert eks_config.dependencies_chart(cluster).vendored
+    assert eks_config.cert_manager(cluster) is None
+    assert eks_config.installer(cluster) is True
+
+
+def test_dependencies_chart_and_cert_manager_switch_off_and_on():
+    """A user who manages the dependencies switches each off (the kubectl handler goes with them)."""
+    from constructs_lib.training.eks import CertManagerChart
+
+    config = parse_config(config_with({"eks": {"create": {}}}), source="eks.yaml")
+    (cluster,) = config.training_clusters
+    assert eks_config.dependencies_chart(cluster).vendored
+    assert eks_config.cert_manager(cluster) == CertManagerChart(version="v1.18.2")  # on with eks.create
+    config = parse_config(config_with({"eks": {"create": {}, "dependencies_chart": False, "cert_manager": False}}),
+                          source="eks.yaml")
+    (cluster,) = config.training_clusters
+    assert eks_config.dependencies_chart(cluster) is None and eks_config.cert_manager(cluster) is None
     assert eks_config.installer(cluster) is False
+    config = parse_config(
+        config_with({"eks_cluster_arn": ARN, "eks": {"cluster_security_group_id": SG, "dependencies_chart": False,
+                                                     "cert_manager": True, "cert_manager_version": "v1.17.4"}},
+                    network=EXISTING_NETWORK),
+        source="eks.yaml",
+    )
+    (cluster,) = config.training_clusters
+    assert eks_config.cert_manager(cluster) == CertManagerChart(version="v1.17.4")
+    assert eks_config.installer(cluster) is True
 
 
 def test_created_cluster_defaults_add_the_fsx_csi_driver_with_fsx_and_honour_switches():
@@ -101,7 +129,24 @@ def test_created_cluster_defaults_add_the_fsx_csi_driver_with_fsx_and_honour_swi
         pytest.param({"eks": {"create": {}, "dependencies_chart": "/nonexistent/HyperPodHelmChart"}}, None, None,
                      r"training_clusters\[0\]\.eks\.dependencies_chart: got '/nonexistent/HyperPodHelmChart'; a folder "
                      r"with Chart\.yaml", id="chart-folder-missing"),
-        pytest.param({"eks": {"create": {}, "installer": False}, "fsx_lustre": {"storage_gib": 1200}}, None, None,
+        pytest.param({"eks": {"create": {}, "dependencies_chart_values": {"inferenceOperators": {"enabled": True}}}},
+                     None, None,
+                     r"training_clusters\[0\]\.eks\.dependencies_chart_values\.inferenceOperators\.enabled: got True; "
+                     r"false with the vendored chart, which cannot install the HyperPod inference operator .*point "
+                     r"eks\.dependencies_chart at your own copy", id="inference-operator-in-vendored-chart"),
+        pytest.param({"eks": {"create": {}, "dependencies_chart_values": {"cert-manager": {"enabled": True}}}},
+                     None, None,
+                     r"training_clusters\[0\]\.eks\.dependencies_chart_values\.cert-manager\.enabled: got True; .*: "
+                     r"use eks\.cert_manager \(its own release\)", id="cert-manager-inside-the-chart"),
+        pytest.param({"eks": {"create": {}, "cert_manager_version": "1.18"}}, None, None,
+                     r"training_clusters\[0\]\.eks\.cert_manager_version: got '1\.18'; a cert-manager release tag "
+                     r"such as v1\.18\.2", id="cert-manager-version-unpinned"),
+        pytest.param({"eks": {"create": {}, "installer": False, "dependencies_chart": True, "cert_manager": True}},
+                     None, None,
+                     r"training_clusters\[0\]\.eks\.installer: got False; true with eks\.cert_manager \(the chart is "
+                     r"installed by it\)", id="cert-manager-without-installer"),
+        pytest.param({"eks": {"create": {}, "installer": False, "dependencies_chart": False, "cert_manager": False},
+                      "fsx_lustre": {"storage_gib": 1200}}, None, None,
                      r"training_clusters\[0\]\.eks\.installer: got False; true with fsx_lustre \(the PersistentVolume "
                      r"is applied by it\), or no fsx_lustre", id="fsx-without-installer"),
         pytest.param({"orchestrator": "slurm", "eks": {"create": {}},

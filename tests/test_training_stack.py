@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -566,11 +567,9 @@ EKS_ADMIN = "arn:aws:iam::123456789012:role/MlPlatformAdmin"
 
 @pytest.fixture(scope="module")
 def two_clusters(tmp_path_factory):
-    """The one EKS platform synth: the EKS cluster created (``eks.create``), with FSx and the HyperPod chart."""
+    """The one EKS platform synth: the EKS cluster created (``eks.create``), with FSx, the vendored HyperPod
+    chart and cert-manager (both defaults)."""
     from tests.conftest import synth_platform
-
-    chart = tmp_path_factory.mktemp("HyperPodHelmChart")  # stands for AWS's chart folder
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: hyperpod-helm-chart\nversion: 0.1.0\n")
 
     data = copy.deepcopy(BASE)
     data["platform"].update(account="123456789012", region="us-east-1")
@@ -603,7 +602,6 @@ def two_clusters(tmp_path_factory):
             "orchestrator": "eks",
             "eks": {
                 "create": {"version": "1.33", "admins": [EKS_ADMIN]},
-                "dependencies_chart": str(chart),
                 "dependencies_chart_values": {"mlflow": {"enabled": False}},
             },
             "fsx_lustre": {"storage_gib": 1200, "throughput_mbps_per_tib": 125},
@@ -755,23 +753,75 @@ def test_eks_addons_are_installed_with_the_vpc_cni_pinned(two_clusters):
     assert all("AddonVersion" not in a for n, a in addons.items() if n != "vpc-cni")
 
 
+def _helm_charts(template) -> dict[str, tuple[str, dict]]:
+    """release -> (logical id, resource) of the Custom::AWSCDK-EKS-HelmChart resources."""
+    return {r["Properties"]["Release"]: (k, r) for k, r in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").items()}
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_cert_manager_goes_in_first_pinned_from_jetstacks_registry(two_clusters):
+    """jetstack's cert-manager (a HyperPod training operator prerequisite: SageMaker Developer Guide,
+    "Installing the training operator") at v1.18.2, the version and OCI registry the HyperPod chart's
+    Chart.yaml names, with its CRDs and the values of that chart's README; pulled by the kubectl handler
+    at deploy time. The HyperPod chart depends on it (installed after it)."""
+    template = two_clusters["training"]
+    eks_id, _ = only(template, "AWS::EKS::Cluster")
+    charts = _helm_charts(template)
+    assert sorted(charts) == ["cert-manager", "hyperpod-dependencies"]
+    cert_id, cert = charts["cert-manager"]
+    service_token = cert["Properties"]["ServiceToken"]
+    assert cert["Properties"] == {
+        "ServiceToken": service_token,
+        "ClusterName": {"Ref": eks_id},
+        "Release": "cert-manager",
+        "Chart": "cert-manager",
+        "Repository": "oci://quay.io/jetstack/charts/cert-manager",
+        "Version": "v1.18.2",
+        "Namespace": "cert-manager",
+        "CreateNamespace": True,
+        "Timeout": "900s",
+        "Values": json.dumps({"crds": {"enabled": True}, "global": {"leaderElection": {"namespace": "cert-manager"}},
+                              "startupapicheck": {"enabled": False}}, separators=(",", ":")),
+    }
+    assert "Wait" not in cert["Properties"]  # no node runs its pods until HyperPod nodes join
+    installer = next(k for k in resources_of(template, "AWS::EKS::AccessEntry") if "InstallerAccess" in k)
+    assert installer in cert["DependsOn"]
+    _, chart = charts["hyperpod-dependencies"]
+    assert cert_id in chart["DependsOn"]
+
+
 @pytest.mark.xdist_group("training-stack")
 def test_hyperpod_chart_and_fsx_volume_go_in_through_the_kubectl_handler_in_the_vpc(two_clusters):
     """AWS's hyperpod-dependencies chart (SageMaker Developer Guide, "Installing packages on the Amazon EKS
-    cluster using Helm": release hyperpod-dependencies in kube-system) from the configured folder, and a
-    static PersistentVolume + claim for the FSx file system (FSx CSI driver static provisioning)."""
+    cluster using Helm": release hyperpod-dependencies in kube-system) from the copy vendored in
+    constructs_lib, shipped as a CDK asset, and a static PersistentVolume + claim for the FSx file system
+    (FSx CSI driver static provisioning)."""
+    from constructs_lib.training.eks import VENDORED_CHART_DIRECTORY
+
     template = two_clusters["training"]
     eks_id, _ = only(template, "AWS::EKS::Cluster")
-    _, chart = only(template, "Custom::AWSCDK-EKS-HelmChart")
+    chart_id, chart = _helm_charts(template)["hyperpod-dependencies"]
     props = chart["Properties"]
-    assert (props["Release"], props["Namespace"], props["ClusterName"]) == (
-        "hyperpod-dependencies", "kube-system", {"Ref": eks_id})
-    assert json.loads(props["Values"]) == {"mlflow": {"enabled": False}}
-    assert props["ChartAssetURL"].startswith("s3://cdk-hnb659fds-assets-123456789012-us-east-1/")
-    assert props["ChartAssetURL"].endswith(".zip")
+    asset = two_clusters.platform.training.eks_dependencies["eks-train"].node.find_child("DependenciesChartAsset")
+    assert props == {
+        "ServiceToken": props["ServiceToken"],
+        "ClusterName": {"Ref": eks_id},
+        "Release": "hyperpod-dependencies",
+        "Namespace": "kube-system",
+        "ChartAssetURL": f"s3://cdk-hnb659fds-assets-123456789012-us-east-1/{asset.asset_hash}.zip",
+        "Timeout": "900s",
+        # global.region: the health-monitoring agent's image registry is regional
+        "Values": json.dumps({"global": {"region": "us-east-1"}, "mlflow": {"enabled": False}}, separators=(",", ":")),
+    }
+    # The asset is the vendored folder, byte for byte (the hash pins the chart deployed).
+    staged = next(Path(two_clusters.outdir).rglob(f"asset.{asset.asset_hash}"))
+    vendored = Path(VENDORED_CHART_DIRECTORY)
+    files = sorted(str(p.relative_to(vendored)) for p in vendored.rglob("*") if p.is_file())
+    assert sorted(str(p.relative_to(staged)) for p in staged.rglob("*") if p.is_file()) == files
+    assert (staged / "Chart.yaml").read_bytes() == (vendored / "Chart.yaml").read_bytes()
     fs_id = next(k for k in resources_of(template, "AWS::FSx::FileSystem") if k.startswith("ekstrain"))
     _, volume = only(template, "Custom::AWSCDK-EKS-KubernetesResource")
-    assert next(iter(resources_of(template, "Custom::AWSCDK-EKS-HelmChart"))) in volume["DependsOn"]
+    assert chart_id in volume["DependsOn"]
     text = json.dumps(volume["Properties"]["Manifest"])
     for fragment in ('\\"kind\\":\\"PersistentVolume\\"', '\\"driver\\":\\"fsx.csi.aws.com\\"',
                      '\\"persistentVolumeReclaimPolicy\\":\\"Retain\\"', '\\"storage\\":\\"1200Gi\\"',

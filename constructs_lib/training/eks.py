@@ -12,8 +12,10 @@ nodes join, and the node permissions and network the VPC CNI needs.
   (``AWS::EKS::Addon``) where AWS publishes them (VPC CNI pinned to a version HyperPod supports,
   kube-proxy, CoreDNS, the Pod Identity agent, the FSx for Lustre CSI driver, CloudWatch
   observability), each switchable; and, through aws-cdk-lib's kubectl handler (a Lambda function
-  with the pinned kubectl/helm layer, no Docker), AWS's ``hyperpod-dependencies`` Helm chart and the
-  static PersistentVolume of the stack's FSx file system, with an access entry for the handler.
+  with the pinned kubectl/helm layer, no Docker), AWS's ``hyperpod-dependencies`` Helm chart (vendored
+  in ``charts/hyperpod-dependencies``, shipped as a CDK asset), jetstack's cert-manager (fetched by the
+  handler at deploy time, pinned) and the static PersistentVolume of the stack's FSx file system, with
+  an access entry for the handler.
 * :func:`add_vpc_cni_policy` gives a HyperPod execution role the ``AmazonEKS_CNI_Policy`` actions
   (the VPC CNI runs with the node's role on HyperPod nodes), scoped where IAM allows.
 """
@@ -59,6 +61,33 @@ CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKS
 # the SageMaker guide's "Installing packages on the Amazon EKS cluster using Helm" does.
 DEPENDENCIES_RELEASE = "hyperpod-dependencies"
 DEPENDENCIES_NAMESPACE = "kube-system"
+# The copy of that chart in this package (its NOTICE names the source commits and the changes): AWS
+# publishes it in a Git repository only, so it ships as a CDK asset (a zip in the bootstrap bucket) that
+# the kubectl handler downloads; `helm upgrade --install` needs no Helm repository for it.
+VENDORED_CHART_DIRECTORY = str(Path(__file__).parent / "charts" / "hyperpod-dependencies")
+VENDORED_CHART_SOURCE = "aws/sagemaker-hyperpod-cli@011ca927123e02b35a399935bbb3ab1905fe33c7 helm_chart/HyperPodHelmChart"
+# Subcharts of the vendored chart that need charts of their own from remote Helm repositories, which
+# are not vendored (values key -> what the key enables).
+VENDORED_CHART_UNSUPPORTED = {
+    "cert-manager": "cert-manager (removed from the vendored chart's dependencies)",
+    "inferenceOperators": "the HyperPod inference operator (its subcharts come from remote Helm repositories)",
+    "gpu-operator": "the NVIDIA GPU operator (its subchart comes from helm.ngc.nvidia.com)",
+}
+# jetstack's cert-manager at the version the HyperPod chart pins, from the OCI registry it names
+# (oci://quay.io/jetstack/charts). The kubectl handler runs `helm pull` at deploy time, through the
+# VPC's NAT (training clusters require one). Values as the HyperPod chart's README sets them; the
+# startupapicheck post-install Job is off because helm waits for hooks and no node exists yet to run it
+# (HyperPod nodes join after the charts).
+CERT_MANAGER_RELEASE = "cert-manager"
+CERT_MANAGER_NAMESPACE = "cert-manager"
+CERT_MANAGER_REPOSITORY = "oci://quay.io/jetstack/charts/cert-manager"
+CERT_MANAGER_VERSION = "v1.18.2"
+CERT_MANAGER_VALUES: Mapping[str, Any] = {
+    "crds": {"enabled": True},
+    "global": {"leaderElection": {"namespace": CERT_MANAGER_NAMESPACE}},
+    "startupapicheck": {"enabled": False},
+}
+CERT_MANAGER_VERSION_PATTERN = re.compile(r"^v\d+\.\d+\.\d+$")
 FSX_CSI_DRIVER = "fsx.csi.aws.com"
 EKS_CLUSTER_NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 IAM_PRINCIPAL_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
@@ -88,20 +117,47 @@ PINNED_ADDON_VERSIONS: Mapping[EksAddon, str] = {EksAddon.VPC_CNI: VPC_CNI_VERSI
 
 @dataclass(frozen=True, kw_only=True)
 class HyperPodDependenciesChart:
-    """AWS's ``hyperpod-dependencies`` Helm chart, from a local copy packaged as a CDK asset.
+    """AWS's ``hyperpod-dependencies`` Helm chart, from a local folder packaged as a CDK asset.
 
-    AWS publishes the chart in the ``aws/sagemaker-hyperpod-cli`` repository only (no Helm repository),
-    so it is installed from a directory: ``git clone`` that repository at a pinned commit, run
-    ``helm dependencies update helm_chart/HyperPodHelmChart`` and point ``directory`` at that folder.
-    The asset hash pins the exact chart content deployed.
+    AWS publishes the chart in the ``aws/sagemaker-hyperpod-cli`` repository only (no Helm repository).
+    The default is the copy vendored in this package (:data:`VENDORED_CHART_DIRECTORY`, from
+    :data:`VENDORED_CHART_SOURCE`, with its remote subcharts vendored and cert-manager left out). Another
+    copy works too: ``git clone`` that repository, run ``helm dependencies update
+    helm_chart/HyperPodHelmChart`` and point ``directory`` at that folder. The asset hash pins the exact
+    chart content deployed.
 
-    :param directory: folder holding ``Chart.yaml`` (and ``charts/`` after the dependency update).
-    :param values: Helm values over the chart's defaults (its defaults install the training and MPI
-        operators, the NVIDIA, Neuron and EFA device plugins, the health-monitoring agent, deep health
-        checks and job auto-restart). Default: none.
+    :param directory: folder holding ``Chart.yaml`` and every dependency it lists under ``charts/``.
+        Default: the vendored copy.
+    :param values: Helm values over the chart's defaults (its defaults install the Kubeflow training
+        operator (PyTorchJob and other CRDs, namespace ``kubeflow``), the MPI operator, the NVIDIA, Neuron
+        and EFA device plugins, the health-monitoring agent, deep health checks, job auto-restart and
+        HyperPod patching). ``global.region`` defaults to the stack's region (the health-monitoring
+        agent's image registry is regional). Default: none.
     """
 
-    directory: str
+    directory: str = VENDORED_CHART_DIRECTORY
+    values: Mapping[str, Any] | None = None
+
+    @property
+    def vendored(self) -> bool:
+        """Whether this is the copy vendored in this package."""
+        return isinstance(self.directory, str) and Path(self.directory).resolve() == Path(VENDORED_CHART_DIRECTORY).resolve()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertManagerChart:
+    """jetstack's cert-manager Helm chart (release and namespace ``cert-manager``), pulled by the kubectl
+    handler from :data:`CERT_MANAGER_REPOSITORY` at deploy time.
+
+    cert-manager is a prerequisite of AWS's HyperPod training operator (SageMaker Developer Guide,
+    "Installing the training operator": prerequisites) and of the HyperPod inference operator; the
+    Kubeflow training operator of the HyperPod chart does not need it.
+
+    :param version: chart version (a cert-manager release tag). Default :data:`CERT_MANAGER_VERSION`.
+    :param values: Helm values over :data:`CERT_MANAGER_VALUES`. Default: none.
+    """
+
+    version: str = CERT_MANAGER_VERSION
     values: Mapping[str, Any] | None = None
 
 
@@ -267,7 +323,10 @@ class HyperPodEksDependencies(Construct):
         already has as an EKS add-on must be left out (creating it again fails).
     :param addon_versions: versions per add-on. Default :data:`PINNED_ADDON_VERSIONS` (the VPC CNI);
         other add-ons get EKS's default version for the cluster's Kubernetes version.
-    :param dependencies_chart: AWS's ``hyperpod-dependencies`` Helm chart. Default: not installed.
+    :param dependencies_chart: AWS's ``hyperpod-dependencies`` Helm chart (``HyperPodDependenciesChart()``
+        is the vendored copy). Default: not installed.
+    :param cert_manager: jetstack's cert-manager, installed before the HyperPod chart. Default: not
+        installed (leave it out on a cluster that already runs cert-manager: two copies conflict).
     :param lustre_volumes: FSx for Lustre file systems exposed as a static PersistentVolume and a
         PersistentVolumeClaim each (``LustreStorage`` objects). Default: none.
     :param installer: create aws-cdk-lib's kubectl handler and its access entry (needed for the chart
@@ -289,18 +348,20 @@ class HyperPodEksDependencies(Construct):
         addons: Sequence[EksAddon] = (),
         addon_versions: Mapping[EksAddon, str] | None = None,
         dependencies_chart: HyperPodDependenciesChart | None = None,
+        cert_manager: CertManagerChart | None = None,
         lustre_volumes: Sequence[Any] = (),
         installer: bool | None = None,
         volume_namespace: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        wants_installer = dependencies_chart is not None or bool(lustre_volumes)
+        wants_installer = dependencies_chart is not None or cert_manager is not None or bool(lustre_volumes)
         installer = wants_installer if installer is None else installer
         problems = Problems(f"HyperPodEksDependencies {self.node.path}")
         check_dependencies_props(
             problems,
             addons=list(addons),
             dependencies_chart=dependencies_chart,
+            cert_manager=cert_manager,
             lustre_volume_count=len(lustre_volumes),
             installer=installer,
         )
@@ -323,6 +384,7 @@ class HyperPodEksDependencies(Construct):
         self.kubectl_role: iam.Role | None = None
         self.installer_access_entry: eks.CfnAccessEntry | None = None
         self.chart: eks_v2.HelmChart | None = None
+        self.cert_manager: eks_v2.HelmChart | None = None
         self.volume_manifests: list[eks_v2.KubernetesManifest] = []
         self.volume_claims: dict[str, str] = {}
         if not installer:
@@ -377,8 +439,26 @@ class HyperPodEksDependencies(Construct):
             self, "Cluster", cluster_name=cluster_name, vpc=vpc, kubectl_provider=self.kubectl_provider
         )
         self.cluster = imported
+        if cert_manager is not None:
+            self.cert_manager = eks_v2.HelmChart(
+                self,
+                "CertManager",
+                cluster=imported,
+                chart="cert-manager",
+                repository=CERT_MANAGER_REPOSITORY,
+                version=cert_manager.version,
+                release=CERT_MANAGER_RELEASE,
+                namespace=CERT_MANAGER_NAMESPACE,
+                create_namespace=True,
+                values=_merged(CERT_MANAGER_VALUES, cert_manager.values or {}),
+                # No --wait: its pods are scheduled only once HyperPod nodes join, after this release.
+                wait=False,
+                timeout=Duration.minutes(15),
+            )
+            self.cert_manager.node.add_dependency(self.installer_access_entry)
         if dependencies_chart is not None:
             asset = s3_assets.Asset(self, "DependenciesChartAsset", path=dependencies_chart.directory)
+            values = _merged({"global": {"region": stack.region}}, dependencies_chart.values or {})
             self.chart = eks_v2.HelmChart(
                 self,
                 "DependenciesChart",
@@ -386,11 +466,14 @@ class HyperPodEksDependencies(Construct):
                 chart_asset=asset,
                 release=DEPENDENCIES_RELEASE,
                 namespace=DEPENDENCIES_NAMESPACE,
-                values=dict(dependencies_chart.values or {}),
+                values=values,
                 create_namespace=False,
                 timeout=Duration.minutes(15),
             )
             self.chart.node.add_dependency(self.installer_access_entry)
+            if self.cert_manager is not None:
+                # cert-manager's CRDs exist before anything of the HyperPod chart could ask for them.
+                self.chart.node.add_dependency(self.cert_manager)
             acknowledge(
                 self.kubectl_role,
                 "aws-cdk-lib grants its kubectl handler read access (Asset.grantRead) to the chart asset, an "
@@ -491,6 +574,17 @@ class HyperPodEksDependencies(Construct):
             "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
             "PCI.DSS.321-CloudWatchLogGroupEncrypted",
         )
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm-style merge of values: mappings merge key by key, anything else in ``over`` wins."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 _ECR_PUBLIC_POLICY_FINDING = (
@@ -672,6 +766,7 @@ def check_dependencies_props(
     dependencies_chart: HyperPodDependenciesChart | None,
     lustre_volume_count: int,
     installer: bool,
+    cert_manager: CertManagerChart | None = None,
 ) -> None:
     """Rules of :class:`HyperPodEksDependencies`, recorded under its prop names."""
     for index, addon in enumerate(addons):
@@ -689,6 +784,24 @@ def check_dependencies_props(
         )
         if not installer:
             problems.add("installer", installer, "true with dependencies_chart (the chart is installed by it)")
+        if dependencies_chart.vendored:
+            values = dependencies_chart.values or {}
+            for key, what in VENDORED_CHART_UNSUPPORTED.items():
+                section = values.get(key) if isinstance(values, Mapping) else None
+                enabled = section.get("enabled") if isinstance(section, Mapping) else None
+                if enabled not in (None, False):
+                    fix = ("use cert_manager (its own release)" if key == "cert-manager"
+                           else "install it yourself, or point dependencies_chart at your own copy")
+                    problems.add(f"dependencies_chart.values.{key}.enabled", enabled,
+                                 f"false with the vendored chart, which cannot install {what}: {fix}")
+    if cert_manager is not None:
+        problems.check(
+            isinstance(cert_manager.version, str) and bool(CERT_MANAGER_VERSION_PATTERN.match(cert_manager.version)),
+            "cert_manager.version", cert_manager.version,
+            f"a cert-manager release tag such as {CERT_MANAGER_VERSION} (pinned; no ranges or 'latest')",
+        )
+        if not installer:
+            problems.add("installer", installer, "true with cert_manager (the chart is installed by it)")
     if lustre_volume_count and not installer:
         problems.add(
             "installer", installer,

@@ -6,7 +6,8 @@ training_clusters:
     orchestrator: eks
     eks:
       create: {version: "1.33", admins: [arn:aws:iam::123456789012:role/MlAdmin]}
-      dependencies_chart: vendor/sagemaker-hyperpod-cli/helm_chart/HyperPodHelmChart
+      # defaults: the vendored hyperpod-dependencies chart and (created cluster) cert-manager
+      dependencies_chart_values: {mlflow: {enabled: false}}
 ```
 
 or, for an existing cluster (same account and region, in the existing platform VPC ``network.vpc_id``):
@@ -24,6 +25,7 @@ pass and renames prop paths to key paths, plus the rules that need the whole pla
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -31,9 +33,11 @@ from pydantic import Field
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.training import EKS_CLUSTER_ARN_PATTERN
 from constructs_lib.training.eks import (
+    CERT_MANAGER_VERSION,
     CREATED_CLUSTER_ADDONS,
     DEFAULT_KUBERNETES_VERSION,
     EXISTING_CLUSTER_ADDONS,
+    CertManagerChart,
     EksAddon,
     HyperPodDependenciesChart,
     check_dependencies_props,
@@ -85,11 +89,19 @@ class EksSection(Section):
         default=None, description="With eks_cluster_arn: the EKS cluster security group HyperPod nodes join."
     )
     addons: EksAddonsSection = Field(default_factory=EksAddonsSection)
-    dependencies_chart: str | None = Field(
-        default=None,
-        description="Folder of AWS's HyperPod Helm chart (helm_chart/HyperPodHelmChart after `helm dependencies update`).",
+    dependencies_chart: bool | str = Field(
+        default=True,
+        description="AWS's hyperpod-dependencies Helm chart: true = the copy vendored in constructs_lib "
+        "(sagemaker-hyperpod-cli helm_chart/HyperPodHelmChart), false = not installed, or the folder of your "
+        "own copy (after `helm dependencies update`).",
     )
     dependencies_chart_values: dict[str, Any] = Field(default_factory=dict, description="Helm values for that chart.")
+    cert_manager: bool | None = Field(
+        default=None,
+        description="jetstack's cert-manager (HyperPod training/inference operator prerequisite), pulled from "
+        "oci://quay.io/jetstack/charts at deploy time; default: on with eks.create, off for an existing cluster.",
+    )
+    cert_manager_version: str = Field(default=CERT_MANAGER_VERSION, description="cert-manager chart version (pinned).")
     installer: bool | None = Field(
         default=None,
         description="aws-cdk-lib's kubectl handler + its access entry; default: on when a chart or fsx_lustre needs it.",
@@ -122,20 +134,33 @@ def installer(cluster: TrainingClusterSection) -> bool:
     eks = cluster.eks or EksSection()
     if eks.installer is not None:
         return eks.installer
-    return eks.dependencies_chart is not None or cluster.fsx_lustre is not None
+    return dependencies_chart(cluster) is not None or cert_manager(cluster) is not None or cluster.fsx_lustre is not None
 
 
 def dependencies_chart(cluster: TrainingClusterSection) -> HyperPodDependenciesChart | None:
-    eks = cluster.eks
-    if eks is None or eks.dependencies_chart is None:
+    """The HyperPod chart: the vendored copy by default, a folder when one is named, none with ``false``."""
+    eks = cluster.eks or EksSection()
+    values = dict(eks.dependencies_chart_values)
+    if eks.dependencies_chart is False:
         return None
-    return HyperPodDependenciesChart(directory=eks.dependencies_chart, values=dict(eks.dependencies_chart_values))
+    if eks.dependencies_chart is True:
+        return HyperPodDependenciesChart(values=values)
+    return HyperPodDependenciesChart(directory=eks.dependencies_chart, values=values)
+
+
+def cert_manager(cluster: TrainingClusterSection) -> CertManagerChart | None:
+    """cert-manager: as configured, else on for a created cluster (an existing one may run its own)."""
+    eks = cluster.eks or EksSection()
+    wanted = eks.cert_manager if eks.cert_manager is not None else eks.create is not None
+    return CertManagerChart(version=eks.cert_manager_version) if wanted else None
 
 
 _CREATE_KEYS = {"version": "eks.create.version", "admins": "eks.create.admins",
                 "public_access_cidrs": "eks.create.public_access_cidrs"}
 _DEPENDENCY_KEYS = {"dependencies_chart.directory": "eks.dependencies_chart", "installer": "eks.installer",
-                    "addons": "eks.addons"}
+                    "addons": "eks.addons", "cert_manager.version": "eks.cert_manager_version"}
+_VALUES_PATH = "dependencies_chart.values."
+_BARE_PROP = re.compile(r"(?<![.\w])(dependencies_chart|cert_manager)(?!_)")
 
 
 def _renamed(problems: list[Problem], where: str, keys: dict[str, str]) -> list[Problem]:
@@ -143,8 +168,9 @@ def _renamed(problems: list[Problem], where: str, keys: dict[str, str]) -> list[
     for p in problems:
         head, bracket, tail = p.where.partition("[")
         key = keys.get(p.where) or (keys.get(head, head) + bracket + tail if bracket else keys.get(head, head))
-        allowed = p.allowed.replace("dependencies_chart", "eks.dependencies_chart").replace(
-            "lustre_volumes", "fsx_lustre")
+        if p.where.startswith(_VALUES_PATH):
+            key = "eks.dependencies_chart_values." + p.where[len(_VALUES_PATH):]
+        allowed = _BARE_PROP.sub(r"eks.\1", p.allowed).replace("lustre_volumes", "fsx_lustre")
         out.append(Problem(f"{where}.{key}", p.value, allowed))
     return out
 
@@ -205,6 +231,7 @@ def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSec
         found,
         addons=addons(cluster),
         dependencies_chart=chart,
+        cert_manager=cert_manager(cluster),
         lustre_volume_count=1 if cluster.fsx_lustre is not None else 0,
         installer=installer(cluster),
     )
@@ -222,6 +249,7 @@ __all__ = [
     "EksCreateSection",
     "EksSection",
     "addons",
+    "cert_manager",
     "dependencies_chart",
     "eks_cluster_name",
     "eks_problems",

@@ -111,6 +111,108 @@ def test_chart_and_volumes_need_the_installer(tmp_path):
     ]
 
 
+# -- the vendored hyperpod-dependencies chart and cert-manager --------------------------------------------
+def _chart_yaml(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load((path / "Chart.yaml").read_text())
+
+
+def _semver(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in str(version).lstrip("v").split("."))
+
+
+def test_vendored_chart_carries_every_dependency_its_chart_yaml_lists():
+    """`helm upgrade --install <folder>` (what aws-cdk-lib's kubectl handler runs for a chart asset, without
+    --dependency-update) refuses a chart whose Chart.yaml lists a dependency missing from charts/ (Helm's
+    action.CheckDependencies); each listed version must match the subchart's. One copy per subchart: Helm
+    would load either of two."""
+    from constructs_lib.training.eks import VENDORED_CHART_DIRECTORY
+
+    root = Path(VENDORED_CHART_DIRECTORY)
+    chart = _chart_yaml(root)
+    assert chart["name"] == "hyperpod-helm-chart" and chart["version"] == "0.1.0"
+    subcharts = {}
+    for folder in sorted(p for p in (root / "charts").iterdir()):
+        assert folder.is_dir(), f"{folder.name}: only unpacked subcharts (an archive would shadow or duplicate one)"
+        meta = _chart_yaml(folder)
+        subcharts[meta["name"]] = meta["version"]
+    listed = {d["name"]: d["version"] for d in chart["dependencies"]}
+    assert sorted(listed) == sorted(subcharts)
+    assert {n: _semver(v) for n, v in listed.items()} == {n: _semver(v) for n, v in subcharts.items()}
+    # The remote ones, vendored at the versions AWS's Chart.yaml pins.
+    assert (listed["nvidia-device-plugin"], listed["aws-efa-k8s-device-plugin"]) == ("0.16.1", "0.5.20")
+    assert "cert-manager" not in listed  # installed as its own release (CertManagerChart)
+    for license_dir in (root, root / "charts/nvidia-device-plugin", root / "charts/aws-efa-k8s-device-plugin"):
+        assert "Apache License" in (license_dir / "LICENSE").read_text()
+    notice = (root / "NOTICE").read_text()
+    for source in ("aws/sagemaker-hyperpod-cli", "011ca927123e02b35a399935bbb3ab1905fe33c7",
+                   "NVIDIA/k8s-device-plugin", "cb6e45ec357705e6458f753eb04a4bde31ec18cf",
+                   "aws/eks-charts", "de5fdc1dae279f99c00e9fcac24b9a894dbc052f"):
+        assert source in notice, source
+
+
+def test_vendored_chart_installs_the_kubeflow_training_operator_and_resiliency_parts_by_default():
+    """The chart's README ("Package structure"): the Kubeflow training operator (PyTorchJob et al. CRDs),
+    MPI operator, health-monitoring agent, deep health check, job auto-restart and the device plugins are
+    on by default; cert-manager is the HyperPod training operator's prerequisite, off in the chart."""
+    import yaml
+
+    from constructs_lib.training.eks import VENDORED_CHART_DIRECTORY
+
+    root = Path(VENDORED_CHART_DIRECTORY)
+    values = yaml.safe_load((root / "values.yaml").read_text())
+    assert values["trainingOperators"]["enabled"] is True
+    for key in ("mpi-operator", "health-monitoring-agent", "deep-health-check", "job-auto-restart", "hyperpod-patching"):
+        assert values[key]["enabled"] is True, key
+    for key in ("nvidia-device-plugin", "neuron-device-plugin", "aws-efa-k8s-device-plugin"):
+        assert values[key]["devicePlugin"]["enabled"] is True, key
+    assert values["inferenceOperators"]["enabled"] is False and values["gpu-operator"]["enabled"] is False
+    crd = yaml.safe_load((root / "charts/training-operators/crds/pytorchjobs.kubeflow.org-CustomResourceDefinition.yaml")
+                         .read_text())
+    assert (crd["kind"], crd["spec"]["group"], crd["spec"]["names"]["kind"]) == (
+        "CustomResourceDefinition", "kubeflow.org", "PyTorchJob")
+
+
+def test_vendored_chart_refuses_values_for_subcharts_it_cannot_install():
+    from constructs_lib.training.eks import HyperPodDependenciesChart
+
+    with pytest.raises(PlatformValidationError) as caught:
+        _dependencies(dependencies_chart=HyperPodDependenciesChart(values={
+            "cert-manager": {"enabled": True}, "inferenceOperators": {"enabled": True},
+            "gpu-operator": {"enabled": "true"}, "mlflow": {"enabled": True}}))
+    assert [str(p) for p in caught.value.problems] == [
+        ("dependencies_chart.values.cert-manager.enabled: got True; false with the vendored chart, which cannot "
+        "install cert-manager (removed from the vendored chart's dependencies): use cert_manager (its own release)"),
+        ("dependencies_chart.values.inferenceOperators.enabled: got True; false with the vendored chart, which "
+        "cannot install the HyperPod inference operator (its subcharts come from remote Helm repositories): "
+        "install it yourself, or point dependencies_chart at your own copy"),
+        ("dependencies_chart.values.gpu-operator.enabled: got 'true'; false with the vendored chart, which cannot "
+        "install the NVIDIA GPU operator (its subchart comes from helm.ngc.nvidia.com): install it yourself, or "
+        "point dependencies_chart at your own copy"),
+    ]
+
+
+def test_cert_manager_version_is_pinned_and_needs_the_installer():
+    from constructs_lib.training.eks import CertManagerChart
+
+    with pytest.raises(PlatformValidationError) as caught:
+        _dependencies(cert_manager=CertManagerChart(version="latest"), installer=False)
+    assert [str(p) for p in caught.value.problems] == [
+        "cert_manager.version: got 'latest'; a cert-manager release tag such as v1.18.2 (pinned; no ranges or 'latest')",
+        "installer: got False; true with cert_manager (the chart is installed by it)",
+    ]
+
+
+def test_chart_values_merge_like_helm():
+    """Mappings merge key by key (Helm's coalescing of values files); the user's values win."""
+    from constructs_lib.training.eks import _merged
+
+    assert _merged({"global": {"region": "us-east-1", "a": 1}, "crds": {"enabled": True}},
+                   {"global": {"region": "eu-west-1"}, "crds": None, "x": [1]}) == {
+        "global": {"region": "eu-west-1", "a": 1}, "crds": None, "x": [1]}
+
+
 def test_addons_are_known_and_unique():
     with pytest.raises(PlatformValidationError) as caught:
         _dependencies(addons=["vpc-cni", "vpc-cni", "weave"])

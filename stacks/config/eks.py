@@ -104,7 +104,8 @@ class EksSection(Section):
     cert_manager_version: str = Field(default=CERT_MANAGER_VERSION, description="cert-manager chart version (pinned).")
     installer: bool | None = Field(
         default=None,
-        description="aws-cdk-lib's kubectl handler + its access entry; default: on when a chart or fsx_lustre needs it.",
+        description="aws-cdk-lib's kubectl handler + its access entry; default: on when a chart, cert-manager or "
+        "fsx_lustre needs it.",
     )
 
 

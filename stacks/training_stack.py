@@ -181,7 +181,6 @@ class TrainingStack(Stack):
             subnets=network.private_subnets,
             addons=eks_config.addons(section),
             dependencies_chart=eks_config.dependencies_chart(section),
-            cert_manager=eks_config.cert_manager(section),
             lustre_volumes=[storage] if storage is not None else [],
             installer=eks_config.installer(section),
         )

@@ -106,25 +106,25 @@ def test_distributed_pretraining_is_slurm_with_fsx_and_deep_health_checks(templa
 
 def test_hyperpod_eks_creates_the_eks_cluster_its_dependencies_and_nodes_that_join_it(templates):
     """SageMaker Developer Guide, "Getting started with Amazon EKS support in SageMaker HyperPod" and
-    "Installing packages on the Amazon EKS cluster using Helm": API authentication, the add-ons, cert-manager
-    then the hyperpod-dependencies chart, all before the HyperPod cluster that the EKS cluster orchestrates."""
+    "Installing packages on the Amazon EKS cluster using Helm": API authentication, the add-ons (cert-manager
+    among them) then the hyperpod-dependencies chart, all before the HyperPod cluster that the EKS cluster
+    orchestrates."""
     stack = templates["hyperpod-eks"]["hpeks-dev-training"]
     (eks_id,) = [k for k, r in stack["Resources"].items() if r["Type"] == "AWS::EKS::Cluster"]
     eks = stack["Resources"][eks_id]["Properties"]
     assert (eks["Name"], eks["Version"], eks["AccessConfig"]["AuthenticationMode"]) == ("hpeks-dev-train", "1.33", "API")
     assert (eks["ResourcesVpcConfig"]["EndpointPublicAccess"], len(eks["ResourcesVpcConfig"]["SubnetIds"])) == (False, 2)
-    addons = sorted(a["AddonName"] for a in _resources(stack, "AWS::EKS::Addon"))
-    assert addons == ["aws-fsx-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    addons = {r["Properties"]["AddonName"]: k for k, r in stack["Resources"].items() if r["Type"] == "AWS::EKS::Addon"}
+    assert sorted(addons) == ["aws-fsx-csi-driver", "cert-manager", "coredns", "eks-pod-identity-agent", "kube-proxy",
+                              "vpc-cni"]
     charts = {r["Properties"]["Release"]: (k, r) for k, r in stack["Resources"].items()
               if r["Type"] == "Custom::AWSCDK-EKS-HelmChart"}
-    assert sorted(charts) == ["cert-manager", "hyperpod-dependencies"]
-    assert (charts["cert-manager"][1]["Properties"]["Version"], charts["cert-manager"][1]["Properties"]["Repository"]) == (
-        "v1.18.2", "oci://quay.io/jetstack/charts/cert-manager")
-    assert charts["cert-manager"][0] in charts["hyperpod-dependencies"][1]["DependsOn"]
+    assert sorted(charts) == ["hyperpod-dependencies"]
+    assert addons["cert-manager"] in charts["hyperpod-dependencies"][1]["DependsOn"]
     (hp_id,) = [k for k, r in stack["Resources"].items() if r["Type"] == "AWS::SageMaker::Cluster"]
     cluster = stack["Resources"][hp_id]
     assert cluster["Properties"]["Orchestrator"] == {"Eks": {"ClusterArn": {"Fn::GetAtt": [eks_id, "Arn"]}}}
-    assert {charts["cert-manager"][0], charts["hyperpod-dependencies"][0]} <= set(cluster["DependsOn"])
+    assert {addons["cert-manager"], charts["hyperpod-dependencies"][0]} <= set(cluster["DependsOn"])
     groups = {g["InstanceGroupName"]: g for g in cluster["Properties"]["InstanceGroups"]}
     assert groups["gpu"]["OnStartDeepHealthChecks"] == ["InstanceStress", "InstanceConnectivity"]
     (manifest,) = _resources(stack, "Custom::AWSCDK-EKS-KubernetesResource")

@@ -46,35 +46,32 @@ def test_existing_cluster_with_its_vpc_and_security_group_is_accepted():
     (cluster,) = config.training_clusters
     # Existing clusters already run the networking add-ons; the Pod Identity agent is added.
     assert [a.value for a in eks_config.addons(cluster)] == ["eks-pod-identity-agent"]
-    # The vendored HyperPod chart goes in (a plain EKS cluster lacks it); cert-manager does not (an existing
-    # cluster may run its own, and two copies conflict).
+    # The vendored HyperPod chart goes in (a plain EKS cluster lacks it); the cert-manager add-on does not
+    # (an existing cluster may run its own, and two copies conflict).
     assert eks_config.dependencies_chart(cluster).vendored
-    assert eks_config.cert_manager(cluster) is None
     assert eks_config.installer(cluster) is True
 
 
 def test_dependencies_chart_and_cert_manager_switch_off_and_on():
-    """A user who manages the dependencies switches each off (the kubectl handler goes with them)."""
-    from constructs_lib.training.eks import CertManagerChart
-
+    """A user who manages the dependencies switches each off (the kubectl handler goes with the chart);
+    cert-manager is the EKS community add-on, on by default only for a created cluster."""
     config = parse_config(config_with({"eks": {"create": {}}}), source="eks.yaml")
     (cluster,) = config.training_clusters
     assert eks_config.dependencies_chart(cluster).vendored
-    assert eks_config.cert_manager(cluster) == CertManagerChart(version="v1.18.2")  # on with eks.create
-    config = parse_config(config_with({"eks": {"create": {}, "dependencies_chart": False, "cert_manager": False}}),
-                          source="eks.yaml")
+    assert [a.value for a in eks_config.addons(cluster)] == [
+        "vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "cert-manager"]
+    config = parse_config(config_with({"eks": {"create": {}, "dependencies_chart": False,
+                                               "addons": {"cert_manager": False}}}), source="eks.yaml")
     (cluster,) = config.training_clusters
-    assert eks_config.dependencies_chart(cluster) is None and eks_config.cert_manager(cluster) is None
-    assert eks_config.installer(cluster) is False
+    assert eks_config.dependencies_chart(cluster) is None and eks_config.installer(cluster) is False
+    assert "cert-manager" not in [a.value for a in eks_config.addons(cluster)]
     config = parse_config(
-        config_with({"eks_cluster_arn": ARN, "eks": {"cluster_security_group_id": SG, "dependencies_chart": False,
-                                                     "cert_manager": True, "cert_manager_version": "v1.17.4"}},
+        config_with({"eks_cluster_arn": ARN, "eks": {"cluster_security_group_id": SG, "addons": {"cert_manager": True}}},
                     network=EXISTING_NETWORK),
         source="eks.yaml",
     )
     (cluster,) = config.training_clusters
-    assert eks_config.cert_manager(cluster) == CertManagerChart(version="v1.17.4")
-    assert eks_config.installer(cluster) is True
+    assert [a.value for a in eks_config.addons(cluster)] == ["eks-pod-identity-agent", "cert-manager"]
 
 
 def test_created_cluster_defaults_add_the_fsx_csi_driver_with_fsx_and_honour_switches():
@@ -85,7 +82,8 @@ def test_created_cluster_defaults_add_the_fsx_csi_driver_with_fsx_and_honour_swi
     )
     (cluster,) = config.training_clusters
     assert [a.value for a in eks_config.addons(cluster)] == [
-        "vpc-cni", "kube-proxy", "eks-pod-identity-agent", "aws-fsx-csi-driver", "amazon-cloudwatch-observability"]
+        "vpc-cni", "kube-proxy", "eks-pod-identity-agent", "cert-manager", "aws-fsx-csi-driver",
+        "amazon-cloudwatch-observability"]
     assert cluster.eks.create.version == "1.33"
     assert eks_config.installer(cluster) is True  # the FSx PersistentVolume goes in through it
 
@@ -137,15 +135,11 @@ def test_created_cluster_defaults_add_the_fsx_csi_driver_with_fsx_and_honour_swi
         pytest.param({"eks": {"create": {}, "dependencies_chart_values": {"cert-manager": {"enabled": True}}}},
                      None, None,
                      r"training_clusters\[0\]\.eks\.dependencies_chart_values\.cert-manager\.enabled: got True; .*: "
-                     r"use eks\.cert_manager \(its own release\)", id="cert-manager-inside-the-chart"),
-        pytest.param({"eks": {"create": {}, "cert_manager_version": "1.18"}}, None, None,
-                     r"training_clusters\[0\]\.eks\.cert_manager_version: got '1\.18'; a cert-manager release tag "
-                     r"such as v1\.18\.2", id="cert-manager-version-unpinned"),
-        pytest.param({"eks": {"create": {}, "installer": False, "dependencies_chart": True, "cert_manager": True}},
-                     None, None,
-                     r"training_clusters\[0\]\.eks\.installer: got False; true with eks\.cert_manager \(the chart is "
-                     r"installed by it\)", id="cert-manager-without-installer"),
-        pytest.param({"eks": {"create": {}, "installer": False, "dependencies_chart": False, "cert_manager": False},
+                     r"use the cert-manager EKS add-on in eks\.addons instead", id="cert-manager-inside-the-chart"),
+        pytest.param({"eks": {"create": {}, "installer": False}}, None, None,
+                     r"training_clusters\[0\]\.eks\.installer: got False; true with eks\.dependencies_chart \(the "
+                     r"chart is installed by it\)", id="chart-without-installer"),
+        pytest.param({"eks": {"create": {}, "installer": False, "dependencies_chart": False},
                       "fsx_lustre": {"storage_gib": 1200}}, None, None,
                      r"training_clusters\[0\]\.eks\.installer: got False; true with fsx_lustre \(the PersistentVolume "
                      r"is applied by it\), or no fsx_lustre", id="fsx-without-installer"),

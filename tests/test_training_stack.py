@@ -568,7 +568,7 @@ EKS_ADMIN = "arn:aws:iam::123456789012:role/MlPlatformAdmin"
 @pytest.fixture(scope="module")
 def two_clusters(tmp_path_factory):
     """The one EKS platform synth: the EKS cluster created (``eks.create``), with FSx, the vendored HyperPod
-    chart and cert-manager (both defaults)."""
+    chart and the cert-manager add-on (both defaults)."""
     from tests.conftest import synth_platform
 
     data = copy.deepcopy(BASE)
@@ -743,11 +743,16 @@ def test_admins_and_the_installer_get_cluster_admin_access_entries(two_clusters)
 def test_eks_addons_are_installed_with_the_vpc_cni_pinned(two_clusters):
     """AWS::EKS::Addon for what AWS publishes as add-ons; the VPC CNI at v1.20.1-eksbuild.3 (HyperPod needs
     1.18.3 or later: SageMaker Developer Guide, EKS prerequisites, "Networking"; EKS User Guide, "Amazon
-    VPC CNI versions"), the FSx CSI driver because the cluster has FSx."""
+    VPC CNI versions"), cert-manager (EKS User Guide, "Community add-ons"; a prerequisite of the HyperPod
+    training operator: SageMaker Developer Guide, "Installing the training operator"), the FSx CSI driver
+    because the cluster has FSx."""
     template = two_clusters["training"]
     eks_id, _ = only(template, "AWS::EKS::Cluster")
     addons = {a["Properties"]["AddonName"]: a["Properties"] for a in resources_of(template, "AWS::EKS::Addon").values()}
-    assert sorted(addons) == ["aws-fsx-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    assert sorted(addons) == ["aws-fsx-csi-driver", "cert-manager", "coredns", "eks-pod-identity-agent", "kube-proxy",
+                              "vpc-cni"]
+    assert {k: v for k, v in addons["cert-manager"].items() if k != "Tags"} == {
+        "AddonName": "cert-manager", "ClusterName": {"Ref": eks_id}, "ResolveConflicts": "OVERWRITE"}
     assert {k: v for k, v in addons["vpc-cni"].items() if k != "Tags"} == {"AddonName": "vpc-cni", "AddonVersion": "v1.20.1-eksbuild.3",
                                  "ClusterName": {"Ref": eks_id}, "ResolveConflicts": "OVERWRITE"}
     assert all("AddonVersion" not in a for n, a in addons.items() if n != "vpc-cni")
@@ -756,38 +761,6 @@ def test_eks_addons_are_installed_with_the_vpc_cni_pinned(two_clusters):
 def _helm_charts(template) -> dict[str, tuple[str, dict]]:
     """release -> (logical id, resource) of the Custom::AWSCDK-EKS-HelmChart resources."""
     return {r["Properties"]["Release"]: (k, r) for k, r in resources_of(template, "Custom::AWSCDK-EKS-HelmChart").items()}
-
-
-@pytest.mark.xdist_group("training-stack")
-def test_cert_manager_goes_in_first_pinned_from_jetstacks_registry(two_clusters):
-    """jetstack's cert-manager (a HyperPod training operator prerequisite: SageMaker Developer Guide,
-    "Installing the training operator") at v1.18.2, the version and OCI registry the HyperPod chart's
-    Chart.yaml names, with its CRDs and the values of that chart's README; pulled by the kubectl handler
-    at deploy time. The HyperPod chart depends on it (installed after it)."""
-    template = two_clusters["training"]
-    eks_id, _ = only(template, "AWS::EKS::Cluster")
-    charts = _helm_charts(template)
-    assert sorted(charts) == ["cert-manager", "hyperpod-dependencies"]
-    cert_id, cert = charts["cert-manager"]
-    service_token = cert["Properties"]["ServiceToken"]
-    assert cert["Properties"] == {
-        "ServiceToken": service_token,
-        "ClusterName": {"Ref": eks_id},
-        "Release": "cert-manager",
-        "Chart": "cert-manager",
-        "Repository": "oci://quay.io/jetstack/charts/cert-manager",
-        "Version": "v1.18.2",
-        "Namespace": "cert-manager",
-        "CreateNamespace": True,
-        "Timeout": "900s",
-        "Values": json.dumps({"crds": {"enabled": True}, "global": {"leaderElection": {"namespace": "cert-manager"}},
-                              "startupapicheck": {"enabled": False}}, separators=(",", ":")),
-    }
-    assert "Wait" not in cert["Properties"]  # no node runs its pods until HyperPod nodes join
-    installer = next(k for k in resources_of(template, "AWS::EKS::AccessEntry") if "InstallerAccess" in k)
-    assert installer in cert["DependsOn"]
-    _, chart = charts["hyperpod-dependencies"]
-    assert cert_id in chart["DependsOn"]
 
 
 @pytest.mark.xdist_group("training-stack")
@@ -800,8 +773,15 @@ def test_hyperpod_chart_and_fsx_volume_go_in_through_the_kubectl_handler_in_the_
 
     template = two_clusters["training"]
     eks_id, _ = only(template, "AWS::EKS::Cluster")
-    chart_id, chart = _helm_charts(template)["hyperpod-dependencies"]
+    charts = _helm_charts(template)
+    assert sorted(charts) == ["hyperpod-dependencies"]
+    chart_id, chart = charts["hyperpod-dependencies"]
     props = chart["Properties"]
+    # After the cert-manager add-on (its CRDs before anything of the chart could ask for them) and the
+    # installer's access entry.
+    addons = {r["Properties"]["AddonName"]: k for k, r in resources_of(template, "AWS::EKS::Addon").items()}
+    installer = next(k for k in resources_of(template, "AWS::EKS::AccessEntry") if "InstallerAccess" in k)
+    assert {addons["cert-manager"], installer} <= set(chart["DependsOn"])
     asset = two_clusters.platform.training.eks_dependencies["eks-train"].node.find_child("DependenciesChartAsset")
     assert props == {
         "ServiceToken": props["ServiceToken"],

@@ -10,12 +10,12 @@ nodes join, and the node permissions and network the VPC CNI needs.
   private API endpoint (public only for listed CIDRs).
 * :class:`HyperPodEksDependencies` installs what AWS says must be in the cluster: EKS add-ons
   (``AWS::EKS::Addon``) where AWS publishes them (VPC CNI pinned to a version HyperPod supports,
-  kube-proxy, CoreDNS, the Pod Identity agent, the FSx for Lustre CSI driver, CloudWatch
-  observability), each switchable; and, through aws-cdk-lib's kubectl handler (a Lambda function
-  with the pinned kubectl/helm layer, no Docker), AWS's ``hyperpod-dependencies`` Helm chart (vendored
-  in ``charts/hyperpod-dependencies``, shipped as a CDK asset), jetstack's cert-manager (fetched by the
-  handler at deploy time, pinned) and the static PersistentVolume of the stack's FSx file system, with
-  an access entry for the handler.
+  kube-proxy, CoreDNS, the Pod Identity agent, cert-manager (an EKS community add-on), the FSx for
+  Lustre CSI driver, CloudWatch observability), each switchable; and, through aws-cdk-lib's kubectl
+  handler (a Lambda function with the pinned kubectl/helm layer, no Docker), AWS's
+  ``hyperpod-dependencies`` Helm chart (vendored in ``charts/hyperpod-dependencies``, shipped as a CDK
+  asset) and the static PersistentVolume of the stack's FSx file system, with an access entry for the
+  handler.
 * :func:`add_vpc_cni_policy` gives a HyperPod execution role the ``AmazonEKS_CNI_Policy`` actions
   (the VPC CNI runs with the node's role on HyperPod nodes), scoped where IAM allows.
 """
@@ -73,21 +73,6 @@ VENDORED_CHART_UNSUPPORTED = {
     "inferenceOperators": "the HyperPod inference operator (its subcharts come from remote Helm repositories)",
     "gpu-operator": "the NVIDIA GPU operator (its subchart comes from helm.ngc.nvidia.com)",
 }
-# jetstack's cert-manager at the version the HyperPod chart pins, from the OCI registry it names
-# (oci://quay.io/jetstack/charts). The kubectl handler runs `helm pull` at deploy time, through the
-# VPC's NAT (training clusters require one). Values as the HyperPod chart's README sets them; the
-# startupapicheck post-install Job is off because helm waits for hooks and no node exists yet to run it
-# (HyperPod nodes join after the charts).
-CERT_MANAGER_RELEASE = "cert-manager"
-CERT_MANAGER_NAMESPACE = "cert-manager"
-CERT_MANAGER_REPOSITORY = "oci://quay.io/jetstack/charts/cert-manager"
-CERT_MANAGER_VERSION = "v1.18.2"
-CERT_MANAGER_VALUES: Mapping[str, Any] = {
-    "crds": {"enabled": True},
-    "global": {"leaderElection": {"namespace": CERT_MANAGER_NAMESPACE}},
-    "startupapicheck": {"enabled": False},
-}
-CERT_MANAGER_VERSION_PATTERN = re.compile(r"^v\d+\.\d+\.\d+$")
 FSX_CSI_DRIVER = "fsx.csi.aws.com"
 EKS_CLUSTER_NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 IAM_PRINCIPAL_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
@@ -101,16 +86,22 @@ class EksAddon(str, Enum):
     KUBE_PROXY = "kube-proxy"
     COREDNS = "coredns"
     POD_IDENTITY_AGENT = "eks-pod-identity-agent"
+    # A community add-on (EKS User Guide, "Community add-ons": add-on name cert-manager, namespace
+    # cert-manager, no service account or IAM policy); a prerequisite of AWS's HyperPod training
+    # operator (SageMaker Developer Guide, "Installing the training operator") and inference operator.
+    CERT_MANAGER = "cert-manager"
     FSX_CSI_DRIVER = "aws-fsx-csi-driver"
     CLOUDWATCH_OBSERVABILITY = "amazon-cloudwatch-observability"
 
 
 # What a cluster the platform creates gets by default (AWS's eks-template.yaml of
-# aws/sagemaker-hyperpod-cluster-setup installs the first four); the FSx CSI driver is added when the
-# cluster has shared storage.
-CREATED_CLUSTER_ADDONS = (EksAddon.VPC_CNI, EksAddon.KUBE_PROXY, EksAddon.COREDNS, EksAddon.POD_IDENTITY_AGENT)
+# aws/sagemaker-hyperpod-cluster-setup installs the first four; cert-manager so that AWS's HyperPod
+# training operator add-on can follow); the FSx CSI driver is added when the cluster has shared storage.
+CREATED_CLUSTER_ADDONS = (EksAddon.VPC_CNI, EksAddon.KUBE_PROXY, EksAddon.COREDNS, EksAddon.POD_IDENTITY_AGENT,
+                          EksAddon.CERT_MANAGER)
 # An existing cluster already runs the networking add-ons; the Pod Identity agent is a HyperPod
-# prerequisite that plain EKS clusters lack.
+# prerequisite that plain EKS clusters lack. cert-manager is left to the user there: a cluster may run
+# its own, and two copies conflict.
 EXISTING_CLUSTER_ADDONS = (EksAddon.POD_IDENTITY_AGENT,)
 PINNED_ADDON_VERSIONS: Mapping[EksAddon, str] = {EksAddon.VPC_CNI: VPC_CNI_VERSION}
 
@@ -142,23 +133,6 @@ class HyperPodDependenciesChart:
     def vendored(self) -> bool:
         """Whether this is the copy vendored in this package."""
         return isinstance(self.directory, str) and Path(self.directory).resolve() == Path(VENDORED_CHART_DIRECTORY).resolve()
-
-
-@dataclass(frozen=True, kw_only=True)
-class CertManagerChart:
-    """jetstack's cert-manager Helm chart (release and namespace ``cert-manager``), pulled by the kubectl
-    handler from :data:`CERT_MANAGER_REPOSITORY` at deploy time.
-
-    cert-manager is a prerequisite of AWS's HyperPod training operator (SageMaker Developer Guide,
-    "Installing the training operator": prerequisites) and of the HyperPod inference operator; the
-    Kubeflow training operator of the HyperPod chart does not need it.
-
-    :param version: chart version (a cert-manager release tag). Default :data:`CERT_MANAGER_VERSION`.
-    :param values: Helm values over :data:`CERT_MANAGER_VALUES`. Default: none.
-    """
-
-    version: str = CERT_MANAGER_VERSION
-    values: Mapping[str, Any] | None = None
 
 
 class HyperPodEksCluster(Construct):
@@ -325,8 +299,7 @@ class HyperPodEksDependencies(Construct):
         other add-ons get EKS's default version for the cluster's Kubernetes version.
     :param dependencies_chart: AWS's ``hyperpod-dependencies`` Helm chart (``HyperPodDependenciesChart()``
         is the vendored copy). Default: not installed.
-    :param cert_manager: jetstack's cert-manager, installed before the HyperPod chart. Default: not
-        installed (leave it out on a cluster that already runs cert-manager: two copies conflict).
+
     :param lustre_volumes: FSx for Lustre file systems exposed as a static PersistentVolume and a
         PersistentVolumeClaim each (``LustreStorage`` objects). Default: none.
     :param installer: create aws-cdk-lib's kubectl handler and its access entry (needed for the chart
@@ -348,20 +321,18 @@ class HyperPodEksDependencies(Construct):
         addons: Sequence[EksAddon] = (),
         addon_versions: Mapping[EksAddon, str] | None = None,
         dependencies_chart: HyperPodDependenciesChart | None = None,
-        cert_manager: CertManagerChart | None = None,
         lustre_volumes: Sequence[Any] = (),
         installer: bool | None = None,
         volume_namespace: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        wants_installer = dependencies_chart is not None or cert_manager is not None or bool(lustre_volumes)
+        wants_installer = dependencies_chart is not None or bool(lustre_volumes)
         installer = wants_installer if installer is None else installer
         problems = Problems(f"HyperPodEksDependencies {self.node.path}")
         check_dependencies_props(
             problems,
             addons=list(addons),
             dependencies_chart=dependencies_chart,
-            cert_manager=cert_manager,
             lustre_volume_count=len(lustre_volumes),
             installer=installer,
         )
@@ -384,7 +355,6 @@ class HyperPodEksDependencies(Construct):
         self.kubectl_role: iam.Role | None = None
         self.installer_access_entry: eks.CfnAccessEntry | None = None
         self.chart: eks_v2.HelmChart | None = None
-        self.cert_manager: eks_v2.HelmChart | None = None
         self.volume_manifests: list[eks_v2.KubernetesManifest] = []
         self.volume_claims: dict[str, str] = {}
         if not installer:
@@ -439,23 +409,6 @@ class HyperPodEksDependencies(Construct):
             self, "Cluster", cluster_name=cluster_name, vpc=vpc, kubectl_provider=self.kubectl_provider
         )
         self.cluster = imported
-        if cert_manager is not None:
-            self.cert_manager = eks_v2.HelmChart(
-                self,
-                "CertManager",
-                cluster=imported,
-                chart="cert-manager",
-                repository=CERT_MANAGER_REPOSITORY,
-                version=cert_manager.version,
-                release=CERT_MANAGER_RELEASE,
-                namespace=CERT_MANAGER_NAMESPACE,
-                create_namespace=True,
-                values=_merged(CERT_MANAGER_VALUES, cert_manager.values or {}),
-                # No --wait: its pods are scheduled only once HyperPod nodes join, after this release.
-                wait=False,
-                timeout=Duration.minutes(15),
-            )
-            self.cert_manager.node.add_dependency(self.installer_access_entry)
         if dependencies_chart is not None:
             asset = s3_assets.Asset(self, "DependenciesChartAsset", path=dependencies_chart.directory)
             values = _merged({"global": {"region": stack.region}}, dependencies_chart.values or {})
@@ -471,9 +424,9 @@ class HyperPodEksDependencies(Construct):
                 timeout=Duration.minutes(15),
             )
             self.chart.node.add_dependency(self.installer_access_entry)
-            if self.cert_manager is not None:
+            if EksAddon.CERT_MANAGER in self.addons:
                 # cert-manager's CRDs exist before anything of the HyperPod chart could ask for them.
-                self.chart.node.add_dependency(self.cert_manager)
+                self.chart.node.add_dependency(self.addons[EksAddon.CERT_MANAGER])
             acknowledge(
                 self.kubectl_role,
                 "aws-cdk-lib grants its kubectl handler read access (Asset.grantRead) to the chart asset, an "
@@ -766,7 +719,6 @@ def check_dependencies_props(
     dependencies_chart: HyperPodDependenciesChart | None,
     lustre_volume_count: int,
     installer: bool,
-    cert_manager: CertManagerChart | None = None,
 ) -> None:
     """Rules of :class:`HyperPodEksDependencies`, recorded under its prop names."""
     for index, addon in enumerate(addons):
@@ -790,18 +742,10 @@ def check_dependencies_props(
                 section = values.get(key) if isinstance(values, Mapping) else None
                 enabled = section.get("enabled") if isinstance(section, Mapping) else None
                 if enabled not in (None, False):
-                    fix = ("use cert_manager (its own release)" if key == "cert-manager"
+                    fix = ("use the cert-manager EKS add-on in addons instead" if key == "cert-manager"
                            else "install it yourself, or point dependencies_chart at your own copy")
                     problems.add(f"dependencies_chart.values.{key}.enabled", enabled,
                                  f"false with the vendored chart, which cannot install {what}: {fix}")
-    if cert_manager is not None:
-        problems.check(
-            isinstance(cert_manager.version, str) and bool(CERT_MANAGER_VERSION_PATTERN.match(cert_manager.version)),
-            "cert_manager.version", cert_manager.version,
-            f"a cert-manager release tag such as {CERT_MANAGER_VERSION} (pinned; no ranges or 'latest')",
-        )
-        if not installer:
-            problems.add("installer", installer, "true with cert_manager (the chart is installed by it)")
     if lustre_volume_count and not installer:
         problems.add(
             "installer", installer,

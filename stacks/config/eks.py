@@ -6,7 +6,7 @@ training_clusters:
     orchestrator: eks
     eks:
       create: {version: "1.33", admins: [arn:aws:iam::123456789012:role/MlAdmin]}
-      # defaults: the vendored hyperpod-dependencies chart and (created cluster) cert-manager
+      # defaults: the vendored hyperpod-dependencies chart and (created cluster) the cert-manager add-on
       dependencies_chart_values: {mlflow: {enabled: false}}
 ```
 
@@ -33,11 +33,9 @@ from pydantic import Field
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.training import EKS_CLUSTER_ARN_PATTERN
 from constructs_lib.training.eks import (
-    CERT_MANAGER_VERSION,
     CREATED_CLUSTER_ADDONS,
     DEFAULT_KUBERNETES_VERSION,
     EXISTING_CLUSTER_ADDONS,
-    CertManagerChart,
     EksAddon,
     HyperPodDependenciesChart,
     check_dependencies_props,
@@ -69,6 +67,7 @@ class EksAddonsSection(Section):
     kube_proxy: bool | None = None
     coredns: bool | None = None
     pod_identity_agent: bool | None = None
+    cert_manager: bool | None = None
     fsx_csi_driver: bool | None = None
     cloudwatch_observability: bool | None = None
 
@@ -78,6 +77,7 @@ _ADDON_KEYS: dict[str, EksAddon] = {
     "kube_proxy": EksAddon.KUBE_PROXY,
     "coredns": EksAddon.COREDNS,
     "pod_identity_agent": EksAddon.POD_IDENTITY_AGENT,
+    "cert_manager": EksAddon.CERT_MANAGER,
     "fsx_csi_driver": EksAddon.FSX_CSI_DRIVER,
     "cloudwatch_observability": EksAddon.CLOUDWATCH_OBSERVABILITY,
 }
@@ -96,16 +96,9 @@ class EksSection(Section):
         "own copy (after `helm dependencies update`).",
     )
     dependencies_chart_values: dict[str, Any] = Field(default_factory=dict, description="Helm values for that chart.")
-    cert_manager: bool | None = Field(
-        default=None,
-        description="jetstack's cert-manager (HyperPod training/inference operator prerequisite), pulled from "
-        "oci://quay.io/jetstack/charts at deploy time; default: on with eks.create, off for an existing cluster.",
-    )
-    cert_manager_version: str = Field(default=CERT_MANAGER_VERSION, description="cert-manager chart version (pinned).")
     installer: bool | None = Field(
         default=None,
-        description="aws-cdk-lib's kubectl handler + its access entry; default: on when a chart, cert-manager or "
-        "fsx_lustre needs it.",
+        description="aws-cdk-lib's kubectl handler + its access entry; default: on when a chart or fsx_lustre needs it.",
     )
 
 
@@ -135,7 +128,7 @@ def installer(cluster: TrainingClusterSection) -> bool:
     eks = cluster.eks or EksSection()
     if eks.installer is not None:
         return eks.installer
-    return dependencies_chart(cluster) is not None or cert_manager(cluster) is not None or cluster.fsx_lustre is not None
+    return dependencies_chart(cluster) is not None or cluster.fsx_lustre is not None
 
 
 def dependencies_chart(cluster: TrainingClusterSection) -> HyperPodDependenciesChart | None:
@@ -149,19 +142,12 @@ def dependencies_chart(cluster: TrainingClusterSection) -> HyperPodDependenciesC
     return HyperPodDependenciesChart(directory=eks.dependencies_chart, values=values)
 
 
-def cert_manager(cluster: TrainingClusterSection) -> CertManagerChart | None:
-    """cert-manager: as configured, else on for a created cluster (an existing one may run its own)."""
-    eks = cluster.eks or EksSection()
-    wanted = eks.cert_manager if eks.cert_manager is not None else eks.create is not None
-    return CertManagerChart(version=eks.cert_manager_version) if wanted else None
-
-
 _CREATE_KEYS = {"version": "eks.create.version", "admins": "eks.create.admins",
                 "public_access_cidrs": "eks.create.public_access_cidrs"}
 _DEPENDENCY_KEYS = {"dependencies_chart.directory": "eks.dependencies_chart", "installer": "eks.installer",
-                    "addons": "eks.addons", "cert_manager.version": "eks.cert_manager_version"}
+                    "addons": "eks.addons"}
 _VALUES_PATH = "dependencies_chart.values."
-_BARE_PROP = re.compile(r"(?<![.\w])(dependencies_chart|cert_manager)(?!_)")
+_BARE_PROP = re.compile(r"(?<![.\w])(dependencies_chart|addons)(?![_\w])")
 
 
 def _renamed(problems: list[Problem], where: str, keys: dict[str, str]) -> list[Problem]:
@@ -232,7 +218,6 @@ def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSec
         found,
         addons=addons(cluster),
         dependencies_chart=chart,
-        cert_manager=cert_manager(cluster),
         lustre_volume_count=1 if cluster.fsx_lustre is not None else 0,
         installer=installer(cluster),
     )
@@ -250,7 +235,6 @@ __all__ = [
     "EksCreateSection",
     "EksSection",
     "addons",
-    "cert_manager",
     "dependencies_chart",
     "eks_cluster_name",
     "eks_problems",

@@ -142,7 +142,7 @@ def test_vendored_chart_carries_every_dependency_its_chart_yaml_lists():
     assert {n: _semver(v) for n, v in listed.items()} == {n: _semver(v) for n, v in subcharts.items()}
     # The remote ones, vendored at the versions AWS's Chart.yaml pins.
     assert (listed["nvidia-device-plugin"], listed["aws-efa-k8s-device-plugin"]) == ("0.16.1", "0.5.20")
-    assert "cert-manager" not in listed  # installed as its own release (CertManagerChart)
+    assert "cert-manager" not in listed  # the EKS community add-on instead (EksAddon.CERT_MANAGER)
     for license_dir in (root, root / "charts/nvidia-device-plugin", root / "charts/aws-efa-k8s-device-plugin"):
         assert "Apache License" in (license_dir / "LICENSE").read_text()
     notice = (root / "NOTICE").read_text()
@@ -183,24 +183,14 @@ def test_vendored_chart_refuses_values_for_subcharts_it_cannot_install():
             "gpu-operator": {"enabled": "true"}, "mlflow": {"enabled": True}}))
     assert [str(p) for p in caught.value.problems] == [
         ("dependencies_chart.values.cert-manager.enabled: got True; false with the vendored chart, which cannot "
-        "install cert-manager (removed from the vendored chart's dependencies): use cert_manager (its own release)"),
+        "install cert-manager (removed from the vendored chart's dependencies): use the cert-manager EKS add-on in "
+         "addons instead"),
         ("dependencies_chart.values.inferenceOperators.enabled: got True; false with the vendored chart, which "
         "cannot install the HyperPod inference operator (its subcharts come from remote Helm repositories): "
         "install it yourself, or point dependencies_chart at your own copy"),
         ("dependencies_chart.values.gpu-operator.enabled: got 'true'; false with the vendored chart, which cannot "
         "install the NVIDIA GPU operator (its subchart comes from helm.ngc.nvidia.com): install it yourself, or "
         "point dependencies_chart at your own copy"),
-    ]
-
-
-def test_cert_manager_version_is_pinned_and_needs_the_installer():
-    from constructs_lib.training.eks import CertManagerChart
-
-    with pytest.raises(PlatformValidationError) as caught:
-        _dependencies(cert_manager=CertManagerChart(version="latest"), installer=False)
-    assert [str(p) for p in caught.value.problems] == [
-        "cert_manager.version: got 'latest'; a cert-manager release tag such as v1.18.2 (pinned; no ranges or 'latest')",
-        "installer: got False; true with cert_manager (the chart is installed by it)",
     ]
 
 
@@ -217,8 +207,8 @@ def test_addons_are_known_and_unique():
     with pytest.raises(PlatformValidationError) as caught:
         _dependencies(addons=["vpc-cni", "vpc-cni", "weave"])
     assert [str(p) for p in caught.value.problems] == [
-        ("addons[2]: got 'weave'; one of vpc-cni, kube-proxy, coredns, eks-pod-identity-agent, aws-fsx-csi-driver, "
-        "amazon-cloudwatch-observability"),
+        ("addons[2]: got 'weave'; one of vpc-cni, kube-proxy, coredns, eks-pod-identity-agent, cert-manager, "
+        "aws-fsx-csi-driver, amazon-cloudwatch-observability"),
         "addons: got ['vpc-cni', 'vpc-cni', 'weave']; each add-on at most once",
     ]
 

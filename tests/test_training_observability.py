@@ -296,3 +296,13 @@ def test_bad_monitoring_values_are_refused_together():
         "training_pipelines[0].monitoring.disk_utilization_warning_percent: got 95.0; below "
         "disk_utilization_critical_percent (90)",
     ]
+
+
+def test_a_pipeline_name_may_not_extend_another_with_a_hyphen():
+    """Both pipelines' job alarms select jobs by '<name>-': llm-finetune-v2's jobs would be llm-finetune's too."""
+    data = _config_with()
+    data["training_pipelines"].append({**data["training_pipelines"][0], "name": "llm-finetune-v2"})
+    assert _problems(data) == [
+        "training_pipelines[1].name: got 'llm-finetune-v2'; a name that does not start with 'llm-finetune-' "
+        "(training_pipelines[0]'s dashboard and alarms select its jobs by that prefix)"
+    ]

@@ -47,7 +47,7 @@ from constructs_lib.training.distribution import (
 )
 from constructs_lib.observability.alarms import SeverityThresholds
 from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec, check_training_monitoring
-from constructs_lib.training.job_metrics import MetricDefinition
+from constructs_lib.training.job_metrics import MetricDefinition, job_name_prefix
 from constructs_lib.training.pipeline import ManagedSpot, check_pipeline_props
 from constructs_lib.training.platform import check_platform_props
 from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
@@ -454,6 +454,15 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         if pipeline.name in pipeline_names:
             problems.add(f"{where}.name", pipeline.name, f"a unique name (training_pipelines[{pipeline_names[pipeline.name]}] has it)")
         pipeline_names.setdefault(pipeline.name, i)
+        # The job alarms match a pipeline's jobs by the prefix "<name>-" (job_metrics.job_filter): a
+        # pipeline named "<other>-..." would have its jobs counted as the other's.
+        for j, other in enumerate(config.training_pipelines):
+            if j != i and pipeline.name.startswith(job_name_prefix(other.name)):
+                problems.add(
+                    f"{where}.name", pipeline.name,
+                    f"a name that does not start with '{job_name_prefix(other.name)}' (training_pipelines[{j}]'s "
+                    "dashboard and alarms select its jobs by that prefix)",
+                )
         if pipeline.model_package_group is not None:
             problems.check(
                 pipeline.model_package_group in groups, f"{where}.model_package_group", pipeline.model_package_group,

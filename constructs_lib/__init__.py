@@ -7,7 +7,6 @@ from .compliance import acknowledge, add_compliance_checks
 from .cost import BudgetAlert, SpendBudget, allow_budget_notifications
 from .errors import PlatformValidationError, Problem
 from .inference import (
-    AlarmSpec,
     AsyncInferenceSpec,
     AutoScalingSpec,
     ComponentAutoScalingSpec,
@@ -79,7 +78,6 @@ from .training import (
 
 __all__ = [
     "ALL_DEEP_HEALTH_CHECKS",
-    "AlarmSpec",
     "ApprovedModelDeployer",
     "ArtifactBucket",
     "AsyncInferenceSpec",

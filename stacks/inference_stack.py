@@ -51,7 +51,9 @@ class InferenceStack(Stack):
             kind = EndpointKind(ep.type)
             self.endpoints[ep.name] = InferenceEndpoint(
                 self, _construct_id(ep.name), **endpoint_props(config, ep),
-                encryption_key=key, alarm_topic=topic,
+                # No alarm_topic: the rollback alarms are the endpoint's critical alarms, which notify
+                # the critical topic through the monitoring's rollup (one incident, one notification).
+                encryption_key=key,
                 data_capture_bucket=bucket if ep.data_capture else None,
                 async_output_bucket=bucket if kind is EndpointKind.ASYNC else None,
             )

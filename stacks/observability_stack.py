@@ -83,8 +83,7 @@ class ObservabilityStack(Stack):
                 # The id the foundation's dashboard had: the dashboard (child "Resource") keeps its logical id.
                 self, _construct_id(section.name) + "Dashboard",
                 endpoint=endpoint, routing=self.severity_topics.routing,
-                thresholds=endpoint_thresholds(section.alarms), slo=endpoint_slo(section),
-                extra_alarms=list(endpoint.alarms),
+                thresholds=endpoint_thresholds(section.alarms, section.type), slo=endpoint_slo(section),
                 **_capacity(section),
             )
         self.clusters: dict[str, ClusterMonitoring] = {
@@ -113,8 +112,6 @@ class ObservabilityStack(Stack):
         others += [a for c in self.clusters.values() for a in c.alarm_factory.notifying() if a not in rollups]
         # Every training alarm, the stall alarm's inputs too: "job running" is a state worth seeing.
         others += [a for t in self.training.values() for a in t.alarm_factory.alarms if a not in rollups]
-        # The endpoints' own rollback alarms (inference stack, notification topic) are states too.
-        others += [a for s in config.endpoints for a in endpoints[s.name].alarms]
         self.overview = PlatformOverview(
             self, "Overview", dashboard_name=f"{config.prefix}-overview",
             endpoints=[endpoints[s.name] for s in config.endpoints], clusters=list(self.clusters.values()),

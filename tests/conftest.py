@@ -77,7 +77,7 @@ def prod_platform(tmp_path_factory) -> Synthesized:
     data["platform"].update(environment="prod", account="123456789012", region="us-east-1")
     data["network"]["availability_zones"] = ["us-east-1a", "us-east-1b"]
     data["endpoints"][1]["volume_kms_key"] = False  # the ranker: the documented switch that omits KmsKeyId
-    data["endpoints"][0]["alarms"] = {"p99_latency_ms": 2000}
+    data["endpoints"][0]["alarms"] = {"model_latency_p99_ms": {"critical": 2000}}
     # The ranker's candidate variant and its after-hours floor run one instance on purpose.
     data["prod_overrides"] = [{"rule": "realtime-two-instances", "reason": "ranker candidate is a 10 % canary"}]
     return synth_platform(parse_config(data, source="prod"), tmp_path_factory.mktemp("prod-cdk-out"))

@@ -17,7 +17,6 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import (
-    AlarmSpec,
     AsyncInferenceSpec,
     AutoScalingSpec,
     ComponentAutoScalingSpec,
@@ -40,6 +39,7 @@ from constructs_lib import (
     ShadowVariantSpec,
     VariantSpec,
 )
+from constructs_lib.observability import EndpointAlarmThresholds, SeverityThresholds
 from tests.conftest import lint_assembly, new_app, resources_of
 from tests.test_inference_kinds import PLATFORM_KEY_ARN, of, one, statements
 
@@ -137,8 +137,8 @@ def test_endpoint_keeps_name_and_rolls_back_on_both_alarms(default_platform):
     assert props["RetainAllVariantProperties"] is True
     assert props["DeploymentConfig"] == {
         "AutoRollbackConfiguration": {"Alarms": [
-            {"AlarmName": {"Ref": alarms[f"{ENDPOINT}-5xx-errors"]}},
-            {"AlarmName": {"Ref": alarms[f"{ENDPOINT}-p99-model-latency"]}},
+            {"AlarmName": {"Ref": alarms[f"{ENDPOINT}-5xx-rate-critical"]}},
+            {"AlarmName": {"Ref": alarms[f"{ENDPOINT}-p99-model-latency-critical"]}},
         ]},
         "BlueGreenUpdatePolicy": {
             "TerminationWaitInSeconds": 300,
@@ -170,23 +170,35 @@ def test_target_tracking_autoscaling(default_platform):
     }
 
 
-def test_5xx_alarm_goes_to_the_topic(default_platform):
+def test_rollback_5xx_alarm_is_the_unguarded_critical_5xx_rate_alarm(default_platform):
+    """The rollback alarm is the critical 5XX-rate alarm (one alarm, not a count alarm beside a rate alarm);
+    no low-traffic guard (``> 0``), so a short canary bake at low traffic can still roll back (AWS,
+    "Auto-Rollback Configuration and Monitoring": alarms on EndpointName + VariantName see both fleets).
+    No action of its own: it notifies through the endpoint's unhealthy rollup (observability stack)."""
     alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in of(default_platform["inference"], CHAT, "AWS::CloudWatch::Alarm").values()}
-    p = alarms[f"{ENDPOINT}-5xx-errors"]
-    assert (p["Namespace"], p["MetricName"], p["Statistic"], p["Period"]) == ("AWS/SageMaker", "Invocation5XXErrors", "Sum", 60)
-    assert p["Dimensions"] == [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    assert sorted(alarms) == [f"{ENDPOINT}-5xx-rate-critical", f"{ENDPOINT}-p99-model-latency-critical"]
+    p = alarms[f"{ENDPOINT}-5xx-rate-critical"]
+    assert p["Metrics"][0] == {
+        "Expression": "IF(m_invocations_alltraffic > 0, 100 * m_invocation5xxerrors_alltraffic / m_invocations_alltraffic, 0)",
+        "Id": "expr_1", "Label": "5XX rate (%)", "ReturnData": True,
+    }
+    stats = {m["Id"]: m["MetricStat"] for m in p["Metrics"][1:]}
+    for mid, metric in (("m_invocations_alltraffic", "Invocations"), ("m_invocation5xxerrors_alltraffic", "Invocation5XXErrors")):
+        assert stats[mid] == {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": [
+            {"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]},
+            "Period": 60, "Stat": "Sum"}
     assert (p["Threshold"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (5, 3, 2)
     assert p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert p["TreatMissingData"] == "notBreaching"
-    assert len(p["AlarmActions"]) == 1 and p["AlarmActions"] == p["OKActions"]
-    assert "Notifications" in str(p["AlarmActions"][0])
+    assert p["AlarmDescription"].startswith(f"{ENDPOINT} answered >= 5 % of requests with 5XX in 2 of 3 minutes. Look first at: ")
+    assert "AlarmActions" not in p and "OKActions" not in p
 
 
 @pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_latency_alarm_is_on_by_default_at_half_the_invocation_timeout(default_platform, prod_platform):
     def latency(platform, environment: str):
         alarms = of(platform["inference"], CHAT, "AWS::CloudWatch::Alarm").values()
-        (p,) = [a["Properties"] for a in alarms if a["Properties"]["AlarmName"] == f"acme-ml-{environment}-chat-llm-p99-model-latency"]
+        (p,) = [a["Properties"] for a in alarms if a["Properties"]["AlarmName"] == f"acme-ml-{environment}-chat-llm-p99-model-latency-critical"]
         return p
 
     default = latency(default_platform, "dev")
@@ -276,9 +288,14 @@ def test_library_use_with_key_two_variants_and_linear_deployment():
         {"DeploymentConfig": {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {
             "Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}, "WaitIntervalInSeconds": 300}}}},
     )
+    # The rollback alarm: one 5XX rate over both variants (both fleets during the deployment).
     t.has_resource_properties(
         "AWS::CloudWatch::Alarm",
-        {"Metrics": Match.array_with([Match.object_like({"Expression": "v0+v1", "Id": "expr_1"})])},
+        {"AlarmName": "ranker-5xx-rate-critical", "Metrics": Match.array_with([Match.object_like({
+            "Expression": "IF((FILL(m_invocations_current, 0)+FILL(m_invocations_candidate, 0)) > 0, 100 * "
+                          "(FILL(m_invocation5xxerrors_current, 0)+FILL(m_invocation5xxerrors_candidate, 0)) / "
+                          "(FILL(m_invocations_current, 0)+FILL(m_invocations_candidate, 0)), 0)",
+            "Id": "expr_1"})])},
     )
     assert sorted(r["Properties"]["ResourceId"] for r in raw.values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget") == [
         "endpoint/ranker/variant/candidate", "endpoint/ranker/variant/current",
@@ -398,24 +415,40 @@ def test_library_kinds_outside_the_default_config_pass_every_nag_pack(tmp_path):
     parameters = PromotionParameters(Stack(app, "Parameters"), "Promotion", models=[PROMOTED])
     stack.add_stack_dependency(Stack.of(parameters))
     InferenceEndpoint(
-        stack, "Ranker", endpoint_name="ranker", encryption_key=key, alarm_topic=topic, vpc=vpc,
+        stack, "Ranker", endpoint_name="ranker", encryption_key=key, alarm_topic=topic, vpc=vpc, deployment=DeploymentSpec(),
         variants=[VariantSpec(model=PROMOTED, instance_type="ml.m5.xlarge", instance_count=2, fallback_instance_types=("ml.m6i.xlarge",))],
     )
     imported = InferenceEndpoint.from_endpoint_name(stack, "Llm", "llm-hosting", kind=EndpointKind.INFERENCE_COMPONENTS)
-    InferenceComponent(stack, "Llama", endpoint=imported, spec=LLAMA, alarm_topic=topic)
+    InferenceComponent(stack, "Llama", endpoint=imported, spec=LLAMA)
     add_compliance_checks(app)
     app.synth()  # raises on any unacknowledged finding
     assert lint_assembly(tmp_path) == []
     raw = Template.from_stack(stack).to_json()["Resources"]
+    # Library use without EndpointMonitoring: the rollback alarms notify alarm_topic themselves.
+    rollback = {r["Properties"]["AlarmName"]: r["Properties"] for r in raw.values() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert sorted(rollback) == ["ranker-5xx-rate-critical", "ranker-p99-model-latency-critical"]
+    topic_id = stack.get_logical_id(topic.node.default_child)
+    assert all(p["AlarmActions"] == p["OKActions"] == [{"Ref": topic_id}] for p in rollback.values())
     assert sorted(r["Type"] for r in raw.values() if r["Type"].startswith("AWS::SageMaker::")) == [
         "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::InferenceComponent",
         "AWS::SageMaker::Model", "AWS::SageMaker::Model",
     ]
 
 
-def test_latency_alarm_can_be_switched_off():
-    _, endpoint = _endpoint_stack({"alarms": AlarmSpec(latency_alarm=False)})
-    assert [a.node.id for a in endpoint.alarms] == ["Errors5xxAlarm"]
+def test_rollback_signals_follow_the_critical_thresholds_and_the_deployments_choice():
+    off = EndpointAlarmThresholds(model_latency_p99_ms=SeverityThresholds())
+    _, endpoint = _endpoint_stack({"alarms": off, "deployment": DeploymentSpec()})
+    assert [a.node.id for a in endpoint.alarms] == ["5xxRateCriticalAlarm"]
+    assert list(endpoint.signal_alarms) == ["error_rate_5xx_percent.critical"]
+    _, chosen = _endpoint_stack({"deployment": DeploymentSpec(rollback_signals=("model_latency_p99_ms",))})
+    assert [a.node.default_child.alarm_name for a in chosen.rollback_alarms] == ["ranker-p99-model-latency-critical"]
+    _, none = _endpoint_stack({"deployment": DeploymentSpec(rollback_alarms=False)})
+    assert none.alarms == [] and none.deployment_config == {"BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 600,
+                                        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}},
+        "TerminationWaitInSeconds": 300}}
+    _, undeployed = _endpoint_stack()  # no deployment, nothing to roll back: EndpointMonitoring makes its alarms
+    assert undeployed.alarms == [] and undeployed.deployment_config is None
 
 
 def test_metric_helpers_cover_every_endpoint_metric_with_defaults():
@@ -476,7 +509,7 @@ def test_inference_component_on_an_imported_endpoint_with_metrics():
     app = new_app()
     stack = Stack(app, "Lib")
     endpoint = InferenceEndpoint.from_endpoint_name(stack, "Llm", "llm-hosting", kind=EndpointKind.INFERENCE_COMPONENTS)
-    component = InferenceComponent(stack, "Llama", endpoint=endpoint, spec=LLAMA, alarms=AlarmSpec(p99_latency_ms=8000))
+    component = InferenceComponent(stack, "Llama", endpoint=endpoint, spec=LLAMA)
     raw = Template.from_stack(stack).to_json()["Resources"]
     (ic_id,) = [k for k, r in raw.items() if r["Type"] == "AWS::SageMaker::InferenceComponent"]
     ic = raw[ic_id]
@@ -493,9 +526,8 @@ def test_inference_component_on_an_imported_endpoint_with_metrics():
         "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
     }
     assert not [r for r in raw.values() if r["Type"] == "AWS::CloudWatch::Alarm" and "scale-out" in r["Properties"]["AlarmName"]]
-    latency = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["AlarmName"] == "llama-8b-p99-model-latency"]
-    assert latency[0]["Threshold"] == 8_000_000
-    assert latency[0]["Dimensions"] == [{"Name": "InferenceComponentName", "Value": "llama-8b"}]
+    # No alarm set of its own: no deployment rolls back on it; EndpointMonitoring watches its signals.
+    assert [r for r in raw.values() if r["Type"] == "AWS::CloudWatch::Alarm"] == []
     expected = {
         "metric_invocations": ("AWS/SageMaker", "Invocations", "Sum"),
         "metric_invocations_per_copy": ("AWS/SageMaker", "InvocationsPerCopy", "Sum"),
@@ -952,10 +984,27 @@ VALIDATION_CASES = [
      r"data_capture\.capture_input: got 'neither input nor output'; capture input, output or both"),
     ({"data_capture": DataCaptureSpec(sampling_percent=5, prefix="c" * 460)},
      r"data_capture\.prefix: got 'c+'; a prefix short enough that the capture path has at most 512 characters"),
-    ({"alarms": AlarmSpec(evaluation_periods=2, datapoints_to_alarm=3)}, r"alarms\.datapoints_to_alarm: got 3; 1-evaluation_periods \(2\)"),
-    ({"alarms": AlarmSpec(evaluation_periods=0, datapoints_to_alarm=0)}, r"alarms\.evaluation_periods: got 0; 1-60"),
-    ({"alarms": AlarmSpec(errors_5xx_threshold=0)}, r"alarms\.errors_5xx_threshold: got 0; >= 1 error per minute"),
-    ({"alarms": AlarmSpec(p99_latency_ms=0)}, r"alarms\.p99_latency_ms: got 0; >= 1 ms"),
+    ({"alarms": EndpointAlarmThresholds(evaluation_periods=2, datapoints_to_alarm=3)}, r"alarms\.datapoints_to_alarm: got 3; 1-evaluation_periods \(2\)"),
+    ({"alarms": EndpointAlarmThresholds(evaluation_periods=0, datapoints_to_alarm=0)}, r"alarms\.evaluation_periods: got 0; 1-60"),
+    ({"alarms": EndpointAlarmThresholds(error_rate_5xx_percent=SeverityThresholds(critical=0))},
+     r"alarms\.error_rate_5xx_percent\.critical: got 0; a percentage in \(0, 100\]"),
+    ({"alarms": EndpointAlarmThresholds(model_latency_p99_ms=SeverityThresholds(critical=0))},
+     r"alarms\.model_latency_p99_ms\.critical: got 0; >= 1 ms"),
+    # the deployment's choice of rollback signals
+    ({"deployment": DeploymentSpec(rollback_signals=("disk_percent",))},
+     r"deployment\.rollback_signals: got 'disk_percent'; signals a deployment can roll back on: error_rate_5xx_percent, model_latency_p99_ms"),
+    ({"deployment": DeploymentSpec(rollback_signals=("model_latency_p99_ms",)),
+      "alarms": EndpointAlarmThresholds(model_latency_p99_ms=None)},
+     r"deployment\.rollback_signals: got 'model_latency_p99_ms'; a signal with a critical threshold \(alarms\.model_latency_p99_ms\.critical is off\)"),
+    ({"deployment": DeploymentSpec(rollback_signals=("error_rate_5xx_percent", "error_rate_5xx_percent"))},
+     r"deployment\.rollback_signals: got \['error_rate_5xx_percent', 'error_rate_5xx_percent'\]; each signal once"),
+    ({"variants": [VariantSpec(name=f"v{i}", model=MODEL, instance_type="ml.c5.xlarge") for i in range(6)], "deployment": DeploymentSpec()},
+     r"deployment\.rollback_signals: got \['error_rate_5xx_percent', 'model_latency_p99_ms'\]; at most 10 rollback alarms \(AutoRollbackConfiguration\): 6 alarm\(s\) per signal here"),
+    ({"deployment": DeploymentSpec(canary_percent=5)},
+     r"deployment\.canary_percent: got 5; more than alarms\.error_rate_5xx_percent\.critical \(5 %\): a wholly broken new fleet of 5 % of the capacity shows about 5 % 5XX and would not roll back"),
+    ({"deployment": DeploymentSpec(strategy=DeploymentStrategy.LINEAR, step_percent=10),
+      "alarms": EndpointAlarmThresholds(error_rate_5xx_percent=SeverityThresholds(critical=10))},
+     r"deployment\.step_percent: got 10; more than alarms\.error_rate_5xx_percent\.critical \(10 %\)"),
     # promoted models (read from the promotion's SSM parameters at deploy time)
     ({"shadow_variants": [ShadowVariantSpec(name="shadow", model=PROMOTED, instance_type="ml.c5.xlarge")]},
      r"shadow_variants\[0\]\.model\.promoted: got '\(set\)'; only on production variants of realtime or serverless endpoints"),

@@ -89,12 +89,12 @@ def test_ranker_variants_have_weights_routing_and_own_models(t):
 def test_two_variant_ranker_canaries_and_rolls_back_on_the_alarms_it_created(t, endpoints):
     alarms = of(t, "RankerEndpoint", "AWS::CloudWatch::Alarm")
     by_name = {a["Properties"]["AlarmName"]: k for k, a in alarms.items()}
-    assert sorted(by_name) == [f"{PREFIX}-ranker-5xx-errors", f"{PREFIX}-ranker-p99-model-latency"]
+    assert sorted(by_name) == [f"{PREFIX}-ranker-5xx-rate-critical", f"{PREFIX}-ranker-p99-model-latency-critical"]
     endpoint = props(t, "RankerEndpoint7A5BA2AF", "AWS::SageMaker::Endpoint")
     assert endpoint["DeploymentConfig"] == {
         "AutoRollbackConfiguration": {"Alarms": [
-            {"AlarmName": {"Ref": by_name[f"{PREFIX}-ranker-5xx-errors"]}},
-            {"AlarmName": {"Ref": by_name[f"{PREFIX}-ranker-p99-model-latency"]}},
+            {"AlarmName": {"Ref": by_name[f"{PREFIX}-ranker-5xx-rate-critical"]}},
+            {"AlarmName": {"Ref": by_name[f"{PREFIX}-ranker-p99-model-latency-critical"]}},
         ]},
         "BlueGreenUpdatePolicy": {
             "TerminationWaitInSeconds": 300,
@@ -105,10 +105,14 @@ def test_two_variant_ranker_canaries_and_rolls_back_on_the_alarms_it_created(t, 
     }
     assert endpoint["RetainAllVariantProperties"] is True  # autoscaled counts survive updates
     # The worst variant's p99 against the configured 500 ms, in microseconds.
-    latency = alarms[by_name[f"{PREFIX}-ranker-p99-model-latency"]]["Properties"]
+    latency = alarms[by_name[f"{PREFIX}-ranker-p99-model-latency-critical"]]["Properties"]
     assert latency["Threshold"] == 500_000
-    assert latency["Metrics"][0] == {"Expression": "MAX([v0,v1])", "Id": "expr_1", "Label": "p99 model latency, worst variant", "ReturnData": True}
-    assert [a.node.default_child.alarm_name for a in endpoints["ranker"].alarms] == [f"{PREFIX}-ranker-5xx-errors", f"{PREFIX}-ranker-p99-model-latency"]
+    assert latency["Metrics"][0] == {"Expression": "MAX([m_p99_0, m_p99_1])", "Id": "expr_1",
+                                     "Label": "p99 ModelLatency (microseconds)", "ReturnData": True}
+    assert {(m["MetricStat"]["Metric"]["Dimensions"][1]["Value"], m["MetricStat"]["Stat"]) for m in latency["Metrics"][1:]} == {
+        ("current", "p99"), ("candidate", "p99")}
+    assert [a.node.default_child.alarm_name for a in endpoints["ranker"].rollback_alarms] == [
+        f"{PREFIX}-ranker-5xx-rate-critical", f"{PREFIX}-ranker-p99-model-latency-critical"]
 
 
 def test_ranker_scales_on_invocations_gpu_and_office_hours(t):
@@ -316,11 +320,10 @@ def test_inference_component_copies_scale_to_and_from_zero(t, endpoints):
     assert a["AlarmActions"] == [{"Ref": step_id}]
     assert (a["Namespace"], a["MetricName"], a["Statistic"]) == ("AWS/SageMaker", "NoCapacityInvocationFailures", "Maximum")
     assert a["Dimensions"] == [{"Name": "InferenceComponentName", "Value": f"{PREFIX}-llm-hosting-llama-8b"}]
-    # The endpoint exposes its components' health alarms (dashboards, rollback) and their scaling alarms apart.
+    # No deployment to roll back, so no alarm set of the endpoint's own (EndpointMonitoring watches the
+    # components); the components' scaling alarms are exposed apart.
     endpoint = endpoints["llm-hosting"]
-    assert [a.node.default_child.alarm_name for a in endpoint.alarms] == [
-        f"{PREFIX}-llm-hosting-llama-8b-5xx-errors", f"{PREFIX}-llm-hosting-llama-8b-p99-model-latency",
-    ]
+    assert endpoint.alarms == [] and endpoint.deployment_config is None
     assert [a.node.default_child.alarm_name for a in endpoint.scaling_alarms] == [f"{PREFIX}-llm-hosting-llama-8b-scale-out-from-zero"]
 
 

@@ -363,8 +363,8 @@ def test_deploy_targets_carry_the_endpoints_own_deployment_config(lifecycle, def
                     },
                     "AutoRollbackConfiguration": {
                         "Alarms": [
-                            {"AlarmName": "acme-ml-dev-chat-llm-5xx-errors"},
-                            {"AlarmName": "acme-ml-dev-chat-llm-p99-model-latency"},
+                            {"AlarmName": "acme-ml-dev-chat-llm-5xx-rate-critical"},
+                            {"AlarmName": "acme-ml-dev-chat-llm-p99-model-latency-critical"},
                         ]
                     },
                 },
@@ -391,42 +391,33 @@ def test_deploy_targets_carry_the_endpoints_own_deployment_config(lifecycle, def
     assert {a["AlarmName"] for a in rollback} <= alarms
 
 
-def test_deployment_config_is_read_from_the_endpoint_or_refused_when_alarms_have_no_names():
+def test_deployment_config_is_the_endpoints_typed_fact():
+    """``DeployTarget.for_endpoint`` reads ``EndpointBase.deployment_config`` (built by the endpoint from its
+    spec, rollback alarms by name), never the endpoint's generated ``CfnEndpoint``; imported endpoints have none."""
     from aws_cdk import Stack
-    from aws_cdk import aws_cloudwatch as cw
-    from aws_cdk import aws_sagemaker as sagemaker
-    from constructs import Construct
 
+    from constructs_lib import DeploymentSpec, DeploymentStrategy, InferenceEndpoint, ModelSpec, VariantSpec
+    from constructs_lib.lifecycle import DeployTarget
     from constructs_lib.lifecycle.approved_model_deployer import deployment_config_of
 
-    E = sagemaker.CfnEndpoint
-
-    def endpoint_with(alarm_name: str | None, deployment: bool = True) -> Construct:
-        stack = Stack(new_app(), "Endpoint")
-        holder = Construct(stack, "Holder")
-        alarm = cw.Alarm(
-            holder, "Alarm", alarm_name=alarm_name, metric=cw.Metric(namespace="n", metric_name="m"),
-            threshold=1, evaluation_periods=1,
-        )
-        holder.alarms = [alarm]
-        holder.endpoint = E(
-            holder, "Resource", endpoint_config_name="c",
-            deployment_config=E.DeploymentConfigProperty(
-                auto_rollback_configuration=E.AutoRollbackConfigProperty(alarms=[E.AlarmProperty(alarm_name=alarm.alarm_name)]),
-                rolling_update_policy=E.RollingUpdatePolicyProperty(
-                    maximum_batch_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=20), wait_interval_in_seconds=60
-                ),
-            ) if deployment else None,
-        )
-        return holder
-
-    assert deployment_config_of(endpoint_with("x-5xx")) == {
-        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "x-5xx"}]},
+    stack = Stack(new_app(), "Endpoint")
+    endpoint = InferenceEndpoint(
+        stack, "Ranker", endpoint_name="x", deployment=DeploymentSpec(strategy=DeploymentStrategy.ROLLING, wait_minutes=1),
+        variants=[VariantSpec(model=ModelSpec(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"),
+                              instance_type="ml.c5.xlarge", instance_count=2)],
+    )
+    expected = {
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "x-5xx-rate-critical"}, {"AlarmName": "x-p99-model-latency-critical"}]},
         "RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 20}, "WaitIntervalInSeconds": 60},
     }
-    assert deployment_config_of(endpoint_with("x-5xx", deployment=False)) is None
-    with pytest.raises(ValueError, match="whose name is unknown at synth; give the rollback alarms physical names"):
-        deployment_config_of(endpoint_with(None))
+    assert deployment_config_of(endpoint) == expected
+    assert DeployTarget.for_endpoint(endpoint, model_package_group="g").deployment_config == expected
+    # The same structure is what CloudFormation gets, with each alarm by Ref (the endpoint waits for its alarms).
+    cfn = Stack.of(endpoint).resolve(endpoint.endpoint.deployment_config)
+    assert cfn["autoRollbackConfiguration"]["alarms"] == [
+        {"alarmName": {"Ref": stack.get_logical_id(a.node.default_child)}} for a in endpoint.rollback_alarms]
+    assert cfn["rollingUpdatePolicy"] == {"maximumBatchSize": {"type": "CAPACITY_PERCENT", "value": 20}, "waitIntervalInSeconds": 60}
+    assert deployment_config_of(InferenceEndpoint.from_endpoint_name(stack, "Imported", "y")) is None
 
 
 # --- what the default config does not switch on: a library stack ------------------------------------

@@ -235,9 +235,9 @@ def test_alarm_names_follow_endpoint_signal_severity_and_say_what_to_look_at(def
 
 
 def test_5xx_rate_alarms_use_metric_math_over_invocations(default_platform):
-    template = default_platform["observability"]
-    for severity, threshold in (("warning", 1), ("critical", 5)):
-        p = by_name(template, f"{CHAT}-5xx-rate-{severity}")
+    # The critical one is the endpoint's rollback alarm (inference stack), adopted by the monitoring.
+    for severity, threshold, stack in (("warning", 1, "observability"), ("critical", 5, "inference")):
+        p = by_name(default_platform[stack], f"{CHAT}-5xx-rate-{severity}")
         assert (p["Threshold"], p["ComparisonOperator"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (
             threshold, "GreaterThanOrEqualToThreshold", 3, 2)
         assert p["TreatMissingData"] == "notBreaching"
@@ -286,8 +286,10 @@ def test_unhealthy_composite_is_any_critical_alarm(default_platform):
     template = default_platform["observability"]
     p = by_name(template, f"{CHAT}-unhealthy-critical")
     rule = json.dumps(p["AlarmRule"])
-    for name in (f"{CHAT}-5xx-rate-critical", f"{CHAT}-disk-critical"):
-        assert logical_id_of_alarm(template, name) in rule
+    assert logical_id_of_alarm(template, f"{CHAT}-disk-critical") in rule
+    # The endpoint's rollback alarms (inference stack) are its critical 5XX and latency alarms.
+    for name in (f"{CHAT}-5xx-rate-critical", f"{CHAT}-p99-model-latency-critical"):
+        assert logical_id_of_alarm(default_platform["inference"], name) in rule
     assert logical_id_of_alarm(template, f"{CHAT}-disk-warning") not in rule
     assert " OR " in rule and " AND " not in rule
 
@@ -342,19 +344,21 @@ def _config(**endpoint_extra):
 
 
 def test_alarm_overrides_merge_with_the_library_defaults():
+    from constructs_lib.observability import SeverityThresholds
     from stacks.observability_stack import endpoint_slo, endpoint_thresholds
 
     data, parse = _config(
-        alarms={"error_rate_5xx_percent": {"critical": 10}, "gpu_memory_percent": {"warning": None, "critical": 98},
+        alarms={"error_rate_5xx_percent": {"critical": 8}, "gpu_memory_percent": {"warning": None, "critical": 98},
                 "at_max_capacity_minutes": None},
         slo={"availability_percent": 99.5},
     )
     ep = parse(data).endpoints[0]
-    t = endpoint_thresholds(ep.alarms)
-    assert (t.error_rate_5xx_percent.warning, t.error_rate_5xx_percent.critical) == (1.0, 10)
-    assert (t.gpu_memory_percent.warning, t.gpu_memory_percent.critical) == (None, 98)
-    assert (t.disk_percent.warning, t.disk_percent.critical) == (80.0, 90.0)
-    assert t.at_max_capacity_minutes is None
+    t = endpoint_thresholds(ep.alarms, ep.type)
+    assert t.of("error_rate_5xx_percent") == SeverityThresholds(warning=1.0, critical=8)
+    assert t.of("gpu_memory_percent") == SeverityThresholds(warning=None, critical=98)
+    assert t.of("disk_percent") == SeverityThresholds(warning=80.0, critical=90.0)  # not given: the default
+    assert t.of("at_max_capacity_minutes") == SeverityThresholds()  # null: off
+    assert t.of("model_latency_p99_ms") == SeverityThresholds(critical=30_000)  # half the invocation timeout
     slo = endpoint_slo(ep)
     assert (slo.availability_percent, slo.latency_ms, slo.latency_percentile) == (99.5, None, 99)
 
@@ -367,7 +371,7 @@ def test_alarm_overrides_merge_with_the_library_defaults():
         ({"alarms": {"error_rate_5xx_percent": {"critical": 150}}},
          r"endpoints\[0\]\.alarms\.error_rate_5xx_percent\.critical: got 150\.0; a percentage in \(0, 100\]"),
         ({"alarms": {"at_max_capacity_minutes": 7}},
-         r"endpoints\[0\]\.alarms\.at_max_capacity_minutes: got 7; a multiple of 5 minutes, 5-1440"),
+         r"endpoints\[0\]\.alarms\.at_max_capacity_minutes\.warning: got 7\.0; a multiple of 5 minutes, 5-1440"),
         ({"slo": {"latency_percentile": 99}}, r"endpoints\[0\]\.slo: got None; availability_percent, latency_ms or both"),
         ({"slo": {"availability_percent": 100}},
          r"endpoints\[0\]\.slo\.availability_percent: got 100\.0; a percentage between 0 and 100, exclusive"),
@@ -812,7 +816,7 @@ def test_monitoring_refuses_bad_thresholds_with_every_problem(tmp_path):
     stack = Stack(new_app(tmp_path), "Bad")
     ep = InferenceEndpoint.from_endpoint_name(stack, "E", "bad")
     bad = EndpointAlarmThresholds(disk_percent=SeverityThresholds(warning=95, critical=90), at_max_capacity_minutes=7)
-    with pytest.raises(PlatformValidationError, match=r"(?s)2 problem\(s\).*disk_percent\.warning: got 95.*at_max_capacity_minutes: got 7"):
+    with pytest.raises(PlatformValidationError, match=r"(?s)2 problem\(s\).*disk_percent\.warning: got 95.*at_max_capacity_minutes\.warning: got 7"):
         EndpointMonitoring(stack, "M", endpoint=ep, thresholds=bad)
     with pytest.raises(PlatformValidationError, match=r"slo\.availability_percent: got 100"):
         EndpointMonitoring(stack, "M2", endpoint=ep, slo=ServiceLevelObjective(availability_percent=100))

@@ -18,7 +18,6 @@ from .metrics import (
     Statistic,
 )
 from .specs import (
-    AlarmSpec,
     AsyncInferenceSpec,
     AutoScalingSpec,
     ComponentAutoScalingSpec,
@@ -42,7 +41,6 @@ __all__ = [
     "COMPONENT_INSTANCE_NAMESPACE",
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
-    "AlarmSpec",
     "AsyncInferenceSpec",
     "AutoScalingSpec",
     "ComponentAutoScalingSpec",

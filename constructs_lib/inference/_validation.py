@@ -12,9 +12,10 @@ from functools import cache
 
 from .. import limits
 from ..errors import Problems, is_token
+from ..observability._endpoint_signals import EndpointAlarmThresholds, check_rollback, check_thresholds
+from ..observability._quotas import MAX_METRICS_PER_ALARM
 from .metrics import INSTANCE_METRICS, SUMMED_INSTANCE_METRICS
 from .specs import (
-    AlarmSpec,
     AsyncInferenceSpec,
     AutoScalingSpec,
     ComponentSpec,
@@ -239,7 +240,7 @@ def check_endpoint_props(
     capture: DataCaptureSpec | None,
     capture_bucket_name: str | None,
     has_capture_bucket: bool,
-    alarms: AlarmSpec,
+    alarms: EndpointAlarmThresholds,
     async_spec: AsyncInferenceSpec | None,
     async_bucket_name: str | None,
     has_async_bucket: bool,
@@ -291,7 +292,9 @@ def check_endpoint_props(
             length <= limits.S3_PATH_MAX_LEN, "data_capture.prefix", capture.prefix,
             f"a prefix short enough that the capture path has at most {limits.S3_PATH_MAX_LEN} characters (got {length})",
         )
-    _alarms(p, alarms)
+    check_thresholds(p, "alarms", alarms, kind)
+    if deployment is not None and kind is not EndpointKind.INFERENCE_COMPONENTS:
+        check_rollback(p, deployment, alarms, kind, groups=_alarm_groups(kind, variants))
     if has_vpc:
         p.check(
             1 <= security_group_count <= MAX_SECURITY_GROUPS, "security_groups", security_group_count,
@@ -527,16 +530,10 @@ def _deployment(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec]
             )
 
 
-def _alarms(p: Problems, alarms: AlarmSpec) -> None:
-    p.check(alarms.errors_5xx_threshold >= 1, "alarms.errors_5xx_threshold", alarms.errors_5xx_threshold, ">= 1 error per minute")
-    if alarms.p99_latency_ms is not None:
-        p.check(alarms.p99_latency_ms >= 1, "alarms.p99_latency_ms", alarms.p99_latency_ms, ">= 1 ms")
-    lo, hi = limits.ALARM_EVALUATION_PERIODS
-    p.check(lo <= alarms.evaluation_periods <= hi, "alarms.evaluation_periods", alarms.evaluation_periods, f"{lo}-{hi}")
-    p.check(
-        1 <= alarms.datapoints_to_alarm <= alarms.evaluation_periods, "alarms.datapoints_to_alarm", alarms.datapoints_to_alarm,
-        f"1-evaluation_periods ({alarms.evaluation_periods})",
-    )
+def _alarm_groups(kind: EndpointKind, variants: Sequence[VariantSpec]) -> int:
+    """Alarms per invocation signal: one while the variants' metric math fits one alarm (2 metrics each,
+    10 per alarm), else one per variant (``_endpoint_signals.alarm_groups``)."""
+    return 1 if len(variants) * 2 <= MAX_METRICS_PER_ALARM else len(variants)
 
 
 def validate_component(p: Problems, w: str, c: ComponentSpec, instance_types: Sequence[str]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -43,6 +45,14 @@ class EndpointBase(Construct):
     instance_types: tuple[str, ...] = ()
     capacity_bounds: tuple[int | None, int | None] = (None, None)
     alarms: Sequence[cw.IAlarm] = ()
+    #: The alarms above by ``<signal key>.<severity>`` (``error_rate_5xx_percent.critical``): the
+    #: critical alarms of the signals the deployment watches, which ``EndpointMonitoring`` adopts.
+    signal_alarms: Mapping[str, Sequence[cw.IAlarm]] = MappingProxyType({})
+    #: True when those alarms notify a topic of their own (``alarm_topic``).
+    alarms_routed: bool = False
+    #: The ``UpdateEndpoint`` ``DeploymentConfig`` CloudFormation gives the endpoint, in the API's
+    #: shape (``PascalCase``, rollback alarms by name); None without a deployment (or imported).
+    deployment_config: Mapping[str, Any] | None = None
 
     # -- metrics -------------------------------------------------------------------------------
     def metric(

@@ -7,11 +7,9 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..errors import Problems
-from ._alarms import rollback_alarms
 from ._role import ExecutionRoleRequest, build_execution_role
 from ._scaling import add_schedules, scale_out_from_zero, service_linked_role
 from ._validation import validate_component
@@ -26,7 +24,7 @@ from .metrics import (
     Statistic,
     component_metric,
 )
-from .specs import AlarmSpec, ComponentSpec, EndpointKind
+from .specs import ComponentSpec, EndpointKind
 
 C = sagemaker.CfnInferenceComponent
 
@@ -42,11 +40,12 @@ class InferenceComponent(Construct):
     Creates the component's ``CfnModel`` (no physical name; network isolation on) with its own
     least-privilege execution role, the component (``component``) with the stable physical name
     ``spec.name``, compute requirements (accelerators, memory, CPU cores) and ``RuntimeConfig.CopyCount``;
-    the 5XX and p99-latency alarms of the component (``alarms``, names ``<name>-5xx-errors`` and
-    ``<name>-p99-model-latency``) sent to ``alarm_topic``; and with ``spec.autoscaling`` a scalable
+    and with ``spec.autoscaling`` a scalable
     target ``inference-component/<name>`` on ``sagemaker:inference-component:DesiredCopyCount``
     with target tracking, and for ``min_copies`` 0 a step policy that adds a copy when the
-    ``NoCapacityInvocationFailures`` alarm fires (``scaling_alarms``).
+    ``NoCapacityInvocationFailures`` alarm fires (``scaling_alarms``). Its health alarms (5XX rate,
+    p99 model latency per component) come from ``EndpointMonitoring`` of the endpoint: inference-component
+    endpoints have no deployment to roll back, so the component creates no alarm set of its own.
 
     :param endpoint: an endpoint of kind ``INFERENCE_COMPONENTS``, created here or imported with
         ``InferenceEndpoint.from_endpoint_name(..., kind=EndpointKind.INFERENCE_COMPONENTS)``.
@@ -63,8 +62,6 @@ class InferenceComponent(Construct):
         spec: ComponentSpec,
         variant_name: str | None = None,
         network_isolation: bool = True,
-        alarms: AlarmSpec = AlarmSpec(),
-        alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, id)
         p = Problems(f"InferenceComponent {self.node.path}")
@@ -124,7 +121,6 @@ class InferenceComponent(Construct):
         if isinstance(created, CfnResource):
             self.component.node.add_dependency(created)  # the endpoint must be in service first
         self.component_arn = self.component.attr_inference_component_arn
-        self.alarms = self._alarms(alarms, alarm_topic, endpoint.kind)
         self.scaling_alarms: list[cw.Alarm] = []
         self.scalable_target = self._autoscaling()
 
@@ -207,16 +203,6 @@ class InferenceComponent(Construct):
         return self.endpoint.grant_invoke(grantee)
 
     # -- pieces ------------------------------------------------------------------------------
-    def _alarms(self, spec: AlarmSpec, topic: sns.ITopic | None, kind: EndpointKind) -> list[cw.Alarm]:
-        name = self.component_name
-        return rollback_alarms(
-            self, name=name, spec=spec, subject="Inference component", topic=topic,
-            errors=self.metric_invocation_5xx_errors(),
-            errors_look_first=f"the container logs in /aws/sagemaker/InferenceComponents/{name}",
-            latency=self.metric_model_latency(), latency_ms=spec.latency_threshold_ms(kind),
-            latency_look_first="its concurrent requests per copy (is copy autoscaling at max?).",
-        )
-
     def _autoscaling(self) -> appscaling.ScalableTarget | None:
         spec = self.spec.autoscaling
         if spec is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -18,7 +20,14 @@ from constructs import Construct
 
 from .._security_group_rules import wait_for_security_group_rules
 from ..compliance import acknowledge
-from ._alarms import rollback_alarms
+from ..observability._endpoint_signals import (
+    SIGNALS_BY_KEY,
+    EndpointAlarmThresholds,
+    SignalContext,
+    signal_alarms,
+    watched_signals,
+)
+from ..observability.alarms import AlarmFactory, Severity
 from ._role import ExecutionRoleRequest, Grant, build_execution_role
 from ._scaling import add_schedules, scale_out_from_zero, service_linked_role
 from ._update_guard import (
@@ -31,9 +40,8 @@ from ._update_guard import (
 from ._validation import validate_endpoint
 from .base import EndpointBase, ImportedEndpoint, endpoint_arn_for
 from .component import InferenceComponent, construct_id
-from .metrics import INSTANCE_NAMESPACE, ScalableDimension, Statistic
+from .metrics import INSTANCE_NAMESPACE, ScalableDimension
 from .specs import (
-    AlarmSpec,
     AsyncInferenceSpec,
     AutoScalingSpec,
     ComponentSpec,
@@ -57,8 +65,11 @@ class InferenceEndpoint(EndpointBase):
     changing the image or model data replaces the model instead of failing), one ``CfnEndpointConfig``
     (no physical name either; ``KmsKeyId`` = ``encryption_key`` for every instance type, see
     ``volume_kms_key``), the ``CfnEndpoint`` with the stable ``endpoint_name``, a
-    least-privilege execution role, the alarms the endpoint rolls back on (5XX errors; p99 model
-    latency, on by default) sent to ``alarm_topic``, blue/green or rolling deployments, and autoscaling.
+    least-privilege execution role, blue/green or rolling deployments that roll back on the critical
+    alarms of the signals the deployment watches (``deployment.rollback_signals``: 5XX rate and p99
+    model latency by default; created here through the alarm factory and the signal registry, named
+    ``<endpoint>-5xx-rate-critical`` and ``<endpoint>-p99-model-latency-critical``, sent to
+    ``alarm_topic``), and autoscaling.
 
     Kinds (``kind``):
 
@@ -86,12 +97,15 @@ class InferenceEndpoint(EndpointBase):
         without it. False omits ``KmsKeyId`` (SageMaker then encrypts the volumes with an AWS managed key), for
         accounts that still see the older behaviour, where the call failed for such instance types. Data
         capture and async results stay encrypted with ``encryption_key`` either way.
-    :param alarm_topic: receives alarm and OK notifications; default none (alarms without actions).
+    :param alarm_topic: receives alarm and OK notifications of the rollback alarms; default none (no
+        actions: ``EndpointMonitoring`` adopts them and notifies through its rollup, so leave it unset
+        when the endpoint is monitored, or one incident notifies twice).
     :param autoscaling: default none (fixed capacity).
     :param deployment: default none: SageMaker's default blue/green all-at-once, no rollback alarms.
     :param data_capture: requires ``data_capture_bucket``; default none.
     :param network_isolation: default True (False for serverless, which does not support it).
-    :param alarms: thresholds; default :class:`AlarmSpec` ().
+    :param alarms: alarm thresholds by signal (``EndpointAlarmThresholds``, the same object
+        ``EndpointMonitoring`` takes); the rollback alarms use the critical ones; default the signals' defaults.
     :param async_inference: ``ASYNC`` settings; default :class:`AsyncInferenceSpec` () for that kind.
     :param async_output_bucket: bucket of the async results (required for ``ASYNC``).
     :param components: ``INFERENCE_COMPONENTS`` only; default none.
@@ -121,7 +135,7 @@ class InferenceEndpoint(EndpointBase):
         data_capture: DataCaptureSpec | None = None,
         data_capture_bucket: s3.IBucket | None = None,
         network_isolation: bool | None = None,
-        alarms: AlarmSpec = AlarmSpec(),
+        alarms: EndpointAlarmThresholds = EndpointAlarmThresholds(),
         async_inference: AsyncInferenceSpec | None = None,
         async_output_bucket: s3.IBucket | None = None,
         components: Sequence[ComponentSpec] = (),
@@ -234,7 +248,11 @@ class InferenceEndpoint(EndpointBase):
                 "PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured",
             )
 
-        self.alarms: list[cw.Alarm] = [] if components_mode else self._create_alarms(endpoint_name, alarms, alarm_topic)
+        self.alarms: list[cw.Alarm] = []
+        self.signal_alarms: Mapping[str, Sequence[cw.Alarm]] = MappingProxyType({})
+        self._create_rollback_alarms(endpoint_name, deployment, alarms, alarm_topic)
+        self.rollback_alarms: tuple[cw.Alarm, ...] = tuple(self.alarms)
+        self.deployment_config: Mapping[str, Any] | None = self._deployment_api_config(deployment)
         retain = (
             autoscaling is not None
             or any(v.managed_scaling is not None for v in variants)
@@ -245,7 +263,7 @@ class InferenceEndpoint(EndpointBase):
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             retain_all_variant_properties=retain,
-            deployment_config=self._deployment_config(deployment),
+            deployment_config=self._deployment_config(self.deployment_config),
         )
         self.scaling_alarms: list[cw.Alarm] = []
         self.update_guard = self._update_guard(autoscaling, variants, encryption_key)
@@ -255,11 +273,10 @@ class InferenceEndpoint(EndpointBase):
         for spec in components:
             component = InferenceComponent(
                 self, construct_id(spec.name.removeprefix(f"{endpoint_name}-"), "Component"), endpoint=self, spec=spec,
-                network_isolation=isolation, alarms=alarms, alarm_topic=alarm_topic,
+                network_isolation=isolation,
             )
             self.components[spec.name] = component
             self._inference_component_names += (component.component_name,)
-            self.alarms.extend(component.alarms)
             self.scaling_alarms.extend(component.scaling_alarms)
 
     @classmethod
@@ -410,69 +427,79 @@ class InferenceEndpoint(EndpointBase):
             client_config=P.AsyncInferenceClientConfigProperty(max_concurrent_invocations_per_instance=limit) if limit else None,
         )
 
-    def _create_alarms(self, endpoint_name: str, spec: AlarmSpec, topic: sns.ITopic | None) -> list[cw.Alarm]:
-        if len(self.variant_names) == 1:
-            errors: cw.IMetric = self.metric_invocation_5xx_errors()
-        else:
-            using = {f"v{i}": self.metric_invocation_5xx_errors(variant_name=v) for i, v in enumerate(self.variant_names)}
-            errors = cw.MathExpression(
-                expression="+".join(using), using_metrics=using, label="5XX errors, all variants",
-                period=Duration.minutes(1),
-            )
-        latency_ms = spec.latency_threshold_ms(self.kind)
-        if len(self.variant_names) == 1:
-            latency: cw.IMetric = self.metric_model_latency(statistic=Statistic.P99)
-        else:  # the worst variant's p99
-            using = {f"v{i}": self.metric_model_latency(variant_name=v) for i, v in enumerate(self.variant_names)}
-            latency = cw.MathExpression(
-                expression=f"MAX([{','.join(using)}])", using_metrics=using, label="p99 model latency, worst variant",
-                period=Duration.minutes(1),
-            )
-        return rollback_alarms(
-            self, name=endpoint_name, spec=spec, subject="Endpoint", topic=topic,
-            errors=errors, errors_look_first=f"the model container logs in /aws/sagemaker/Endpoints/{endpoint_name}",
-            latency=latency, latency_ms=latency_ms,
-            latency_look_first="GPU utilization and the instance count (is autoscaling at max?).",
-        )
+    def _create_rollback_alarms(
+        self, endpoint_name: str, deployment: DeploymentSpec | None, thresholds: EndpointAlarmThresholds,
+        topic: sns.ITopic | None,
+    ) -> None:
+        """The rollback alarms: the critical alarms of the signals the deployment watches, through the alarm
+        factory and the signal registry (the very alarms ``EndpointMonitoring`` would create for them).
 
-    def _deployment_config(self, spec: DeploymentSpec | None):
+        AWS, "Auto-Rollback Configuration and Monitoring": alarms on ``EndpointName, VariantName`` see
+        both fleets during a blue/green deployment, and any of them in ALARM during the deployment rolls
+        it back. The 5XX rate alarm has no low-traffic guard on purpose: a canary bakes for minutes, and
+        a guard of N requests per window would keep a low-traffic endpoint's alarm silent through the
+        whole bake; a needless rollback costs a redeploy, a missed one an outage."""
+        names = watched_signals(deployment, thresholds, self.kind)
+        if not names:
+            return
+        factory = AlarmFactory(self, prefix=endpoint_name, routing={Severity.CRITICAL: topic} if topic else None)
+        context = SignalContext(
+            endpoint=self, evaluation_periods=thresholds.evaluation_periods,
+            datapoints_to_alarm=thresholds.datapoints_to_alarm,
+        )
+        by_key = signal_alarms(
+            factory, context, thresholds, signals=[SIGNALS_BY_KEY[n] for n in names], severities=(Severity.CRITICAL,),
+        )
+        self.signal_alarms = MappingProxyType({k: tuple(v) for k, v in by_key.items()})
+        self.alarms = [a for alarms in by_key.values() for a in alarms]
+        self.alarms_routed = topic is not None and bool(self.alarms)
+
+    def _deployment_api_config(self, spec: DeploymentSpec | None) -> dict[str, Any] | None:
+        """``DeploymentConfig`` as ``UpdateEndpoint`` takes it (``PascalCase``, rollback alarms by name)."""
         if spec is None:
             return None
-        E = sagemaker.CfnEndpoint
         wait = spec.wait_minutes * 60
-        rollback = (
-            E.AutoRollbackConfigProperty(alarms=[E.AlarmProperty(alarm_name=a.alarm_name) for a in self.alarms])
-            if spec.rollback_alarms and self.alarms else None
-        )
-        max_exec = spec.max_execution_minutes * 60 if spec.max_execution_minutes else None
+        config: dict[str, Any] = {}
+        if self.alarms:
+            config["AutoRollbackConfiguration"] = {
+                "Alarms": [{"AlarmName": a.node.default_child.alarm_name} for a in self.alarms]
+            }
+        max_exec = {"MaximumExecutionTimeoutInSeconds": spec.max_execution_minutes * 60} if spec.max_execution_minutes else {}
         if spec.strategy is DeploymentStrategy.ROLLING:
-            return E.DeploymentConfigProperty(
-                auto_rollback_configuration=rollback,
-                rolling_update_policy=E.RollingUpdatePolicyProperty(
-                    maximum_batch_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.step_percent),
-                    wait_interval_in_seconds=wait,
-                    maximum_execution_timeout_in_seconds=max_exec,
-                ),
-            )
-        routing = {
-            DeploymentStrategy.ALL_AT_ONCE: E.TrafficRoutingConfigProperty(type="ALL_AT_ONCE", wait_interval_in_seconds=wait),
-            DeploymentStrategy.CANARY: E.TrafficRoutingConfigProperty(
-                type="CANARY", wait_interval_in_seconds=wait,
-                canary_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.canary_percent),
-            ),
-            DeploymentStrategy.LINEAR: E.TrafficRoutingConfigProperty(
-                type="LINEAR", wait_interval_in_seconds=wait,
-                linear_step_size=E.CapacitySizeProperty(type="CAPACITY_PERCENT", value=spec.step_percent),
-            ),
-        }[spec.strategy]
-        return E.DeploymentConfigProperty(
-            auto_rollback_configuration=rollback,
-            blue_green_update_policy=E.BlueGreenUpdatePolicyProperty(
-                traffic_routing_configuration=routing,
-                termination_wait_in_seconds=spec.termination_wait_minutes * 60,
-                maximum_execution_timeout_in_seconds=max_exec,
-            ),
-        )
+            config["RollingUpdatePolicy"] = {
+                "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": spec.step_percent},
+                "WaitIntervalInSeconds": wait, **max_exec,
+            }
+            return config
+        routing: dict[str, Any] = {"Type": {
+            DeploymentStrategy.ALL_AT_ONCE: "ALL_AT_ONCE", DeploymentStrategy.CANARY: "CANARY",
+            DeploymentStrategy.LINEAR: "LINEAR",
+        }[spec.strategy], "WaitIntervalInSeconds": wait}
+        if spec.strategy is DeploymentStrategy.CANARY:
+            routing["CanarySize"] = {"Type": "CAPACITY_PERCENT", "Value": spec.canary_percent}
+        if spec.strategy is DeploymentStrategy.LINEAR:
+            routing["LinearStepSize"] = {"Type": "CAPACITY_PERCENT", "Value": spec.step_percent}
+        config["BlueGreenUpdatePolicy"] = {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": spec.termination_wait_minutes * 60, **max_exec,
+        }
+        return config
+
+    def _deployment_config(self, api: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The CloudFormation property, from the API shape: the same keys in ``camelCase`` (what the L1
+        takes), each rollback alarm by ``Ref``, so the endpoint waits for its alarms."""
+        if api is None:
+            return None
+        refs = {a.node.default_child.alarm_name: a.alarm_name for a in self.alarms}
+
+        def cfn(value: Any, key: str = "") -> Any:
+            if isinstance(value, Mapping):
+                return {k[:1].lower() + k[1:]: cfn(v, k) for k, v in value.items()}
+            if isinstance(value, list):
+                return [cfn(v) for v in value]
+            return refs.get(value, value) if key == "AlarmName" else value
+
+        return cfn(api)
 
     def _variant_resource_id(self, variant: str) -> str:
         return f"endpoint/{self.endpoint_name}/variant/{variant}"

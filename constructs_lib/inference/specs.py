@@ -322,7 +322,8 @@ class DeploymentStrategy(Enum):
 
 @dataclass(frozen=True)
 class DeploymentSpec:
-    """Blue/green (all-at-once, canary, linear) or rolling updates, rolled back on the endpoint's alarms.
+    """Blue/green (all-at-once, canary, linear) or rolling updates, rolled back on the critical alarms
+    of the signals it watches.
 
     :param canary_percent: canary capacity, 1-50 % (canary only); default 10.
     :param step_percent: linear step / rolling batch, 10-50 %; default 20.
@@ -330,6 +331,9 @@ class DeploymentSpec:
     :param termination_wait_minutes: keep the old fleet before terminating; default 5.
     :param max_execution_minutes: bound on the whole deployment; default SageMaker's.
     :param rollback_alarms: roll back on the endpoint's alarms; default True.
+    :param rollback_signals: the signals whose critical alarms the deployment rolls back on (keys of the
+        signal registry, e.g. ``("error_rate_5xx_percent",)``); default every rollback signal
+        (``error_rate_5xx_percent``, ``model_latency_p99_ms``).
     """
 
     strategy: DeploymentStrategy = DeploymentStrategy.CANARY
@@ -339,6 +343,7 @@ class DeploymentSpec:
     termination_wait_minutes: int = 5
     max_execution_minutes: int | None = None
     rollback_alarms: bool = True
+    rollback_signals: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -353,38 +358,3 @@ class DataCaptureSpec:
     capture_input: bool = True
     capture_output: bool = True
     prefix: str = "data-capture"
-
-
-# Synchronous invocations (InvokeEndpoint) time out after 60 s; asynchronous ones after
-# InvocationTimeoutSeconds, 900 s by default (SageMaker API reference).
-SYNC_INVOCATION_TIMEOUT_S = 60
-ASYNC_INVOCATION_TIMEOUT_S = 900
-# Default p99 latency threshold: half the invocation timeout. Beyond it, requests are close to timing
-# out, so a deployment that gets there is rolled back; set ``p99_latency_ms`` to your SLO to be stricter.
-DEFAULT_LATENCY_FRACTION = 0.5
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """Thresholds of the alarms every endpoint gets (and rolls back on).
-
-    :param errors_5xx_threshold: Invocation5XXErrors per minute summed over variants; default 5.
-    :param p99_latency_ms: p99 ModelLatency threshold; default derived: half the invocation
-        timeout (30 000 ms; 450 000 ms for asynchronous endpoints).
-    :param latency_alarm: default True; False creates no latency alarm.
-    """
-
-    errors_5xx_threshold: int = 5
-    p99_latency_ms: int | None = None
-    evaluation_periods: int = 3
-    datapoints_to_alarm: int = 2
-    latency_alarm: bool = True
-
-    def latency_threshold_ms(self, kind: EndpointKind) -> int | None:
-        """The p99 threshold in ms for ``kind``, or None when the latency alarm is off."""
-        if not self.latency_alarm:
-            return None
-        if self.p99_latency_ms is not None:
-            return self.p99_latency_ms
-        timeout = ASYNC_INVOCATION_TIMEOUT_S if kind is EndpointKind.ASYNC else SYNC_INVOCATION_TIMEOUT_S
-        return int(timeout * 1000 * DEFAULT_LATENCY_FRACTION)

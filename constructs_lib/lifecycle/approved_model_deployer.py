@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from constructs import Construct
 from .. import limits
 from ..compliance import acknowledge, nag_resource_id
 from ..errors import Problems, is_token
-from ..inference.base import endpoint_arn_for
+from ..inference.base import EndpointBase, endpoint_arn_for
 from ..inference.specs import PromotedModel
 from ._wiring import (
     METRICS_NAMESPACE,
@@ -105,7 +106,7 @@ class DeployTarget:
     @classmethod
     def for_endpoint(
         cls,
-        endpoint: Any,
+        endpoint: EndpointBase,
         *,
         model_package_group: str,
         variant_names: Sequence[str] = (),
@@ -146,35 +147,13 @@ class DeployTarget:
         return entry
 
 
-def deployment_config_of(endpoint: Any) -> dict[str, Any] | None:
-    """The ``DeploymentConfig`` of an ``InferenceEndpoint``'s ``CfnEndpoint`` as the ``UpdateEndpoint``
-    API takes it (``PascalCase``, alarm names instead of references); ``None`` when it has none."""
-    cfn = getattr(endpoint, "endpoint", None)
-    config = getattr(cfn, "deployment_config", None)
-    if config is None:
-        return None
-    stack = Stack.of(endpoint)
-    alarm_names = {
-        stack.resolve(alarm.alarm_name).get("Ref"): alarm.node.default_child.alarm_name
-        for alarm in getattr(endpoint, "alarms", ())
-    }
-
-    def api_shape(value: Any) -> Any:
-        if isinstance(value, dict):
-            name = alarm_names.get(value.get("Ref")) if set(value) == {"Ref"} else None
-            if isinstance(name, str) and not is_token(name):
-                return name
-            if any(k.startswith("Fn::") or k == "Ref" for k in value):
-                raise ValueError(
-                    f"{endpoint.node.path}: its deployment config refers to {value}, whose name is unknown at "
-                    "synth; give the rollback alarms physical names"
-                )
-            return {k[:1].upper() + k[1:]: api_shape(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [api_shape(v) for v in value]
-        return value
-
-    return api_shape(stack.resolve(config))
+def deployment_config_of(endpoint: EndpointBase) -> dict[str, Any] | None:
+    """The ``DeploymentConfig`` CloudFormation gives an endpoint, as the ``UpdateEndpoint`` API takes it
+    (``PascalCase``, rollback alarms by name): the endpoint's own typed fact
+    (``EndpointBase.deployment_config``), never read back from its generated resources; ``None`` when it
+    has none (or is imported)."""
+    config = endpoint.deployment_config
+    return copy.deepcopy(dict(config)) if config is not None else None
 
 
 def promotion_definition(scope: Construct, step_function: lambda_.IFunction) -> sfn.IChainable:
@@ -371,8 +350,7 @@ class ApprovedModelDeployer(Construct):
         seen: set[tuple[str, str]] = set()
         for i, t in enumerate(targets):
             w = f"targets[{i}]"
-            for field in ("model_package_group", "endpoint_name"):
-                value = getattr(t, field)
+            for field, value in (("model_package_group", t.model_package_group), ("endpoint_name", t.endpoint_name)):
                 if is_token(value):  # IAM statements and the rule name these at synth
                     p.add(f"{w}.{field}", value, "a name known at synth, not a token")
                 else:

@@ -1,5 +1,6 @@
 """Observability: dashboards and severity-routed alarms for endpoints and clusters, and the platform overview."""
 
+from ._endpoint_signals import ROLLBACK_SIGNALS, SIGNALS, SIGNALS_BY_KEY, Signal
 from .alarms import AlarmFactory, AlarmRouting, Datapoints, Severity, SeverityThresholds
 from .cluster_monitoring import (
     ClusterAlarmThresholds,
@@ -22,6 +23,9 @@ from .training_monitoring import (
 )
 
 __all__ = [
+    "ROLLBACK_SIGNALS",
+    "SIGNALS",
+    "SIGNALS_BY_KEY",
     "SRE_WORKBOOK_TIERS",
     "AlarmFactory",
     "AlarmRouting",
@@ -41,6 +45,7 @@ __all__ = [
     "Severity",
     "SeverityThresholds",
     "SeverityTopics",
+    "Signal",
     "SlackChannel",
     "TrainingMonitoringSpec",
     "TrainingPipelineMetricsSource",

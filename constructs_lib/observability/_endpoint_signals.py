@@ -24,16 +24,22 @@ endpoints", "Alarms and logs for tracking metrics from serverless endpoints"):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 
+from .. import limits
+from ..errors import Problems
 from ..inference.base import EndpointBase
 from ..inference.metrics import ComponentMetric, EndpointMetric, Statistic
 from ..inference.specs import EndpointKind
 from . import _quotas
+from .alarms import AlarmFactory, Datapoints, Severity, SeverityThresholds
 
 INSTANCE_KINDS = frozenset({EndpointKind.REALTIME, EndpointKind.MULTI_MODEL, EndpointKind.ASYNC,
                             EndpointKind.INFERENCE_COMPONENTS})
@@ -212,3 +218,388 @@ def copy_count(endpoint: EndpointBase, component: str, *, period: Duration = Dur
         },
         label=f"{component}: copies (derived)", period=period,
     )
+
+
+# == The signal registry ===========================================================================
+# One entry per alarmable signal of an endpoint: which kinds it applies to, its metric (through the
+# endpoint's helpers), unit, comparison, default {warning, critical}, alarm window and what to look at
+# first. It drives the alarms (EndpointMonitoring, and the endpoint's own rollback alarms, which are
+# the critical alarms of the signals its deployment watches), the dashboard's threshold annotations,
+# the threshold rules (``check_thresholds``) and the config's ``endpoints[].alarms`` keys.
+# Adding an alarm = adding one ``Signal`` to ``SIGNALS`` (see constructs_lib/inference/README.md).
+
+ALL_KINDS = frozenset(EndpointKind)
+_SYNC_TIMEOUT_MS = 60_000  # InvokeEndpoint times out after 60 s
+_ASYNC_TIMEOUT_MS = 900_000  # InvocationTimeoutSeconds of an async request: 900 s by default
+
+
+class Per(Enum):
+    """What one alarm of a signal covers."""
+
+    INVOCATIONS = "invocations"  # a group of variants (or components) whose metric math fits one alarm
+    VARIANT = "variant"  # one production variant (instance metrics)
+    ENDPOINT = "endpoint"  # the endpoint (metrics with dimension EndpointName only)
+
+
+@dataclass(frozen=True)
+class SignalContext:
+    """What a signal needs to know of the endpoint it watches."""
+
+    endpoint: EndpointBase
+    components: tuple[str, ...] = ()
+    gpu: bool = False
+    gpus: int = 1
+    max_capacity: int | None = None
+    evaluation_periods: int = 3
+    datapoints_to_alarm: int = 2
+
+    @property
+    def kind(self) -> EndpointKind:
+        return self.endpoint.kind
+
+    @property
+    def name(self) -> str:
+        return self.endpoint.endpoint_name
+
+    def one_minute(self) -> Datapoints:
+        return Datapoints(Duration.minutes(1), self.evaluation_periods, self.datapoints_to_alarm)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One alarmable signal of an endpoint.
+
+    :param key: thresholds and config key (``endpoints[].alarms.<key>: {warning, critical}``).
+    :param name: alarm name part: ``<endpoint>-<name>[-<variant>]-<severity>``.
+    :param metric: ``(ctx, scope)`` -> the metric of one alarm; ``scope`` is a list of
+        :class:`Scope` (``Per.INVOCATIONS``), a variant name (``Per.VARIANT``) or None.
+    :param threshold: ``(ctx, value)`` -> the alarm threshold in the metric's own unit.
+    :param window: ``(ctx, value)`` -> the evaluation window.
+    :param summary: ``(ctx, where, value)`` -> the first sentence of the description.
+    :param rule: ``(value)`` -> valid; ``allowed`` says what is, in words.
+    :param applies: ``(ctx)`` -> whether the signal exists for this endpoint (beyond ``kinds``).
+    :param widget: dashboard widget (key) whose graph shows the thresholds as annotations.
+    :param annotate_default: draw the default thresholds too (False: only thresholds given, e.g. a
+        30 s latency line that would flatten a graph of millisecond latencies).
+    :param slo: ``availability`` / ``latency``: with that objective, burn-rate alarms replace it.
+    :param rollback: a deployment may roll back on its critical alarm.
+    :param number_is: a plain number given for the key means this severity's threshold (``at_max_capacity_minutes: 15``).
+    """
+
+    key: str
+    name: str
+    kinds: frozenset[EndpointKind]
+    unit: str
+    comparison: cw.ComparisonOperator
+    default: Callable[[EndpointKind], SeverityThresholds]
+    look_first_at: str
+    per: Per
+    metric: Callable[[SignalContext, Any], cw.IMetric]
+    threshold: Callable[[SignalContext, float], float]
+    window: Callable[[SignalContext, float], Datapoints]
+    summary: Callable[[SignalContext, str, float], str]
+    rule: Callable[[float], bool]
+    allowed: str
+    applies: Callable[[SignalContext], bool] = lambda ctx: True
+    widget: str | None = None
+    annotate_default: bool = True
+    slo: str | None = None
+    rollback: bool = False
+    number_is: Severity | None = None
+
+    def defaults(self, kind: EndpointKind) -> SeverityThresholds:
+        return self.default(kind)
+
+
+def _fixed(warning: float | None = None, critical: float | None = None) -> Callable[[EndpointKind], SeverityThresholds]:
+    value = SeverityThresholds(warning=warning, critical=critical)
+    return lambda kind: value
+
+
+def _half_the_invocation_timeout(kind: EndpointKind) -> SeverityThresholds:
+    """Critical at half the invocation timeout (30 s; 450 s for async): beyond it requests are close to timing out."""
+    return SeverityThresholds(critical=(_ASYNC_TIMEOUT_MS if kind is EndpointKind.ASYNC else _SYNC_TIMEOUT_MS) // 2)
+
+
+def _percent(v: float) -> bool:
+    return 0 < v <= 100
+
+
+def _worst_p99(ctx: SignalContext, scopes: list[Scope]) -> cw.IMetric:
+    metrics = [invocation_metric(ctx.endpoint, EndpointMetric.MODEL_LATENCY, s, statistic=Statistic.P99) for s in scopes]
+    if len(metrics) == 1:
+        return metrics[0]
+    using = {metric_id("p99", str(i)): m for i, m in enumerate(metrics)}
+    return cw.MathExpression(expression=f"MAX([{', '.join(using)}])", using_metrics=using,
+                             label="p99 ModelLatency (microseconds)", period=Duration.minutes(1))
+
+
+def _five_minutes(ctx: SignalContext, value: float) -> Datapoints:
+    return Datapoints(Duration.minutes(5), 3, 3)
+
+
+def _minutes_of_five(ctx: SignalContext, value: float) -> Datapoints:
+    periods = max(1, int(value) // 5)
+    return Datapoints(Duration.minutes(5), periods, periods)
+
+
+def _whole_minutes(ctx: SignalContext, value: float) -> Datapoints:
+    return Datapoints(Duration.minutes(1), int(value), int(value))
+
+
+_GE = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+_GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal(
+        key="error_rate_5xx_percent", name="5xx-rate", kinds=ALL_KINDS, unit="% of requests answered 5XX",
+        comparison=_GE, default=_fixed(1.0, 5.0), per=Per.INVOCATIONS,
+        look_first_at="the model container logs in CloudWatch Logs /aws/sagemaker/Endpoints/{name} (stack traces, "
+                      "out-of-memory kills), then whether a deployment is in progress",
+        metric=lambda ctx, scopes: error_ratio(ctx.endpoint, scopes, EndpointMetric.INVOCATION_5XX_ERRORS,
+                                               period=Duration.minutes(1), percent=True, label="5XX rate (%)"),
+        threshold=lambda ctx, v: v, window=lambda ctx, v: ctx.one_minute(),
+        summary=lambda ctx, where, v: (f"{ctx.name}{where} answered >= {v:g} % of requests with 5XX in "
+                                       f"{ctx.datapoints_to_alarm} of {ctx.evaluation_periods} minutes."),
+        rule=_percent, allowed="a percentage in (0, 100]", widget="errors", slo="availability", rollback=True,
+    ),
+    Signal(
+        key="model_latency_p99_ms", name="p99-model-latency", kinds=ALL_KINDS, unit="ms of p99 ModelLatency",
+        comparison=_GT, default=_half_the_invocation_timeout, per=Per.INVOCATIONS,
+        look_first_at="GPU utilization and the instances in service on the dashboard {name} (is autoscaling at "
+                      "its maximum?), then request payload sizes",
+        metric=_worst_p99, threshold=lambda ctx, v: v * 1000,  # ModelLatency is in microseconds
+        window=lambda ctx, v: ctx.one_minute(),
+        summary=lambda ctx, where, v: (f"p99 ModelLatency of {ctx.name}{where} above {v:g} ms in "
+                                       f"{ctx.datapoints_to_alarm} of {ctx.evaluation_periods} minutes."),
+        rule=lambda v: v >= 1, allowed=">= 1 ms", widget="model-latency", annotate_default=False, slo="latency",
+        rollback=True,
+    ),
+    Signal(
+        key="gpu_memory_percent", name="gpu-memory", kinds=INSTANCE_KINDS, unit="% of GPU memory, per GPU",
+        comparison=_GE, default=_fixed(95.0), per=Per.VARIANT,
+        look_first_at="the container's batch size / KV-cache settings and model size on the dashboard {name}; "
+                      "an instance type with more GPU memory if it stays high",
+        metric=lambda ctx, variant: ctx.endpoint.metric_gpu_memory_utilization(variant_name=variant,
+                                                                               statistic=Statistic.MAXIMUM),
+        threshold=lambda ctx, v: v * ctx.gpus,  # the metric is summed over the instance's GPUs
+        window=_five_minutes,
+        summary=lambda ctx, where, v: (f"GPU memory of {ctx.name}{where} >= {v:g} % per GPU ({ctx.gpus} GPU(s) "
+                                       "per instance) for 15 minutes."),
+        rule=_percent, allowed="a percentage in (0, 100]", applies=lambda ctx: ctx.gpu, widget="gpu",
+    ),
+    Signal(
+        key="disk_percent", name="disk", kinds=INSTANCE_KINDS, unit="% of the storage volume",
+        comparison=_GE, default=_fixed(80.0, 90.0), per=Per.VARIANT,
+        look_first_at="what the container writes to its storage volume (logs, downloaded artifacts) in "
+                      "/aws/sagemaker/Endpoints/{name}; a larger volume_size_gb",
+        metric=lambda ctx, variant: ctx.endpoint.metric_disk_utilization(variant_name=variant,
+                                                                         statistic=Statistic.MAXIMUM),
+        threshold=lambda ctx, v: v, window=_five_minutes,
+        summary=lambda ctx, where, v: f"Disk of {ctx.name}{where} >= {v:g} % for 15 minutes.",
+        rule=_percent, allowed="a percentage in (0, 100]", widget="disk",
+    ),
+    Signal(
+        key="at_max_capacity_minutes", name="at-max-capacity", kinds=INSTANCE_COUNT_KINDS,
+        unit="minutes at the autoscaling maximum", comparison=_GE, default=_fixed(15), per=Per.VARIANT,
+        look_first_at="p99 model latency and the invocations per instance on the dashboard {name}; raise "
+                      "autoscaling max or the instance type",
+        metric=lambda ctx, variant: instance_count(ctx.endpoint, variant, period=Duration.minutes(5)),
+        threshold=lambda ctx, v: ctx.max_capacity - 0.5,  # derived count: allow for rounding
+        window=_minutes_of_five,
+        summary=lambda ctx, where, v: (f"{ctx.name}{where} has run at its autoscaling maximum of {ctx.max_capacity} "
+                                       f"instances for {max(1, int(v) // 5) * 5} minutes (instances derived from "
+                                       "Invocations / InvocationsPerInstance)."),
+        rule=lambda v: 5 <= v <= 1440 and v % 5 == 0, allowed="a multiple of 5 minutes, 5-1440",
+        applies=lambda ctx: ctx.max_capacity is not None, number_is=Severity.WARNING,
+    ),
+    Signal(
+        key="backlog_without_capacity_minutes", name="backlog-without-capacity", kinds=QUEUED_KINDS,
+        unit="minutes with queued requests and no instance", comparison=_GE, default=_fixed(5, 15), per=Per.ENDPOINT,
+        look_first_at="the scaling activities of the endpoint's scalable target (Application Auto Scaling), "
+                      "instance quota and capacity errors in the SageMaker console for {name}",
+        metric=lambda ctx, _: endpoint_metric(ctx.endpoint, EndpointMetric.HAS_BACKLOG_WITHOUT_CAPACITY,
+                                              statistic=Statistic.MAXIMUM),
+        threshold=lambda ctx, v: 1, window=_whole_minutes,
+        summary=lambda ctx, where, v: f"{ctx.name} has had queued requests and no instance for {int(v)} minutes.",
+        rule=lambda v: float(v).is_integer() and 1 <= v <= 1440, allowed="whole minutes, 1-1440", widget=None,
+    ),
+)
+
+SIGNALS_BY_KEY: dict[str, Signal] = {s.key: s for s in SIGNALS}
+ROLLBACK_SIGNALS: tuple[str, ...] = tuple(s.key for s in SIGNALS if s.rollback)
+
+
+class EndpointAlarmThresholds:
+    """Alarm thresholds of one endpoint, keyed by signal (``SIGNALS``: ``error_rate_5xx_percent``,
+    ``model_latency_p99_ms``, ``gpu_memory_percent``, ``disk_percent``, ``at_max_capacity_minutes``,
+    ``backlog_without_capacity_minutes``, ...): ``{warning, critical}`` each, a key left out keeps the
+    signal's default, ``SeverityThresholds()`` (or ``None``) switches it off. Defaults suit GPU serving
+    (see each signal in ``SIGNALS``).
+
+    :param evaluation_periods / datapoints_to_alarm: of the 1-minute error and latency alarms; default 2 of 3.
+    """
+
+    __slots__ = ("_given", "datapoints_to_alarm", "evaluation_periods")
+
+    def __init__(self, *, evaluation_periods: int = 3, datapoints_to_alarm: int = 2,
+                 **signals: SeverityThresholds | float | None) -> None:
+        unknown = sorted(set(signals) - set(SIGNALS_BY_KEY))
+        if unknown:
+            raise TypeError(f"unknown alarm signal(s) {', '.join(unknown)}; known: {', '.join(SIGNALS_BY_KEY)}")
+        given: dict[str, SeverityThresholds] = {}
+        for key, value in signals.items():
+            if value is None:
+                value = SeverityThresholds()
+            elif not isinstance(value, SeverityThresholds):  # a plain number: see Signal.number_is
+                severity = SIGNALS_BY_KEY[key].number_is or Severity.WARNING
+                value = SeverityThresholds(**{severity.value: value})
+            given[key] = value
+        object.__setattr__(self, "_given", MappingProxyType(given))
+        object.__setattr__(self, "evaluation_periods", evaluation_periods)
+        object.__setattr__(self, "datapoints_to_alarm", datapoints_to_alarm)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("EndpointAlarmThresholds is immutable")
+
+    def of(self, key: str, kind: EndpointKind = EndpointKind.REALTIME) -> SeverityThresholds:
+        """The thresholds of signal ``key`` on an endpoint of ``kind``: as given, else the signal's default."""
+        return self._given.get(key) or SIGNALS_BY_KEY[key].defaults(kind)
+
+    @property
+    def given(self) -> Mapping[str, SeverityThresholds]:
+        return self._given
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EndpointAlarmThresholds) and (
+            dict(self._given), self.evaluation_periods, self.datapoints_to_alarm
+        ) == (dict(other._given), other.evaluation_periods, other.datapoints_to_alarm)
+
+    def __hash__(self) -> int:
+        return hash((tuple(sorted(self._given.items())), self.evaluation_periods, self.datapoints_to_alarm))
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={v!r}" for k, v in self._given.items()]
+        return f"EndpointAlarmThresholds({', '.join(parts + [f'evaluation_periods={self.evaluation_periods}', f'datapoints_to_alarm={self.datapoints_to_alarm}'])})"
+
+
+def watched_signals(deployment: Any, thresholds: EndpointAlarmThresholds, kind: EndpointKind) -> tuple[str, ...]:
+    """Keys of the signals a ``DeploymentSpec`` rolls back on: its ``rollback_signals``, by default every
+    signal of the registry marked ``rollback`` whose critical threshold is on; none without a deployment
+    or with ``rollback_alarms=False``."""
+    if deployment is None or not deployment.rollback_alarms:
+        return ()
+    if deployment.rollback_signals is not None:
+        return tuple(deployment.rollback_signals)
+    return tuple(k for k in ROLLBACK_SIGNALS if thresholds.of(k, kind).critical is not None)
+
+
+def check_rollback(p: Problems, deployment: Any, thresholds: EndpointAlarmThresholds, kind: EndpointKind,
+                   groups: int) -> None:
+    """The deployment's choice of signals: rollback signals of the registry whose critical threshold is on,
+    at most 10 alarms in all (``AutoRollbackConfig.Alarms``: 1-10), and a canary or linear step larger
+    than the critical 5XX rate (both fleets publish under the same variant names, so a wholly broken
+    canary of c % of the capacity shows about c % 5XX on the endpoint's alarm)."""
+    names = watched_signals(deployment, thresholds, kind)
+    w = "deployment.rollback_signals"
+    for name in names:
+        signal = SIGNALS_BY_KEY.get(name)
+        if signal is None or not signal.rollback:
+            p.add(w, name, f"signals a deployment can roll back on: {', '.join(ROLLBACK_SIGNALS)}")
+        elif thresholds.of(name, kind).critical is None:
+            p.add(w, name, f"a signal with a critical threshold (alarms.{name}.critical is off)")
+    p.check(len(set(names)) == len(names), w, list(names), "each signal once")
+    alarms = len(names) * groups
+    if names:
+        p.check(alarms <= limits.MAX_ROLLBACK_ALARMS, w, list(names),
+                f"at most {limits.MAX_ROLLBACK_ALARMS} rollback alarms (AutoRollbackConfiguration): "
+                f"{groups} alarm(s) per signal here")
+    critical = thresholds.of("error_rate_5xx_percent", kind).critical
+    if "error_rate_5xx_percent" in names and critical is not None:
+        step = {"canary": ("canary_percent", deployment.canary_percent),
+                "linear": ("step_percent", deployment.step_percent)}.get(deployment.strategy.value)
+        if step is not None:
+            p.check(step[1] > critical, f"deployment.{step[0]}", step[1],
+                    f"more than alarms.error_rate_5xx_percent.critical ({critical:g} %): a wholly broken new fleet "
+                    f"of {step[1]} % of the capacity shows about {step[1]} % 5XX and would not roll back")
+
+
+def check_thresholds(p: Problems, where: str, t: EndpointAlarmThresholds, kind: EndpointKind | None = None) -> None:
+    """The threshold rules of every signal, recorded in ``p`` as ``<where>.<key>.<severity>``."""
+    for signal in SIGNALS:
+        pair = t.of(signal.key, kind or EndpointKind.REALTIME)
+        for severity, value in pair.items():
+            p.check(signal.rule(value), f"{where}.{signal.key}.{severity.value}", value, signal.allowed)
+        if pair.warning is not None and pair.critical is not None:
+            p.check(pair.warning <= pair.critical, f"{where}.{signal.key}.warning", pair.warning,
+                    f"at most the critical threshold ({pair.critical:g})")
+    lo, hi = limits.ALARM_EVALUATION_PERIODS
+    p.check(lo <= t.evaluation_periods <= hi, f"{where}.evaluation_periods", t.evaluation_periods, f"{lo}-{hi}")
+    p.check(1 <= t.datapoints_to_alarm <= t.evaluation_periods, f"{where}.datapoints_to_alarm",
+            t.datapoints_to_alarm, f"1-evaluation_periods ({t.evaluation_periods})")
+
+
+def signal_scopes(signal: Signal, ctx: SignalContext) -> list[tuple[str, Any]]:
+    """``(name suffix, scope)`` of each alarm of ``signal`` on this endpoint: variant groups whose metric
+    math stays within 10 metrics per alarm, each variant, or the endpoint."""
+    ep = ctx.endpoint
+    if signal.per is Per.INVOCATIONS:
+        groups = alarm_groups(ep, ctx.components)
+        return [(f"-{g[0].label}" if len(groups) > 1 else "", g) for g in groups]
+    if signal.per is Per.VARIANT:
+        multi = len(ep.variant_names) > 1
+        return [(f"-{v}" if multi else "", v) for v in ep.variant_names]
+    return [("", None)]
+
+
+def look_first_at(text: str, ctx: SignalContext) -> str:
+    """A runbook line for this endpoint; containers of inference components log to their own groups."""
+    text = text.format(name=ctx.name)
+    if ctx.kind is EndpointKind.INFERENCE_COMPONENTS:
+        text = text.replace(f"/aws/sagemaker/Endpoints/{ctx.name}", "/aws/sagemaker/InferenceComponents/<component>")
+    return text
+
+
+def applies(signal: Signal, ctx: SignalContext) -> bool:
+    return ctx.kind in signal.kinds and signal.applies(ctx)
+
+
+def signal_alarms(
+    factory: AlarmFactory,
+    ctx: SignalContext,
+    thresholds: EndpointAlarmThresholds,
+    *,
+    signals: Sequence[Signal] = SIGNALS,
+    severities: Sequence[Severity] = (Severity.WARNING, Severity.CRITICAL),
+    skip: Callable[[Signal, Severity], bool] = lambda signal, severity: False,
+) -> dict[str, list[cw.Alarm]]:
+    """One loop over the registry: the alarms of ``signals`` at ``severities`` (thresholds on), by
+    ``<key>.<severity>``, created through ``factory`` (names, runbook line, window, routing); ``skip``
+    leaves out a signal's severity (e.g. one whose alarm the endpoint created already)."""
+    out: dict[str, list[cw.Alarm]] = {}
+    for signal in signals:
+        if not applies(signal, ctx):
+            continue
+        for severity, value in thresholds.of(signal.key, ctx.kind).items():
+            if severity not in severities or skip(signal, severity):
+                continue
+            for suffix, scope in signal_scopes(signal, ctx):
+                where = f" ({suffix[1:]})" if suffix else ""
+                out.setdefault(f"{signal.key}.{severity.value}", []).append(factory.metric_alarm(
+                    signal=f"{signal.name}{suffix}", severity=severity, metric=signal.metric(ctx, scope),
+                    threshold=signal.threshold(ctx, value), comparison=signal.comparison,
+                    datapoints=signal.window(ctx, value), summary=signal.summary(ctx, where, value),
+                    look_first_at=look_first_at(signal.look_first_at, ctx),
+                ))
+    return out
+
+
+def annotations(widget: str, ctx: SignalContext, thresholds: EndpointAlarmThresholds,
+                skip: Callable[[Signal], bool] = lambda s: False) -> list[cw.HorizontalAnnotation]:
+    """Threshold lines of the signals shown on dashboard widget ``widget``, in the graph's unit."""
+    return [
+        cw.HorizontalAnnotation(value=signal.threshold(ctx, value), label=f"{signal.name} {severity.value}")
+        for signal in SIGNALS if signal.widget == widget and applies(signal, ctx) and not skip(signal)
+        and (signal.annotate_default or signal.key in thresholds.given)
+        for severity, value in thresholds.of(signal.key, ctx.kind).items()
+    ]

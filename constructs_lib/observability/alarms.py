@@ -192,6 +192,17 @@ class AlarmFactory:
                 )
         return rollup
 
+    def adopt(self, alarm: cw.Alarm, severity: Severity, *, roll_up: bool = True, reason: str = "") -> None:
+        """Take an alarm another construct created through a factory (an endpoint's rollback alarms) as
+        one of this factory's: shown with the others, and with ``page_once`` and ``roll_up`` notified
+        through the severity's rollup like an alarm created here. ``roll_up=False``: recorded only
+        (``reason`` says why it has no action; acknowledged on the alarm)."""
+        if roll_up and self.page_once:
+            self.rolled_up.setdefault(severity, []).append(alarm)
+        elif not roll_up:
+            acknowledge(alarm, reason, "HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction")
+        self._record(alarm, severity)
+
     def notifying(self, severity: Severity | None = None) -> list[cw.AlarmBase]:
         """Alarms that stand for a condition a person is told about, directly or through a rollup
         (everything but burn-rate window inputs), optionally of one severity."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -17,7 +16,8 @@ from ..inference.specs import EndpointKind
 from . import _endpoint_signals as sig
 from . import _quotas
 from ._accelerators import gpus_per_instance as _gpus_of
-from .alarms import AlarmFactory, AlarmRouting, Datapoints, Severity, SeverityThresholds
+from ._endpoint_signals import EndpointAlarmThresholds, check_thresholds
+from .alarms import AlarmFactory, AlarmRouting, Severity
 from .slo import ServiceLevelObjective, burn_rate_alarms
 
 WIDTH = 8
@@ -25,58 +25,8 @@ HEIGHT = 6
 FULL_WIDTH = 24
 
 
-# Defaults of EndpointAlarmThresholds (immutable values, shared safely).
-DEFAULT_ERROR_RATE_5XX_PERCENT = SeverityThresholds(warning=1.0, critical=5.0)
-DEFAULT_MODEL_LATENCY_P99_MS = SeverityThresholds()  # off: model-specific
-DEFAULT_GPU_MEMORY_PERCENT = SeverityThresholds(warning=95.0)
-DEFAULT_DISK_PERCENT = SeverityThresholds(warning=80.0, critical=90.0)
-DEFAULT_BACKLOG_WITHOUT_CAPACITY_MINUTES = SeverityThresholds(warning=5, critical=15)
-
-
-@dataclass(frozen=True)
-class EndpointAlarmThresholds:
-    """Alarm thresholds of one endpoint, keyed by severity; defaults suit GPU serving.
-
-    :param error_rate_5xx_percent: 5XX share of requests over 1-minute periods; default warning 1 %,
-        critical 5 %. Replaced by burn-rate alarms when the SLO has ``availability_percent``.
-    :param model_latency_p99_ms: p99 ``ModelLatency``; default off (model-specific). Replaced by
-        burn-rate alarms when the SLO has ``latency_ms``.
-    :param gpu_memory_percent: per GPU (the metric is summed over GPUs; the threshold is multiplied by
-        the instance's GPU count); default warning 95 % (LLM servers preallocate most GPU memory).
-    :param disk_percent: storage volume; default warning 80 %, critical 90 %.
-    :param at_max_capacity_minutes: warning when the instances in service equal the autoscaling
-        maximum for this long; default 15; ``None`` switches it off.
-    :param backlog_without_capacity_minutes: asynchronous endpoints: queued requests and no instance
-        for this long; default warning 5, critical 15.
-    :param evaluation_periods / datapoints_to_alarm: of the 1-minute error and latency alarms; default 2 of 3.
-    """
-
-    error_rate_5xx_percent: SeverityThresholds = DEFAULT_ERROR_RATE_5XX_PERCENT
-    model_latency_p99_ms: SeverityThresholds = DEFAULT_MODEL_LATENCY_P99_MS
-    gpu_memory_percent: SeverityThresholds = DEFAULT_GPU_MEMORY_PERCENT
-    disk_percent: SeverityThresholds = DEFAULT_DISK_PERCENT
-    at_max_capacity_minutes: int | None = 15
-    backlog_without_capacity_minutes: SeverityThresholds = DEFAULT_BACKLOG_WITHOUT_CAPACITY_MINUTES
-    evaluation_periods: int = 3
-    datapoints_to_alarm: int = 2
-
-
-# Runbook lines: what to look at first, per signal.
-_LOOK_FIRST = {
-    "5xx": "the model container logs in CloudWatch Logs /aws/sagemaker/Endpoints/{name} (stack traces, "
-           "out-of-memory kills), then whether a deployment is in progress",
-    "latency": "GPU utilization and the instances in service on the dashboard {name} (is autoscaling at "
-               "its maximum?), then request payload sizes",
-    "gpu-memory": "the container's batch size / KV-cache settings and model size on the dashboard {name}; "
-                  "an instance type with more GPU memory if it stays high",
-    "disk": "what the container writes to its storage volume (logs, downloaded artifacts) in "
-            "/aws/sagemaker/Endpoints/{name}; a larger volume_size_gb",
-    "capacity": "p99 model latency and the invocations per instance on the dashboard {name}; raise "
-                "autoscaling max or the instance type",
-    "backlog": "the scaling activities of the endpoint's scalable target (Application Auto Scaling), "
-               "instance quota and capacity errors in the SageMaker console for {name}",
-    "unhealthy": "the triggering child alarm in this notification, then the dashboard {name}",
-}
+# Runbook line of the rollup composites; every signal's own line is in its registry entry.
+_LOOK_FIRST_UNHEALTHY = "the triggering child alarm in this notification, then the dashboard {name}"
 
 
 class EndpointMonitoring(Construct):
@@ -89,9 +39,12 @@ class EndpointMonitoring(Construct):
     alarm status.
 
     Alarms are created by one :class:`AlarmFactory` (name ``<endpoint>-<signal>-<severity>``, runbook
-    line, routing): 5XX rate, p99 model latency, GPU memory, disk, pinned at max capacity, async backlog
-    without capacity; with an SLO, multi-window burn-rate alarms replace the static 5XX and latency
-    ones. One incident notifies each severity's topic once: only two composite alarms have actions,
+    line, routing) in one loop over the signal registry (``_endpoint_signals.SIGNALS``: 5XX rate, p99
+    model latency, GPU memory, disk, pinned at max capacity, async backlog without capacity, ...), which
+    also draws the thresholds on the dashboard; with an SLO, multi-window burn-rate alarms replace the
+    static 5XX and latency ones. The endpoint's own alarms (``endpoint.signal_alarms``: the critical
+    alarms of the signals its deployment rolls back on) are adopted as this monitoring's critical
+    alarms of those signals, not created twice. One incident notifies each severity's topic once: only two composite alarms have actions,
     ``unhealthy`` (critical; ALARM while any critical alarm is) and ``degraded`` (warning; likewise).
     Burn-rate windows count only with enough requests (``ServiceLevelObjective.min_requests``); the
     latency SLO measures ``ModelLatency`` (the container), not ``OverheadLatency`` (SageMaker).
@@ -112,7 +65,7 @@ class EndpointMonitoring(Construct):
         endpoint's scalable targets when it has any, else none (no capacity annotations or alarm).
     :param inference_component_names: components of an inference-components endpoint; default
         ``endpoint.inference_component_names``.
-    :param extra_alarms: shown in the alarm status widget too (e.g. the endpoint's rollback alarms).
+    :param extra_alarms: shown in the alarm status widget too (the endpoint's own alarms are already).
     :param create_alarms: default True; False builds the dashboard only.
     :param dashboard_name: default the endpoint name.
     """
@@ -155,6 +108,12 @@ class EndpointMonitoring(Construct):
         self.slo = slo
         problems = Problems(f"EndpointMonitoring {self.node.path}")
         check_monitoring_props(problems, thresholds=thresholds, slo=slo, gpus_per_instance=gpus_per_instance)
+        if create_alarms and routing and endpoint.alarms_routed:
+            problems.add(
+                "endpoint", endpoint.endpoint_name,
+                "an endpoint created without alarm_topic: with routing here its alarms notify through this "
+                "monitoring's rollups, and an alarm_topic on the endpoint would notify each incident twice",
+            )
         problems.raise_if_any()
 
         self.alarm_factory = AlarmFactory(self, prefix=name, routing=routing, page_once=True)
@@ -172,26 +131,47 @@ class EndpointMonitoring(Construct):
             self.dashboard.add_widgets(*row)
 
     # -- alarms --------------------------------------------------------------------------------
-    def _look(self, key: str) -> str:
-        text = _LOOK_FIRST[key].format(name=self.endpoint.endpoint_name)
-        if key == "5xx" and self.kind is EndpointKind.INFERENCE_COMPONENTS:
-            # Component containers log to their own groups.
-            text = text.replace(f"/aws/sagemaker/Endpoints/{self.endpoint.endpoint_name}",
-                                "/aws/sagemaker/InferenceComponents/<component>")
-        return text
+    def _context(self) -> sig.SignalContext:
+        t = self.thresholds
+        return sig.SignalContext(
+            endpoint=self.endpoint, components=self.components, gpu=self.gpu, gpus=self.gpus,
+            max_capacity=self.max_capacity if self.kind in sig.INSTANCE_COUNT_KINDS else None,
+            evaluation_periods=t.evaluation_periods, datapoints_to_alarm=t.datapoints_to_alarm,
+        )
+
+    def _look(self, text: str) -> str:
+        return sig.look_first_at(text, self._context())
+
+    def _slo_covers(self, signal: sig.Signal) -> bool:
+        slo = self.slo
+        if slo is None or signal.slo is None:
+            return False
+        return {"availability": slo.availability_percent, "latency": slo.latency_ms}[signal.slo] is not None
 
     def _create_alarms(self) -> None:
-        t, f, ep = self.thresholds, self.alarm_factory, self.endpoint
-        one_minute = Datapoints(Duration.minutes(1), t.evaluation_periods, t.datapoints_to_alarm)
-        five_minutes = Datapoints(Duration.minutes(5), 3, 3)
-        groups = sig.alarm_groups(ep, self.components)
-        multi = len(groups) > 1
-        slo = self.slo
+        f, ep, ctx = self.alarm_factory, self.endpoint, self._context()
+        # The endpoint's own alarms (the critical alarms of the signals its deployment rolls back on) are
+        # this monitoring's critical alarms of those signals: adopted, not created twice.
+        own = {key: alarms for key, alarms in ep.signal_alarms.items() if alarms}
+        for key, alarms in own.items():
+            signal = sig.SIGNALS_BY_KEY[key.rsplit(".", 1)[0]]
+            covered = self._slo_covers(signal)
+            for alarm in alarms:
+                f.adopt(
+                    alarm, Severity.CRITICAL, roll_up=not covered,
+                    reason=f"Rollback alarm of {ep.endpoint_name}'s deployments; with an {signal.slo} SLO its "
+                           "burn-rate alarms page instead (a static threshold pages on low-traffic noise).",
+                )
+        sig.signal_alarms(
+            f, ctx, self.thresholds,
+            signals=[s for s in sig.SIGNALS if not self._slo_covers(s)],
+            skip=lambda signal, severity: f"{signal.key}.{severity.value}" in own,
+        )
 
-        for group in groups:
-            suffix = f"-{group[0].label}" if multi else ""
-            where = f" ({group[0].label})" if multi else ""
-            if slo is not None and slo.availability_percent is not None:
+        slo = self.slo
+        for suffix, group in sig.signal_scopes(sig.SIGNALS_BY_KEY["error_rate_5xx_percent"], ctx) if slo else ():
+            where = f" ({suffix[1:]})" if suffix else ""
+            if slo.availability_percent is not None:
                 burn_rate_alarms(
                     f, sli="availability", signal_suffix=suffix,
                     objective=f"Availability SLO {slo.availability_percent:g} % of {ep.endpoint_name}{where}",
@@ -200,21 +180,9 @@ class EndpointMonitoring(Construct):
                         ep, g, EndpointMetric.INVOCATION_5XX_ERRORS, period=period, percent=False, label="5XX share",
                         min_requests=n),
                     min_requests=lambda tier, b=budget: slo.min_requests_for(tier, b),
-                    look_first_at=self._look("5xx"),
+                    look_first_at=self._look(sig.SIGNALS_BY_KEY["error_rate_5xx_percent"].look_first_at),
                 )
-            else:
-                for severity, threshold in t.error_rate_5xx_percent.items():
-                    f.metric_alarm(
-                        signal=f"5xx-rate{suffix}", severity=severity,
-                        metric=sig.error_ratio(ep, group, EndpointMetric.INVOCATION_5XX_ERRORS,
-                                               period=one_minute.period, percent=True, label="5XX rate (%)"),
-                        threshold=threshold, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                        datapoints=one_minute,
-                        summary=f"{ep.endpoint_name}{where} answered >= {threshold:g} % of requests with 5XX "
-                                f"in {t.datapoints_to_alarm} of {t.evaluation_periods} minutes.",
-                        look_first_at=self._look("5xx"),
-                    )
-            if slo is not None and slo.latency_ms is not None:
+            if slo.latency_ms is not None:
                 burn_rate_alarms(
                     f, sli="latency", signal_suffix=suffix,
                     objective=(f"Latency SLO {slo.latency_percentile:g} % of requests of {ep.endpoint_name}{where} "
@@ -223,88 +191,19 @@ class EndpointMonitoring(Construct):
                     bad_ratio=lambda period, n, g=group: sig.slow_ratio(
                         ep, g, slo.latency_ms, period=period, label="share slower than the SLO", min_requests=n),
                     min_requests=lambda tier, b=budget: slo.min_requests_for(tier, b),
-                    look_first_at=self._look("latency"),
-                )
-            else:
-                for severity, threshold in t.model_latency_p99_ms.items():
-                    f.metric_alarm(
-                        signal=f"p99-model-latency{suffix}", severity=severity,
-                        metric=_max_of([
-                            sig.invocation_metric(ep, EndpointMetric.MODEL_LATENCY, s, statistic=Statistic.P99)
-                            for s in group
-                        ], "p99 ModelLatency (microseconds)"),
-                        threshold=threshold * 1000,  # ModelLatency is in microseconds
-                        comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD, datapoints=one_minute,
-                        summary=f"p99 ModelLatency of {ep.endpoint_name}{where} above {threshold:g} ms in "
-                                f"{t.datapoints_to_alarm} of {t.evaluation_periods} minutes.",
-                        look_first_at=self._look("latency"),
-                    )
-
-        if self.kind in sig.INSTANCE_KINDS:
-            for variant in ep.variant_names:
-                vs = f"-{variant}" if len(ep.variant_names) > 1 else ""
-                on = f" ({variant})" if vs else ""
-                if self.gpu:
-                    for severity, threshold in t.gpu_memory_percent.items():
-                        f.metric_alarm(
-                            signal=f"gpu-memory{vs}", severity=severity,
-                            metric=ep.metric_gpu_memory_utilization(variant_name=variant, statistic=Statistic.MAXIMUM),
-                            threshold=threshold * self.gpus,
-                            comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                            datapoints=five_minutes,
-                            summary=f"GPU memory of {ep.endpoint_name}{on} >= {threshold:g} % per GPU "
-                                    f"({self.gpus} GPU(s) per instance) for 15 minutes.",
-                            look_first_at=self._look("gpu-memory"),
-                        )
-                for severity, threshold in t.disk_percent.items():
-                    f.metric_alarm(
-                        signal=f"disk{vs}", severity=severity,
-                        metric=ep.metric_disk_utilization(variant_name=variant, statistic=Statistic.MAXIMUM),
-                        threshold=threshold, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                        datapoints=five_minutes,
-                        summary=f"Disk of {ep.endpoint_name}{on} >= {threshold:g} % for 15 minutes.",
-                        look_first_at=self._look("disk"),
-                    )
-                if (
-                    self.kind in sig.INSTANCE_COUNT_KINDS and self.max_capacity is not None
-                    and t.at_max_capacity_minutes is not None
-                ):
-                    periods = max(1, t.at_max_capacity_minutes // 5)
-                    f.metric_alarm(
-                        signal=f"at-max-capacity{vs}", severity=Severity.WARNING,
-                        metric=sig.instance_count(ep, variant, period=Duration.minutes(5)),
-                        threshold=self.max_capacity - 0.5,  # derived count: allow for rounding
-                        comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                        datapoints=Datapoints(Duration.minutes(5), periods, periods),
-                        summary=f"{ep.endpoint_name}{on} has run at its autoscaling maximum of "
-                                f"{self.max_capacity} instances for {periods * 5} minutes (instances derived "
-                                "from Invocations / InvocationsPerInstance).",
-                        look_first_at=self._look("capacity"),
-                    )
-
-        if self.kind is EndpointKind.ASYNC:
-            for severity, minutes in t.backlog_without_capacity_minutes.items():
-                periods = int(minutes)
-                f.metric_alarm(
-                    signal="backlog-without-capacity", severity=severity,
-                    metric=sig.endpoint_metric(ep, EndpointMetric.HAS_BACKLOG_WITHOUT_CAPACITY,
-                                               statistic=Statistic.MAXIMUM),
-                    threshold=1, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    datapoints=Datapoints(Duration.minutes(1), periods, periods),
-                    summary=f"{ep.endpoint_name} has had queued requests and no instance for {periods} minutes.",
-                    look_first_at=self._look("backlog"),
+                    look_first_at=self._look(sig.SIGNALS_BY_KEY["model_latency_p99_ms"].look_first_at),
                 )
 
         # One incident, one notification per severity topic: only these two composites have actions.
         self.unhealthy = f.rollup(
             signal="unhealthy", severity=Severity.CRITICAL,
             summary=f"Endpoint {ep.endpoint_name} is unhealthy: at least one critical alarm is in ALARM.",
-            look_first_at=self._look("unhealthy"),
+            look_first_at=self._look(_LOOK_FIRST_UNHEALTHY),
         )
         self.degraded = f.rollup(
             signal="degraded", severity=Severity.WARNING,
             summary=f"Endpoint {ep.endpoint_name} is degraded: at least one warning alarm is in ALARM.",
-            look_first_at=self._look("unhealthy"),
+            look_first_at=self._look(_LOOK_FIRST_UNHEALTHY),
         )
 
     # -- dashboard -----------------------------------------------------------------------------
@@ -313,6 +212,11 @@ class EndpointMonitoring(Construct):
         scopes = sig.invocation_scopes(ep, self.components)
         rows: list[list[cw.IWidget]] = [[cw.TextWidget(markdown=self._header(), width=FULL_WIDTH, height=2)]]
         inv = sig.invocation_metric
+        ctx = self._context()
+
+        def thresholds(widget: str) -> list[cw.HorizontalAnnotation]:
+            """The registry's threshold lines for ``widget`` (none for signals an SLO replaces)."""
+            return sig.annotations(widget, ctx, self.thresholds, skip=self._slo_covers)
 
         traffic: list[cw.IWidget] = []
         if kind not in sig.QUEUED_KINDS:
@@ -354,13 +258,11 @@ class EndpointMonitoring(Construct):
                     for metric, code in ((EndpointMetric.INVOCATION_4XX_ERRORS, "4XX"),
                                          (EndpointMetric.INVOCATION_5XX_ERRORS, "5XX"))
                 ],
-                left_annotations=[
-                    cw.HorizontalAnnotation(value=v, label=f"5XX {s.value}")
-                    for s, v in self.thresholds.error_rate_5xx_percent.items()
-                ] if self.slo is None or self.slo.availability_percent is None else [],
+                left_annotations=thresholds("errors"),
                 left_y_axis=cw.YAxisProps(min=0, label="%", show_units=False),
             ),
-            _graph("Model latency (microseconds)", _percentiles(ep, EndpointMetric.MODEL_LATENCY, scopes)),
+            _graph("Model latency (microseconds)", _percentiles(ep, EndpointMetric.MODEL_LATENCY, scopes),
+                   left_annotations=thresholds("model-latency")),
         ]
         if kind not in sig.QUEUED_KINDS:
             quality.append(_graph("Overhead latency (microseconds)", _percentiles(ep, EndpointMetric.OVERHEAD_LATENCY, scopes)))
@@ -374,9 +276,11 @@ class EndpointMonitoring(Construct):
                        + [ep.metric_memory_utilization(variant_name=n, label=f"{n} memory") for n in v]),
                 *([_graph(f"GPU and GPU memory utilization (%, {self.gpus} GPU(s) per instance)",
                           [ep.metric_gpu_utilization(variant_name=n, label=f"{n} GPU") for n in v]
-                          + [ep.metric_gpu_memory_utilization(variant_name=n, label=f"{n} GPU memory") for n in v])]
+                          + [ep.metric_gpu_memory_utilization(variant_name=n, label=f"{n} GPU memory") for n in v],
+                          left_annotations=thresholds("gpu"))]
                   if self.gpu else []),
-                _graph("Disk utilization (%)", [ep.metric_disk_utilization(variant_name=n, label=n) for n in v]),
+                _graph("Disk utilization (%)", [ep.metric_disk_utilization(variant_name=n, label=n) for n in v],
+                       left_annotations=thresholds("disk")),
             ])
         if kind is EndpointKind.SERVERLESS:
             v = ep.variant_names
@@ -384,7 +288,7 @@ class EndpointMonitoring(Construct):
                 _graph("Memory utilization (%)", [ep.metric_memory_utilization(variant_name=n, label=n) for n in v]),
                 _graph("Model setup time, cold starts (microseconds)",
                        [ep.metric_model_setup_time(variant_name=n, statistic=Statistic.MAXIMUM, label=f"{n} max")
-                        for n in v]),
+                        for n in v], left_annotations=thresholds("model-setup")),
             ])
         if kind is EndpointKind.ASYNC:
             rows.append([
@@ -410,7 +314,8 @@ class EndpointMonitoring(Construct):
                      label=s.label) for s in scopes],
             )])
 
-        status = [*self.alarm_factory.notifying(), *extra_alarms]
+        shown = {a.node.path for a in self.alarm_factory.notifying()}
+        status = [*self.alarm_factory.notifying(), *(a for a in extra_alarms if a.node.path not in shown)]
         for i in range(0, len(status), _quotas.MAX_ALARMS_PER_STATUS_WIDGET):
             chunk = status[i: i + _quotas.MAX_ALARMS_PER_STATUS_WIDGET]
             rows.append([cw.AlarmStatusWidget(
@@ -448,14 +353,6 @@ def _percentiles(ep: EndpointBase, metric: str, scopes: list[sig.Scope]) -> list
     ]
 
 
-def _max_of(metrics: list[cw.Metric], label: str) -> cw.IMetric:
-    if len(metrics) == 1:
-        return metrics[0]
-    using = {sig.metric_id("p99", str(i)): m for i, m in enumerate(metrics)}
-    return cw.MathExpression(expression=f"MAX([{', '.join(using)}])", using_metrics=using, label=label,
-                             period=Duration.minutes(1))
-
-
 def _component_names(endpoint: EndpointBase) -> tuple[str, ...]:
     """Inference components the endpoint knows of (created with it, or named when imported)."""
     return endpoint.inference_component_names
@@ -476,28 +373,8 @@ def check_monitoring_props(
 ) -> None:
     """Every rule of :class:`EndpointMonitoring`'s props, recorded in ``p`` with prop paths
     (``thresholds.disk_percent.warning``); the platform config runs it too, renaming the paths."""
-    t, gpus = thresholds, gpus_per_instance
-    for field in ("error_rate_5xx_percent", "gpu_memory_percent", "disk_percent"):
-        for severity, value in getattr(t, field).items():
-            p.check(0 < value <= 100, f"thresholds.{field}.{severity.value}", value, "a percentage in (0, 100]")
-    for field in ("error_rate_5xx_percent", "model_latency_p99_ms", "gpu_memory_percent", "disk_percent",
-                  "backlog_without_capacity_minutes"):
-        pair = getattr(t, field)
-        if pair.warning is not None and pair.critical is not None:
-            p.check(pair.warning <= pair.critical, f"thresholds.{field}.warning", pair.warning,
-                    f"at most the critical threshold ({pair.critical:g})")
-    for severity, value in t.model_latency_p99_ms.items():
-        p.check(value >= 1, f"thresholds.model_latency_p99_ms.{severity.value}", value, ">= 1 ms")
-    for severity, value in t.backlog_without_capacity_minutes.items():
-        p.check(float(value).is_integer() and 1 <= value <= 1440,
-                f"thresholds.backlog_without_capacity_minutes.{severity.value}", value, "whole minutes, 1-1440")
-    if t.at_max_capacity_minutes is not None:
-        p.check(5 <= t.at_max_capacity_minutes <= 1440 and t.at_max_capacity_minutes % 5 == 0,
-                "thresholds.at_max_capacity_minutes", t.at_max_capacity_minutes, "a multiple of 5 minutes, 5-1440")
-    p.check(t.evaluation_periods >= 1, "thresholds.evaluation_periods", t.evaluation_periods, ">= 1")
-    p.check(1 <= t.datapoints_to_alarm <= t.evaluation_periods, "thresholds.datapoints_to_alarm",
-            t.datapoints_to_alarm, f"1-evaluation_periods ({t.evaluation_periods})")
-    if gpus is not None:
-        p.check(gpus >= 1, "gpus_per_instance", gpus, ">= 1")
+    check_thresholds(p, "thresholds", thresholds)
+    if gpus_per_instance is not None:
+        p.check(gpus_per_instance >= 1, "gpus_per_instance", gpus_per_instance, ">= 1")
     if slo is not None:
         slo.check(p)

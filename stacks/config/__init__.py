@@ -20,7 +20,7 @@ from constructs_lib.errors import PlatformValidationError, Problem
 
 from .base import Section
 from .budgets import BudgetsSection, budgets_problems
-from .endpoints import EndpointSection
+from .endpoints import REPLACED_KEYS, EndpointSection
 from .environments import PROD_RULES, apply_environment_defaults, environment_problems, load_merged
 from .lifecycle import LifecycleSection
 from .platform import NetworkSection, NotificationsSection, PlatformSection
@@ -107,6 +107,8 @@ def _problems_from_pydantic(err: ValidationError) -> list[Problem]:
             close = difflib.get_close_matches(str(loc[-1]), allowed or [], n=1)
             if close:
                 hint = f"did you mean '{close[0]}'? {hint}"
+            if len(loc) >= 2 and (loc[-2], loc[-1]) in REPLACED_KEYS:
+                hint = f"replaced by {REPLACED_KEYS[loc[-2], loc[-1]]}"
             problems.append(Problem(where, e["input"], f"unknown key; {hint}"))
         elif e["type"] == "missing":
             problems.append(Problem(where, None, "required key is missing"))

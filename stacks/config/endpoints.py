@@ -17,12 +17,11 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from constructs_lib import limits
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.inference import (
-    AlarmSpec,
     AsyncInferenceSpec,
     AutoScalingSpec,
     ComponentAutoScalingSpec,
@@ -42,9 +41,12 @@ from constructs_lib.inference import (
     check_endpoint_props,
 )
 from constructs_lib.observability import (
+    ROLLBACK_SIGNALS,
+    SIGNALS,
     EndpointAlarmThresholds,
     ServiceLevelObjective,
     SeverityThresholds,
+    Signal,
     check_monitoring_props,
 )
 
@@ -157,7 +159,11 @@ class DeploymentSection(Section):
     wait_minutes: int = 10
     termination_wait_minutes: int = 5
     max_execution_minutes: int | None = None
-    rollback_alarms: bool = Field(default=True, description="Roll back on the 5XX and latency alarms.")
+    rollback_alarms: bool = Field(default=True, description="Roll back on the critical alarms of rollback_signals.")
+    rollback_signals: list[str] | None = Field(
+        default=None,
+        description=f"Signals whose critical alarms the deployment rolls back on; default {', '.join(ROLLBACK_SIGNALS)}.",
+    )
 
 
 class DataCaptureSection(Section):
@@ -185,21 +191,38 @@ class SloSection(Section):
     )
 
 
-class AlarmsSection(Section):
-    errors_5xx_threshold: int = Field(default=5, description="5XX responses per minute.")
-    p99_latency_ms: int | None = Field(
-        default=None, description="p99 ModelLatency threshold; default half the invocation timeout."
-    )
-    latency_alarm: bool = Field(default=True, description="false: no latency alarm.")
-    evaluation_periods: int = 3
-    datapoints_to_alarm: int = 2
-    # Severity-routed alarms (EndpointMonitoring); omitted: the library defaults.
-    error_rate_5xx_percent: SeverityThresholdsSection | None = Field(default=None, description="default 1 / 5 %")
-    model_latency_p99_ms: SeverityThresholdsSection | None = Field(default=None, description="default off")
-    gpu_memory_percent: SeverityThresholdsSection | None = Field(default=None, description="per GPU; default 95 / off")
-    disk_percent: SeverityThresholdsSection | None = Field(default=None, description="default 80 / 90 %")
-    at_max_capacity_minutes: int | None = Field(default=15, description="null: off")
-    backlog_without_capacity_minutes: SeverityThresholdsSection | None = Field(default=None, description="default 5 / 15")
+def _signal_field(signal: Signal) -> tuple[Any, Any]:
+    """One ``alarms`` key per signal of the library's registry: ``{warning, critical}`` (a number too
+    where the signal takes one, e.g. ``at_max_capacity_minutes: 15``)."""
+    defaults = signal.defaults(EndpointKind.REALTIME)
+    shown = "/".join("off" if v is None else f"{v:g}" for v in (defaults.warning, defaults.critical))
+    kinds = "every kind" if signal.kinds == frozenset(EndpointKind) else ", ".join(sorted(k.value for k in signal.kinds))
+    described = f"{signal.unit}; warning/critical default {shown}; {kinds}"
+    if signal.key == "model_latency_p99_ms":
+        described = f"{signal.unit}; default critical at half the invocation timeout (30000, async 450000); {kinds}"
+    kind = SeverityThresholdsSection | float | None if signal.number_is else SeverityThresholdsSection | None
+    return (kind, Field(default=None, description=described))
+
+
+# Keys of earlier releases -> what replaced them, said instead of "unknown key" ((parent, key) -> words).
+REPLACED_KEYS = {
+    ("alarms", "errors_5xx_threshold"): "error_rate_5xx_percent.critical (the rollback alarm is the critical 5XX rate, "
+                                        "% of requests, default 5)",
+    ("alarms", "p99_latency_ms"): "model_latency_p99_ms.critical (the rollback alarm is the critical p99 latency)",
+    ("alarms", "latency_alarm"): "model_latency_p99_ms: null (switches the latency alarms off)",
+}
+
+
+# ``endpoints[].alarms``: one key per signal of the library's registry (``constructs_lib.observability.SIGNALS``),
+# plus the window of the 1-minute error and latency alarms. A signal added to the registry is a key here.
+AlarmsSection = create_model(
+    "AlarmsSection",
+    __base__=Section,
+    __doc__="Alarm thresholds by signal, keyed by severity: a key left out keeps the default, null switches it off.",
+    evaluation_periods=(int, 3),
+    datapoints_to_alarm=(int, 2),
+    **{signal.key: _signal_field(signal) for signal in SIGNALS},
+)
 
 
 EndpointType = Literal["realtime", "serverless", "async", "inference-components", "multi-model"]
@@ -360,17 +383,14 @@ def endpoint_props(prefix: str, ep: EndpointSection) -> dict[str, Any]:
             strategy=DeploymentStrategy(d.strategy), canary_percent=d.canary_percent, step_percent=d.step_percent,
             wait_minutes=d.wait_minutes, termination_wait_minutes=d.termination_wait_minutes,
             max_execution_minutes=d.max_execution_minutes, rollback_alarms=d.rollback_alarms,
+            rollback_signals=tuple(d.rollback_signals) if d.rollback_signals is not None else None,
         ) if d else None,
         data_capture=DataCaptureSpec(
             sampling_percent=ep.data_capture.sampling_percent,
             capture_input="input" in ep.data_capture.capture,
             capture_output="output" in ep.data_capture.capture,
         ) if ep.data_capture else None,
-        alarms=AlarmSpec(
-            errors_5xx_threshold=ep.alarms.errors_5xx_threshold, p99_latency_ms=ep.alarms.p99_latency_ms,
-            latency_alarm=ep.alarms.latency_alarm,
-            evaluation_periods=ep.alarms.evaluation_periods, datapoints_to_alarm=ep.alarms.datapoints_to_alarm,
-        ),
+        alarms=endpoint_thresholds(ep.alarms, ep.type),
         async_inference=AsyncInferenceSpec(
             max_concurrent_invocations_per_instance=ep.async_inference.max_concurrent_invocations_per_instance
         ) if ep.async_inference and ep.type == "async" else None,
@@ -378,28 +398,25 @@ def endpoint_props(prefix: str, ep: EndpointSection) -> dict[str, Any]:
     )
 
 
-def endpoint_thresholds(alarms: AlarmsSection) -> EndpointAlarmThresholds:
-    """``endpoints[].alarms`` -> thresholds: keys given in the config override the library defaults."""
-    default = EndpointAlarmThresholds()
-
-    def merged(name: str) -> SeverityThresholds:
-        section = getattr(alarms, name)
-        base: SeverityThresholds = getattr(default, name)
-        if section is None:
-            return base
+def endpoint_thresholds(alarms: Any, kind: EndpointKind | str = EndpointKind.REALTIME) -> EndpointAlarmThresholds:
+    """``endpoints[].alarms`` -> the library's thresholds: keys given in the config override the signal's
+    defaults for ``kind`` severity by severity; ``null`` switches a signal off."""
+    kind = EndpointKind(kind)
+    given = dict(alarms)  # the section's fields by name
+    out: dict[str, SeverityThresholds | float | None] = {}
+    for signal in SIGNALS:
+        if signal.key not in alarms.model_fields_set:
+            continue
+        section = given[signal.key]
+        if section is None or isinstance(section, (int, float)):
+            out[signal.key] = section
+            continue
+        base = signal.defaults(kind)
         values = {"warning": base.warning, "critical": base.critical}
-        values.update({k: getattr(section, k) for k in section.model_fields_set})
-        return SeverityThresholds(**values)
-
+        values.update({k: v for k, v in dict(section).items() if k in section.model_fields_set})
+        out[signal.key] = SeverityThresholds(**values)
     return EndpointAlarmThresholds(
-        error_rate_5xx_percent=merged("error_rate_5xx_percent"),
-        model_latency_p99_ms=merged("model_latency_p99_ms"),
-        gpu_memory_percent=merged("gpu_memory_percent"),
-        disk_percent=merged("disk_percent"),
-        at_max_capacity_minutes=alarms.at_max_capacity_minutes,
-        backlog_without_capacity_minutes=merged("backlog_without_capacity_minutes"),
-        evaluation_periods=alarms.evaluation_periods,
-        datapoints_to_alarm=alarms.datapoints_to_alarm,
+        evaluation_periods=alarms.evaluation_periods, datapoints_to_alarm=alarms.datapoints_to_alarm, **out,
     )
 
 
@@ -494,7 +511,7 @@ def endpoint_rule_problems(prefix: str, where: str, ep: EndpointSection) -> list
         components=props["components"], network_isolation=props["network_isolation"], has_vpc=False,
         security_group_count=1, subnet_count=None,
     )
-    check_monitoring_props(found, thresholds=endpoint_thresholds(ep.alarms), slo=endpoint_slo(ep), gpus_per_instance=None)
+    check_monitoring_props(found, thresholds=props["alarms"], slo=endpoint_slo(ep), gpus_per_instance=None)
     shorthand = not (ep.variants and ep.type == "realtime")
     out: list[Problem] = []
     seen: set[tuple[str, str]] = set()

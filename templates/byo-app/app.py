@@ -42,7 +42,7 @@ class RecommenderStack(Stack):
         key = PlatformKey(self, "Key", alias=f"alias/{team}-recommender").key
         topic = NotificationTopic(self, "Notifications", key=key, display_name=f"{team} recommender").topic
         self.endpoint = InferenceEndpoint(
-            self, "Recommender", endpoint_name=f"{team}-recommender", alarm_topic=topic, encryption_key=key,
+            self, "Recommender", endpoint_name=f"{team}-recommender", encryption_key=key,
             variants=[VariantSpec(
                 model=ModelSpec(image=IMAGE, model_data_url=f"s3://{team}-models/recommender/model.tar.gz"),
                 instance_type="ml.c6i.xlarge", instance_count=2,

@@ -424,6 +424,24 @@ SIGNALS: tuple[Signal, ...] = (
         summary=lambda ctx, where, v: f"{ctx.name} has had queued requests and no instance for {int(v)} minutes.",
         rule=lambda v: float(v).is_integer() and 1 <= v <= 1440, allowed="whole minutes, 1-1440", widget=None,
     ),
+    # Serverless cold starts: AWS/SageMaker ModelSetupTime, dimensions EndpointName + VariantName, in
+    # microseconds, published for serverless endpoints only (SageMaker guide, "SageMaker AI endpoint
+    # invocation metrics": "The time it takes to launch new compute resources for a serverless
+    # endpoint", Units: Microseconds; "Alarms and logs for tracking metrics from serverless endpoints").
+    # Default warning at 30 s, half the 60 s InvokeEndpoint timeout: a request waiting for such a cold
+    # start is close to timing out. Maximum over 5 minutes, one period: cold starts are single events.
+    Signal(
+        key="model_setup_time_ms", name="model-setup-time", kinds=frozenset({EndpointKind.SERVERLESS}),
+        unit="ms of ModelSetupTime (cold start)", comparison=_GT, default=_fixed(30_000), per=Per.VARIANT,
+        look_first_at="the model archive's size and the container's start-up in /aws/sagemaker/Endpoints/{name}; "
+                      "provisioned_concurrency keeps capacity warm",
+        metric=lambda ctx, variant: ctx.endpoint.metric_model_setup_time(variant_name=variant,
+                                                                         statistic=Statistic.MAXIMUM),
+        threshold=lambda ctx, v: v * 1000,  # ModelSetupTime is in microseconds
+        window=lambda ctx, v: Datapoints(Duration.minutes(5), 1, 1),
+        summary=lambda ctx, where, v: f"A cold start of {ctx.name}{where} took more than {v:g} ms (ModelSetupTime).",
+        rule=lambda v: v >= 1, allowed=">= 1 ms", widget="model-setup",
+    ),
 )
 
 SIGNALS_BY_KEY: dict[str, Signal] = {s.key: s for s in SIGNALS}

@@ -50,6 +50,9 @@ class EndpointBase(Construct):
     signal_alarms: Mapping[str, Sequence[cw.IAlarm]] = MappingProxyType({})
     #: True when those alarms notify a topic of their own (``alarm_topic``).
     alarms_routed: bool = False
+    #: Variant name -> the promotion parameters its model is read from (``PromotedModel``); empty
+    #: when no variant is promoted (or imported).
+    promoted_models: Mapping[str, Any] = MappingProxyType({})
     #: The ``UpdateEndpoint`` ``DeploymentConfig`` CloudFormation gives the endpoint, in the API's
     #: shape (``PascalCase``, rollback alarms by name); None without a deployment (or imported).
     deployment_config: Mapping[str, Any] | None = None

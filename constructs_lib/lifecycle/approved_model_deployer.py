@@ -116,7 +116,7 @@ class DeployTarget:
         CloudFormation gives it (blue/green or rolling, rollback alarms by name), so an automatic
         deployment rolls out and rolls back exactly like a CloudFormation update; and the promotion
         parameters of the variants it replaces (``promoted_models``), so CloudFormation follows it."""
-        promoted = getattr(endpoint, "promoted_models", {}) or {}
+        promoted = endpoint.promoted_models
         return cls(
             model_package_group=model_package_group,
             endpoint_name=endpoint.endpoint_name,
@@ -350,14 +350,13 @@ class ApprovedModelDeployer(Construct):
         seen: set[tuple[str, str]] = set()
         for i, t in enumerate(targets):
             w = f"targets[{i}]"
-            for field, value in (("model_package_group", t.model_package_group), ("endpoint_name", t.endpoint_name)):
+            for key, value in (("model_package_group", t.model_package_group), ("endpoint_name", t.endpoint_name)):
                 if is_token(value):  # IAM statements and the rule name these at synth
-                    p.add(f"{w}.{field}", value, "a name known at synth, not a token")
+                    p.add(f"{w}.{key}", value, "a name known at synth, not a token")
                 else:
-                    p.check(bool(limits.NAME_PATTERN.match(value)), f"{w}.{field}", value, limits.NAME_RULE)
+                    p.check(bool(limits.NAME_PATTERN.match(value)), f"{w}.{key}", value, limits.NAME_RULE)
             for variant, spec in t.promoted.items():
-                for attr in ("image_parameter", "model_data_parameter"):
-                    name = getattr(spec, attr)
+                for attr, name in (("image_parameter", spec.image_parameter), ("model_data_parameter", spec.model_data_parameter)):
                     if name is not None:  # IAM statements name these at synth
                         p.check(
                             not is_token(name) and bool(limits.SSM_PARAMETER_NAME.match(name))

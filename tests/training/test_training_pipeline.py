@@ -574,16 +574,42 @@ def test_gpus_per_training_instance_type():
     assert per_device_threshold(40, 4) == 160 and per_device_threshold(40, 0) == 40
 
 
-def test_cpu_pipeline_gets_no_gpu_alarm_and_no_stall_alarm_without_a_progress_metric():
+@pytest.fixture(scope="module")
+def cpu_pipeline():
+    """A CPU pipeline with one metric definition, built once (not synthesized) for the monitoring rules."""
+    from constructs_lib.training import MetricDefinition
+
+    return _build(instance_type="ml.m5.xlarge", metric_definitions=[MetricDefinition(name="loss", regex="loss=([0-9.]+)")])
+
+
+def test_cpu_pipeline_gets_no_gpu_alarm_and_no_stall_alarm_without_a_progress_metric(cpu_pipeline):
     from constructs_lib.observability import TrainingPipelineMonitoring
 
-    pipeline = _build(instance_type="ml.m5.xlarge")
-    monitoring = TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline)
+    monitoring = TrainingPipelineMonitoring(cpu_pipeline, "Monitoring", pipeline=cpu_pipeline)
     assert [a.node.id for a in monitoring.alarm_factory.alarms] == [
         "ExecutionFailedCriticalAlarm", "ExecutionTimedOutCriticalAlarm", "DiskWarningAlarm", "DiskCriticalAlarm",
         "UnhealthyCriticalAlarm", "DegradedWarningAlarm",
     ]
     assert monitoring.stalled is None and monitoring.dashboard_name == "chat-sft-training"
+
+
+def test_algorithm_metric_helper_knows_only_the_pipelines_definitions(cpu_pipeline):
+    assert cpu_pipeline.metric_algorithm("loss").expression == (
+        'SELECT AVG("loss") FROM SCHEMA("/aws/sagemaker/TrainingJobs", TrainingJobName) '
+        "WHERE TrainingJobName LIKE 'chat-sft-%'"
+    )
+    with pytest.raises(ValueError, match=r"metric 'step' is not one of its metric_definitions \(loss\)"):
+        cpu_pipeline.metric_algorithm("step")
+
+
+def test_monitoring_refuses_a_progress_metric_it_does_not_know(cpu_pipeline):
+    from constructs_lib.observability import TrainingMonitoringSpec, TrainingPipelineMonitoring
+
+    with pytest.raises(PlatformValidationError, match=(
+        r"spec\.progress_metric: got 'step'; the name of one of metric_definitions: loss"
+    )):
+        TrainingPipelineMonitoring(cpu_pipeline, "BadMonitoring", pipeline=cpu_pipeline,
+                                   spec=TrainingMonitoringSpec(progress_metric="step"))
 
 
 def test_metric_definitions_are_checked_by_the_construct():
@@ -593,25 +619,13 @@ def test_metric_definitions_are_checked_by_the_construct():
         r"metric_definitions\[0\]\.regex: got 'loss=\(\['; a regular expression that compiles"
     )):
         _build(metric_definitions=[MetricDefinition(name="loss", regex="loss=([")])
-    with pytest.raises(PlatformValidationError, match=r"metric_definitions\[1\]\.name: got 'a\"b'; 1-255 letters"):
-        _build(metric_definitions=[MetricDefinition(name="ok", regex="v=(1)"), MetricDefinition(name='a"b', regex="v=(1)")])
+    # The same rule function the config runs (no construct needed for the other cases).
+    from constructs_lib.errors import Problems
+    from constructs_lib.training.job_metrics import check_metric_definitions
 
-
-def test_algorithm_metric_helper_knows_only_the_pipelines_definitions():
-    from constructs_lib.training import MetricDefinition
-
-    pipeline = _build(metric_definitions=[MetricDefinition(name="loss", regex="loss=([0-9.]+)")])
-    assert pipeline.metric_algorithm("loss").expression.startswith('SELECT AVG("loss") FROM SCHEMA(')
-    with pytest.raises(ValueError, match=r"metric 'step' is not one of its metric_definitions \(loss\)"):
-        pipeline.metric_algorithm("step")
-
-
-def test_monitoring_refuses_a_progress_metric_it_does_not_know():
-    from constructs_lib.observability import TrainingMonitoringSpec, TrainingPipelineMonitoring
-
-    pipeline = _build()
-    with pytest.raises(PlatformValidationError, match=(
-        r"spec\.progress_metric: got 'loss'; the name of one of metric_definitions: none defined"
-    )):
-        TrainingPipelineMonitoring(pipeline, "Monitoring", pipeline=pipeline,
-                                   spec=TrainingMonitoringSpec(progress_metric="loss"))
+    found = Problems("test")
+    check_metric_definitions(found, [MetricDefinition(name="ok", regex="v=(1)"), MetricDefinition(name='a"b', regex="v=(1)")])
+    assert [str(p) for p in found.items] == [
+        "metric_definitions[1].name: got 'a\"b'; 1-255 letters, digits and _ . : / # % + - (no quotes or spaces: "
+        "it is a CloudWatch metric name)"
+    ]

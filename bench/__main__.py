@@ -2,7 +2,10 @@
 
 - compliance overhead: synth time of the default platform with the five nag packs / without them;
 - template size: largest template bytes / CloudFormation's 1,000,000-byte limit for S3-uploaded templates;
-- resources: most resources in one stack / CloudFormation's 500-resource limit.
+- resources: most resources in one stack / CloudFormation's 500-resource limit;
+- cloud assembly size: bytes of the default platform's cdk.out / the 15 MB target (issue: one shared
+  Powertools layer instead of a copy per function), and the part of it that is aws-cdk-lib's AWS CLI
+  layer (BucketDeployment of the HyperPod lifecycle scripts), which is not ours to shrink.
 
 Run: ``make bench`` (or ``.venv/bin/python -m bench``). Lambda handler timings: ``bench/bench_handlers.py``.
 """
@@ -56,6 +59,26 @@ def main(repeats: int = 3, config_path: Path | None = None, warm_up: bool = True
     print(f"{'synth with nag / without':<40}{nagged:>11.2f}s{nagged / plain:>10.2f}")
     print(f"{'largest template / 1 MB limit':<40}{largest:>11}B{largest / TEMPLATE_LIMIT_BYTES:>10.3f}")
     print(f"{'most resources in a stack / 500':<40}{most:>12}{most / RESOURCE_LIMIT:>10.3f}")
+    total, cli_layer = _assembly_bytes(outdir[-1])
+    print(f"{'cdk.out bytes / 15 MB target':<40}{total:>11}B{total / ASSEMBLY_TARGET_BYTES:>10.3f}")
+    print(f"{'  of which AWS CLI layer / cdk.out':<40}{cli_layer:>11}B{cli_layer / total:>10.3f}")
+
+
+ASSEMBLY_TARGET_BYTES = 15_000_000
+
+
+def _assembly_bytes(outdir: Path) -> tuple[int, int]:
+    """Bytes of the cloud assembly, and of the AWS CLI layer assets in it (aws-cdk-lib's, for
+    BucketDeployment: the templates describe them as ``/opt/awscli/aws`` layers)."""
+    total = sum(p.stat().st_size for p in outdir.rglob("*") if p.is_file())
+    cli_keys = set()
+    for template in outdir.glob("*.template.json"):
+        for resource in json.loads(template.read_text())["Resources"].values():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::Lambda::LayerVersion" and props.get("Description") == "/opt/awscli/aws":
+                cli_keys.add(str(props["Content"]["S3Key"]))
+    cli = sum(p.stat().st_size for key in cli_keys for p in outdir.glob(f"asset.{key}") if p.is_file())
+    return total, cli
 
 
 if __name__ == "__main__":

@@ -1,19 +1,28 @@
 """Lambda code assets for the library's functions, bundled without Docker.
 
 Function code lives in the repository's ``lambda/<name>/`` folder (shipped inside the wheel as
-``constructs_lib/functions/<name>/``). Every asset root gets, next to ``handler.py``:
+``constructs_lib/functions/<name>/``). Every function's asset gets, next to ``handler.py``:
 
 * ``lambda/common/*.py`` (``lambda_common.py``: the envelope, text and SNS helpers every handler shares);
 * ``constructs_lib/sagemaker_events.py`` (the EventBridge vocabulary shared by constructs and handlers);
+and nothing else: the third-party packages live in ONE layer per stack (:func:`powertools_layer`),
+shared by every function of the stack, instead of a 5.4 MB copy in every function's asset. Its asset
+holds, under ``python/`` (the folder Lambda adds to ``sys.path`` for Python runtimes: Lambda Developer
+Guide, "Packaging your layer content", layer paths for each Lambda runtime):
+
 * the pinned, pure-Python ``aws_lambda_powertools`` package and ``typing_extensions`` (which it
   imports), copied from this environment's site-packages: Powertools is not in the Lambda runtime;
 * the X-Ray SDK (``aws_xray_sdk``) and ``wrapt``, which Powertools' ``Tracer`` imports, when both are
   installed here. ``wrapt`` ships a C extension built for this interpreter and platform; it is left
   out (``*.so``/``*.pyd``/``*.c``), and wrapt then uses its pure-Python implementation (its
-  ``__wrapt__`` module falls back on ``ImportError``), so the asset runs on any Lambda runtime and
+  ``__wrapt__`` module falls back on ``ImportError``), so the layer runs on any Lambda runtime and
   architecture. When they are not installed, the handlers' ``Tracer`` is a no-op stand-in
   (``lambda_common.tracer_for``) and the functions run untraced; pin ``aws-xray-sdk`` and ``wrapt``
-  next to Powertools to keep the asset the same on every machine.
+  next to Powertools to keep the layer the same on every machine.
+
+The layer's content is the same in every stack, so the cloud assembly stages it once (assets are
+keyed by content hash) and ``cdk deploy`` uploads it once; each stack that has functions gets its own
+``AWS::Lambda::LayerVersion`` of it, so no stack depends on another for its functions' code.
 
 The asset is built by CDK's local bundling (``ILocalBundling``, no Docker) straight into the cloud
 assembly (``cdk.out/asset.<hash>``): nothing is staged in the system temp folder, and nothing is
@@ -30,8 +39,9 @@ import shutil
 from pathlib import Path
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, Stack
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 # The newest Python runtime known to the pinned aws-cdk-lib (cdk-nag AwsSolutions-L1 checks this).
 FUNCTION_RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -93,29 +103,82 @@ def stage_function(name: str, directory: Path | str) -> Path:
         shutil.copy2(shared, staging / shared.name)
     # The shared EventBridge vocabulary, importable by the handler as ``sagemaker_events``.
     shutil.copy2(Path(__file__).resolve().parent / "sagemaker_events.py", staging / "sagemaker_events.py")
+    return staging
+
+
+# The folder of a layer's content that Lambda's Python runtimes put on sys.path (/opt/python).
+LAYER_PYTHON_DIR = "python"
+
+
+def stage_layer(directory: Path | str) -> Path:
+    """Write the Powertools layer's content into ``directory`` (created if missing): the vendored
+    packages under ``python/``. Returns the directory."""
+    staging = Path(directory)
+    packages = staging / LAYER_PYTHON_DIR
+    packages.mkdir(parents=True, exist_ok=True)
     for module in _VENDORED + (_TRACING if tracing_vendored() else ()):
-        _vendor(module, staging)
+        _vendor(module, packages)
     return staging
 
 
 @jsii.implements(ILocalBundling)
 class _LocalStaging:
-    """CDK local bundling: stages the function into the folder CDK gives (inside the cloud assembly)."""
+    """CDK local bundling: stages a function (or, for ``None``, the layer) into the folder CDK gives
+    (inside the cloud assembly)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str | None) -> None:
         self._name = name
 
     def try_bundle(self, output_dir: str, *, image, **_options) -> bool:
-        stage_function(self._name, output_dir)
+        if self._name is None:
+            stage_layer(output_dir)
+        else:
+            stage_function(self._name, output_dir)
         return True
 
 
+def _local_bundling(name: str | None) -> BundlingOptions:
+    # The image is never pulled: local bundling always succeeds (a failure raises), no Docker needed.
+    return BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_LocalStaging(name))
+
+
 def function_code(name: str) -> lambda_.Code:
-    """``lambda_.Code`` for ``lambda/<name>`` with the shared modules and Powertools bundled;
-    the handler is ``handler.handler``."""
+    """``lambda_.Code`` for ``lambda/<name>`` with the shared modules bundled (Powertools comes from
+    :func:`powertools_layer`); the handler is ``handler.handler``."""
     return lambda_.Code.from_asset(
         str(function_source_dir(name)),
         asset_hash_type=AssetHashType.OUTPUT,
-        # The image is never pulled: local bundling always succeeds (a failure raises), no Docker needed.
-        bundling=BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_LocalStaging(name)),
+        bundling=_local_bundling(name),
     )
+
+
+POWERTOOLS_LAYER_ID = "PowertoolsLayer"
+
+
+def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
+    """The stack's one Powertools layer (created on first use): every function of the stack shares it.
+
+    A layer version is immutable; new content (another pinned Powertools) is a new version and the
+    functions move to it in the same deploy. Deleting the stack deletes the layer version, which does
+    not affect a function that still runs it (Lambda keeps the layer's copy for the functions that use
+    it: Lambda Developer Guide, "Deleting a layer version").
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(POWERTOOLS_LAYER_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return lambda_.LayerVersion(
+        stack, POWERTOOLS_LAYER_ID,
+        # lambda/common only anchors the asset (CDK needs a source path); its content is stage_layer's.
+        code=lambda_.Code.from_asset(
+            str(common_source_dir()), asset_hash_type=AssetHashType.OUTPUT, bundling=_local_bundling(None)
+        ),
+        compatible_runtimes=[FUNCTION_RUNTIME],
+        description=f"aws-lambda-powertools {_version('aws-lambda-powertools')} for the platform's functions",
+    )
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)

@@ -370,3 +370,33 @@ def test_region_agnostic_templates_stop_a_deploy_where_the_images_are_not(defaul
         assert default_platform[concern].raw["Rules"]["ImagesRegion"] == rule
     # With platform.region the config refused images of other regions already; the templates name the region.
     assert not [c for c, t in prod_platform.templates.items() if "ImagesRegion" in t.raw.get("Rules", {})]
+
+
+def test_functions_share_one_powertools_layer_per_stack_staged_once(default_platform):
+    """Every platform function gets Powertools from its stack's one layer; the layer's asset is staged
+    once in the assembly (same content in every stack) and no function asset carries a copy."""
+    layer_keys = set()
+    stacks_with_functions = []
+    for concern, template in default_platform.templates.items():
+        functions = {
+            k: r["Properties"] for k, r in template.raw["Resources"].items()
+            if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "handler.handler"
+        }
+        layers = {k: v for k, v in resources_of(template, "AWS::Lambda::LayerVersion").items()
+                  if k.startswith("PowertoolsLayer")}
+        if not functions:
+            assert not layers, concern
+            continue
+        stacks_with_functions.append(concern)
+        ((layer_id, layer),) = layers.items()
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
+        assert layer["Properties"]["Description"].startswith("aws-lambda-powertools ")
+        layer_keys.add(json.dumps(layer["Properties"]["Content"]["S3Key"]))
+        assert {k: p["Layers"] for k, p in functions.items()} == {k: [{"Ref": layer_id}] for k in functions}
+    assert sorted(stacks_with_functions) == ["inference", "lifecycle"]
+    assert len(layer_keys) == 1, layer_keys
+    outdir = default_platform.outdir
+    with_powertools = sorted(
+        p.relative_to(outdir).parts[0] for p in outdir.glob("asset.*/**/aws_lambda_powertools/__init__.py")
+    )
+    assert len(with_powertools) == 1 and (outdir / with_powertools[0] / "python").is_dir(), with_powertools

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from ..compliance import acknowledge
 from ..errors import Problems
-from ..functions_code import FUNCTION_RUNTIME, function_code
+from ..functions_code import FUNCTION_RUNTIME, function_code, powertools_layer
 
 TIMEOUT_S = (1, 900)
 RETRY_ATTEMPTS = (0, 2)
@@ -28,7 +28,8 @@ class ReliableFunction(Construct):
     Asynchronous invocations (EventBridge targets) that fail after ``retry_attempts`` retries or
     exceed ``max_event_age`` go to ``failure_queue`` (an on-failure destination, KMS-encrypted).
     The function has reserved concurrency, explicit timeout and memory, X-Ray tracing, JSON logs in
-    a KMS-encrypted log group retained ``log_retention``, and Powertools bundled.
+    a KMS-encrypted log group retained ``log_retention``, and Powertools from the stack's one
+    shared layer (``functions_code.powertools_layer``).
 
     :param key: encrypts the failure queue, the log group and environment variables; ``None`` (only for
         library users without a key of their own): SQS-managed queue encryption, the log group's and
@@ -100,6 +101,7 @@ class ReliableFunction(Construct):
             runtime=FUNCTION_RUNTIME,
             handler="handler.handler",
             code=function_code(code_name),
+            layers=[powertools_layer(self)],
             description=description,
             environment=env,
             environment_encryption=key,

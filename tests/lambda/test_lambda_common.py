@@ -435,6 +435,14 @@ def staged(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
+def layer(tmp_path_factory) -> Path:
+    """The Powertools layer's content: what Lambda unpacks to /opt for every function of a stack."""
+    from constructs_lib.functions_code import stage_layer
+
+    return stage_layer(tmp_path_factory.mktemp("powertools-layer"))
+
+
+@pytest.fixture(scope="module")
 def tracing_vendored() -> bool:
     from constructs_lib.functions_code import tracing_vendored
 
@@ -455,29 +463,40 @@ def lambda_runtime(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("name", HANDLERS)
-def test_asset_holds_handler_shared_modules_and_powertools(staged, tracing_vendored, name):
+def test_asset_holds_the_handler_and_shared_modules_only(staged, name):
     root = staged[name]
     files = {p.name for p in root.iterdir()}
-    assert {"handler.py", "lambda_common.py", "sagemaker_events.py", "typing_extensions.py"} <= files
-    assert (root / "aws_lambda_powertools" / "__init__.py").is_file()
+    assert files == {"handler.py", "lambda_common.py", "sagemaker_events.py"} | {
+        p.name for p in (LAMBDA_DIR / name).iterdir() if p.name not in ("__pycache__",)
+    }
     assert (root / "handler.py").read_bytes() == (LAMBDA_DIR / name / "handler.py").read_bytes()
     assert (root / "lambda_common.py").read_bytes() == (COMMON_DIR / "lambda_common.py").read_bytes()
-    assert "common" not in files and "__pycache__" not in files
-    compiled = [p.name for p in root.rglob("*") if p.suffix in (".so", ".pyd", ".c", ".pyc")]
+    # Powertools and its imports come from the stack's shared layer, not from a copy per function.
+    assert not {"aws_lambda_powertools", "typing_extensions.py", "aws_xray_sdk", "wrapt", "python"} & files
+
+
+def test_layer_holds_powertools_under_python_for_lambdas_sys_path(layer, tracing_vendored):
+    # Lambda Developer Guide, "Packaging your layer content": Python runtimes add /opt/python to sys.path.
+    assert [p.name for p in layer.iterdir()] == ["python"]
+    packages = layer / "python"
+    assert (packages / "aws_lambda_powertools" / "__init__.py").is_file()
+    assert (packages / "typing_extensions.py").is_file()
+    compiled = [p.name for p in layer.rglob("*") if p.suffix in (".so", ".pyd", ".c", ".pyc")]
     assert compiled == []  # built for this machine, not for Lambda
+    names = {p.name for p in packages.iterdir()}
     if tracing_vendored:
-        assert (root / "aws_xray_sdk" / "__init__.py").is_file()
-        assert (root / "wrapt" / "__init__.py").is_file()
+        assert names == {"aws_lambda_powertools", "typing_extensions.py", "aws_xray_sdk", "wrapt"}
     else:
-        assert not {"aws_xray_sdk", "wrapt"} & files
+        assert names == {"aws_lambda_powertools", "typing_extensions.py"}
 
 
 _ASSET_RUN = """
 import importlib.util, json, sys
-asset, runtime, block_xray = sys.argv[1], sys.argv[2], sys.argv[3] == "block"
+asset, layer, runtime, block_xray = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "block"
 if block_xray:
     sys.modules["aws_xray_sdk"] = None
-sys.path[:0] = [asset, runtime]  # -I -S: no site-packages, no PYTHONPATH, no current directory
+# Lambda's order: the function's folder, the layer's python/ (/opt/python), the runtime's packages.
+sys.path[:0] = [asset, layer + "/python", runtime]  # -I -S: no site-packages, no PYTHONPATH, no cwd
 class Context:
     function_name = "fn"; memory_limit_in_mb = 128; aws_request_id = "r"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
@@ -497,7 +516,7 @@ print(json.dumps({"tracer": type(module.tracer).__name__, "disabled": module.tra
 """
 
 
-def _run_asset(root: Path, runtime: Path, mode: str) -> dict[str, Any]:
+def _run_asset(root: Path, layer: Path, runtime: Path, mode: str) -> dict[str, Any]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "AWS_REGION": REGION,
@@ -512,7 +531,7 @@ def _run_asset(root: Path, runtime: Path, mode: str) -> dict[str, Any]:
         "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
     }
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _ASSET_RUN, str(root), str(runtime), mode],
+        [sys.executable, "-I", "-S", "-c", _ASSET_RUN, str(root), str(layer), str(runtime), mode],
         env=env,
         cwd=root,
         capture_output=True,
@@ -525,27 +544,27 @@ def _run_asset(root: Path, runtime: Path, mode: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", HANDLERS)
-def test_handler_runs_from_its_asset_alone(staged, lambda_runtime, tracing_vendored, name):
+def test_handler_runs_from_its_asset_and_the_layer_alone(staged, layer, lambda_runtime, tracing_vendored, name):
     root = staged[name]
-    result = _run_asset(root, lambda_runtime, "vendored")
+    result = _run_asset(root, layer, lambda_runtime, "vendored")
     assert result["action"] == "ignored"
     origins = result["origins"]
-    imported = ("lambda_common", "aws_lambda_powertools", "typing_extensions") + (
-        ("sagemaker_events",) if name in EVENT_HANDLERS else ()
-    )
-    for module in imported:
+    ours = ("lambda_common",) + (("sagemaker_events",) if name in EVENT_HANDLERS else ())
+    for module in ours:
         assert origins[module].startswith(str(root)), (module, origins[module])
+    for module in ("aws_lambda_powertools", "typing_extensions"):
+        assert origins[module].startswith(str(layer / "python")), (module, origins[module])
     assert origins["boto3"].startswith(str(lambda_runtime))
     if tracing_vendored:
         assert (result["tracer"], result["disabled"]) == ("Tracer", False)  # traced, as in Lambda
-        assert origins["aws_xray_sdk"].startswith(str(root)) and origins["wrapt"].startswith(str(root))
+        assert origins["aws_xray_sdk"].startswith(str(layer)) and origins["wrapt"].startswith(str(layer))
         assert result["wrapt_c"] is False  # wrapt's pure-Python implementation
     else:
         assert result["tracer"] == "_NoTracer"
 
 
-def test_handlers_run_untraced_when_the_asset_lacks_the_xray_sdk(staged, lambda_runtime):
-    result = _run_asset(staged["endpoint_notifier"], lambda_runtime, "block")
+def test_handlers_run_untraced_when_the_layer_lacks_the_xray_sdk(staged, layer, lambda_runtime):
+    result = _run_asset(staged["endpoint_notifier"], layer, lambda_runtime, "block")
     assert (result["tracer"], result["action"]) == ("_NoTracer", "ignored")
 
 

@@ -22,6 +22,7 @@ from constructs_lib.observability import (
     ClusterMonitoring,
     EndpointMonitoring,
     LustreFileSystem,
+    NodeHealthMonitoring,
     PlatformOverview,
     SeverityTopics,
     SlackChannel,
@@ -42,6 +43,7 @@ class MonitoredCluster:
     cluster_name: str
     metrics: ClusterMetricsSource
     file_system: LustreFileSystem | None = None
+    node_health: NodeHealthMonitoring | None = None
 
 
 # Kinds whose autoscaling min/max are instance counts (the dashboard draws them, "at max" alarms on them).
@@ -90,6 +92,7 @@ class ObservabilityStack(Stack):
             c.cluster_name: ClusterMonitoring(
                 self, _construct_id(c.cluster_name) + "Cluster", cluster_name=c.cluster_name, metrics=c.metrics,
                 file_system=c.file_system, routing=self.severity_topics.routing, encryption_key=key,
+                node_health=c.node_health,
             )
             for c in clusters
         }

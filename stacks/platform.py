@@ -12,6 +12,8 @@ from .data_stack import DataStack
 from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
 from .network_stack import NetworkStack
+from constructs_lib.observability import NodeHealthMonitoring
+
 from .observability_stack import LustreFileSystem, MonitoredCluster, ObservabilityStack
 from .training_stack import TrainingStack
 
@@ -163,8 +165,18 @@ def _monitored_clusters(config: PlatformConfig, training: TrainingStack | None) 
             MonitoredCluster(
                 cluster_name=cluster.cluster_name,
                 metrics=cluster,
-                file_system=LustreFileSystem(storage.file_system_id, section.fsx_lustre.storage_gib)
+                file_system=LustreFileSystem(storage.file_system_id, section.fsx_lustre.storage_gib,
+                                             storage.per_unit_storage_throughput)
                 if storage is not None and section.fsx_lustre is not None
+                else None,
+                node_health=NodeHealthMonitoring(
+                    gpu_instance_groups=cluster.gpu_instance_groups,
+                    idle_gpu_floor_percent=section.monitoring.idle_gpu_floor_percent,
+                    dcgm=section.monitoring.dcgm,
+                    slurm=cluster.is_slurm,
+                    idle_gpu_hours_per_hour=section.monitoring.idle_gpu_hours_per_hour,
+                )
+                if section.monitoring is not None
                 else None,
             )
         )

@@ -34,6 +34,7 @@ from .config.training import (
     cluster_physical_name,
     instance_groups,
     lustre_props,
+    node_monitoring,
     orchestration,
     parameter_prefix,
     pipeline_props,
@@ -121,6 +122,7 @@ class TrainingStack(Stack):
                 node_recovery=NODE_RECOVERY[section.node_recovery],
                 node_provisioning_mode=NODE_PROVISIONING[section.node_provisioning_mode],
                 ecr_repositories=[self.platform.repository],
+                node_monitoring=node_monitoring(section),
             )
             if dependencies is not None:
                 # Nodes join only once the add-ons, the HyperPod chart and volumes are in the EKS cluster.

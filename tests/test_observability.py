@@ -920,6 +920,9 @@ def test_default_platform_monitors_its_training_cluster(default_platform):
         "fsx-used-warning": 80, "fsx-used-critical": 90,
         "unhealthy-nodes-warning": 1, "unhealthy-nodes-critical": 3,
         "low-gpu-utilization-warning": 20,
+        # training_clusters[0].monitoring (node collector; exact metrics in tests/test_cluster_monitoring.py)
+        "idle-gpu-hours-workers-warning": 1, "gpu-xid-workers-warning": 0, "gpu-ecc-dbe-workers-critical": 1,
+        "nvlink-errors-workers-warning": 1,
     }
     gpu = alarms[prefix + "low-gpu-utilization-warning"]
     assert (gpu["Namespace"], gpu["MetricName"], gpu["ComparisonOperator"]) == (

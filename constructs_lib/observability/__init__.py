@@ -6,9 +6,11 @@ from .cluster_monitoring import (
     ClusterAlarmThresholds,
     ClusterMetricsSource,
     ClusterMonitoring,
+    ClusterNodeMetricsSource,
     FsxMetric,
     LustreFileSystem,
     NodeHealthMetric,
+    NodeHealthMonitoring,
 )
 from .endpoint_dashboard import EndpointDashboard
 from .endpoint_monitoring import EndpointAlarmThresholds, EndpointMonitoring, check_monitoring_props
@@ -33,6 +35,7 @@ __all__ = [
     "ClusterAlarmThresholds",
     "ClusterMetricsSource",
     "ClusterMonitoring",
+    "ClusterNodeMetricsSource",
     "Datapoints",
     "EndpointAlarmThresholds",
     "EndpointDashboard",
@@ -40,6 +43,7 @@ __all__ = [
     "FsxMetric",
     "LustreFileSystem",
     "NodeHealthMetric",
+    "NodeHealthMonitoring",
     "PlatformOverview",
     "ServiceLevelObjective",
     "Severity",

@@ -68,13 +68,53 @@ class ClusterMetricsSource(Protocol):
     def metric_gpu_temperature(self, **kwargs) -> cw.IMetric: ...
 
 
+@runtime_checkable
+class ClusterNodeMetricsSource(Protocol):
+    """Metrics of the lifecycle scripts' node collector (``HyperPodCluster`` with ``node_monitoring``):
+    per instance group, from :mod:`constructs_lib.training.collector`."""
+
+    def metric_collector(self, metric, **kwargs) -> cw.IMetric: ...
+    def metric_idle_gpu_hours(self, **kwargs) -> cw.IMetric: ...
+    def metric_gpu_hours(self, **kwargs) -> cw.IMetric: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeHealthMonitoring:
+    """Dashboard rows and alarms from the node collector.
+
+    :param gpu_instance_groups: instance groups with GPUs (idle GPU-hours, GPU health, EFA per group).
+    :param idle_gpu_floor_percent: the floor the collector uses (shown in titles and alarm texts).
+    :param dcgm: the collector publishes DCGM GPU health (XID, ECC, throttling, NVLink); default False.
+    :param slurm: the cluster is Slurm-orchestrated (queue widgets); default False.
+    :param idle_gpu_hours_per_hour: warning when a group spends at least this many GPU-hours below the
+        floor in an hour; default 1 (one GPU idle all hour); ``None`` switches the alarm off.
+    """
+
+    gpu_instance_groups: tuple[str, ...]
+    idle_gpu_floor_percent: float
+    dcgm: bool = False
+    slurm: bool = False
+    idle_gpu_hours_per_hour: float | None = 1.0
+
+
 @dataclass(frozen=True)
 class LustreFileSystem:
-    """The cluster's FSx for Lustre file system: ``file_system_id`` (``fs-...`` or a token) and its
-    provisioned ``storage_capacity_gib`` (turns free bytes into a used percentage)."""
+    """The cluster's FSx for Lustre file system: ``file_system_id`` (``fs-...`` or a token), its
+    provisioned ``storage_capacity_gib`` (turns free bytes into a used percentage) and, optionally, its
+    ``throughput_mbps_per_tib`` (``PerUnitStorageThroughput``: draws the provisioned throughput)."""
 
     file_system_id: str
     storage_capacity_gib: int
+    throughput_mbps_per_tib: int | None = None
+
+    @property
+    def provisioned_throughput_mbps(self) -> float | None:
+        """Storage (TiB) x throughput per TiB (FSx for Lustre user guide, "Amazon FSx for Lustre
+        performance": throughput capacity = storage capacity x PerUnitStorageThroughput), with FSx's
+        own TiB: its 1200 GiB and 2400 GiB capacities are "1.2 TiB" and "2.4 TiB" in the guide."""
+        if self.throughput_mbps_per_tib is None:
+            return None
+        return self.storage_capacity_gib / 1000 * self.throughput_mbps_per_tib
 
 
 # Free bytes of the file system from the ``Sum`` of FreeDataStorageCapacity over its disks: divided
@@ -108,6 +148,16 @@ _LOOK_FIRST = {
     "gpu": "whether jobs are queued or stuck (sinfo/squeue or kubectl on {name}) and idle nodes; scale "
            "instance groups down if the cluster is idle",
     "unhealthy": "the triggering child alarm in this notification, then the dashboard {dashboard}",
+    "idle": "squeue / sinfo (or kubectl get pods) on {name} for jobs using fewer GPUs than the group has, "
+            "jobs waiting on other groups, and nodes left allocated after a job ended; scale the group down "
+            "when nothing is queued",
+    "xid": "dmesg / journalctl -k on the nodes of the group for 'NVRM: Xid' (the code names the fault: 48 = "
+           "double-bit ECC, 79 = GPU fell off the bus, 94/95 = contained/uncontained ECC), then the "
+           "unhealthy-node events on {dashboard}; HyperPod's health agent replaces nodes it finds faulty",
+    "ecc": "nvidia-smi -q -d ECC,ROW_REMAPPER on the nodes of the group: an uncorrectable error ends the "
+           "job's process on that GPU; replace the node (BatchReplaceClusterNodes) if rows cannot be remapped",
+    "nvlink": "nvidia-smi nvlink -e on the nodes of the group (which GPU and link); growing CRC or replay "
+              "counts slow every collective: drain the node and run dcgmi diag -r 3 on it",
 }
 
 
@@ -134,6 +184,9 @@ class ClusterMonitoring(Construct):
         none (service-managed keys).
     :param health_event_log_group: bring your own (with its resource policy); default created.
     :param dashboard_name: default ``<cluster_name>-cluster``.
+    :param node_health: rows and alarms from the node collector (``metrics`` must then also be a
+        :class:`ClusterNodeMetricsSource`): idle GPU-hours per instance group (warning alarm), DCGM GPU
+        health, the Slurm queue and EFA errors; default none.
     """
 
     def __init__(
@@ -149,11 +202,13 @@ class ClusterMonitoring(Construct):
         encryption_key: kms.IKey | None = None,
         health_event_log_group: logs.ILogGroup | None = None,
         dashboard_name: str | None = None,
+        node_health: NodeHealthMonitoring | None = None,
     ) -> None:
         super().__init__(scope, id)
-        _validate(self.node.path, cluster_name, metrics, file_system, thresholds)
+        _validate(self.node.path, cluster_name, metrics, file_system, thresholds, node_health)
         self.cluster_name = cluster_name
         self.metrics = metrics
+        self.node_health = node_health
         self.file_system = file_system
         self.dashboard_name = dashboard_name or f"{cluster_name}-cluster"
 
@@ -185,15 +240,32 @@ class ClusterMonitoring(Construct):
             ),
             targets=[_LogGroupTarget(self.health_event_log_group, self.dead_letter_queue)],
         )
+        rules = [self.node_health_rule]
+        # Node health events name the instance but not its instance group; HyperPod's cluster events
+        # (Continuous provisioning) name both (EventDetails.InstanceId, InstanceGroupName), so they go
+        # to the same log group and the dashboard's query links each node to its group.
+        self.node_event_rule: events.Rule | None = None
+        if node_health is not None:
+            self.node_event_rule = events.Rule(
+                self, "NodeEventRule",
+                description=f"Instance events of HyperPod cluster {cluster_name} (node -> instance group) -> log group",
+                event_pattern=events.EventPattern(
+                    source=[ev.SOURCE],
+                    detail_type=[ev.DetailType.HYPERPOD_CLUSTER_EVENT],
+                    detail={"EventDetails": {"ClusterName": [cluster_name], "InstanceId": events.Match.exists()}},
+                ),
+                targets=[_LogGroupTarget(self.health_event_log_group, self.dead_letter_queue)],
+            )
+            rules.append(self.node_event_rule)
         self.dead_letter_queue.add_to_resource_policy(iam.PolicyStatement(
             sid="EventBridgeDeadLetters",
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
             actions=["sqs:SendMessage"],
             resources=[self.dead_letter_queue.queue_arn],
-            conditions={"ArnEquals": {"aws:SourceArn": self.node_health_rule.rule_arn}},
+            conditions={"ArnEquals": {"aws:SourceArn": rules[0].rule_arn if len(rules) == 1 else [r.rule_arn for r in rules]}},
         ))
         if health_event_log_group is None:
-            self._allow_eventbridge(self.health_event_log_group, self.node_health_rule)
+            self._allow_eventbridge(self.health_event_log_group, rules)
         self.unhealthy_node_metric_filter = logs.MetricFilter(
             self, "UnhealthyNodeEvents",
             log_group=self.health_event_log_group,
@@ -258,6 +330,35 @@ class ClusterMonitoring(Construct):
             label="FSx throughput (MB/s)", period=period,
         )
 
+    def metric_fsx_throughput_percent(self, *, period: Duration = Duration.minutes(1)) -> cw.MathExpression:
+        """Client throughput as a percentage of the provisioned throughput; requires the file system's
+        ``throughput_mbps_per_tib``."""
+        assert self.file_system is not None and self.file_system.provisioned_throughput_mbps is not None
+        provisioned = self.file_system.provisioned_throughput_mbps
+        return cw.MathExpression(
+            expression=f"100 * ((readbytes + writebytes) / PERIOD(readbytes) / 1000000) / {provisioned:g}",
+            using_metrics={
+                "readbytes": self.metric_fsx(FsxMetric.DATA_READ_BYTES, period=period),
+                "writebytes": self.metric_fsx(FsxMetric.DATA_WRITE_BYTES, period=period),
+            },
+            label="FSx throughput (% of provisioned)", period=period,
+        )
+
+    def _fsx_throughput_widget(self) -> cw.GraphWidget:
+        assert self.file_system is not None
+        provisioned = self.file_system.provisioned_throughput_mbps
+        if provisioned is None:
+            return _graph("FSx for Lustre throughput (MB/s)", [self.metric_fsx_throughput()])
+        return _graph(
+            f"FSx for Lustre throughput vs provisioned {provisioned:g} MB/s",
+            [self.metric_fsx_throughput()], right=[self.metric_fsx_throughput_percent()],
+            left_annotations=[cw.HorizontalAnnotation(
+                value=provisioned, label=f"provisioned {provisioned:g} MB/s "
+                f"({self.file_system.storage_capacity_gib} GiB x {self.file_system.throughput_mbps_per_tib} MB/s/TiB)",
+            )],
+            right_y_axis=cw.YAxisProps(min=0, show_units=False, label="% of provisioned"),
+        )
+
     # -- alarms ----------------------------------------------------------------------------------
     def _look(self, key: str) -> str:
         return _LOOK_FIRST[key].format(
@@ -298,6 +399,8 @@ class ClusterMonitoring(Construct):
                         "no data, i.e. no running node, never alarms).",
                 look_first_at=self._look("gpu"),
             )
+        if self.node_health is not None:
+            self._create_node_alarms(self.node_health)
         critical = f.notifying(Severity.CRITICAL)
         self.unhealthy: cw.CompositeAlarm | None = None
         if critical:
@@ -307,7 +410,114 @@ class ClusterMonitoring(Construct):
                 look_first_at=self._look("unhealthy"),
             )
 
+    def _create_node_alarms(self, h: NodeHealthMonitoring) -> None:
+        from constructs_lib.training.collector import CollectorMetric
+
+        f, m = self.alarm_factory, self.metrics
+        for group in h.gpu_instance_groups:
+            if h.idle_gpu_hours_per_hour is not None:
+                f.metric_alarm(
+                    signal=f"idle-gpu-hours-{group}", severity=Severity.WARNING,
+                    metric=m.metric_idle_gpu_hours(instance_group=group),
+                    threshold=h.idle_gpu_hours_per_hour, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    datapoints=Datapoints(Duration.hours(1), 1, 1),
+                    summary=f"Instance group {group} of {self.cluster_name} spent {h.idle_gpu_hours_per_hour:g} or more "
+                            f"GPU-hours below {h.idle_gpu_floor_percent:g} % utilization in the last hour: allocated "
+                            "GPUs are idle (cost warning; no running node, no data, never alarms).",
+                    look_first_at=self._look("idle"),
+                )
+            if not h.dcgm:
+                continue
+            f.metric_alarm(
+                signal=f"gpu-xid-{group}", severity=Severity.WARNING,
+                metric=m.metric_collector(CollectorMetric.GPU_LAST_XID, instance_group=group, statistic=cw.Stats.MAXIMUM),
+                threshold=0, comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                datapoints=Datapoints(Duration.minutes(5), 1, 1),
+                summary=f"A GPU of instance group {group} of {self.cluster_name} reported an XID error "
+                        "(DCGM_FI_DEV_XID_ERRORS > 0): a driver-reported GPU fault, often before the node fails.",
+                look_first_at=self._look("xid"),
+            )
+            f.metric_alarm(
+                signal=f"gpu-ecc-dbe-{group}", severity=Severity.CRITICAL,
+                metric=m.metric_collector(CollectorMetric.GPU_ECC_DBE_ERRORS, instance_group=group),
+                threshold=1, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                datapoints=Datapoints(Duration.minutes(5), 1, 1),
+                summary=f"New uncorrectable (double-bit) ECC errors on a GPU of instance group {group} of "
+                        f"{self.cluster_name} (DCGM_FI_DEV_ECC_DBE_VOL_TOTAL increased): the job on that GPU is "
+                        "likely corrupted or dead.",
+                look_first_at=self._look("ecc"),
+            )
+            f.metric_alarm(
+                signal=f"nvlink-errors-{group}", severity=Severity.WARNING,
+                metric=m.metric_collector(CollectorMetric.GPU_NVLINK_ERRORS, instance_group=group),
+                threshold=1, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                datapoints=Datapoints(Duration.minutes(5), 3, 2),
+                summary=f"NVLink CRC, replay or recovery errors keep growing on instance group {group} of "
+                        f"{self.cluster_name} (2 of the last 3 five-minute periods).",
+                look_first_at=self._look("nvlink"),
+            )
+
     # -- dashboard -------------------------------------------------------------------------------
+    def _node_rows(self, h: NodeHealthMonitoring) -> list[list[cw.IWidget]]:
+        from constructs_lib.training.collector import CollectorMetric, EfaCounter
+
+        m, groups = self.metrics, h.gpu_instance_groups
+        rows: list[list[cw.IWidget]] = []
+        if groups:
+            share = [cw.MathExpression(
+                expression=f"IF(gpus_{i} > 0, 100 * idle_{i} / gpus_{i}, 0)",
+                using_metrics={
+                    f"idle_{i}": m.metric_collector(CollectorMetric.IDLE_GPUS, instance_group=g),
+                    f"gpus_{i}": m.metric_collector(CollectorMetric.GPU_COUNT, instance_group=g),
+                },
+                label=g, period=Duration.minutes(5),
+            ) for i, g in enumerate(groups)]
+            rows.append([
+                _graph(f"Idle GPU-hours per hour (GPUs < {h.idle_gpu_floor_percent:g} %)",
+                       [m.metric_idle_gpu_hours(instance_group=g) for g in groups],
+                       right=[m.metric_gpu_hours(instance_group=g) for g in groups],
+                       left_y_axis=cw.YAxisProps(min=0, show_units=False, label="idle GPU-hours"),
+                       right_y_axis=cw.YAxisProps(min=0, show_units=False, label="GPU-hours")),
+                _graph(f"Idle GPUs (% of GPUs < {h.idle_gpu_floor_percent:g} %)", share,
+                       left_y_axis=cw.YAxisProps(min=0, max=100, show_units=False)),
+                _graph("EFA errors (new per 5 minutes)", [
+                    m.metric_collector(c.metric_name, instance_group=g, label=f"{g}: {c.value}")
+                    for g in groups for c in EfaCounter
+                ]),
+            ])
+        if h.dcgm and groups:
+            rows.append([
+                _graph("GPU health: last XID error code (DCGM, max)", [
+                    m.metric_collector(CollectorMetric.GPU_LAST_XID, instance_group=g, statistic=cw.Stats.MAXIMUM, label=g)
+                    for g in groups
+                ], width=6),
+                _graph("GPU health: new ECC errors (DCGM)", [
+                    m.metric_collector(metric, instance_group=g, label=f"{g}: {kind}")
+                    for g in groups
+                    for metric, kind in ((CollectorMetric.GPU_ECC_DBE_ERRORS, "double-bit"),
+                                         (CollectorMetric.GPU_ECC_SBE_ERRORS, "single-bit"))
+                ], width=6),
+                _graph("GPU health: throttled GPUs (DCGM clocks event reasons, max per node)", [
+                    m.metric_collector(metric, instance_group=g, statistic=cw.Stats.MAXIMUM, label=f"{g}: {kind}")
+                    for g in groups
+                    for metric, kind in ((CollectorMetric.GPUS_THERMAL_THROTTLED, "thermal"),
+                                         (CollectorMetric.GPUS_POWER_THROTTLED, "power"))
+                ], width=6),
+                _graph("GPU health: new NVLink errors (DCGM)", [
+                    m.metric_collector(CollectorMetric.GPU_NVLINK_ERRORS, instance_group=g, label=g) for g in groups
+                ], width=6),
+            ])
+        if h.slurm:
+            rows.append([
+                _graph("Slurm queue (jobs, squeue)", [
+                    m.metric_collector(metric, statistic=cw.Stats.MAXIMUM, label=label)
+                    for metric, label in ((CollectorMetric.SLURM_JOBS_RUNNING, "running"),
+                                          (CollectorMetric.SLURM_JOBS_PENDING, "pending"),
+                                          (CollectorMetric.SLURM_QUEUE_DEPTH, "queue depth (all states)"))
+                ], width=FULL_WIDTH),
+            ])
+        return rows
+
     def _rows(self) -> list[list[cw.IWidget]]:
         m = self.metrics
         header = f"**{self.cluster_name}** - SageMaker HyperPod cluster"
@@ -331,21 +541,23 @@ class ClusterMonitoring(Construct):
             ],
             [
                 _graph("Unhealthy-node events (per 15 minutes)", [self.metric_unhealthy_node_events()]),
-                cw.LogQueryWidget(
-                    title="Latest unhealthy-node events",
-                    log_group_names=[self.health_event_log_group.log_group_name],
-                    query_lines=[
-                        (
-                            "fields @timestamp, detail.InstanceId, detail.HealthSummary.HealthStatus, "
-                            "detail.HealthSummary.HealthStatusReason, detail.HealthSummary.RepairAction"
-                        ),
-                        "sort @timestamp desc",
-                        "limit 20",
-                    ],
-                    width=2 * WIDTH, height=HEIGHT,
-                ),
+                self._health_events_widget(),
             ],
         ]
+        if self.node_health is not None:
+            rows.append([cw.LogQueryWidget(
+                title="Nodes by instance group (HyperPod cluster events: instance -> group)",
+                log_group_names=[self.health_event_log_group.log_group_name],
+                query_lines=[
+                    "filter ispresent(detail.EventDetails.InstanceId)",
+                    "stats count(*) as events, max(@timestamp) as last_event by detail.EventDetails.InstanceGroupName "
+                    "as instance_group, detail.EventDetails.InstanceId as instance_id",
+                    "sort instance_group asc",
+                    "limit 100",
+                ],
+                width=FULL_WIDTH, height=HEIGHT,
+            )])
+            rows.extend(self._node_rows(self.node_health))
         if self.file_system is not None:
             rows.append([
                 _graph("FSx for Lustre used (%)", [self.metric_fsx_used_percent()],
@@ -356,7 +568,7 @@ class ClusterMonitoring(Construct):
                                                            period=FsxMetric.EMISSION_PERIOD)},
                     label="free (GiB)", period=FsxMetric.EMISSION_PERIOD,
                 )]),
-                _graph("FSx for Lustre throughput (MB/s)", [self.metric_fsx_throughput()]),
+                self._fsx_throughput_widget(),
             ])
         alarms = self.alarm_factory.notifying()
         for i in range(0, len(alarms), _quotas.MAX_ALARMS_PER_STATUS_WIDGET):
@@ -365,8 +577,33 @@ class ClusterMonitoring(Construct):
             )])
         return rows
 
-    def _allow_eventbridge(self, log_group: logs.ILogGroup, rule: events.Rule) -> None:
-        """The log group's resource policy: EventBridge (this rule only) may write events into it."""
+    def _health_events_widget(self) -> cw.LogQueryWidget:
+        """Latest unhealthy-node events; with node health, interleaved with the same instances' cluster
+        events, which carry the instance group (``coalesce`` of the two events' instance id fields)."""
+        if self.node_health is None:
+            lines = [
+                "fields @timestamp, detail.InstanceId, detail.HealthSummary.HealthStatus, "
+                "detail.HealthSummary.HealthStatusReason, detail.HealthSummary.RepairAction",
+                "sort @timestamp desc",
+                "limit 20",
+            ]
+        else:
+            lines = [
+                "fields @timestamp, coalesce(detail.InstanceId, detail.EventDetails.InstanceId) as instance_id, "
+                "detail.EventDetails.InstanceGroupName as instance_group, detail.HealthSummary.HealthStatus as health, "
+                "detail.HealthSummary.HealthStatusReason as reason, detail.HealthSummary.RepairAction as repair_action, "
+                "detail.EventDetails.Description as cluster_event",
+                "sort @timestamp desc",
+                "limit 50",
+            ]
+        return cw.LogQueryWidget(
+            title="Latest unhealthy-node events" + (" (with each node's cluster events)" if self.node_health else ""),
+            log_group_names=[self.health_event_log_group.log_group_name], query_lines=lines,
+            width=2 * WIDTH, height=HEIGHT,
+        )
+
+    def _allow_eventbridge(self, log_group: logs.ILogGroup, rules: list[events.Rule]) -> None:
+        """The log group's resource policy: EventBridge (these rules only) may write events into it."""
         arn = _log_group_arn(self, log_group)
         logs.CfnResourcePolicy(
             self, "NodeHealthEventsPolicy",
@@ -379,7 +616,9 @@ class ClusterMonitoring(Construct):
                     "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
                     "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                     "Resource": f"{arn}:*",
-                    "Condition": {"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+                    "Condition": {"ArnEquals": {
+                        "aws:SourceArn": rules[0].rule_arn if len(rules) == 1 else [r.rule_arn for r in rules],
+                    }},
                 }],
             }),
         )
@@ -411,11 +650,12 @@ def _log_group_arn(scope: Construct, log_group: logs.ILogGroup) -> str:
     )
 
 
-def _graph(title: str, left: list[cw.IMetric], **kw) -> cw.GraphWidget:
-    return cw.GraphWidget(title=title, left=left, width=WIDTH, height=HEIGHT, **kw)
+def _graph(title: str, left: list[cw.IMetric], *, width: int = WIDTH, **kw) -> cw.GraphWidget:
+    return cw.GraphWidget(title=title, left=left, width=width, height=HEIGHT, **kw)
 
 
-def _validate(path, cluster_name, metrics, file_system, t: ClusterAlarmThresholds) -> None:
+def _validate(path, cluster_name, metrics, file_system, t: ClusterAlarmThresholds,
+              node_health: NodeHealthMonitoring | None = None) -> None:
     from .. import limits
 
     p = Problems(f"ClusterMonitoring {path}")
@@ -433,4 +673,14 @@ def _validate(path, cluster_name, metrics, file_system, t: ClusterAlarmThreshold
     if t.low_gpu_utilization_percent is not None:
         p.check(0 < t.low_gpu_utilization_percent <= 100, "thresholds.low_gpu_utilization_percent",
                 t.low_gpu_utilization_percent, "a percentage in (0, 100]")
+    if node_health is not None:
+        node_methods = ("metric_collector", "metric_idle_gpu_hours", "metric_gpu_hours")
+        missing = [n for n in node_methods if not callable(getattr(metrics, n, None))]
+        p.check(not missing, "metrics", type(metrics).__name__,
+                f"with node_health, an object with {'(), '.join(node_methods)}() (HyperPodCluster with node_monitoring)")
+        p.check(0 < node_health.idle_gpu_floor_percent <= 100, "node_health.idle_gpu_floor_percent",
+                node_health.idle_gpu_floor_percent, "a percentage in (0, 100]")
+        if node_health.idle_gpu_hours_per_hour is not None:
+            p.check(node_health.idle_gpu_hours_per_hour > 0, "node_health.idle_gpu_hours_per_hour",
+                    node_health.idle_gpu_hours_per_hour, "> 0 GPU-hours")
     p.raise_if_any()

@@ -33,6 +33,7 @@ NODE_LAYOUT = "aiplatform_cluster.json"
 # The file name HyperPod's legacy Slurm configuration reads; never staged (see the module docstring).
 LEGACY_PROVISIONING_PARAMETERS = "provisioning_parameters.json"
 AGENT_CONFIG = "cloudwatch_agent_config.json"
+COLLECTOR_CONFIG = "node_collector.json"  # only with node monitoring (install_node_collector.sh skips without)
 LAYOUT_VERSION = "2.0.0"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
@@ -46,8 +47,9 @@ def _files(folder: Path) -> list[Path]:
 
 
 @cache
-def stage_scripts(agent_config_json: str) -> str:
-    """Copy of the script folder plus the agent config, in a temp dir (one per distinct config).
+def stage_scripts(agent_config_json: str, collector_config_json: str | None = None) -> str:
+    """Copy of the script folder plus the agent config (and the node collector's, when given), in a
+    temp dir (one per distinct pair of configs).
 
     CDK copies an asset into the cloud assembly when the asset is constructed, so the temp dir is
     only needed while the process builds constructs; it is removed when the process exits.
@@ -56,9 +58,12 @@ def stage_scripts(agent_config_json: str) -> str:
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     shutil.copytree(SCRIPTS_DIR, staging, dirs_exist_ok=True, ignore=_IGNORE)
     (staging / AGENT_CONFIG).write_text(agent_config_json, encoding="utf-8")
+    if collector_config_json is not None:
+        (staging / COLLECTOR_CONFIG).write_text(collector_config_json, encoding="utf-8")
     for script in staging.glob("*.sh"):
         script.chmod(0o755)
-    (staging / "node_config.py").chmod(0o755)
+    for program in staging.glob("*.py"):
+        program.chmod(0o755)
     return str(staging)
 
 

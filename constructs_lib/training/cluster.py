@@ -40,6 +40,14 @@ from constructs_lib.training._resources import (
     encrypted_log_group,
     secure_bucket,
 )
+from constructs_lib.training.collector import (
+    SAMPLES_PER_HOUR,
+    CollectorMetric,
+    EfaCounter,
+    NodeMonitoring,
+    check_node_monitoring,
+    collector_config,
+)
 from constructs_lib.training.metrics import NAMESPACE, Dimension, MetricName, cloudwatch_agent_config
 from constructs_lib.training.network import TrainingNetwork
 from constructs_lib.training.storage import LustreStorage
@@ -188,6 +196,9 @@ class HyperPodCluster(Construct):
     :param node_recovery: Default ``AUTOMATIC``.
     :param node_provisioning_mode: Default ``CONTINUOUS``.
     :param ecr_repositories: repositories the nodes may pull images from. Default: none.
+    :param node_monitoring: run the lifecycle scripts' node collector (idle GPUs below a floor, DCGM GPU
+        health, the Slurm queue, EFA error counters; :mod:`constructs_lib.training.collector`).
+        Default: none (CloudWatch agent metrics only).
     """
 
     def __init__(
@@ -207,6 +218,7 @@ class HyperPodCluster(Construct):
         node_recovery: NodeRecovery = NodeRecovery.AUTOMATIC,
         node_provisioning_mode: NodeProvisioningMode = NodeProvisioningMode.CONTINUOUS,
         ecr_repositories: Sequence[ecr.IRepository] = (),
+        node_monitoring: NodeMonitoring | None = None,
     ) -> None:
         super().__init__(scope, id)
         orchestration = orchestration if orchestration is not None else SlurmOrchestration()
@@ -219,8 +231,10 @@ class HyperPodCluster(Construct):
             node_recovery=node_recovery,
             node_provisioning_mode=node_provisioning_mode,
             network=network,
+            node_monitoring=node_monitoring,
         )
         self.cluster_name = cluster_name
+        self.node_monitoring = node_monitoring
         self.instance_groups: tuple[InstanceGroup, ...] = tuple(groups)
         self.orchestration = orchestration
         self.shared_storage = shared_storage
@@ -260,7 +274,12 @@ class HyperPodCluster(Construct):
         agent_config = json.dumps(
             cloudwatch_agent_config(cluster_name=cluster_name), indent=2, sort_keys=True
         )
-        staged = _lifecycle.stage_scripts(agent_config)
+        collector = (
+            json.dumps(collector_config(cluster_name=cluster_name, monitoring=node_monitoring), indent=2, sort_keys=True)
+            if node_monitoring is not None
+            else None
+        )
+        staged = _lifecycle.stage_scripts(agent_config, collector)
         digest = _lifecycle.content_hash(staged, Stack.of(self).resolve(self.node_layout))
         self.lifecycle_prefix = f"{LIFECYCLE_PREFIX}/{cluster_name}/{digest}"
         self.lifecycle_deployment = self._deploy_lifecycle_scripts(staged)
@@ -449,6 +468,56 @@ class HyperPodCluster(Construct):
     def metric_disk_utilization(self, *, statistic: str = cloudwatch.Stats.MAXIMUM, **kw) -> cloudwatch.Metric:
         """Root volume in use, percent (``disk_used_percent``); the fullest node by default."""
         return self.metric(MetricName.DISK_UTILIZATION, statistic=statistic, **kw)
+
+    # -- node collector metrics (node_monitoring) ----------------------------------------------------
+    def metric_collector(
+        self, metric: CollectorMetric | str, *, instance_group: str | None = None, statistic: str = cloudwatch.Stats.SUM,
+        period: Duration | None = None, label: str | None = None,
+    ) -> cloudwatch.Metric:
+        """A metric of the node collector (:class:`~constructs_lib.training.collector.CollectorMetric` or an
+        ``Efa*`` name). Published per ``ClusterName`` + ``InstanceGroup`` (Slurm metrics per ``ClusterName``):
+        ``instance_group`` is required for all but the Slurm metrics."""
+        name = metric.value if isinstance(metric, CollectorMetric) else metric
+        slurm = name.startswith("Slurm")
+        if not slurm and instance_group is None:
+            raise PlatformValidationError(
+                f"HyperPodCluster {self.node.path}",
+                [Problem("metric_collector.instance_group", None, f"an instance group for {name} (published per group)")],
+            )
+        return self.metric(
+            name, instance_group=None if slurm else instance_group, statistic=statistic,
+            period=period or Duration.minutes(5), label=label,
+        )
+
+    def metric_idle_gpu_hours(self, *, instance_group: str, period: Duration = Duration.hours(1)) -> cloudwatch.MathExpression:
+        """GPU-hours of ``instance_group`` spent below the idle floor in each period: the ``Sum`` of the
+        per-minute idle-GPU samples divided by the samples per hour."""
+        key = "idle_" + _metric_id(instance_group)
+        return cloudwatch.MathExpression(
+            expression=f"{key} / {SAMPLES_PER_HOUR}",
+            using_metrics={key: self.metric_collector(CollectorMetric.IDLE_GPUS, instance_group=instance_group,
+                                                      period=period)},
+            label=f"{instance_group}: idle GPU-hours", period=period,
+        )
+
+    def metric_gpu_hours(self, *, instance_group: str, period: Duration = Duration.hours(1)) -> cloudwatch.MathExpression:
+        """GPU-hours of ``instance_group`` reporting in each period (allocated GPUs x time)."""
+        key = "gpus_" + _metric_id(instance_group)
+        return cloudwatch.MathExpression(
+            expression=f"{key} / {SAMPLES_PER_HOUR}",
+            using_metrics={key: self.metric_collector(CollectorMetric.GPU_COUNT, instance_group=instance_group,
+                                                      period=period)},
+            label=f"{instance_group}: GPU-hours", period=period,
+        )
+
+    def metric_efa_errors(self, counter: EfaCounter, *, instance_group: str, **kw) -> cloudwatch.Metric:
+        """New EFA errors of one driver counter on ``instance_group`` (Sum)."""
+        return self.metric_collector(counter.metric_name, instance_group=instance_group, **kw)
+
+    @property
+    def gpu_instance_groups(self) -> tuple[str, ...]:
+        """Groups whose instance type has NVIDIA GPUs (``ml.g*``, ``ml.p*``): the groups with GPU metrics."""
+        return tuple(g.name for g in self.instance_groups if _has_nvidia_gpus(g.instance_type))
 
     # -- construction -----------------------------------------------------------------------------
     def _node_layout(self) -> dict[str, Any]:
@@ -796,6 +865,18 @@ class HyperPodCluster(Construct):
             )
 
 
+def _metric_id(name: str) -> str:
+    """A metric-math id part from an instance group name (ids: letters, digits, underscores)."""
+    return "".join(c if c.isalnum() else "_" for c in name).lower()
+
+
+def _has_nvidia_gpus(instance_type: str) -> bool:
+    """``ml.g5.2xlarge``, ``ml.p5.48xlarge``: the G and P families carry NVIDIA GPUs (Trainium ``trn``,
+    Inferentia ``inf`` and CPU families do not)."""
+    family = instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
+    return family[:1] in ("g", "p") and not family.startswith("gr")
+
+
 def _validate(
     path: str,
     *,
@@ -805,8 +886,11 @@ def _validate(
     node_recovery: Any,
     node_provisioning_mode: Any,
     network: TrainingNetwork | None = None,
+    node_monitoring: NodeMonitoring | None = None,
 ) -> None:
     problems = Problems(f"HyperPodCluster {path}")
+    if node_monitoring is not None:
+        check_node_monitoring(problems, "node_monitoring", node_monitoring)
     check_cluster_props(
         problems,
         cluster_name=cluster_name,

@@ -131,6 +131,7 @@ class LustreStorage(Construct):
         self.security_group: ec2.ISecurityGroup = network.security_group
         self.mount_point = mount_point
         self.storage_capacity_gib = storage_capacity_gib
+        self.per_unit_storage_throughput = per_unit_storage_throughput  # MB/s per TiB, the default filled in
         self.encryption_key: kms.IKey = encryption_key or create_key(
             self, "Key", description=f"{self.node.path} FSx for Lustre data"
         )

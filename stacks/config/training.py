@@ -35,6 +35,7 @@ from constructs_lib.training import (
     SlurmOrchestration,
 )
 from constructs_lib.training.cluster import check_cluster_props
+from constructs_lib.training.collector import NodeMonitoring, check_node_monitoring
 from constructs_lib.training.distribution import (
     DataChannel,
     DataDistribution,
@@ -101,6 +102,16 @@ class FsxLustreSection(Section):
     data_repositories: list[DataRepositorySection] = Field(default_factory=list, description="At most 8, not nested.")
 
 
+class ClusterMonitoringSection(Section):
+    idle_gpu_floor_percent: float = Field(
+        default=10, description="A GPU below this utilization (percent) counts as idle (idle GPU-hours, warning alarm)."
+    )
+    dcgm: bool = Field(default=False, description="GPU health from NVIDIA DCGM: XID, ECC, throttling, NVLink errors.")
+    idle_gpu_hours_per_hour: float | None = Field(
+        default=1, description="Warning when an instance group spends this many GPU-hours idle in an hour; null: off."
+    )
+
+
 class TrainingClusterSection(Section):
     name: str = Field(description="Cluster name; the physical name is <platform>-<environment>-<name> (<= 63).")
     orchestrator: Literal["slurm", "eks"] = "slurm"
@@ -110,6 +121,9 @@ class TrainingClusterSection(Section):
     instance_groups: list[InstanceGroupSection]
     fsx_lustre: FsxLustreSection | None = Field(default=None, description="Shared file system mounted at /fsx.")
     eks: EksSection | None = Field(default=None, description="With orchestrator eks: create the EKS cluster, add-ons, charts.")
+    monitoring: ClusterMonitoringSection | None = Field(
+        default=None, description="Node collector in the lifecycle scripts: idle GPUs, GPU health (DCGM), Slurm queue, EFA errors."
+    )
 
 
 class ManagedSpotSection(Section):
@@ -239,6 +253,12 @@ def instance_groups(cluster: TrainingClusterSection) -> list[InstanceGroup]:
         )
         for g in cluster.instance_groups
     ]
+
+
+def node_monitoring(cluster: TrainingClusterSection) -> NodeMonitoring | None:
+    """The cluster's ``node_monitoring`` prop (``None`` without a ``monitoring`` section)."""
+    m = cluster.monitoring
+    return None if m is None else NodeMonitoring(idle_gpu_floor_percent=m.idle_gpu_floor_percent, dcgm=m.dcgm)
 
 
 def orchestration(cluster: TrainingClusterSection) -> SlurmOrchestration | EksOrchestration:
@@ -434,6 +454,13 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
             has_network=True,  # the platform's network section (required, see semantics._network)
         )
         problems.extend(_translated(found.items, where, _CLUSTER_KEYS, _CLUSTER_WORDS))
+        if cluster.monitoring is not None:
+            found = Problems(where)
+            check_node_monitoring(found, "monitoring", node_monitoring(cluster))
+            if cluster.monitoring.idle_gpu_hours_per_hour is not None:
+                found.check(cluster.monitoring.idle_gpu_hours_per_hour > 0, "monitoring.idle_gpu_hours_per_hour",
+                            cluster.monitoring.idle_gpu_hours_per_hour, "> 0 GPU-hours, or null (no alarm)")
+            problems.extend(_translated(found.items, where, {}, {}))
         seen = {(p.where, repr(p.value)) for p in problems.items}
         problems.extend([p for p in eks_problems(config, where, cluster) if (p.where, repr(p.value)) not in seen])
         if cluster.fsx_lustre is not None:
@@ -502,6 +529,7 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
 
 __all__ = [
     "ChannelSection",
+    "ClusterMonitoringSection",
     "DataRepositorySection",
     "DistributionSection",
     "EntryPointSection",
@@ -515,6 +543,7 @@ __all__ = [
     "cluster_physical_name",
     "instance_groups",
     "lustre_props",
+    "node_monitoring",
     "orchestration",
     "parameter_prefix",
     "metric_definitions",

@@ -482,8 +482,12 @@ def test_metric_helpers_read_what_the_agent_publishes(training_app):
     collected = cloudwatch_agent_config(cluster_name=SLURM_CLUSTER)["metrics"]["metrics_collected"]
     published = {f"nvidia_smi_{m}" for m in collected["nvidia_gpu"]["measurement"]}
     published |= {f"{section}_{m}" for section in ("mem", "disk") for m in collected[section]["measurement"]}
-    helpers = [name for name in dir(cluster) if name.startswith("metric_")]
+    # The node collector's helpers (node_monitoring) read constructs_lib.training.collector's names:
+    # tests/test_cluster_monitoring.py and tests/training/test_node_collector.py.
+    collector_helpers = {"metric_collector", "metric_idle_gpu_hours", "metric_gpu_hours", "metric_efa_errors"}
+    helpers = [name for name in dir(cluster) if name.startswith("metric_") and name not in collector_helpers]
     assert len(helpers) == 7
+    assert collector_helpers <= set(dir(cluster))
     for name in helpers:
         assert getattr(cluster, name)().metric_name in published
 

@@ -100,6 +100,8 @@ def test_every_shell_script_passes_shellcheck():
         "mount_fsx.sh",
         "setup_slurm.sh",
         "install_cloudwatch_agent.sh",
+        "install_node_collector.sh",
+        "install_prometheus_forwarder.sh",
     }
     result = subprocess.run(
         [str(SHELLCHECK), "--severity=style", "-x", *map(str, SCRIPTS)],
@@ -111,7 +113,7 @@ def test_every_shell_script_passes_shellcheck():
 
 
 def test_scripts_are_executable_and_strict():
-    for script in [*SCRIPTS, SCRIPTS_DIR / "node_config.py"]:
+    for script in [*SCRIPTS, SCRIPTS_DIR / "node_config.py", SCRIPTS_DIR / "node_collector.py"]:
         assert script.stat().st_mode & stat.S_IXUSR, script.name
     for script in SCRIPTS:
         if script.name != "common.sh":  # sourced by the others, under their options
@@ -177,6 +179,7 @@ def test_node_facts_for_a_worker():
         "FSX_DNS_NAME": "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com",
         "FSX_MOUNT_NAME": "abcdefgh",
         "FSX_MOUNT_POINT": "/fsx",
+        "PROMETHEUS_REMOTE_WRITE_URL": "",
     }
 
 

@@ -157,6 +157,7 @@ def node_facts(
         "FSX_DNS_NAME": str(storage.get("dns_name") or ""),
         "FSX_MOUNT_NAME": str(storage.get("mount_name") or ""),
         "FSX_MOUNT_POINT": str(storage.get("mount_point") or ""),
+        "PROMETHEUS_REMOTE_WRITE_URL": str((layout.get("prometheus") or {}).get("remote_write_url") or ""),
     }
 
 
@@ -288,6 +289,37 @@ def render_agent_config(template: dict[str, Any], *, instance_group: str, has_gp
     return config
 
 
+def otel_collector_config(
+    *, remote_write_url: str, region: str, cluster: str, instance_group: str, host: str, dcgm_port: int = 9400
+) -> dict[str, Any]:
+    """OpenTelemetry collector configuration (JSON is YAML): scrape dcgm-exporter, remote-write to Amazon
+    Managed Service for Prometheus with SigV4 (the receiver/exporter/extension layout of AWS's reference
+    ``otel_config/config-compute-template.yaml``), labelled with cluster, instance group and host."""
+    if not remote_write_url.startswith("https://") or not region:
+        raise ConfigError(f"otel-config: need an https remote-write URL and a region; got {remote_write_url!r}, {region!r}")
+    return {
+        "receivers": {"prometheus": {"config": {
+            "global": {"scrape_interval": "60s"},
+            "scrape_configs": [{
+                "job_name": "dcgm_exporter",
+                "static_configs": [{
+                    "targets": [f"localhost:{dcgm_port}"],
+                    "labels": {"cluster": cluster, "instance_group": instance_group},
+                }],
+                "relabel_configs": [{"target_label": "instance", "replacement": host}],
+            }],
+        }}},
+        "processors": {"batch": {"timeout": "10s", "send_batch_size": 1024}},
+        "exporters": {"prometheusremotewrite": {"endpoint": remote_write_url, "auth": {"authenticator": "sigv4auth"}}},
+        "extensions": {"sigv4auth": {"region": region, "service": "aps"}},
+        "service": {
+            "extensions": ["sigv4auth"],
+            "pipelines": {"metrics": {"receivers": ["prometheus"], "processors": ["batch"],
+                                      "exporters": ["prometheusremotewrite"]}},
+        },
+    }
+
+
 # -- CLI --------------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -316,6 +348,9 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--instance-group", required=True)
     agent.add_argument("--out", required=True)
     agent.add_argument("--no-gpu", action="store_true")
+    otel = sub.add_parser("otel-config", help="print the OpenTelemetry collector config (remote write)")
+    for name in ("--remote-write-url", "--region", "--cluster", "--instance-group", "--host"):
+        otel.add_argument(name, required=True)
     return parser
 
 
@@ -351,6 +386,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             with open(args.out, "w", encoding="utf-8") as handle:
                 json.dump(config, handle, indent=2, sort_keys=True)
+        elif args.command == "otel-config":
+            config = otel_collector_config(
+                remote_write_url=args.remote_write_url, region=args.region, cluster=args.cluster,
+                instance_group=args.instance_group, host=args.host,
+            )
+            print(json.dumps(config, indent=2, sort_keys=True))
     except (ConfigError, OSError, json.JSONDecodeError) as error:
         print(f"node_config.py {args.command}: {error}", file=sys.stderr)
         return 2

@@ -28,4 +28,12 @@ if ! bash "$HERE/install_cloudwatch_agent.sh"; then
   log "WARNING: CloudWatch agent not installed; node metrics will be missing"
 fi
 
+if ! bash "$HERE/install_node_collector.sh"; then
+  log "WARNING: node collector not installed; idle-GPU, GPU health, Slurm and EFA metrics will be missing"
+fi
+
+if ! bash "$HERE/install_prometheus_forwarder.sh"; then
+  log "WARNING: Prometheus forwarder not started; DCGM metrics will be missing from the workspace"
+fi
+
 log "done"

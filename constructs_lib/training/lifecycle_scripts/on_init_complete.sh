@@ -9,8 +9,10 @@
 #   1. waits until the shared FSx for Lustre file system is writable (when the cluster has one)  mount_fsx.sh
 #   2. orders the Slurm daemons after the file system on reboots; user environment; enroot      setup_slurm.sh
 #   3. installs the CloudWatch agent publishing GPU (nvidia_smi) and host metrics                install_cloudwatch_agent.sh
+#   4. with node monitoring: the node collector (idle GPUs, DCGM health, Slurm, EFA)          install_node_collector.sh
+#   5. with a Prometheus workspace: dcgm-exporter + OpenTelemetry remote write (GPU nodes)     install_prometheus_forwarder.sh
 # A failure in 1 or 2 fails the node (HyperPod reports it and replaces or retries the node); a
-# failure in 3 only costs metrics and is logged as a warning.
+# failure in 3, 4 or 5 only costs metrics and is logged as a warning.
 #
 # When it runs again: on every new or replacement node, and on every node of a group when
 # UpdateClusterSoftware patches it. Every step is idempotent. A changed script prefix (new content,
@@ -40,6 +42,14 @@ bash "$HERE/setup_slurm.sh"
 
 if ! bash "$HERE/install_cloudwatch_agent.sh"; then
   log "WARNING: CloudWatch agent not installed; node metrics will be missing"
+fi
+
+if ! bash "$HERE/install_node_collector.sh"; then
+  log "WARNING: node collector not installed; idle-GPU, GPU health, Slurm and EFA metrics will be missing"
+fi
+
+if ! bash "$HERE/install_prometheus_forwarder.sh"; then
+  log "WARNING: Prometheus forwarder not started; DCGM metrics will be missing from the workspace"
 fi
 
 log "done"

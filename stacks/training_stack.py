@@ -22,12 +22,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from constructs_lib.observability.prometheus import PrometheusWorkspace
 from constructs_lib.training import HyperPodCluster, LustreStorage, TrainingNetwork, TrainingPlatform
 from constructs_lib.training.eks import HyperPodEksCluster, HyperPodEksDependencies
 from constructs_lib.training.pipeline import TrainingPipeline
 
 from .config import PlatformConfig
 from .config import eks as eks_config
+from .config import observability as observability_config
 from .config.training import (
     NODE_PROVISIONING,
     NODE_RECOVERY,
@@ -90,6 +92,8 @@ class TrainingStack(Stack):
         self.eks_clusters: dict[str, HyperPodEksCluster] = {}
         self.eks_dependencies: dict[str, HyperPodEksDependencies] = {}
         self._imported_buckets: dict[str, s3.IBucket] = {}
+        # observability.prometheus: the workspace every cluster's GPU nodes remote-write to.
+        self.prometheus = self._prometheus(config, key)
         for section in config.training_clusters:
             if vpc is None:  # the config refuses training_clusters without a network section
                 raise ValueError("training_clusters need the platform VPC")
@@ -123,6 +127,7 @@ class TrainingStack(Stack):
                 node_provisioning_mode=NODE_PROVISIONING[section.node_provisioning_mode],
                 ecr_repositories=[self.platform.repository],
                 node_monitoring=node_monitoring(section),
+                prometheus=self.prometheus,
             )
             if dependencies is not None:
                 # Nodes join only once the add-ons, the HyperPod chart and volumes are in the EKS cluster.
@@ -188,6 +193,17 @@ class TrainingStack(Stack):
         )
         self.eks_dependencies[section.name] = dependencies
         return orchestrated, dependencies
+
+    def _prometheus(self, config, key):
+        settings = config.observability.prometheus if config.observability else None
+        if settings is None or not config.training_clusters:
+            return None
+        if settings.workspace == observability_config.CREATE:
+            workspace = PrometheusWorkspace(self, "PrometheusWorkspace", alias=f"{config.prefix}-training", encryption_key=key)
+            CfnOutput(self, "PrometheusRemoteWriteUrl", value=workspace.remote_write_url,
+                      description="Remote-write URL of the training clusters' Prometheus workspace")
+            return workspace
+        return PrometheusWorkspace.from_workspace_arn(self, "PrometheusWorkspace", settings.workspace)
 
     def _bucket(self, name: str) -> s3.IBucket:
         """The bucket of a data repository's import path, imported once per name."""

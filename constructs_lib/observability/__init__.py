@@ -15,6 +15,7 @@ from .cluster_monitoring import (
 from .endpoint_dashboard import EndpointDashboard
 from .endpoint_monitoring import EndpointAlarmThresholds, EndpointMonitoring, check_monitoring_props
 from .platform_overview import PlatformOverview
+from .prometheus import ImportedPrometheusWorkspace, PrometheusWorkspace
 from .severity_topics import SeverityTopics, SlackChannel
 from .slo import SRE_WORKBOOK_TIERS, BurnRateTier, ServiceLevelObjective
 from .training_monitoring import (
@@ -44,7 +45,9 @@ __all__ = [
     "LustreFileSystem",
     "NodeHealthMetric",
     "NodeHealthMonitoring",
+    "ImportedPrometheusWorkspace",
     "PlatformOverview",
+    "PrometheusWorkspace",
     "ServiceLevelObjective",
     "Severity",
     "SeverityThresholds",

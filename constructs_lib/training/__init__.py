@@ -13,8 +13,9 @@ Public API (re-exported by ``constructs_lib``):
   :class:`Distribution`, :class:`DistributionConfig`, :class:`DataParallel`, :class:`ModelParallel`,
   :class:`DataChannel`, :class:`DataDistribution`, :class:`InputMode`, :class:`EntryPoint` (Step
   Functions: multi-instance training job, model registration, failure notification, optional schedule);
-* the metric vocabulary in :mod:`constructs_lib.training.metrics` (HyperPod nodes) and
-  :mod:`constructs_lib.training.job_metrics` (training jobs, with :class:`MetricDefinition`).
+* the metric vocabulary in :mod:`constructs_lib.training.metrics` (HyperPod nodes, CloudWatch agent),
+  :mod:`constructs_lib.training.collector` (HyperPod node collector: idle GPUs, DCGM health, Slurm,
+  EFA) and :mod:`constructs_lib.training.job_metrics` (training jobs, with :class:`MetricDefinition`).
 """
 
 from constructs_lib.training.cluster import (
@@ -29,6 +30,7 @@ from constructs_lib.training.cluster import (
     SlurmNodeType,
     SlurmOrchestration,
 )
+from constructs_lib.training.collector import CollectorMetric, EfaCounter, NodeMonitoring
 from constructs_lib.training.distribution import (
     DataChannel,
     DataDistribution,
@@ -71,7 +73,10 @@ __all__ = [
     "DistributionConfig",
     "EksOrchestration",
     "EntryPoint",
+    "CollectorMetric",
+    "EfaCounter",
     "HyperPodCluster",
+    "NodeMonitoring",
     "InputMode",
     "InstanceGroup",
     "LustreDeploymentType",

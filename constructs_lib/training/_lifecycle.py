@@ -33,6 +33,7 @@ NODE_LAYOUT = "aiplatform_cluster.json"
 # The file name HyperPod's legacy Slurm configuration reads; never staged (see the module docstring).
 LEGACY_PROVISIONING_PARAMETERS = "provisioning_parameters.json"
 AGENT_CONFIG = "cloudwatch_agent_config.json"
+DCGM_EXPORTER_CSV = "dcgm_exporter_metrics.csv"  # only with a Prometheus workspace (install_prometheus_forwarder.sh)
 COLLECTOR_CONFIG = "node_collector.json"  # only with node monitoring (install_node_collector.sh skips without)
 LAYOUT_VERSION = "2.0.0"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
@@ -47,9 +48,11 @@ def _files(folder: Path) -> list[Path]:
 
 
 @cache
-def stage_scripts(agent_config_json: str, collector_config_json: str | None = None) -> str:
-    """Copy of the script folder plus the agent config (and the node collector's, when given), in a
-    temp dir (one per distinct pair of configs).
+def stage_scripts(
+    agent_config_json: str, collector_config_json: str | None = None, dcgm_exporter_csv: str | None = None
+) -> str:
+    """Copy of the script folder plus the agent config (and, when given, the node collector's config and
+    dcgm-exporter's metrics file), in a temp dir (one per distinct set of configs).
 
     CDK copies an asset into the cloud assembly when the asset is constructed, so the temp dir is
     only needed while the process builds constructs; it is removed when the process exits.
@@ -60,6 +63,8 @@ def stage_scripts(agent_config_json: str, collector_config_json: str | None = No
     (staging / AGENT_CONFIG).write_text(agent_config_json, encoding="utf-8")
     if collector_config_json is not None:
         (staging / COLLECTOR_CONFIG).write_text(collector_config_json, encoding="utf-8")
+    if dcgm_exporter_csv is not None:
+        (staging / DCGM_EXPORTER_CSV).write_text(dcgm_exporter_csv, encoding="utf-8")
     for script in staging.glob("*.sh"):
         script.chmod(0o755)
     for program in staging.glob("*.py"):

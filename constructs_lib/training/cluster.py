@@ -42,6 +42,7 @@ from constructs_lib.training._resources import (
 )
 from constructs_lib.training.collector import (
     SAMPLES_PER_HOUR,
+    dcgm_exporter_csv,
     CollectorMetric,
     EfaCounter,
     NodeMonitoring,
@@ -170,6 +171,23 @@ class EksOrchestration:
 
 Orchestration = SlurmOrchestration | EksOrchestration
 
+# AWS's HyperPod registry of the reference observability images (dcgm-exporter, OpenTelemetry
+# collector): awsome-distributed-training base-config/observability/install_*.sh pull from it.
+HYPERPOD_OBSERVABILITY_REGISTRY_ACCOUNT = "602401143452"
+HYPERPOD_OBSERVABILITY_REPOSITORIES = ("hyperpod/dcgm_exporter", "hyperpod/otel_collector")
+
+
+@runtime_checkable
+class PrometheusRemoteWrite(Protocol):
+    """An Amazon Managed Service for Prometheus workspace the nodes remote-write to
+    (``constructs_lib.observability.PrometheusWorkspace`` or its ``from_workspace_arn``)."""
+
+    @property
+    def workspace_arn(self) -> str: ...
+
+    @property
+    def remote_write_url(self) -> str: ...
+
 
 class HyperPodCluster(Construct):
     """A SageMaker HyperPod cluster with lifecycle scripts, a least-privilege role and GPU metrics.
@@ -199,6 +217,9 @@ class HyperPodCluster(Construct):
     :param node_monitoring: run the lifecycle scripts' node collector (idle GPUs below a floor, DCGM GPU
         health, the Slurm queue, EFA error counters; :mod:`constructs_lib.training.collector`).
         Default: none (CloudWatch agent metrics only).
+    :param prometheus: GPU nodes run dcgm-exporter and an OpenTelemetry collector that remote-writes to
+        this workspace (``aps:RemoteWrite`` on it only, image pulls from AWS's HyperPod registry).
+        Default: none.
     """
 
     def __init__(
@@ -219,6 +240,7 @@ class HyperPodCluster(Construct):
         node_provisioning_mode: NodeProvisioningMode = NodeProvisioningMode.CONTINUOUS,
         ecr_repositories: Sequence[ecr.IRepository] = (),
         node_monitoring: NodeMonitoring | None = None,
+        prometheus: PrometheusRemoteWrite | None = None,
     ) -> None:
         super().__init__(scope, id)
         orchestration = orchestration if orchestration is not None else SlurmOrchestration()
@@ -235,6 +257,7 @@ class HyperPodCluster(Construct):
         )
         self.cluster_name = cluster_name
         self.node_monitoring = node_monitoring
+        self.prometheus = prometheus
         self.instance_groups: tuple[InstanceGroup, ...] = tuple(groups)
         self.orchestration = orchestration
         self.shared_storage = shared_storage
@@ -279,7 +302,7 @@ class HyperPodCluster(Construct):
             if node_monitoring is not None
             else None
         )
-        staged = _lifecycle.stage_scripts(agent_config, collector)
+        staged = _lifecycle.stage_scripts(agent_config, collector, dcgm_exporter_csv() if prometheus else None)
         digest = _lifecycle.content_hash(staged, Stack.of(self).resolve(self.node_layout))
         self.lifecycle_prefix = f"{LIFECYCLE_PREFIX}/{cluster_name}/{digest}"
         self.lifecycle_deployment = self._deploy_lifecycle_scripts(staged)
@@ -527,7 +550,7 @@ class HyperPodCluster(Construct):
         else:
             roles, manager = {g.name: "compute" for g in self.instance_groups}, "eks"
         storage = self.shared_storage
-        return _lifecycle.node_layout(
+        layout = _lifecycle.node_layout(
             workload_manager=manager,
             cluster_name=self.cluster_name,
             groups=roles,
@@ -535,6 +558,9 @@ class HyperPodCluster(Construct):
             fsx_mount_name=storage.mount_name if storage else None,
             fsx_mount_point=storage.mount_point if storage else None,
         )
+        if self.prometheus is not None:
+            layout["prometheus"] = {"remote_write_url": self.prometheus.remote_write_url}
+        return layout
 
     def _deploy_lifecycle_scripts(self, staged: str) -> s3deploy.BucketDeployment:
         asset = s3_assets.Asset(self, "LifecycleScriptsAsset", path=staged)
@@ -839,6 +865,34 @@ class HyperPodCluster(Construct):
                 add_vpc_cni_policy(
                     self, "VpcCniPolicy", role=role, subnets=self.subnets, security_groups=[self.security_group]
                 )
+            )
+        if self.prometheus is not None:
+            stack = Stack.of(self)
+            repositories = [
+                stack.format_arn(service="ecr", account=HYPERPOD_OBSERVABILITY_REGISTRY_ACCOUNT, resource="repository",
+                                 resource_name=name)
+                for name in HYPERPOD_OBSERVABILITY_REPOSITORIES
+            ]
+            remote_write = iam.ManagedPolicy(
+                self,
+                "PrometheusRemoteWritePolicy",
+                roles=[role],
+                statements=[
+                    iam.PolicyStatement(
+                        sid="RemoteWrite", actions=["aps:RemoteWrite"], resources=[self.prometheus.workspace_arn]
+                    ),
+                    iam.PolicyStatement(sid="EcrLoginForExporters", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                    iam.PolicyStatement(
+                        sid="PullExporterImages", actions=list(ECR_PULL_ACTIONS), resources=repositories
+                    ),
+                ],
+            )
+            self.execution_policies.append(remote_write)
+            acknowledge(
+                remote_write,
+                "ecr:GetAuthorizationToken supports no resource-level permissions; the exporter images are "
+                "pulled from the two named repositories only.",
+                wildcard_resource(remote_write, "*"),
             )
         if ebs_encryption_key is not None:
             self.execution_policies.append(

@@ -23,6 +23,7 @@ from .budgets import BudgetsSection, budgets_problems
 from .endpoints import REPLACED_KEYS, EndpointSection
 from .environments import PROD_RULES, apply_environment_defaults, environment_problems, load_merged
 from .lifecycle import LifecycleSection
+from .observability import ObservabilitySection, observability_problems
 from .platform import NetworkSection, NotificationsSection, PlatformSection
 from .regions import region_problems
 from .semantics import endpoint_problems, semantic_problems
@@ -53,6 +54,7 @@ class PlatformConfig(Section):
     endpoints: list[EndpointSection] = Field(default_factory=list)
     lifecycle: LifecycleSection = Field(default_factory=LifecycleSection)
     budgets: BudgetsSection | None = None
+    observability: ObservabilitySection | None = None
     prod_overrides: list[ProdOverride] = Field(default_factory=list)
 
     @property
@@ -173,6 +175,7 @@ def parse_config(data: Any, *, source: str = "config") -> PlatformConfig:
     except ValidationError as err:
         raise PlatformValidationError(source, _problems_from_pydantic(err) + _entry_rule_problems(data, err)) from None
     problems = semantic_problems(config) + environment_problems(config) + budgets_problems(config) + region_problems(config)
+    problems += observability_problems(config)
     if problems:
         raise PlatformValidationError(source, problems)
     return config

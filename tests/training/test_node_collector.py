@@ -224,3 +224,116 @@ def test_collector_metric_names_are_the_dashboards_vocabulary():
     assert [c.metric_name for c in EfaCounter] == [
         "EfaRxDrops", "EfaRetransPkts", "EfaRetransTimeoutEvents", "EfaImpairedRemoteConnEvents",
         "EfaUnresponsiveRemoteEvents", "EfaRdmaReadWrErr", "EfaRdmaWriteWrErr"]
+
+
+# -- observability.prometheus: OpenTelemetry config, the forwarder, the Grafana dashboard ----------------
+def _node_config():
+    spec = importlib.util.spec_from_file_location("hyperpod_node_config_p", SCRIPTS_DIR / "node_config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-0a1b2c3d/api/v1/remote_write"
+
+
+def test_otel_config_scrapes_dcgm_exporter_and_remote_writes_with_sigv4():
+    from constructs_lib.training.collector import DCGM_EXPORTER_PORT
+
+    config = _node_config().otel_collector_config(
+        remote_write_url=URL, region="us-east-1", cluster="acme-ml-dev-llm-pretrain", instance_group="workers", host="ip-10-1-2-3")
+    (scrape,) = config["receivers"]["prometheus"]["config"]["scrape_configs"]
+    assert scrape["static_configs"] == [{"targets": [f"localhost:{DCGM_EXPORTER_PORT}"],
+                                         "labels": {"cluster": "acme-ml-dev-llm-pretrain", "instance_group": "workers"}}]
+    assert scrape["relabel_configs"] == [{"target_label": "instance", "replacement": "ip-10-1-2-3"}]
+    assert config["exporters"] == {"prometheusremotewrite": {"endpoint": URL, "auth": {"authenticator": "sigv4auth"}}}
+    assert config["extensions"] == {"sigv4auth": {"region": "us-east-1", "service": "aps"}}
+    assert config["service"]["pipelines"]["metrics"] == {
+        "receivers": ["prometheus"], "processors": ["batch"], "exporters": ["prometheusremotewrite"]}
+    module = _node_config()
+    with pytest.raises(module.ConfigError, match="need an https remote-write URL and a region"):
+        module.otel_collector_config(remote_write_url="http://x", region="", cluster="c", instance_group="g", host="h")
+
+
+def _forwarder_node(tmp_path, *, docker=True, gpu=True):
+    from constructs_lib.training.collector import dcgm_exporter_csv
+
+    lifecycle = tmp_path / "lifecycle"
+    lifecycle.mkdir()
+    for name in ("common.sh", "node_config.py", "install_prometheus_forwarder.sh"):
+        (lifecycle / name).write_bytes((SCRIPTS_DIR / name).read_bytes())
+    (lifecycle / "dcgm_exporter_metrics.csv").write_text(dcgm_exporter_csv())
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.log"
+    stubs = {"aws": "echo token", "hostname": "echo ip-10-1-2-3", "sleep": ""}
+    if docker:
+        stubs["docker"] = ""
+    if gpu:
+        stubs["nvidia-smi"] = ""
+    for name, body in stubs.items():
+        (bin_dir / name).write_text(f'#!/usr/bin/env bash\necho "{name} $*" >> {calls}\n{body}\n')
+        (bin_dir / name).chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin", "LIFECYCLE_DIR": str(lifecycle),
+        "CLUSTER_REGION": "us-east-1", "CLUSTER_NAME": "acme-ml-dev-llm-pretrain", "INSTANCE_GROUP": "workers",
+        "PROMETHEUS_REMOTE_WRITE_URL": URL, "AIPLATFORM_PROMETHEUS_DIR": str(tmp_path / "etc"),
+    }
+
+    def run(**extra):
+        return subprocess.run(["bash", str(lifecycle / "install_prometheus_forwarder.sh")], env={**env, **extra},
+                              capture_output=True, text=True, timeout=60, check=False)
+    return run, calls
+
+
+@pytest.mark.skipif(os.name != "posix", reason="bash dry run")
+def test_forwarder_runs_dcgm_exporter_and_the_collector_from_awss_hyperpod_registry(tmp_path):
+    from constructs_lib.training.collector import dcgm_exporter_csv
+
+    run, calls = _forwarder_node(tmp_path)
+    result = run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "etc/dcgm-metrics.csv").read_text() == dcgm_exporter_csv()
+    otel = json.loads((tmp_path / "etc/otel-config.yaml").read_text())  # JSON is YAML
+    assert otel["exporters"]["prometheusremotewrite"]["endpoint"] == URL
+    log = calls.read_text()
+    registry = "602401143452.dkr.ecr.us-east-1.amazonaws.com"
+    assert f"docker login --username AWS --password-stdin {registry}" in log
+    assert (f"docker run -d --restart always --name dcgm-exporter --gpus all --net host --cap-add SYS_ADMIN "
+            f"-v {tmp_path}/etc:/etc/dcgm-exporter:ro {registry}/hyperpod/dcgm_exporter:4.1.1-4.0.4-ubi9 "
+            "-f /etc/dcgm-exporter/dcgm-metrics.csv") in log
+    assert (f"docker run -d --restart always --name otel-collector --net host -v {tmp_path}/etc:/etc/otel:ro "
+            f"{registry}/hyperpod/otel_collector:v1754424030352 --config=/etc/otel/otel-config.yaml") in log
+
+
+@pytest.mark.skipif(os.name != "posix", reason="bash dry run")
+@pytest.mark.parametrize(("kwargs", "env", "message"), [
+    ({}, {"PROMETHEUS_REMOTE_WRITE_URL": ""}, "no Prometheus workspace configured"),
+    ({"gpu": False}, {}, "no GPU: nothing to forward"),
+    ({"docker": False}, {}, "WARNING: no docker on this node"),
+])
+def test_forwarder_skips_nodes_it_cannot_serve(tmp_path, kwargs, env, message):
+    run, calls = _forwarder_node(tmp_path, **kwargs)
+    result = run(**env)
+    assert result.returncode == 0 and message in result.stderr
+    assert "docker run" not in (calls.read_text() if calls.exists() else "")
+
+
+def test_grafana_dashboard_reads_only_what_the_nodes_export():
+    """dashboards/grafana/hyperpod-gpu-health.json: every DCGM field it queries is in dcgm-exporter's
+    metrics file, every label it groups or filters by is one the nodes' collector or exporter sets."""
+    import re
+
+    from constructs_lib.training.collector import DCGM_EXPORTER_FIELDS
+
+    dashboard = json.loads((SCRIPTS_DIR.parents[2] / "dashboards/grafana/hyperpod-gpu-health.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert len(dashboard["panels"]) == 9 and len({p["id"] for p in dashboard["panels"]}) == 9
+    exported = {name for name, _, _ in DCGM_EXPORTER_FIELDS}
+    queried = set(re.findall(r"DCGM_FI_[A-Z0-9_]+", " ".join(exprs)))
+    assert queried == exported
+    labels = set(re.findall(r"by \(([^)]*)\)", " ".join(exprs)))
+    assert {label.strip() for group in labels for label in group.split(",")} == {"instance_group", "instance", "gpu"}
+    assert all('cluster="$cluster"' in e for e in exprs)
+    variables = {v["name"] for v in dashboard["templating"]["list"]}
+    assert variables == {"datasource", "cluster", "idle_floor"}

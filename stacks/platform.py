@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Stage, Tags
 
+from constructs_lib.observability import NodeHealthMonitoring
+
 from .config import PlatformConfig, regions
 from .cost_stack import CostStack
 from .data_stack import DataStack
 from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
 from .network_stack import NetworkStack
-from constructs_lib.observability import NodeHealthMonitoring
-
 from .observability_stack import LustreFileSystem, MonitoredCluster, ObservabilityStack
 from .training_stack import TrainingStack
 

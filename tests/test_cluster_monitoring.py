@@ -14,7 +14,15 @@ import json
 import pytest
 
 from tests.conftest import resources_of
-from tests.test_observability import alarm_metric_stats, body_of, by_name, dashboards, metric_rows, single_metric, widget
+from tests.test_observability import (
+    alarm_metric_stats,
+    body_of,
+    by_name,
+    dashboards,
+    metric_rows,
+    single_metric,
+    widget,
+)
 
 CLUSTER = "acme-ml-dev-llm-pretrain"
 NS = "AIPlatform/HyperPod"

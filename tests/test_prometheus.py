@@ -1,10 +1,9 @@
 """The optional managed Prometheus path (``observability.prometheus: {workspace: create | <arn>}``).
 
-One small stack (a workspace and a two-group Slurm cluster writing to it, every nag pack, cfn-lint)
-shows what the option adds: the workspace with the customer-managed key (``AWS::APS::Workspace``
-``KmsKeyArn``, create-only in the CloudFormation schema), retained; the nodes' ``aps:RemoteWrite`` on
-that workspace only; the remote-write URL in the node layout; dcgm-exporter's metrics file in the
-lifecycle asset. The default platform (option off) shows that nothing of it exists otherwise.
+What a cluster does with a workspace (KMS, retained, scoped aps:RemoteWrite, remote-write URL and
+exporter files on the nodes) is asserted on the shared training app in
+``tests/training/test_cluster_observability_options.py``; here: the config, the training stack's
+wiring, an imported workspace, and that the default platform (option off) has none of it.
 """
 
 from __future__ import annotations
@@ -13,91 +12,9 @@ import json
 
 import pytest
 
-from tests.conftest import lint_assembly, new_app, only, resources_of
+from tests.conftest import new_app, resources_of
 
 AZS = ["us-east-1a", "us-east-1b"]
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    from aws_cdk import Stack
-
-    from constructs_lib import PlatformKey, add_compliance_checks
-    from constructs_lib.observability import PrometheusWorkspace
-    from constructs_lib.training import HyperPodCluster, InstanceGroup, SlurmNodeType, TrainingNetwork
-
-    outdir = tmp_path_factory.mktemp("prometheus-out")
-    app = new_app(outdir)
-    stack = Stack(app, "Prometheus")
-    key = PlatformKey(stack, "Key", alias="alias/prometheus-test").key
-    workspace = PrometheusWorkspace(stack, "Workspace", alias="acme-ml-dev-training", encryption_key=key)
-    cluster = HyperPodCluster(
-        stack, "Cluster", cluster_name="llm-pretrain", encryption_key=key, prometheus=workspace,
-        network=TrainingNetwork(stack, "Network", availability_zones=AZS),
-        instance_groups=[
-            InstanceGroup(name="controller", instance_type="ml.m5.xlarge", instance_count=1,
-                          slurm_node_type=SlurmNodeType.CONTROLLER),
-            InstanceGroup(name="workers", instance_type="ml.g5.2xlarge", instance_count=2,
-                          slurm_node_type=SlurmNodeType.COMPUTE),
-        ],
-    )
-    add_compliance_checks(app)
-    template = app.synth().get_stack_by_name("Prometheus").template  # fails on any unacknowledged finding
-    return {"template": template, "outdir": outdir, "stack": stack, "cluster": cluster, "workspace": workspace}
-
-
-class _T:
-    def __init__(self, raw):
-        self.raw = raw
-
-
-def test_workspace_is_encrypted_with_the_customer_managed_key_and_retained(synth):
-    t = _T(synth["template"])
-    workspace_id, workspace = only(t, "AWS::APS::Workspace")
-    (key_id,) = [k for k in resources_of(t, "AWS::KMS::Key") if k.startswith("Key")]  # PlatformKey, not the network's
-    assert workspace["Properties"] == {"Alias": "acme-ml-dev-training", "KmsKeyArn": {"Fn::GetAtt": [key_id, "Arn"]}}
-    assert (workspace["DeletionPolicy"], workspace["UpdateReplacePolicy"]) == ("Retain", "Retain")
-
-
-def test_nodes_may_remote_write_to_that_workspace_only(synth):
-    t = _T(synth["template"])
-    workspace_id, _ = only(t, "AWS::APS::Workspace")
-    policies = {k: v["Properties"] for k, v in resources_of(t, "AWS::IAM::ManagedPolicy").items()
-                if k.startswith("ClusterPrometheusRemoteWritePolicy")}
-    (policy,) = policies.values()
-    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert statements["RemoteWrite"] == {"Sid": "RemoteWrite", "Effect": "Allow", "Action": "aps:RemoteWrite",
-                                         "Resource": {"Fn::GetAtt": [workspace_id, "Arn"]}}
-    pulls = statements["PullExporterImages"]
-    assert pulls["Action"] == ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    assert [json.dumps(r) for r in pulls["Resource"]] == [
-        json.dumps({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:", {"Ref": "AWS::Region"},
-                                      f":602401143452:repository/hyperpod/{name}"]]})
-        for name in ("dcgm_exporter", "otel_collector")]
-    assert statements["EcrLoginForExporters"]["Action"] == "ecr:GetAuthorizationToken"
-    (role_id,) = [k for k, v in resources_of(t, "AWS::IAM::Role").items() if k.startswith("ClusterExecutionRole")]
-    assert policy["Roles"] == [{"Ref": role_id}]
-    every_aps = [s for p in resources_of(t, "AWS::IAM::ManagedPolicy").values()
-                 for s in p["Properties"]["PolicyDocument"]["Statement"] if "aps:" in json.dumps(s["Action"])]
-    assert every_aps == [statements["RemoteWrite"]]
-
-
-def test_remote_write_url_reaches_the_nodes_and_the_exporter_config_is_staged(synth):
-    from aws_cdk import Stack
-
-    from constructs_lib.training.collector import dcgm_exporter_csv
-
-    workspace_id = only(_T(synth["template"]), "AWS::APS::Workspace")[0]
-    layout = Stack.of(synth["stack"]).resolve(synth["cluster"].node_layout)
-    assert layout["prometheus"] == {"remote_write_url": {"Fn::Join": ["", [
-        {"Fn::GetAtt": [workspace_id, "PrometheusEndpoint"]}, "api/v1/remote_write"]]}}
-    staged = [p for p in synth["outdir"].glob("asset.*/dcgm_exporter_metrics.csv")]
-    assert len(staged) == 1 and staged[0].read_text() == dcgm_exporter_csv()
-    assert (staged[0].parent / "install_prometheus_forwarder.sh").is_file()
-
-
-def test_prometheus_assembly_passes_cfn_lint(synth):
-    assert lint_assembly(synth["outdir"]) == []
 
 
 def test_the_default_platform_has_no_prometheus_anything(default_platform):

@@ -550,8 +550,8 @@ class ClusterMonitoring(Construct):
                 log_group_names=[self.health_event_log_group.log_group_name],
                 query_lines=[
                     "filter ispresent(detail.EventDetails.InstanceId)",
-                    "stats count(*) as events, max(@timestamp) as last_event by detail.EventDetails.InstanceGroupName "
-                    "as instance_group, detail.EventDetails.InstanceId as instance_id",
+                    ("stats count(*) as events, max(@timestamp) as last_event by detail.EventDetails.InstanceGroupName "
+                    "as instance_group, detail.EventDetails.InstanceId as instance_id"),
                     "sort instance_group asc",
                     "limit 100",
                 ],
@@ -582,17 +582,17 @@ class ClusterMonitoring(Construct):
         events, which carry the instance group (``coalesce`` of the two events' instance id fields)."""
         if self.node_health is None:
             lines = [
-                "fields @timestamp, detail.InstanceId, detail.HealthSummary.HealthStatus, "
-                "detail.HealthSummary.HealthStatusReason, detail.HealthSummary.RepairAction",
+                ("fields @timestamp, detail.InstanceId, detail.HealthSummary.HealthStatus, "
+                "detail.HealthSummary.HealthStatusReason, detail.HealthSummary.RepairAction"),
                 "sort @timestamp desc",
                 "limit 20",
             ]
         else:
             lines = [
-                "fields @timestamp, coalesce(detail.InstanceId, detail.EventDetails.InstanceId) as instance_id, "
+                ("fields @timestamp, coalesce(detail.InstanceId, detail.EventDetails.InstanceId) as instance_id, "
                 "detail.EventDetails.InstanceGroupName as instance_group, detail.HealthSummary.HealthStatus as health, "
                 "detail.HealthSummary.HealthStatusReason as reason, detail.HealthSummary.RepairAction as repair_action, "
-                "detail.EventDetails.Description as cluster_event",
+                "detail.EventDetails.Description as cluster_event"),
                 "sort @timestamp desc",
                 "limit 50",
             ]

@@ -42,12 +42,12 @@ from constructs_lib.training._resources import (
 )
 from constructs_lib.training.collector import (
     SAMPLES_PER_HOUR,
-    dcgm_exporter_csv,
     CollectorMetric,
     EfaCounter,
     NodeMonitoring,
     check_node_monitoring,
     collector_config,
+    dcgm_exporter_csv,
 )
 from constructs_lib.training.metrics import NAMESPACE, Dimension, MetricName, cloudwatch_agent_config
 from constructs_lib.training.network import TrainingNetwork

@@ -60,6 +60,7 @@ def training_app(tmp_path_factory) -> TrainingApp:
     from aws_cdk import aws_s3 as s3
 
     from constructs_lib.compliance import acknowledge, add_compliance_checks
+    from constructs_lib.observability import PrometheusWorkspace
     from constructs_lib.training import (
         ALL_DEEP_HEALTH_CHECKS,
         DEFAULT_INTERFACE_ENDPOINTS,
@@ -69,6 +70,7 @@ def training_app(tmp_path_factory) -> TrainingApp:
         HyperPodCluster,
         InstanceGroup,
         LustreStorage,
+        NodeMonitoring,
         SlurmNodeType,
         TrainingNetwork,
         TrainingPlatform,
@@ -92,10 +94,16 @@ def training_app(tmp_path_factory) -> TrainingApp:
         per_unit_storage_throughput=500,
         data_repositories=[DataRepository(bucket=datasets, prefix="c4/en", file_system_path="/datasets/c4")],
     )
+    # observability.prometheus and node monitoring (tests/training/test_cluster_observability_options.py).
+    prometheus = PrometheusWorkspace(
+        slurm_stack, "Prometheus", alias="llm-pretrain-metrics", encryption_key=platform.encryption_key
+    )
     slurm = HyperPodCluster(
         slurm_stack,
         "Cluster",
         cluster_name=SLURM_CLUSTER,
+        prometheus=prometheus,
+        node_monitoring=NodeMonitoring(idle_gpu_floor_percent=15, dcgm=True),
         network=network,
         shared_storage=storage,
         encryption_key=platform.encryption_key,

@@ -172,6 +172,10 @@ def test_lifecycle_asset_holds_the_scripts_and_the_generated_agent_config(traini
     assert {"utilization_gpu", "memory_used"} <= set(gpu["measurement"])
 
 
+def _workspace_id(training_app):
+    return only(training_app.templates["slurm"], "AWS::APS::Workspace")[0]
+
+
 def test_node_layout_comes_from_the_groups_and_the_file_system(training_app):
     layout = training_app.resolve("slurm", training_app.slurm.node_layout)
     assert layout == {
@@ -195,6 +199,9 @@ def test_node_layout_comes_from_the_groups_and_the_file_system(training_app):
             "mount_name": {"Fn::GetAtt": ["Storage6B64FB91", "LustreMountName"]},
             "mount_point": "/fsx",
         },
+        # prometheus=PrometheusWorkspace(...) (test_cluster_observability_options.py)
+        "prometheus": {"remote_write_url": {"Fn::Join": ["", [
+            {"Fn::GetAtt": [_workspace_id(training_app), "PrometheusEndpoint"]}, "api/v1/remote_write"]]}},
     }
 
 

@@ -152,6 +152,7 @@ EXPECTED_ACKNOWLEDGMENTS = {
     "slurm": {
         **_cluster_acks("llm-pretrain", "Network"),
         "Cluster/SharedStoragePolicy": {_STAR},
+        "Cluster/PrometheusRemoteWritePolicy": {_STAR},  # ecr:GetAuthorizationToken (prometheus=...)
         "Platform/AccessLogsBucket": _ACCESS_LOGS,
         "Platform/ArtifactsBucket": _REPLICATION,
         "Platform/NetworkInterfacePolicy": {_STAR, _ENI},

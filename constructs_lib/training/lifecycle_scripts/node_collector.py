@@ -26,7 +26,7 @@ import os
 import shlex
 import subprocess
 import sys
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Sequence  # noqa: UP035 (subscripted at run time: collections.abc's need 3.9)
 
 Runner = Callable[[Sequence[str]], str]
 MAX_METRICS_PER_CALL = 20  # PutMetricData takes up to 1000 today; 20 was the long-standing limit
@@ -36,9 +36,9 @@ def run_command(args: Sequence[str]) -> str:
     return subprocess.run(list(args), check=True, capture_output=True, text=True, timeout=30).stdout
 
 
-def read_env(path: str) -> Dict[str, str]:
+def read_env(path: str) -> dict[str, str]:
     """``KEY='value'`` lines as written by ``node_config.py env``."""
-    facts: Dict[str, str] = {}
+    facts: dict[str, str] = {}
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             key, sep, value = line.strip().partition("=")
@@ -49,7 +49,7 @@ def read_env(path: str) -> Dict[str, str]:
 
 
 # -- sources ----------------------------------------------------------------------------------------
-def parse_gpu_utilization(text: str) -> List[float]:
+def parse_gpu_utilization(text: str) -> list[float]:
     """One utilization percentage per GPU (lines ``47`` or ``[N/A]`` skipped)."""
     values = []
     for line in text.splitlines():
@@ -61,17 +61,17 @@ def parse_gpu_utilization(text: str) -> List[float]:
     return values
 
 
-def parse_dcgmi_dmon(text: str, field_ids: Sequence[int]) -> Dict[str, Dict[int, Optional[float]]]:
+def parse_dcgmi_dmon(text: str, field_ids: Sequence[int]) -> dict[str, dict[int, float | None]]:
     """``dcgmi dmon -e a,b -c 1`` output -> ``{"0": {a: value, b: None}}`` (``N/A`` -> ``None``).
 
     Data lines are ``GPU <index> <value per field, in -e order>``; header lines start with ``#`` or ``ID``.
     """
-    gpus: Dict[str, Dict[int, Optional[float]]] = {}
+    gpus: dict[str, dict[int, float | None]] = {}
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 2 or parts[0] != "GPU":
             continue
-        values: Dict[int, Optional[float]] = {}
+        values: dict[int, float | None] = {}
         for field_id, raw in zip(field_ids, parts[2:]):
             try:
                 values[field_id] = float(raw)
@@ -81,8 +81,8 @@ def parse_dcgmi_dmon(text: str, field_ids: Sequence[int]) -> Dict[str, Dict[int,
     return gpus
 
 
-def parse_squeue_states(text: str) -> Dict[str, int]:
-    counts: Dict[str, int] = {}
+def parse_squeue_states(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
     for line in text.splitlines():
         state = line.strip().upper()
         if state:
@@ -90,14 +90,14 @@ def parse_squeue_states(text: str) -> Dict[str, int]:
     return counts
 
 
-def read_efa_counters(sysfs_root: str, counters: Sequence[str]) -> Dict[str, Dict[str, int]]:
+def read_efa_counters(sysfs_root: str, counters: Sequence[str]) -> dict[str, dict[str, int]]:
     """``{"<device>/<port>": {counter: value}}`` for every EFA port exposing ``hw_counters``."""
-    found: Dict[str, Dict[str, int]] = {}
+    found: dict[str, dict[str, int]] = {}
     pattern = os.path.join(sysfs_root, "class", "infiniband", "*", "ports", "*", "hw_counters")
     for directory in sorted(glob.glob(pattern)):
         port = os.path.basename(os.path.dirname(directory))
         device = os.path.basename(os.path.dirname(os.path.dirname(os.path.dirname(directory))))
-        values: Dict[str, int] = {}
+        values: dict[str, int] = {}
         for counter in counters:
             try:
                 with open(os.path.join(directory, counter), encoding="utf-8") as handle:
@@ -108,7 +108,7 @@ def read_efa_counters(sysfs_root: str, counters: Sequence[str]) -> Dict[str, Dic
     return found
 
 
-def increase(previous: Optional[float], current: float) -> Optional[float]:
+def increase(previous: float | None, current: float) -> float | None:
     """Counter increase; ``None`` without a previous value; a reset (driver reload) counts from zero."""
     if previous is None:
         return None
@@ -116,7 +116,7 @@ def increase(previous: Optional[float], current: float) -> Optional[float]:
 
 
 # -- metrics ----------------------------------------------------------------------------------------
-def gpu_metrics(config: Dict[str, Any], utilizations: Sequence[float]) -> Dict[str, float]:
+def gpu_metrics(config: dict[str, Any], utilizations: Sequence[float]) -> dict[str, float]:
     names = config["metrics"]
     floor = float(config["idle_gpu_floor_percent"])
     return {
@@ -126,16 +126,16 @@ def gpu_metrics(config: Dict[str, Any], utilizations: Sequence[float]) -> Dict[s
 
 
 def dcgm_metrics(
-    config: Dict[str, Any],
-    gpus: Dict[str, Dict[int, Optional[float]]],
-    state: Dict[str, float],
-) -> Dict[str, float]:
+    config: dict[str, Any],
+    gpus: dict[str, dict[int, float | None]],
+    state: dict[str, float],
+) -> dict[str, float]:
     """Gauges as the maximum over GPUs, counters as the summed increase, bitmasks as GPUs with a bit set.
 
     ``state`` holds the previous counter values (``dcgm/<gpu>/<field id>``) and is updated in place.
     """
     dcgm = config["dcgm"]
-    out: Dict[str, float] = {}
+    out: dict[str, float] = {}
     power_metric = dcgm["power_metric"]
     for field in dcgm["fields"]:
         fid, metric, kind = int(field["id"]), field["metric"], field["kind"]
@@ -158,16 +158,16 @@ def dcgm_metrics(
     return out
 
 
-def slurm_metrics(config: Dict[str, Any], counts: Dict[str, int]) -> Dict[str, float]:
+def slurm_metrics(config: dict[str, Any], counts: dict[str, int]) -> dict[str, float]:
     out = {metric: float(counts.get(state, 0)) for state, metric in config["slurm_states"].items()}
     out[config["metrics"]["slurm_queue_depth"]] = float(sum(counts.values()))
     return out
 
 
 def efa_metrics(
-    config: Dict[str, Any], ports: Dict[str, Dict[str, int]], state: Dict[str, float]
-) -> Dict[str, float]:
-    out: Dict[str, float] = {}
+    config: dict[str, Any], ports: dict[str, dict[str, int]], state: dict[str, float]
+) -> dict[str, float]:
+    out: dict[str, float] = {}
     for port, values in sorted(ports.items()):
         for counter, value in values.items():
             metric = config["efa_counters"][counter]
@@ -179,27 +179,27 @@ def efa_metrics(
     return out
 
 
-def metric_data(values: Dict[str, float], dimensions: Dict[str, str], unit: str = "Count") -> List[Dict[str, Any]]:
+def metric_data(values: dict[str, float], dimensions: dict[str, str], unit: str = "Count") -> list[dict[str, Any]]:
     dims = [{"Name": k, "Value": v} for k, v in dimensions.items()]
     return [{"MetricName": name, "Dimensions": dims, "Value": value, "Unit": unit} for name, value in sorted(values.items())]
 
 
 def collect(
-    config: Dict[str, Any],
-    facts: Dict[str, str],
-    state: Dict[str, float],
+    config: dict[str, Any],
+    facts: dict[str, str],
+    state: dict[str, float],
     *,
     run: Runner = run_command,
     sysfs_root: str = "/sys",
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
-) -> List[Dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """Every datum of one run (``MetricData`` entries)."""
     dims = config["dimensions"]
     cluster = facts.get("CLUSTER_NAME") or config["cluster_name"]
     group_dims = {dims["cluster"]: cluster, dims["instance_group"]: facts["INSTANCE_GROUP"]}
-    data: List[Dict[str, Any]] = []
+    data: list[dict[str, Any]] = []
 
-    def attempt(source: str, produce: Callable[[], Dict[str, float]], dimensions: Dict[str, str]) -> None:
+    def attempt(source: str, produce: Callable[[], dict[str, float]], dimensions: dict[str, str]) -> None:
         try:
             values = produce()
         except (OSError, subprocess.SubprocessError, ValueError, KeyError) as error:
@@ -207,7 +207,7 @@ def collect(
             return
         data.extend(metric_data(values, dimensions))
 
-    utilizations: List[float] = []
+    utilizations: list[float] = []
     try:
         utilizations = parse_gpu_utilization(
             run(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"])
@@ -239,7 +239,7 @@ def collect(
     return data
 
 
-def publish(data: List[Dict[str, Any]], *, namespace: str, region: str, run: Runner = run_command) -> int:
+def publish(data: list[dict[str, Any]], *, namespace: str, region: str, run: Runner = run_command) -> int:
     """``aws cloudwatch put-metric-data`` in batches; returns the number of calls."""
     calls = 0
     for start in range(0, len(data), MAX_METRICS_PER_CALL):
@@ -252,7 +252,7 @@ def publish(data: List[Dict[str, Any]], *, namespace: str, region: str, run: Run
     return calls
 
 
-def load_state(path: str) -> Dict[str, float]:
+def load_state(path: str) -> dict[str, float]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -261,14 +261,14 @@ def load_state(path: str) -> Dict[str, float]:
         return {}
 
 
-def save_state(path: str, state: Dict[str, float]) -> None:
+def save_state(path: str, state: dict[str, float]) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(state, handle, sort_keys=True)
     os.replace(tmp, path)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="node_collector.json")
     parser.add_argument("--env", required=True, help="node.env of node_config.py")

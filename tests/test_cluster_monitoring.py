@@ -151,12 +151,23 @@ def test_the_lifecycle_asset_carries_the_collector_and_its_config(default_platfo
 
 
 # -- validation (no synth) -------------------------------------------------------------------------------
+# A small config (one Slurm cluster) keeps each parse cheap; the default platform's cluster is above.
+_MINIMAL = {
+    "platform": {"name": "acme-ml", "environment": "dev"},
+    "network": {"max_azs": 2},
+    "training_clusters": [{"name": "llm-pretrain", "instance_groups": [
+        {"name": "controller", "role": "controller", "instance_type": "ml.m5.xlarge", "count": 1},
+        {"name": "workers", "instance_type": "ml.g5.2xlarge", "count": 2},
+    ]}],
+}
+
+
 def _cluster_config(**monitoring):
-    import yaml
+    import copy
 
-    from stacks.config import DEFAULT_CONFIG, parse_config
+    from stacks.config import parse_config
 
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data = copy.deepcopy(_MINIMAL)
     data["training_clusters"][0]["monitoring"] = monitoring
     return lambda: parse_config(data, source="bad.yaml")
 

@@ -48,12 +48,23 @@ def test_an_existing_workspace_by_arn(tmp_path):
 
 
 # -- config ---------------------------------------------------------------------------------------------
+# A small config (one Slurm cluster) keeps each parse cheap; the default platform's cluster is above.
+_MINIMAL = {
+    "platform": {"name": "acme-ml", "environment": "dev"},
+    "network": {"max_azs": 2},
+    "training_clusters": [{"name": "llm-pretrain", "instance_groups": [
+        {"name": "controller", "role": "controller", "instance_type": "ml.m5.xlarge", "count": 1},
+        {"name": "workers", "instance_type": "ml.g5.2xlarge", "count": 2},
+    ]}],
+}
+
+
 def _config(observability, *, clusters=True):
-    import yaml
+    import copy
 
-    from stacks.config import DEFAULT_CONFIG, parse_config
+    from stacks.config import parse_config
 
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data = copy.deepcopy(_MINIMAL)
     data["observability"] = observability
     if not clusters:
         data.pop("training_clusters")

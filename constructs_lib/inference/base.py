@@ -10,7 +10,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .. import sagemaker_events as ev
 from .metrics import (
@@ -50,6 +50,9 @@ class EndpointBase(Construct):
     signal_alarms: Mapping[str, Sequence[cw.IAlarm]] = MappingProxyType({})
     #: True when those alarms notify a topic of their own (``alarm_topic``).
     alarms_routed: bool = False
+    #: What a resource on this endpoint (an inference component) waits for: the ``CfnEndpoint`` of an
+    #: endpoint created in this app; None when imported (it exists already).
+    in_service_after: IConstruct | None = None
     #: Variant name -> the promotion parameters its model is read from (``PromotedModel``); empty
     #: when no variant is promoted (or imported).
     promoted_models: Mapping[str, Any] = MappingProxyType({})

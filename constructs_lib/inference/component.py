@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
@@ -117,9 +117,8 @@ class InferenceComponent(Construct):
             ),
             runtime_config=C.InferenceComponentRuntimeConfigProperty(copy_count=spec.copies),
         )
-        created = getattr(endpoint, "endpoint", None)
-        if isinstance(created, CfnResource):
-            self.component.node.add_dependency(created)  # the endpoint must be in service first
+        if endpoint.in_service_after is not None:
+            self.component.node.add_dependency(endpoint.in_service_after)  # the endpoint must be in service first
         self.component_arn = self.component.attr_inference_component_arn
         self.scaling_alarms: list[cw.Alarm] = []
         self.scalable_target = self._autoscaling()

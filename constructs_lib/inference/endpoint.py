@@ -265,6 +265,7 @@ class InferenceEndpoint(EndpointBase):
             retain_all_variant_properties=retain,
             deployment_config=self._deployment_config(self.deployment_config),
         )
+        self.in_service_after = self.endpoint
         self.scaling_alarms: list[cw.Alarm] = []
         self.update_guard = self._update_guard(autoscaling, variants, encryption_key)
         self.scalable_targets = self._autoscaling(autoscaling, variants)

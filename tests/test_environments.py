@@ -68,6 +68,8 @@ def _prod(**endpoint_changes):
         ({"deployment": {"strategy": "canary", "rollback_alarms": False}}, "deployment-guardrails",
          "endpoints[0].deployment.rollback_alarms"),
         ({"deployment": None}, "deployment-guardrails", "endpoints[0].deployment"),
+        ({"deployment": {"strategy": "canary", "rollback_signals": []}}, "deployment-guardrails",
+         "endpoints[0].deployment.rollback_signals"),
         ({"slo": None}, "slo-customer-facing", "endpoints[0].slo"),
     ],
 )

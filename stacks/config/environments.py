@@ -35,7 +35,7 @@ EXTENDS_KEY = "extends"
 PROD_RULES: dict[str, str] = {
     "realtime-two-instances": "at least 2 instances per real-time variant (instance_count and autoscaling minimums)",
     "deployment-guardrails": "deployment guardrails with rollback alarms on real-time endpoints "
-    "(a deployment section with rollback_alarms: true)",
+    "(a deployment section with rollback_alarms: true and at least one rollback signal)",
     "slo-customer-facing": "an slo on every customer-facing endpoint (customer_facing defaults to true for realtime)",
     "termination-protection": "termination protection on every stack (platform.termination_protection: true)",
 }
@@ -149,6 +149,8 @@ def prod_violations(config: PlatformConfig) -> dict[str, list[tuple[str, Any]]]:
                 found["deployment-guardrails"].append((f"{where}.deployment", None))
             elif not ep.deployment.rollback_alarms:
                 found["deployment-guardrails"].append((f"{where}.deployment.rollback_alarms", False))
+            elif ep.deployment.rollback_signals == []:  # no signal watched: no rollback alarm either
+                found["deployment-guardrails"].append((f"{where}.deployment.rollback_signals", []))
         if _customer_facing(ep.type, ep.customer_facing) and ep.slo is None:
             found["slo-customer-facing"].append((f"{where}.slo", None))
     return {rule: places for rule, places in found.items() if places}

@@ -134,6 +134,13 @@ def test_deployment_rolls_back_on_exactly_the_critical_alarms_of_the_watched_sig
         default_platform["inference"].raw["Resources"])  # created by the endpoint, next to it
     rule = json.dumps(alarms[f"{CHAT}-unhealthy-critical"][1]["AlarmRule"])
     assert all(f"PublishOutputFnGetAtt{logical_id}Arn" in rule for logical_id in critical)
+    # SageMaker reads them with the endpoint's execution role ("Auto-Rollback Configuration and
+    # Monitoring": cloudwatch:DescribeAlarms on the auto-rollback alarms): on exactly these alarms.
+    (policy,) = [r["Properties"] for k, r in _resources(default_platform, "AWS::IAM::ManagedPolicy").items()
+                 if k.startswith("ChatLlmEndpointExecutionPolicy")]
+    (describe,) = [st for st in policy["PolicyDocument"]["Statement"] if st.get("Sid") == "DescribeRollbackAlarms"]
+    assert describe == {"Sid": "DescribeRollbackAlarms", "Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
+                        "Resource": [{"Fn::GetAtt": [logical_id, "Arn"]} for logical_id in critical]}
     # The typed fact the lifecycle deploys with: the same alarms by name.
     chat = default_platform.platform.inference.endpoints["chat-llm"]
     assert chat.deployment_config["AutoRollbackConfiguration"] == {"Alarms": [

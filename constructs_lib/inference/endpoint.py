@@ -454,6 +454,14 @@ class InferenceEndpoint(EndpointBase):
         self.signal_alarms = MappingProxyType({k: tuple(v) for k, v in by_key.items()})
         self.alarms = [a for alarms in by_key.values() for a in alarms]
         self.alarms_routed = topic is not None and bool(self.alarms)
+        if self.alarms:
+            # "Ensure that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms
+            # action on the auto-rollback alarms you specify" (SageMaker guide, "Auto-Rollback Configuration
+            # and Monitoring"): on exactly these alarms (resource type alarm, service authorization reference).
+            self.execution_policy.add_statements(iam.PolicyStatement(
+                sid="DescribeRollbackAlarms", actions=["cloudwatch:DescribeAlarms"],
+                resources=[a.alarm_arn for a in self.alarms],
+            ))
 
     def _deployment_api_config(self, spec: DeploymentSpec | None) -> dict[str, Any] | None:
         """``DeploymentConfig`` as ``UpdateEndpoint`` takes it (``PascalCase``, rollback alarms by name)."""

@@ -6,12 +6,19 @@
 - cloud assembly size: bytes of the default platform's cdk.out / the 15 MB target (issue: one shared
   Powertools layer instead of a copy per function), and the part of it that is aws-cdk-lib's AWS CLI
   layer (BucketDeployment of the HyperPod lifecycle scripts), which is not ours to shrink.
+- endpoints: 1, 10, 50, 200 and 500 fully monitored, autoscaled real-time endpoints without any
+  grouping key (hash-placed into ``inference.shards`` = one per ten endpoints), synthesized with the
+  five nag packs and CDK's template validation on: synth time, stacks, the largest stack's resources
+  and bytes (each against 450 resources and 900 KB: the acceptance bound, above the 80 % the synth
+  refuses), and the marginal cost of one endpoint (ms, resources and KB of the shards) between rows.
 
-Run: ``make bench`` (or ``.venv/bin/python -m bench``). Lambda handler timings: ``bench/bench_handlers.py``.
+Run: ``make bench`` (or ``.venv/bin/python -m bench``; ``--endpoints 1,10`` for other rows, ``--endpoints ''``
+for none). Lambda handler timings: ``bench/bench_handlers.py``.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -25,9 +32,15 @@ sys.path.insert(0, str(REPO))
 
 TEMPLATE_LIMIT_BYTES = 1_000_000
 RESOURCE_LIMIT = 500
+ENDPOINT_COUNTS = (1, 10, 50, 200, 500)
+# The acceptance bound of the 500-endpoint row (issue: every stack under 450 resources and 900 KB).
+MAX_STACK_RESOURCES = 450
+MAX_STACK_BYTES = 900_000
+ENDPOINTS_PER_SHARD = 10
+IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3.0-gpu-py311-cu121-ubuntu20.04-sagemaker"
 
 
-def _synth(with_nag: bool, config_path: Path | None = None) -> tuple[float, Path]:
+def _synth(with_nag: bool, config_path: Path | None = None, config=None) -> tuple[float, Path]:
     from aws_cdk import App
 
     from constructs_lib import add_compliance_checks
@@ -38,15 +51,77 @@ def _synth(with_nag: bool, config_path: Path | None = None) -> tuple[float, Path
     context = json.loads((REPO / "cdk.json").read_text())["context"]
     start = time.perf_counter()
     app = App(context=context, outdir=str(outdir))
-    build_platform(app, load_config(config_path or DEFAULT_CONFIG))
+    build_platform(app, config if config is not None else load_config(config_path or DEFAULT_CONFIG))
     if with_nag:
         add_compliance_checks(app)
     app.synth()
     return time.perf_counter() - start, outdir
 
 
-def main(repeats: int = 3, config_path: Path | None = None, warm_up: bool = True) -> None:
-    """``config_path``/``warm_up=False``/``repeats=1``: the suite's smoke run (tests/test_bench_smoke.py)."""
+def endpoints_config(count: int):
+    """``count`` fully monitored (every default alarm, GPU instance), autoscaled real-time endpoints
+    without any grouping key, hash-placed into one shard per ten endpoints."""
+    from stacks.config import parse_config
+
+    return parse_config({
+        "platform": {"name": "bench", "environment": "dev"},
+        "notifications": {"emails": ["oncall@example.com"]},
+        "inference": {"shards": max(1, -(-count // ENDPOINTS_PER_SHARD))},
+        "endpoints": [
+            {"name": f"ep-{i:03d}", "type": "realtime",
+             "model": {"image": IMAGE, "model_data_url": f"s3://bench-models/ep-{i:03d}/model.tar.gz"},
+             "instance_type": "ml.g5.xlarge", "instance_count": 1,
+             "autoscaling": {"min": 1, "max": 4, "target_invocations_per_instance": 100},
+             "deployment": {"strategy": "canary", "canary_percent": 25, "wait_minutes": 5}}
+            for i in range(count)
+        ],
+    }, source=f"{count} endpoints")
+
+
+def _stack_sizes(outdir: Path) -> dict[str, tuple[int, int]]:
+    """Stack (template file stem) -> (resources, bytes)."""
+    return {
+        p.name.removesuffix(".template.json"): (len(json.loads(p.read_text())["Resources"]), p.stat().st_size)
+        for p in outdir.glob("*.template.json")
+    }
+
+
+def endpoint_rows(counts=ENDPOINT_COUNTS) -> list[str]:
+    """One row per endpoint count, then the marginal cost per endpoint between consecutive counts."""
+    rows, measured = [], []
+    for count in counts:
+        seconds, outdir = _synth(True, config=endpoints_config(count))
+        sizes = _stack_sizes(outdir)
+        shards = {n: v for n, v in sizes.items() if n.startswith("bench-dev-inference")}
+        largest_resources = max(sizes.items(), key=lambda kv: kv[1][0])
+        largest_bytes = max(sizes.items(), key=lambda kv: kv[1][1])
+        within = largest_resources[1][0] < MAX_STACK_RESOURCES and largest_bytes[1][1] < MAX_STACK_BYTES
+        measured.append((count, seconds, sum(v[0] for v in shards.values()), sum(v[1] for v in shards.values())))
+        rows.append(
+            f"{f'endpoints {count}: synth s, stacks':<40}{seconds:>11.2f}s{len(sizes):>10}"
+        )
+        rows.append(
+            f"{f'endpoints {count}: most resources/stack':<40}{largest_resources[1][0]:>12}"
+            f"{largest_resources[1][0] / MAX_STACK_RESOURCES:>10.3f}  {largest_resources[0]} (/ 450)"
+        )
+        rows.append(
+            f"{f'endpoints {count}: largest stack bytes':<40}{largest_bytes[1][1]:>11}B"
+            f"{largest_bytes[1][1] / MAX_STACK_BYTES:>10.3f}  {largest_bytes[0]} (/ 900 KB)"
+            + ("" if within else "  OVER THE ACCEPTANCE BOUND")
+        )
+    for (n0, t0, r0, b0), (n1, t1, r1, b1) in itertools.pairwise(measured):
+        per = n1 - n0
+        rows.append(f"{f'endpoint {n0}->{n1}: marginal synth ms':<40}{1000 * (t1 - t0) / per:>12.1f}")
+        rows.append(f"{f'endpoint {n0}->{n1}: marginal resources':<40}{(r1 - r0) / per:>12.1f}")
+        rows.append(f"{f'endpoint {n0}->{n1}: marginal shard KB':<40}{(b1 - b0) / per / 1000:>12.1f}")
+    return rows
+
+
+def main(
+    repeats: int = 3, config_path: Path | None = None, warm_up: bool = True, endpoint_counts=ENDPOINT_COUNTS,
+) -> None:
+    """``config_path``/``warm_up=False``/``repeats=1``/``endpoint_counts=(1, 2)``: the suite's smoke run
+    (tests/test_bench_smoke.py)."""
     if warm_up:
         _synth(False, config_path)  # warm the jsii runtime
     plain = min(_synth(False, config_path)[0] for _ in range(repeats))
@@ -62,6 +137,8 @@ def main(repeats: int = 3, config_path: Path | None = None, warm_up: bool = True
     total, cli_layer = _assembly_bytes(outdir[-1])
     print(f"{'cdk.out bytes / 15 MB target':<40}{total:>11}B{total / ASSEMBLY_TARGET_BYTES:>10.3f}")
     print(f"{'  of which AWS CLI layer / cdk.out':<40}{cli_layer:>11}B{cli_layer / total:>10.3f}")
+    for row in endpoint_rows(endpoint_counts) if endpoint_counts else ():
+        print(row, flush=True)
 
 
 ASSEMBLY_TARGET_BYTES = 15_000_000
@@ -82,4 +159,11 @@ def _assembly_bytes(outdir: Path) -> tuple[int, int]:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--endpoints", default=",".join(map(str, ENDPOINT_COUNTS)),
+                        help="endpoint counts of the shard rows, comma-separated ('' for none)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    main(repeats=args.repeats, endpoint_counts=tuple(int(n) for n in args.endpoints.split(",") if n))

@@ -1,9 +1,13 @@
-"""Observability: alarm topics per severity, a dashboard and alarms per endpoint, the platform overview.
+"""Observability: alarm topics per severity, the HyperPod clusters' dashboards and alarms, the
+overview's front page (every endpoint's state, every cluster). Each endpoint's own dashboard and
+alarms, and the overview's page of its shard, live with the endpoint in its inference shard
+(:mod:`stacks.inference_stack`).
 
 The severity topics live here rather than in the stateful data stack: they hold no data (a replaced
 topic only asks its e-mail subscribers to confirm again, and their logical ids are pinned by tests),
-every alarm that publishes to them is in this stack, and keeping them here adds no cross-stack export
-to the termination-protected data stack.
+and keeping them here adds no cross-stack export to the termination-protected data stack. The
+shards' alarms refer to them, so this stack deploys before the shards; it therefore imports nothing
+from a shard: the front page shows the endpoints' rollup alarms by fixed name.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.inference import EndpointBase, EndpointKind
+from constructs_lib.inference import EndpointBase
 from constructs_lib.observability import (
     ClusterMetricsSource,
     ClusterMonitoring,
@@ -31,7 +35,6 @@ from constructs_lib.observability import (
 )
 
 from .config import PlatformConfig
-from .config.endpoints import EndpointSection, endpoint_slo, endpoint_thresholds
 from .config.training import pipeline_monitoring
 
 
@@ -46,16 +49,11 @@ class MonitoredCluster:
     node_health: NodeHealthMonitoring | None = None
 
 
-# Kinds whose autoscaling min/max are instance counts (the dashboard draws them, "at max" alarms on them).
-_INSTANCE_SCALED = (EndpointKind.REALTIME, EndpointKind.MULTI_MODEL)
-
-
 class ObservabilityStack(Stack):
-    """``severity_topics`` (routing), ``monitoring`` (config name -> :class:`EndpointMonitoring`),
-    ``dashboards`` (config name -> dashboard) and ``overview`` (:class:`PlatformOverview`).
+    """``severity_topics`` (routing), ``clusters`` (cluster name -> :class:`ClusterMonitoring`) and,
+    after :meth:`add_overview`, ``overview`` (:class:`PlatformOverview`).
 
-    :param clusters: HyperPod clusters to monitor (``clusters`` maps their names to
-        :class:`ClusterMonitoring`); the platform passes every configured training cluster.
+    :param clusters: HyperPod clusters to monitor; the platform passes every configured training cluster.
     :param pipelines: config name -> training pipeline (``TrainingPipeline``); ``training`` maps the
         names to their :class:`TrainingPipelineMonitoring` (dashboard and alarm prefix ``<prefix>-pipeline-<name>``).
     """
@@ -66,28 +64,18 @@ class ObservabilityStack(Stack):
         id: str,
         *,
         config: PlatformConfig,
-        endpoints: Mapping[str, EndpointBase],
         key: kms.IKey,
         clusters: Sequence[MonitoredCluster] = (),
         pipelines: Mapping[str, TrainingPipelineMetricsSource] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        self._prefix = config.prefix
         slack = config.notifications.slack
         self.severity_topics = SeverityTopics(
             self, "AlarmTopics", key=key, name_prefix=config.prefix, emails=config.notifications.emails,
             slack=SlackChannel(workspace_id=slack.workspace_id, channel_id=slack.channel_id) if slack else None,
         )
-        self.monitoring: dict[str, EndpointMonitoring] = {}
-        for section in config.endpoints:
-            endpoint = endpoints[section.name]
-            self.monitoring[section.name] = EndpointMonitoring(
-                # The id the foundation's dashboard had: the dashboard (child "Resource") keeps its logical id.
-                self, _construct_id(section.name) + "Dashboard",
-                endpoint=endpoint, routing=self.severity_topics.routing,
-                thresholds=endpoint_thresholds(section.alarms, section.type), slo=endpoint_slo(section),
-                **_capacity(section),
-            )
         self.clusters: dict[str, ClusterMonitoring] = {
             c.cluster_name: ClusterMonitoring(
                 self, _construct_id(c.cluster_name) + "Cluster", cluster_name=c.cluster_name, metrics=c.metrics,
@@ -107,26 +95,39 @@ class ObservabilityStack(Stack):
             )
             for section in config.training_pipelines if section.name in pipelines
         }
-        self.dashboards: dict[str, cw.Dashboard] = {n: m.dashboard for n, m in self.monitoring.items()}
-        rollups = [m.unhealthy for m in self.monitoring.values() if m.unhealthy is not None]
+        self.overview: PlatformOverview | None = None
+
+    @property
+    def overview_name(self) -> str:
+        """The overview's front page: ``<prefix>-overview``."""
+        return f"{self._prefix}-overview"
+
+    def add_overview(
+        self, endpoints: Sequence[tuple[EndpointBase, EndpointMonitoring]], shard_pages: Sequence[str] = (),
+    ) -> PlatformOverview:
+        """The overview's front page: every endpoint's state (its rollup alarms ``unhealthy`` and
+        ``degraded``, ALARM while any of its alarms of that severity is; config order), every cluster
+        and training pipeline with its alarms, and links to ``shard_pages`` (each shard's page with its endpoints' metrics).
+        Endpoint alarms are named, not referenced: this stack imports nothing from a shard (no cycle, no
+        export), and its size grows by two alarm ARNs per endpoint only."""
+        rollups: list[cw.IAlarm] = []
+        for endpoint, monitoring in endpoints:
+            for rollup, suffix in ((monitoring.unhealthy, "Unhealthy"), (monitoring.degraded, "Degraded")):
+                if rollup is not None:
+                    rollups.append(cw.CompositeAlarm.from_composite_alarm_name(
+                        self, f"{_construct_id(endpoint.endpoint_name)}{suffix}",
+                        monitoring.alarm_factory.name_of(rollup),
+                    ))
         rollups += [c.unhealthy for c in self.clusters.values() if c.unhealthy is not None]
         rollups += [t.unhealthy for t in self.training.values() if t.unhealthy is not None]
-        others = [a for m in self.monitoring.values() for a in m.alarm_factory.notifying() if a not in rollups]
-        others += [a for c in self.clusters.values() for a in c.alarm_factory.notifying() if a not in rollups]
+        others = [a for c in self.clusters.values() for a in c.alarm_factory.notifying() if a not in rollups]
         # Every training alarm, the stall alarm's inputs too: "job running" is a state worth seeing.
         others += [a for t in self.training.values() for a in t.alarm_factory.alarms if a not in rollups]
         self.overview = PlatformOverview(
-            self, "Overview", dashboard_name=f"{config.prefix}-overview",
-            endpoints=[endpoints[s.name] for s in config.endpoints], clusters=list(self.clusters.values()),
-            alarms=[*rollups, *others],
+            self, "Overview", dashboard_name=self.overview_name, clusters=list(self.clusters.values()),
+            alarms=[*rollups, *others], links=shard_pages,
         )
-
-
-def _capacity(section: EndpointSection) -> dict:
-    scaling = section.autoscaling
-    if scaling is None or EndpointKind(section.type) not in _INSTANCE_SCALED:
-        return {}
-    return {"min_capacity": scaling.min, "max_capacity": scaling.max}
+        return self.overview
 
 
 def _construct_id(name: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Stage, Tags
+from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Stage, Tags, Validations
+
+from constructs_lib.inference import InferenceEndpoint
 
 from constructs_lib.observability import NodeHealthMonitoring
 
@@ -15,6 +17,7 @@ from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
 from .network_stack import NetworkStack
 from .observability_stack import LustreFileSystem, MonitoredCluster, ObservabilityStack
+from .shards import ShardSizeCheck, shards_in_order
 from .training_stack import TrainingStack
 
 
@@ -22,17 +25,23 @@ from .training_stack import TrainingStack
 class Platform:
     data: DataStack
     network: NetworkStack | None
-    inference: InferenceStack | None
     observability: ObservabilityStack
     lifecycle: LifecycleStack
     training: TrainingStack | None = None
     cost: CostStack | None = None
+    #: The inference shards that hold endpoints (see stacks/shards.py), hash shards first.
+    shards: list[InferenceStack] = field(default_factory=list)
+
+    @property
+    def endpoints(self) -> dict[str, InferenceEndpoint]:
+        """Every endpoint by config name, whichever shard holds it."""
+        return {name: ep for shard in self.shards for name, ep in shard.endpoints.items()}
 
     @property
     def stacks(self) -> list[Stack]:
         return [
             s for s in (
-                self.network, self.data, self.inference, self.observability, self.lifecycle, self.training, self.cost,
+                self.network, self.data, *self.shards, self.observability, self.lifecycle, self.training, self.cost,
             ) if s
         ]
 
@@ -69,24 +78,32 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     )
     if training is not None:
         training.add_stack_dependency(data)  # the artifact bucket is imported by name
-    # A training-only platform has no endpoints, hence no inference stack (an empty one is invalid).
-    inference = (
-        InferenceStack(
-            app, f"{prefix}-inference", config=config, key=data.key, topic=data.topic,
-            **kw("inference", "SageMaker endpoints"),
-        )
-        if config.endpoints
-        else None
-    )
-    if inference is not None:
-        inference.add_stack_dependency(data)
-    endpoints = inference.endpoints if inference is not None else {}
     observability = ObservabilityStack(
-        app, f"{prefix}-observability", config=config, endpoints=endpoints, key=data.key,
+        app, f"{prefix}-observability", config=config, key=data.key,
         clusters=_monitored_clusters(config, training),
         pipelines=dict(training.pipelines) if training is not None else {},
         **kw("observability", "dashboards, severity-routed alarms and their topics"),
     )
+    # One stack per shard that holds endpoints (a training-only platform has none: an empty stack is
+    # invalid). Each depends on the data stack (key; the bucket by name) and the severity topics only.
+    shards, placed = [], shards_in_order(config)
+    pages = [f"{observability.overview_name}-{shard.key}" for shard, _ in placed]
+    for (shard, entries), page in zip(placed, pages, strict=True):
+        stack = InferenceStack(
+            app, shard.stack_name, config=config, endpoints=entries, key=data.key, topic=data.topic,
+            routing=observability.severity_topics.routing,
+            overview_page=page, overview_links=[observability.overview_name],
+            env=env, stack_name=shard.stack_name,
+            description=f"{prefix}: SageMaker endpoints of shard {shard.key} "
+                        f"({'endpoints[].stack' if shard.explicit else 'hash of the name'}), their dashboards and alarms",
+        )
+        stack.add_stack_dependency(data)
+        shards.append(stack)
+    monitored = {name: (s.endpoints[name], s.monitoring[name]) for s in shards for name in s.endpoints}
+    observability.add_overview([monitored[ep.name] for ep in config.endpoints], shard_pages=pages)
+    endpoints = {name: pair[0] for name, pair in monitored.items()}
+    # After synthesis: refuse a shard over 80 % of CloudFormation's resource or template-size limit.
+    Validations.of(app).add_plugins(ShardSizeCheck(shard for shard, _ in placed))
     lifecycle = LifecycleStack(
         app, f"{prefix}-lifecycle", config=config, endpoints=endpoints,
         topic=data.topic, key=data.key, **kw("lifecycle", "EventBridge rules and functions for SageMaker events"),
@@ -100,13 +117,14 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
         else None
     )
     platform = Platform(
-        data=data, network=network, inference=inference, observability=observability, lifecycle=lifecycle,
-        training=training, cost=cost,
+        data=data, network=network, observability=observability, lifecycle=lifecycle,
+        training=training, cost=cost, shards=shards,
     )
     if p.region is None:  # with platform.region the config already refused images of other regions
-        for concern, stack in ((regions.INFERENCE, inference), (regions.LIFECYCLE, lifecycle), (regions.TRAINING, training)):
+        for concern, stacks in ((regions.INFERENCE, shards), (regions.LIFECYCLE, [lifecycle]),
+                                (regions.TRAINING, [training] if training else [])):
             region = regions.images_region(config, concern)
-            if stack is not None and region is not None:
+            for stack in stacks if region is not None else ():
                 require_region(stack, region)
     # Cost allocation tags: every taggable resource carries platform, environment and platform.tags;
     # the resources a budgets team owns carry its team tag (the nearer tag wins over platform.tags').
@@ -116,7 +134,7 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
         Tags.of(app).add(key, value)
     for team in config.budgets.teams if config.budgets else ():
         for name in team.endpoints:
-            Tags.of(inference.endpoints[name]).add(config.budgets.team_tag, team.name)
+            Tags.of(endpoints[name]).add(config.budgets.team_tag, team.name)
         for name in team.training_clusters:
             Tags.of(training.clusters[name]).add(config.budgets.team_tag, team.name)
             if name in training.storage:

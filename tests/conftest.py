@@ -31,8 +31,11 @@ class Synthesized:
         self.platform = platform
         self.outdir = outdir
         self.templates = {}
+        self.stack_names = {}  # concern -> CloudFormation stack name
+        prefix = platform.data.stack_name.removesuffix("data")  # "acme-ml-dev-"
         for stack in platform.stacks:
-            concern = stack.stack_name.rsplit("-", 1)[-1]
+            concern = stack.stack_name.removeprefix(prefix)  # "data", "inference", "inference-2", ...
+            self.stack_names[concern] = stack.stack_name
             body = json.loads((outdir / f"{stack.artifact_id}.template.json").read_text())
             self.templates[concern] = Template.from_json(body)
             self.templates[concern].raw = body

@@ -581,8 +581,10 @@ def test_new_image_replaces_model_and_config_but_updates_the_endpoint_in_place()
         data["endpoints"][0]["model"]["image"] = IMAGE.replace("2.4.0-tgi2.4.0", tag)
         app = new_app()
         shared = Stack(app, "Data")
+        config = parse_config(data)
         stack = InferenceStack(
-            app, "acme-ml-dev-inference", config=parse_config(data), key=kms.Key(shared, "Key"), topic=sns.Topic(shared, "Topic")
+            app, "acme-ml-dev-inference", config=config, endpoints=config.endpoints, key=kms.Key(shared, "Key"),
+            topic=sns.Topic(shared, "Topic"), routing={}, overview_page="acme-ml-dev-overview-1",
         )
         return Template.from_stack(stack).to_json()["Resources"]
 
@@ -655,8 +657,10 @@ def test_instance_type_change_of_an_autoscaled_endpoint_deploys_in_order():
         data["endpoints"][0]["instance_type"] = instance_type
         app = new_app()
         shared = Stack(app, "Data")
+        config = parse_config(data)
         stack = InferenceStack(
-            app, "acme-ml-dev-inference", config=parse_config(data), key=kms.Key(shared, "Key"), topic=sns.Topic(shared, "Topic")
+            app, "acme-ml-dev-inference", config=config, endpoints=config.endpoints, key=kms.Key(shared, "Key"),
+            topic=sns.Topic(shared, "Topic"), routing={}, overview_page="acme-ml-dev-overview-1",
         )
         return Template.from_stack(stack).to_json()["Resources"]
 

@@ -46,7 +46,7 @@ def t(default_platform):
 
 @pytest.fixture(scope="module")
 def endpoints(default_platform):
-    return default_platform.platform.inference.endpoints
+    return default_platform.platform.endpoints
 
 
 def test_every_kind_is_built_with_its_kind_and_stable_name(endpoints):
@@ -275,8 +275,7 @@ def test_inference_component_reserves_compute_and_copies(t):
     endpoint_id, _ = one(t, "LlmHostingEndpoint87DF9035", "AWS::SageMaker::Endpoint")
     _, ic = one(t, "LlmHostingEndpointLlama8bComponent", "AWS::SageMaker::InferenceComponent")
     model_id, model = one(t, "LlmHostingEndpointLlama8bComponentModel", "AWS::SageMaker::Model")
-    p = ic["Properties"]
-    del p["Tags"]
+    p = {k: v for k, v in ic["Properties"].items() if k != "Tags"}  # a copy: the template is the session's
     assert p == {
         "EndpointName": f"{PREFIX}-llm-hosting",
         "InferenceComponentName": f"{PREFIX}-llm-hosting-llama-8b",

@@ -68,6 +68,13 @@ def metric_rows(w: dict) -> list[dict]:
     return rows
 
 
+def _monitoring_alarms(template, cfn_type: str) -> list[dict]:
+    """The alarms of the monitoring constructs: in a shard, those of each ``EndpointMonitoring`` (construct
+    id ``<Name>Dashboard``), not the endpoint's own rollback alarms (``<Name>Endpoint``, notification topic)."""
+    return [a for k, a in resources_of(template, cfn_type).items() if not re.match(r"^[A-Za-z0-9]+?Endpoint[A-Z]", k)
+            or "Dashboard" in k]
+
+
 def by_name(template, name: str) -> dict:
     for t in ALARM_TYPES:
         for a in resources_of(template, t).values():
@@ -100,17 +107,18 @@ def logical_id_of_alarm(template, name: str) -> str:
 
 # -- the default platform ----------------------------------------------------------------------------
 def test_each_endpoint_gets_a_dashboard_named_after_it_and_an_overview(default_platform, default_config):
-    names = set(dashboards(default_platform["observability"]))
-    expected = {f"acme-ml-dev-{e.name}" for e in default_config.endpoints} | {"acme-ml-dev-overview"}
+    # Each endpoint's dashboard lives with the endpoint in its shard (the default config: one shard).
+    assert set(dashboards(default_platform["inference"])) == {f"acme-ml-dev-{e.name}" for e in default_config.endpoints} | {
+        "acme-ml-dev-overview-1"}  # the overview's page of shard 1
     clusters = {f"acme-ml-dev-{c.name}-cluster" for c in default_config.training_clusters}
     assert clusters == {"acme-ml-dev-llm-pretrain-cluster"}
     pipelines = {f"acme-ml-dev-pipeline-{p.name}" for p in default_config.training_pipelines}
     assert pipelines == {"acme-ml-dev-pipeline-llm-finetune"}
-    assert names == expected | clusters | pipelines
+    assert set(dashboards(default_platform["observability"])) == {"acme-ml-dev-overview"} | clusters | pipelines
 
 
 def test_realtime_dashboard_widgets_have_exact_metrics(default_platform):
-    body = body_of(dashboards(default_platform["observability"])[CHAT])
+    body = body_of(dashboards(default_platform["inference"])[CHAT])
     dims = {"EndpointName": CHAT, "VariantName": "AllTraffic"}
 
     (inv,) = metric_rows(widget(body, "Invocations"))
@@ -154,7 +162,7 @@ def test_realtime_dashboard_widgets_have_exact_metrics(default_platform):
 
 
 def test_kind_specific_widgets_in_the_default_platform(default_platform, default_config):
-    boards = dashboards(default_platform["observability"])
+    boards = dashboards(default_platform["inference"])
     kinds = {f"acme-ml-dev-{e.name}": e.type for e in default_config.endpoints}
     for name, kind in kinds.items():
         titles = {w["properties"].get("title") for w in body_of(boards[name])["widgets"]}
@@ -166,6 +174,14 @@ def test_kind_specific_widgets_in_the_default_platform(default_platform, default
         assert ("Instances in service (derived) vs autoscaling min/max" in titles) is (kind in ("realtime", "multi-model")), name
 
 
+def _topic_of(action: dict) -> str:
+    """The topic's logical id: a Ref, or the weak cross-stack reference to it (a shard's alarm notifies
+    the observability stack's topics): ``PublishOutputRef<logical id><8 hex>``."""
+    if "Ref" in action:
+        return action["Ref"]
+    return action["Fn::GetStackOutput"]["OutputName"].removeprefix("PublishOutputRef")[:-8]
+
+
 def _notified_through(template) -> dict[str, set[str]]:
     """Alarm name -> the topics its ALARM state reaches: its own actions, or those of the composite
     alarms whose rules name it (transitively)."""
@@ -173,20 +189,21 @@ def _notified_through(template) -> dict[str, set[str]]:
     parents = {k: {c for c, p in alarms.items() if "AlarmRule" in p and k in json.dumps(p["AlarmRule"])} for k in alarms}
 
     def reach(k: str, seen: frozenset = frozenset()) -> set[str]:
-        own = {a["Ref"] for a in alarms[k].get("AlarmActions", [])}
+        own = {_topic_of(a) for a in alarms[k].get("AlarmActions", [])}
         return own | {t for parent in parents[k] - seen for t in reach(parent, seen | {k})}
 
     return {p["AlarmName"]: reach(k) for k, p in alarms.items()}
 
-
 def test_every_alarm_notifies_a_severity_topic_or_feeds_a_composite_that_does(default_platform, extra):
-    for template in (default_platform["observability"], extra.template):
-        topics = {k for k, v in resources_of(template, "AWS::SNS::Topic").items()
+    shard, observability = default_platform["inference"], default_platform["observability"]
+    for template, topic_template in ((shard, observability), (observability, observability),
+                                     (extra.template, extra.template)):
+        topics = {k for k, v in resources_of(topic_template, "AWS::SNS::Topic").items()
                   if re.search(r"(warning|critical) alarms$", v["Properties"]["DisplayName"])}
         assert len(topics) == 2
         reached = _notified_through(template)
         for t in ALARM_TYPES:
-            for alarm in resources_of(template, t).values():
+            for alarm in _monitoring_alarms(template, t):
                 p = alarm["Properties"]
                 name = p["AlarmName"]
                 severity = re.search(r"-(warning|critical)(-\d+[mhd])?$", name).group(1)
@@ -222,9 +239,8 @@ def test_one_incident_notifies_each_severity_topic_once(extra):
 
 
 def test_alarm_names_follow_endpoint_signal_severity_and_say_what_to_look_at(default_platform):
-    template = default_platform["observability"]
-    for t in ALARM_TYPES:
-        for alarm in resources_of(template, t).values():
+    for t, template in ((t, tpl) for t in ALARM_TYPES for tpl in (default_platform["inference"], default_platform["observability"])):
+        for alarm in _monitoring_alarms(template, t):
             p = alarm["Properties"]
             assert re.fullmatch(r"acme-ml-dev-[a-z0-9-]+-[a-z0-9-]+-(warning|critical)", p["AlarmName"]), p["AlarmName"]
             # A description may embed a deploy-time value (e.g. the FSx file system id) through Fn::Join.
@@ -235,9 +251,9 @@ def test_alarm_names_follow_endpoint_signal_severity_and_say_what_to_look_at(def
 
 
 def test_5xx_rate_alarms_use_metric_math_over_invocations(default_platform):
-    # The critical one is the endpoint's rollback alarm (inference stack), adopted by the monitoring.
-    for severity, threshold, stack in (("warning", 1, "observability"), ("critical", 5, "inference")):
-        p = by_name(default_platform[stack], f"{CHAT}-5xx-rate-{severity}")
+    template = default_platform["inference"]  # both with the endpoint, in its shard
+    for severity, threshold in (("warning", 1), ("critical", 5)):
+        p = by_name(template, f"{CHAT}-5xx-rate-{severity}")
         assert (p["Threshold"], p["ComparisonOperator"], p["EvaluationPeriods"], p["DatapointsToAlarm"]) == (
             threshold, "GreaterThanOrEqualToThreshold", 3, 2)
         assert p["TreatMissingData"] == "notBreaching"
@@ -254,17 +270,17 @@ def test_5xx_rate_alarms_use_metric_math_over_invocations(default_platform):
 
 def test_async_error_rate_counts_requests_with_samplecount(default_platform, default_config):
     async_ep = next(e for e in default_config.endpoints if e.type == "async")
-    p = by_name(default_platform["observability"], f"acme-ml-dev-{async_ep.name}-5xx-rate-critical")
+    p = by_name(default_platform["inference"], f"acme-ml-dev-{async_ep.name}-5xx-rate-critical")
     stats = {m["Id"]: m["MetricStat"]["Stat"] for m in p["Metrics"] if "MetricStat" in m}
     assert stats == {"m_invocation5xxerrors_alltraffic": "Sum", "m_count_invocation5xxerrors_alltraffic": "SampleCount"}
-    backlog = by_name(default_platform["observability"], f"acme-ml-dev-{async_ep.name}-backlog-without-capacity-critical")
+    backlog = by_name(default_platform["inference"], f"acme-ml-dev-{async_ep.name}-backlog-without-capacity-critical")
     assert single_metric(backlog) == (SAGEMAKER, "HasBacklogWithoutCapacity",
                                       [{"Name": "EndpointName", "Value": f"acme-ml-dev-{async_ep.name}"}], "Maximum", 60)
     assert (backlog["EvaluationPeriods"], backlog["DatapointsToAlarm"], backlog["Threshold"]) == (15, 15, 1)
 
 
 def test_gpu_memory_disk_and_capacity_alarms(default_platform):
-    template = default_platform["observability"]
+    template = default_platform["inference"]
     gpu = by_name(template, f"{CHAT}-gpu-memory-warning")  # ml.g5.2xlarge: 1 GPU
     assert single_metric(gpu) == (INSTANCE, "GPUMemoryUtilization",
                                   [{"Name": "EndpointName", "Value": CHAT}, {"Name": "VariantName", "Value": "AllTraffic"}],
@@ -283,7 +299,7 @@ def test_gpu_memory_disk_and_capacity_alarms(default_platform):
 
 
 def test_unhealthy_composite_is_any_critical_alarm(default_platform):
-    template = default_platform["observability"]
+    template = default_platform["inference"]
     p = by_name(template, f"{CHAT}-unhealthy-critical")
     rule = json.dumps(p["AlarmRule"])
     assert logical_id_of_alarm(template, f"{CHAT}-disk-critical") in rule
@@ -295,7 +311,7 @@ def test_unhealthy_composite_is_any_critical_alarm(default_platform):
 
 
 def test_degraded_composite_is_any_warning_alarm_and_only_rollups_notify(default_platform):
-    template = default_platform["observability"]
+    template = default_platform["inference"]
     rule = json.dumps(by_name(template, f"{CHAT}-degraded-warning")["AlarmRule"])
     for name in (f"{CHAT}-5xx-rate-warning", f"{CHAT}-disk-warning", f"{CHAT}-gpu-memory-warning"):
         assert logical_id_of_alarm(template, name) in rule
@@ -315,21 +331,30 @@ def test_severity_topics_are_encrypted_with_the_platform_key_and_subscribed(defa
     assert not resources_of(template, "AWS::Chatbot::SlackChannelConfiguration")
 
 
-def test_overview_shows_every_endpoint_and_all_alarm_states(default_platform, default_config):
+def test_overview_shows_every_endpoint_and_its_alarm_states(default_platform, default_config):
+    """Every endpoint's key metrics and its rollup alarms (named: the observability stack imports nothing
+    from a shard, whose alarms notify its topics), then every cluster alarm that stands for a condition."""
     template = default_platform["observability"]
     body = body_of(dashboards(template)["acme-ml-dev-overview"])
-    titles = [w["properties"].get("title", "") for w in body["widgets"]]
+    # Each shard's page carries its endpoints' key metrics (the front page would outgrow one stack).
+    page = body_of(dashboards(default_platform["inference"])["acme-ml-dev-overview-1"])
+    titles = [w["properties"].get("title", "") for w in page["widgets"]]
     for e in default_config.endpoints:
         assert f"acme-ml-dev-{e.name}: p99 model latency (microseconds)" in titles
+    assert "(#dashboards:name=acme-ml-dev-overview-1)" in body["widgets"][0]["properties"]["markdown"]
+    assert "(#dashboards:name=acme-ml-dev-overview)" in page["widgets"][0]["properties"]["markdown"]
+    assert not [w for w in body["widgets"] if "acme-ml-dev-chat-llm" in w["properties"].get("title", "")]
     listed = [a for w in body["widgets"] if w["type"] == "alarm" for a in w["properties"]["alarms"]]
-    # every alarm that stands for a condition (all but burn-rate windows, which have a composite)
-    notifying = [k for t in ALARM_TYPES for k, a in resources_of(template, t).items()
-                 if not re.search(r"-\d+[mhd]$", a["Properties"]["AlarmName"])]
-    rollback = [a for a in listed if a.startswith("PublishOutput")]  # the endpoints' own alarms, inference stack
-    assert sorted(set(listed) - set(rollback)) == sorted(notifying) and len(listed) == len(set(listed))
-    assert len(rollback) == sum(len(e.alarms) for e in default_platform.platform.inference.endpoints.values())
-    assert listed[0] == logical_id_of_alarm(template, f"{CHAT}-unhealthy-critical")
-
+    arn = "arn:AWS::Partition:cloudwatch:AWS::Region:AWS::AccountId:alarm:"
+    named = [a.removeprefix(arn) for a in listed if a.startswith(arn)]
+    in_shard = {a["Properties"]["AlarmName"] for t in ALARM_TYPES for a in resources_of(default_platform["inference"], t).values()}
+    rollups = [n for e in default_config.endpoints for n in (f"acme-ml-dev-{e.name}-unhealthy-critical",
+                                                              f"acme-ml-dev-{e.name}-degraded-warning") if n in in_shard]
+    assert named == rollups and len(rollups) >= len(default_config.endpoints)
+    assert listed[: len(named)] == [arn + n for n in named]  # the endpoints' states first
+    cluster_alarms = [k for t in ALARM_TYPES for k, a in resources_of(template, t).items()
+                      if not re.search(r"-\d+[mhd]$", a["Properties"]["AlarmName"])]
+    assert sorted(listed[len(named):]) == sorted(cluster_alarms) and len(listed) == len(set(listed))
 
 # -- config ------------------------------------------------------------------------------------------
 def _config(**endpoint_extra):
@@ -345,7 +370,7 @@ def _config(**endpoint_extra):
 
 def test_alarm_overrides_merge_with_the_library_defaults():
     from constructs_lib.observability import SeverityThresholds
-    from stacks.observability_stack import endpoint_slo, endpoint_thresholds
+    from stacks.config.endpoints import endpoint_slo, endpoint_thresholds
 
     data, parse = _config(
         alarms={"error_rate_5xx_percent": {"critical": 8}, "gpu_memory_percent": {"warning": None, "critical": 98},
@@ -891,9 +916,10 @@ def test_observability_stack_monitors_clusters_and_puts_them_on_the_overview(tmp
     app = new_app(tmp_path)
     key = PlatformKey(Stack(app, "Data"), "Key", alias="alias/acme").key
     stack = ObservabilityStack(
-        app, "Obs", config=config, endpoints={}, key=key,
+        app, "Obs", config=config, key=key,
         clusters=[MonitoredCluster("llm-pretrain", _AgentMetrics(), LustreFileSystem("fs-0123456789abcdef0", 2400))],
     )
+    stack.add_overview([])
     template = app.synth().get_stack_by_name("Obs").template
     assert lint_assembly(tmp_path) == []
     names = {r["Properties"]["DashboardName"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"}

@@ -256,7 +256,7 @@ def test_notifier_function_is_reliable(default_platform, default_config):
 def test_dashboard_is_built_from_endpoint_metrics(default_platform):
     # One dashboard per endpoint (EndpointMonitoring, tests/test_observability.py) plus the overview;
     # the endpoint's dashboard keeps the foundation's name and logical id.
-    dashboards = resources_of(default_platform["observability"], "AWS::CloudWatch::Dashboard")
+    dashboards = resources_of(default_platform["inference"], "AWS::CloudWatch::Dashboard")  # with its endpoint
     (logical_id, dash), = [(k, d) for k, d in dashboards.items() if d["Properties"]["DashboardName"] == "acme-ml-dev-chat-llm"]
     assert logical_id == "ChatLlmDashboardC0C64D6D"  # unchanged since the foundation: no replacement on update
     body = json.loads("".join(p if isinstance(p, str) else "0" for p in dash["Properties"]["DashboardBody"]["Fn::Join"][1]))
@@ -269,9 +269,11 @@ def test_dashboard_is_built_from_endpoint_metrics(default_platform):
     assert any(w["type"] == "alarm" for w in body["widgets"])
 
 
-# Logical ids the default platform had before the serving redesign (tests/default_logical_ids.json).
-# A resource may be added freely; one that disappears (replaced or removed) must be listed here with
-# its reason, and a stateful resource never may.
+# Logical ids of the default platform (tests/default_logical_ids.json), recorded after the endpoint
+# shards: each endpoint's dashboard and alarms moved, under the same logical ids, from the observability
+# stack into its shard (for the default config: acme-ml-dev-inference; CHANGELOG 0.3.0). A resource may be
+# added freely; one that disappears (replaced or removed) must be listed here with its reason (ids
+# without their 8-digit hash), and a stateful resource never may.
 _ROLLBACK = ("the count-based rollback alarm <name>-{old} became the critical alarm of its signal, "
              "<name>-{new}-critical (one alarm path: the signal registry and the alarm factory)")
 REMOVED_LOGICAL_IDS: dict[str, str] = {
@@ -286,28 +288,33 @@ REMOVED_LOGICAL_IDS: dict[str, str] = {
        "by the endpoint (inference stack, same name), and adopted by its monitoring"
        for endpoint in ("ChatLlm", "Ranker", "FraudScorer")},
 }
-# Added by the redesign (documented): one warning rollup per endpoint, the only alarm with actions to
-# the warning topic (one incident, one notification per severity).
-ADDED_BY_THE_REDESIGN = {
-    f"{endpoint}DashboardDegradedWarningAlarm" for endpoint in
-    ("ChatLlm", "Ranker", "FraudScorer", "Embeddings", "BatchScoring", "LlmHosting", "ManyModels")
-}
 
 
 def test_default_platform_keeps_its_logical_ids(default_platform):
     """Diffs the default platform's logical ids against the recorded ones and lists what moved."""
     recorded = json.loads((Path(__file__).parent / "default_logical_ids.json").read_text())
+    assert set(recorded) == set(default_platform.stack_names.values())
+    concerns = {name: concern for concern, name in default_platform.stack_names.items()}
     moved = {}
     for stack, ids in recorded.items():
-        concern = stack.rsplit("-", 1)[-1]
-        current = set(default_platform[concern].raw["Resources"])
+        current = set(default_platform[concerns[stack]].raw["Resources"])
         gone = sorted(k for k in set(ids) - current if re.sub(r"[0-9A-F]{8}$", "", k) not in REMOVED_LOGICAL_IDS)
         if gone:
             moved[stack] = gone
     assert not moved, f"logical ids that moved (list them in REMOVED_LOGICAL_IDS with the reason): {moved}"
-    observability = set(default_platform["observability"].raw["Resources"])
-    added = observability - set(recorded["acme-ml-dev-observability"])
-    assert {re.sub(r"[0-9A-F]{8}$", "", k) for k in added} >= ADDED_BY_THE_REDESIGN
+
+
+def test_each_endpoint_keeps_its_dashboard_and_alarm_ids_in_its_shard(default_platform, default_config):
+    """The ids the observability stack gave (``<Name>Dashboard...``) are the shard's: moving the monitoring
+    to the shard replaced no alarm or dashboard by a differently named one, and left none behind."""
+    shard, observability = default_platform["inference"].raw["Resources"], default_platform["observability"].raw["Resources"]
+    for ep in default_config.endpoints:
+        prefix = "".join(part.capitalize() for part in ep.name.split("-")) + "Dashboard"
+        mine = {k: r["Type"] for k, r in shard.items() if k.startswith(prefix)}
+        assert "AWS::CloudWatch::Dashboard" in mine.values() and "AWS::CloudWatch::CompositeAlarm" in mine.values(), ep.name
+        assert set(mine.values()) <= {"AWS::CloudWatch::Dashboard", "AWS::CloudWatch::Alarm",
+                                      "AWS::CloudWatch::CompositeAlarm"}, ep.name
+        assert not [k for k in observability if k.startswith(prefix)], ep.name
 
 
 def test_stacks_import_no_private_module():
@@ -339,7 +346,7 @@ def test_monitoring_and_stacks_read_typed_endpoint_facts(default_platform):
         if path.parent.name != "lifecycle":  # (the idle guard names the IAM resource "scalable_targets")
             assert "scalable_targets" not in source and "production_variants" not in source, path.name
         assert "default_child" not in source, path.name  # e.g. an alarm's name read back from its CfnAlarm
-    endpoints = default_platform.platform.inference.endpoints
+    endpoints = default_platform.platform.endpoints
     chat, ranker = endpoints["chat-llm"], endpoints["ranker"]
     assert chat.instance_types == ("ml.g5.2xlarge",) and chat.capacity_bounds == (2, 8)
     assert ranker.capacity_bounds == (1, 4) and len(ranker.alarms) == 2

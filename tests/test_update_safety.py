@@ -37,7 +37,7 @@ def _raw(synthesized) -> dict[str, dict]:
 
 
 def _names(synthesized) -> dict[str, str]:
-    return {stack.stack_name.rsplit("-", 1)[-1]: stack.stack_name for stack in synthesized.platform.stacks}
+    return dict(synthesized.stack_names)
 
 
 @pytest.fixture(scope="session")
@@ -219,3 +219,15 @@ def test_a_replaced_vpc_cascades_to_its_subnets_and_across_stacks_to_the_file_sy
                for p in problems)
     file_system = _first(default_platform["training"].raw, "AWS::FSx::FileSystem")
     assert any(p.startswith(f"training/{file_system} AWS::FSx::FileSystem replaced: create-only ") for p in problems)
+
+
+def test_endpoint_moved_to_another_shard_is_reported(default_platform):
+    """A shard move (e.g. a changed ``endpoints[].stack``, or more ``inference.shards``) deletes the endpoint
+    from one stack and creates it in another under the same fixed name: CloudFormation cannot do that in
+    one deploy, so it is a stateful problem even with the logical id unchanged."""
+    endpoint = _first(default_platform["inference"].raw, "AWS::SageMaker::Endpoint")
+
+    def move(after):
+        after["inference-2"] = {"Resources": {endpoint: after["inference"]["Resources"].pop(endpoint)}}
+
+    assert _mutated(default_platform, move) == [f"inference/{endpoint} AWS::SageMaker::Endpoint removed (moves to inference-2)"]

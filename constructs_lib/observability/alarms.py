@@ -86,9 +86,15 @@ class AlarmFactory:
         # Alarms whose state a rollup composite notifies (page_once), by severity.
         self.rolled_up: dict[Severity, list[cw.AlarmBase]] = {}
         self._severity: dict[str, Severity] = {}
+        self._names: dict[str, str] = {}
 
     def name(self, signal: str, severity: Severity) -> str:
         return f"{self.prefix}-{signal}-{severity.value}"
+
+    def name_of(self, alarm: cw.AlarmBase) -> str:
+        """The fixed name this factory gave ``alarm``: another stack can show the alarm by name
+        (``cw.Alarm.from_alarm_name``) without importing a value from this one."""
+        return self._names[alarm.node.path]
 
     def metric_alarm(
         self,
@@ -126,7 +132,7 @@ class AlarmFactory:
             self.rolled_up.setdefault(severity, []).append(alarm)
         else:
             self._route(alarm, severity)
-        self._record(alarm, severity)
+        self._record(alarm, severity, name)
         return alarm
 
     def composite_alarm(
@@ -165,7 +171,7 @@ class AlarmFactory:
                 "HIPAA.Security-CloudWatchAlarmAction",
                 "NIST.800.53.R5-CloudWatchAlarmAction",
             )
-        self._record(alarm, severity)
+        self._record(alarm, severity, name)
         return alarm
 
     def rollup(self, *, signal: str, severity: Severity, summary: str, look_first_at: str) -> cw.CompositeAlarm | None:
@@ -213,9 +219,10 @@ class AlarmFactory:
         ]
 
     # -- helpers -------------------------------------------------------------------------------
-    def _record(self, alarm: cw.AlarmBase, severity: Severity) -> None:
+    def _record(self, alarm: cw.AlarmBase, severity: Severity, name: str) -> None:
         self.alarms.append(alarm)
         self._severity[alarm.node.path] = severity
+        self._names[alarm.node.path] = name
 
     def _route(self, alarm: cw.AlarmBase, severity: Severity) -> None:
         topic = self.routing.get(severity)

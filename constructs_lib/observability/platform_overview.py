@@ -42,6 +42,8 @@ class PlatformOverview(Construct):
     :param clusters: :class:`ClusterMonitoring` of each cluster; default none.
     :param alarms: shown in alarm status widgets (e.g. each endpoint's ``unhealthy`` alarm); default none.
     :param max_metrics_per_dashboard: default the quota; lower to split earlier.
+    :param links: other dashboards every page links to, e.g. the other parts of an overview split over
+        stacks (a sharded platform's front page and each shard's page); default none.
     """
 
     def __init__(
@@ -54,8 +56,10 @@ class PlatformOverview(Construct):
         clusters: Sequence[ClusterMonitoring] = (),
         alarms: Sequence[cw.IAlarm] = (),
         max_metrics_per_dashboard: int = _quotas.MAX_METRICS_PER_DASHBOARD,
+        links: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
+        self.links = tuple(links)
         p = Problems(f"PlatformOverview {self.node.path}")
         p.check(len(dashboard_name) <= _quotas.MAX_DASHBOARD_NAME - 4, "dashboard_name", dashboard_name,
                 f"at most {_quotas.MAX_DASHBOARD_NAME - 4} characters (pages add '-<n>')")
@@ -93,6 +97,9 @@ class PlatformOverview(Construct):
             f"**page {i + 1}**" if i == index else f"[page {i + 1}](#dashboards:name={name})"
             for i, name in enumerate(self.page_names)
         )
+        related = " | ".join(f"[{name}](#dashboards:name={name})" for name in self.links)
+        if related:
+            links = f"{links} | see also {related}"
         return f"**Platform overview** - {links}\n\nEach endpoint and cluster also has its own dashboard, named after it."
 
 

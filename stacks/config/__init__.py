@@ -44,6 +44,16 @@ class ProdOverride(Section):
     )
 
 
+class InferenceSection(Section):
+    """Where the endpoints' shard stacks are (see README "Endpoint shards")."""
+
+    shards: int = Field(
+        default=1, ge=1, le=100,
+        description="Stacks the endpoints without a stack key are hashed into (stable per name): <prefix>-inference, "
+        "<prefix>-inference-2, ... Fixed once chosen: raising it moves the endpoints the new shards take (delete + create).",
+    )
+
+
 class PlatformConfig(Section):
     platform: PlatformSection
     notifications: NotificationsSection = Field(default_factory=NotificationsSection)
@@ -51,6 +61,7 @@ class PlatformConfig(Section):
     training_clusters: list[TrainingClusterSection] = Field(default_factory=list)
     training: TrainingSection | None = None
     training_pipelines: list[TrainingPipelineSection] = Field(default_factory=list)
+    inference: InferenceSection = Field(default_factory=InferenceSection)
     endpoints: list[EndpointSection] = Field(default_factory=list)
     lifecycle: LifecycleSection = Field(default_factory=LifecycleSection)
     budgets: BudgetsSection | None = None

@@ -56,6 +56,11 @@ SageMakerName = Annotated[str, matching(limits.NAME_PATTERN, limits.NAME_RULE)]
 S3Uri = Annotated[str, matching(limits.S3_URI, limits.S3_URI_RULE)]
 EcrImage = Annotated[str, matching(limits.ECR_IMAGE, limits.ECR_IMAGE_RULE)]
 RoutingStrategyName = Literal["LEAST_OUTSTANDING_REQUESTS", "RANDOM"]
+# ``endpoints[].stack``: starts with a letter, so it never collides with a numbered hash shard (``-2``).
+STACK_KEY_PATTERN = r"^[a-z](-?[a-z0-9]){0,31}$"
+StackKey = Annotated[
+    str, matching(STACK_KEY_PATTERN, "lower-case letters, digits and single hyphens, 1-32 characters, starting with a letter")
+]
 
 
 class ModelSection(Section):
@@ -234,6 +239,12 @@ class EndpointSection(_InstanceCapacity):
 
     name: SageMakerName
     type: EndpointType = "realtime"
+    stack: StackKey | None = Field(
+        default=None,
+        description="Shard stack <prefix>-inference-<stack> shared with the endpoints of the same key (e.g. a team); "
+        "default: placed by a hash of the name into one of inference.shards stacks. Changing it moves the endpoint "
+        "(delete + create).",
+    )
     model: ModelSection | None = None
     instance_type: str | None = None
     instance_count: int = 1

@@ -4,7 +4,8 @@
     python docs/render_dashboards.py cdk.out/acme-ml-dev-observability.template.json docs/training-dashboards.svg \
         acme-ml-dev-pipeline-llm-finetune acme-ml-dev-llm-pretrain-cluster
 
-Reads the observability stack's template (``make synth`` writes it), lays every widget out at the
+Reads the observability stack's template (``make synth`` writes it) and, next to it, the inference
+shards' (the endpoints' dashboards), lays every widget out at the
 position CloudWatch gives it (24-column grid) and writes an SVG: title, kind and the metric labels
 of each widget, with a deterministic placeholder line per metric. Default dashboards: the first
 endpoint's, the inference-components endpoint's and the platform overview.
@@ -130,6 +131,10 @@ def panel(name: str, body: dict, ox: float, oy: float, names: dict[str, str]) ->
 
 def render(template_path: Path, output: Path, names: tuple[str, ...] = PANELS) -> Path:
     template = json.loads(template_path.read_text())
+    # Each endpoint's dashboard lives in its inference shard (<prefix>-inference*), next to this template.
+    for shard in sorted(template_path.parent.glob(template_path.name.replace("-observability.", "-inference*."))):
+        if shard != template_path:
+            template["Resources"].update(json.loads(shard.read_text())["Resources"])
     boards, names_by_id = dashboards(template), alarm_names(template)
     chosen = [n for n in names if n in boards] or list(boards)[:3]
     elements, x, height = [], GAP, 0.0

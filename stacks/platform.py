@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Stage, Tags, Validations
 
 from constructs_lib.inference import InferenceEndpoint
-
 from constructs_lib.observability import NodeHealthMonitoring
 
 from .config import PlatformConfig, regions

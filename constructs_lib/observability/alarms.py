@@ -92,8 +92,8 @@ class AlarmFactory:
         return f"{self.prefix}-{signal}-{severity.value}"
 
     def name_of(self, alarm: cw.AlarmBase) -> str:
-        """The fixed name this factory gave ``alarm``: another stack can show the alarm by name
-        (``cw.Alarm.from_alarm_name``) without importing a value from this one."""
+        """The fixed name this factory gave ``alarm`` (one it created, not an adopted one): another stack
+        can show the alarm by name (``cw.Alarm.from_alarm_name``) without importing a value from this one."""
         return self._names[alarm.node.path]
 
     def metric_alarm(
@@ -219,10 +219,11 @@ class AlarmFactory:
         ]
 
     # -- helpers -------------------------------------------------------------------------------
-    def _record(self, alarm: cw.AlarmBase, severity: Severity, name: str) -> None:
+    def _record(self, alarm: cw.AlarmBase, severity: Severity, name: str | None = None) -> None:
         self.alarms.append(alarm)
         self._severity[alarm.node.path] = severity
-        self._names[alarm.node.path] = name
+        if name is not None:  # adopted alarms were named by the factory that created them
+            self._names[alarm.node.path] = name
 
     def _route(self, alarm: cw.AlarmBase, severity: Severity) -> None:
         topic = self.routing.get(severity)

@@ -78,6 +78,12 @@ def test_key_rotates_and_lets_writing_services_use_it_for_this_account_only(defa
     logs = statements["AllowCloudWatchLogsForThisAccount"]
     assert logs["Principal"]["Service"] == {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
     assert logs["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _arn("logs", "log-group:*")}}
+    # CT.KMS.PR.3: grants only when an AWS service asks for one (tests/test_cfn_guard.py runs the rule).
+    assert statements["DenyGrantsExceptForAwsResources"] == {
+        "Sid": "DenyGrantsExceptForAwsResources", "Effect": "Deny", "Principal": {"AWS": "*"},
+        "Action": "kms:CreateGrant", "Resource": "*",
+        "Condition": {"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+    }
     # Nothing else names a service: no unconditioned grant overrides the scoped ones (CDK's grant_publish
     # on an encrypted topic used to add one for cloudwatch and events).
     # (AllowBudgetsToUseKey: AWS Budgets, scoped by aws:SourceAccount, asserted in tests/test_cost.py)

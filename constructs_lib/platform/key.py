@@ -101,6 +101,21 @@ class PlatformKey(Construct):
                 )
             )
         allow_cloudwatch_logs(self.key, sid="AllowCloudWatchLogsForThisAccount")
+        # Grants only for AWS resources: the services that use this key (SageMaker volumes, FSx, Lambda,
+        # DynamoDB) create their grants on the caller's behalf (kms:GrantIsForAWSResource true) or as
+        # service principals; no person or role may hand the key to another principal by a grant of
+        # their own. AWS Control Tower proactive control CT.KMS.PR.3 (its Guard rule expects exactly
+        # this shape: Deny, every principal, BoolIfExists on both keys set to "false").
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyGrantsExceptForAwsResources",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+            )
+        )
 
 
 def allow_cloudwatch_logs(key: kms.IKey, *, sid: str) -> None:

@@ -89,7 +89,7 @@ def test_key_rotates_and_lets_writing_services_use_it_for_this_account_only(defa
     # (AllowBudgetsToUseKey: AWS Budgets, scoped by aws:SourceAccount, asserted in tests/test_cost.py)
     assert set(statements) == {None, "AllowCloudWatchLogsForThisAccount", "AllowEventBridgeForThisAccountsQueues",
                                "AllowEventBridgeForThisAccountsTopics", "AllowPlatformServicesToUseKey",
-                               "AllowBudgetsToUseKey"}
+                               "AllowBudgetsToUseKey", "DenyGrantsExceptForAwsResources"}
     assert statements[None]["Principal"] == {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::",
                                                                        ACCOUNT, ":root"]]}}
 

@@ -87,7 +87,7 @@ def test_llm_serving_scales_components_and_instances_to_zero_with_slo_alarms(tem
     assert [(t["ScalableDimension"], t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [
         ("sagemaker:inference-component:DesiredCopyCount", 0, 4)
     ]
-    composites = _resources(stacks["llm-serve-dev-observability"], "AWS::CloudWatch::CompositeAlarm")
+    composites = _resources(stacks["llm-serve-dev-inference"], "AWS::CloudWatch::CompositeAlarm")  # with the endpoint
     assert any("Availability SLO 99.5 %" in c["AlarmDescription"] for c in composites)
 
 

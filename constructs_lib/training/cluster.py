@@ -1,12 +1,16 @@
-"""``HyperPodCluster``: a SageMaker HyperPod cluster (Slurm or EKS orchestrated) as a construct."""
+"""``HyperPodCluster``: a SageMaker HyperPod cluster (Slurm or EKS orchestrated) as a construct.
+
+Its props and enums are in :mod:`constructs_lib.training._cluster_spec`, their rules in
+:mod:`constructs_lib.training._cluster_checks`, the execution role's policies in
+:mod:`constructs_lib.training._cluster_role`; every public name is importable from here and from
+:mod:`constructs_lib.training`.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -21,19 +25,34 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib import limits
 from constructs_lib._security_group_rules import wait_for_security_group_rules
-from constructs_lib.compliance import acknowledge
-from constructs_lib.errors import PlatformValidationError, Problem, Problems, is_token
+from constructs_lib.errors import PlatformValidationError, Problem
 from constructs_lib.sagemaker_events import SOURCE, DetailType
-from constructs_lib.training import _lifecycle, _limits
-from constructs_lib.training._iam import (
-    ECR_PULL_ACTIONS,
-    SSM_SESSION_CHANNEL_ACTIONS,
-    add_network_interface_policy,
-    log_group_arn,
+from constructs_lib.training import _lifecycle
+from constructs_lib.training._cluster_checks import check_cluster_props, validate_cluster
+from constructs_lib.training._cluster_role import (
+    BUCKET_DEPLOYMENT_HANDLER_PREFIX,
+    CLUSTER_LOG_GROUP_PREFIX,
+    HYPERPOD_OBSERVABILITY_REGISTRY_ACCOUNT,
+    HYPERPOD_OBSERVABILITY_REPOSITORIES,
+    SAGEMAKER_PRINCIPAL,
+    acknowledge_deployment_handler,
+    grant_execution_role,
 )
-from constructs_lib.training._nag import wildcard_action, wildcard_resource
+from constructs_lib.training._cluster_spec import (
+    ALL_DEEP_HEALTH_CHECKS,
+    NODE_ROLES,
+    DeepHealthCheck,
+    EksOrchestration,
+    InstanceGroup,
+    NodeProvisioningMode,
+    NodeRecovery,
+    Orchestration,
+    PrometheusRemoteWrite,
+    SlurmConfigStrategy,
+    SlurmNodeType,
+    SlurmOrchestration,
+)
 from constructs_lib.training._resources import (
     access_logs_bucket,
     create_key,
@@ -45,7 +64,6 @@ from constructs_lib.training.collector import (
     CollectorMetric,
     EfaCounter,
     NodeMonitoring,
-    check_node_monitoring,
     collector_config,
     dcgm_exporter_csv,
 )
@@ -53,140 +71,29 @@ from constructs_lib.training.metrics import NAMESPACE, Dimension, MetricName, cl
 from constructs_lib.training.network import TrainingNetwork
 from constructs_lib.training.storage import LustreStorage
 
+__all__ = [  # the props, their rules and the construct: one import path for all of them
+    "ALL_DEEP_HEALTH_CHECKS",
+    "BUCKET_DEPLOYMENT_HANDLER_PREFIX",
+    "CLUSTER_LOG_GROUP_PREFIX",
+    "HYPERPOD_OBSERVABILITY_REGISTRY_ACCOUNT",
+    "HYPERPOD_OBSERVABILITY_REPOSITORIES",
+    "LIFECYCLE_PREFIX",
+    "SAGEMAKER_PRINCIPAL",
+    "DeepHealthCheck",
+    "EksOrchestration",
+    "HyperPodCluster",
+    "InstanceGroup",
+    "NodeProvisioningMode",
+    "NodeRecovery",
+    "Orchestration",
+    "PrometheusRemoteWrite",
+    "SlurmConfigStrategy",
+    "SlurmNodeType",
+    "SlurmOrchestration",
+    "check_cluster_props",
+]
+
 LIFECYCLE_PREFIX = "hyperpod-lifecycle"
-SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
-# Log groups HyperPod writes node and lifecycle logs to: /aws/sagemaker/Clusters/<name>/<cluster id>.
-CLUSTER_LOG_GROUP_PREFIX = "/aws/sagemaker/Clusters"
-# Construct id prefix of aws-cdk-lib's BucketDeployment handler (a singleton per stack).
-BUCKET_DEPLOYMENT_HANDLER_PREFIX = "Custom::CDKBucketDeployment"
-
-
-class SlurmNodeType(str, Enum):
-    """``SlurmConfig.NodeType`` of an instance group."""
-
-    CONTROLLER = "Controller"
-    LOGIN = "Login"
-    COMPUTE = "Compute"
-
-
-class DeepHealthCheck(str, Enum):
-    """``OnStartDeepHealthChecks`` values: stress tests run before a node joins the cluster."""
-
-    INSTANCE_STRESS = "InstanceStress"
-    INSTANCE_CONNECTIVITY = "InstanceConnectivity"
-
-
-ALL_DEEP_HEALTH_CHECKS = (DeepHealthCheck.INSTANCE_STRESS, DeepHealthCheck.INSTANCE_CONNECTIVITY)
-
-
-class NodeRecovery(str, Enum):
-    AUTOMATIC = "Automatic"  # faulty nodes are replaced or rebooted
-    NONE = "None"  # faulty nodes are only labelled
-
-
-class NodeProvisioningMode(str, Enum):
-    CONTINUOUS = "Continuous"  # provisions nodes as capacity arrives; emits "HyperPod Cluster Event"s
-    STANDARD = "Standard"  # the property is omitted: all-or-nothing provisioning of the earlier API
-
-
-_NODE_ROLES = {SlurmNodeType.CONTROLLER: "controller", SlurmNodeType.LOGIN: "login", SlurmNodeType.COMPUTE: "compute"}
-
-
-class SlurmConfigStrategy(str, Enum):
-    """How HyperPod treats slurm.conf (``Orchestrator.Slurm.SlurmConfigStrategy``)."""
-
-    MANAGED = "Managed"
-    MERGE = "Merge"
-    OVERWRITE = "Overwrite"
-
-
-@dataclass(frozen=True, kw_only=True)
-class InstanceGroup:
-    """One instance group of the cluster.
-
-    :param name: group name (1-63 letters, digits, hyphens); unique within the cluster.
-    :param instance_type: a HyperPod instance type (botocore enum ``ClusterInstanceType``), e.g. ``ml.p5.48xlarge``.
-    :param instance_count: number of instances, 0-6758.
-    :param slurm_node_type: role in a Slurm cluster: required with Slurm orchestration, not allowed with EKS.
-    :param partition_name: Slurm partition of a compute group. Default: HyperPod's default partition.
-    :param threads_per_core: 1 turns simultaneous multithreading off, 2 keeps it on. Default: the
-        instance type's default.
-    :param ebs_volume_size_gb: extra EBS volume per instance, mounted at ``/opt/sagemaker`` (1-16384 GB).
-        Default: none.
-    :param deep_health_checks: stress and connectivity tests run when a node starts. Default: none;
-        use :data:`ALL_DEEP_HEALTH_CHECKS` for GPU and Trainium worker groups.
-    :param training_plan_arn: a SageMaker training plan reserving the capacity. Default: on-demand.
-    """
-
-    name: str
-    instance_type: str
-    instance_count: int
-    slurm_node_type: SlurmNodeType | None = None
-    partition_name: str | None = None
-    threads_per_core: int | None = None
-    ebs_volume_size_gb: int | None = None
-    deep_health_checks: Sequence[DeepHealthCheck] = ()
-    training_plan_arn: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class SlurmOrchestration:
-    """Slurm orchestration configured by HyperPod (``Orchestrator.Slurm``).
-
-    :param config_strategy: how HyperPod manages slurm.conf. Default ``MANAGED`` (the lifecycle
-        scripts of this construct never edit slurm.conf).
-    """
-
-    config_strategy: SlurmConfigStrategy = SlurmConfigStrategy.MANAGED
-
-
-@runtime_checkable
-class _HasClusterArn(Protocol):
-    @property
-    def cluster_arn(self) -> str: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class EksOrchestration:
-    """Nodes join an existing EKS cluster (``Orchestrator.Eks``; create-only: changing it replaces the cluster).
-
-    The EKS cluster must use the ``API`` or ``API_AND_CONFIG_MAP`` authentication mode.
-
-    :param cluster_arn: ARN of the EKS cluster.
-    :param cluster_security_group_id: the EKS cluster security group (the one EKS creates, which lets
-        the control plane and its members talk on every port). HyperPod nodes join it next to their
-        EFA group, so the control plane reaches kubelet (10250) and nodes reach the API (443) and
-        CoreDNS (53) as the EKS User Guide's security group requirements ask. Default: none (then
-        that group must accept HTTPS from the EFA group and allow kubelet/DNS to it by other means).
-    """
-
-    cluster_arn: str
-    cluster_security_group_id: str | None = None
-
-    @classmethod
-    def from_cluster(cls, cluster: _HasClusterArn) -> EksOrchestration:
-        """From an ``aws_eks.ICluster`` (or anything with ``cluster_arn``)."""
-        return cls(cluster_arn=cluster.cluster_arn)
-
-
-Orchestration = SlurmOrchestration | EksOrchestration
-
-# AWS's HyperPod registry of the reference observability images (dcgm-exporter, OpenTelemetry
-# collector): awsome-distributed-training base-config/observability/install_*.sh pull from it.
-HYPERPOD_OBSERVABILITY_REGISTRY_ACCOUNT = "602401143452"
-HYPERPOD_OBSERVABILITY_REPOSITORIES = ("hyperpod/dcgm_exporter", "hyperpod/otel_collector")
-
-
-@runtime_checkable
-class PrometheusRemoteWrite(Protocol):
-    """An Amazon Managed Service for Prometheus workspace the nodes remote-write to
-    (``constructs_lib.observability.PrometheusWorkspace`` or its ``from_workspace_arn``)."""
-
-    @property
-    def workspace_arn(self) -> str: ...
-
-    @property
-    def remote_write_url(self) -> str: ...
 
 
 class HyperPodCluster(Construct):
@@ -221,7 +128,6 @@ class HyperPodCluster(Construct):
         this workspace (``aps:RemoteWrite`` on it only, image pulls from AWS's HyperPod registry).
         Default: none.
     """
-
     def __init__(
         self,
         scope: Construct,
@@ -245,7 +151,7 @@ class HyperPodCluster(Construct):
         super().__init__(scope, id)
         orchestration = orchestration if orchestration is not None else SlurmOrchestration()
         groups = list(instance_groups)
-        _validate(
+        validate_cluster(
             self.node.path,
             cluster_name=cluster_name,
             instance_groups=groups,
@@ -332,7 +238,7 @@ class HyperPodCluster(Construct):
         if shared_storage is not None:
             self.resource.node.add_dependency(shared_storage.file_system)
         self.execution_policies: list[iam.ManagedPolicy] = []
-        self._grant_execution_role(ecr_repositories, ebs_encryption_key)
+        grant_execution_role(self, ecr_repositories, ebs_encryption_key)
         # The role's policies must be attached before HyperPod assumes the role to provision nodes.
         for policy in self.execution_policies:
             self.resource.node.add_dependency(policy)
@@ -545,7 +451,7 @@ class HyperPodCluster(Construct):
     # -- construction -----------------------------------------------------------------------------
     def _node_layout(self) -> dict[str, Any]:
         if self.is_slurm:
-            roles = {g.name: _NODE_ROLES[SlurmNodeType(g.slurm_node_type)] for g in self.instance_groups}
+            roles = {g.name: NODE_ROLES[SlurmNodeType(g.slurm_node_type)] for g in self.instance_groups}
             manager = "slurm"
         else:
             roles, manager = {g.name: "compute" for g in self.instance_groups}, "eks"
@@ -576,63 +482,9 @@ class HyperPodCluster(Construct):
             log_group=encrypted_log_group(self, "LifecycleDeploymentLogs", key=self.encryption_key),
             prune=False,
         )
-        self._acknowledge_deployment_handler(deployment, asset)
+        acknowledge_deployment_handler(self, deployment, asset)
         return deployment
 
-    def _acknowledge_deployment_handler(
-        self, deployment: s3deploy.BucketDeployment, asset: s3_assets.Asset
-    ) -> None:
-        """Acknowledge what aws-cdk-lib's BucketDeployment handler (one per stack) knowingly does.
-
-        HyperPod reads lifecycle scripts as separate objects under a prefix, which only a deploy-time
-        copy can produce from a CDK asset; the copy is aws-cdk-lib's BucketDeployment handler.
-        """
-        stack = Stack.of(self)
-        handlers = [
-            child
-            for child in stack.node.children
-            if child.node.id.startswith(BUCKET_DEPLOYMENT_HANDLER_PREFIX)
-        ]
-        bucket_key = self.lifecycle_bucket.encryption_key
-        s3_actions = ["s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"]
-        kms_actions = ["kms:ReEncrypt*", "kms:GenerateDataKey*"] if bucket_key is not None else []
-        for handler in handlers:
-            acknowledge(
-                handler,
-                "aws-cdk-lib's BucketDeployment handler: a CloudFormation custom resource run only at deploy "
-                "time to unpack the lifecycle-script asset into the lifecycle bucket. Its grants come from "
-                "Bucket.grantRead/grantReadWrite on the CDK asset bucket and the lifecycle bucket "
-                "(and their KMS key).",
-                *(wildcard_action(a) for a in s3_actions + kms_actions),
-                wildcard_resource(handler, asset.bucket.arn_for_objects("*")),
-                wildcard_resource(handler, self.lifecycle_bucket.arn_for_objects("*")),
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                "HIPAA.Security-IAMNoInlinePolicy",
-                "NIST.800.53.R5-IAMNoInlinePolicy",
-                "PCI.DSS.321-IAMNoInlinePolicy",
-            )
-            acknowledge(
-                handler,
-                "The runtime of aws-cdk-lib's BucketDeployment handler is chosen by the pinned aws-cdk-lib.",
-                "AwsSolutions-L1",
-                "Serverless-LambdaLatestVersion",
-            )
-            acknowledge(
-                handler,
-                "CloudFormation invokes this custom-resource handler synchronously, a few times per deployment: "
-                "a failure fails the deployment and shows in the stack events, so there is no asynchronous "
-                "event to dead-letter, no concurrency to reserve and nothing to trace across services. It "
-                "talks only to S3, outside the training VPC.",
-                "HIPAA.Security-LambdaConcurrency",
-                "NIST.800.53.R5-LambdaConcurrency",
-                "HIPAA.Security-LambdaDLQ",
-                "NIST.800.53.R5-LambdaDLQ",
-                "Serverless-LambdaDLQ",
-                "HIPAA.Security-LambdaInsideVPC",
-                "NIST.800.53.R5-LambdaInsideVPC",
-                "PCI.DSS.321-LambdaInsideVPC",
-                "Serverless-LambdaTracing",
-            )
 
     def _render_orchestrator(self) -> sagemaker.CfnCluster.OrchestratorProperty:
         if isinstance(self.orchestration, EksOrchestration):
@@ -706,217 +558,6 @@ class HyperPodCluster(Construct):
             slurm_config=slurm,
         )
 
-    def _grant_execution_role(
-        self, ecr_repositories: Sequence[ecr.IRepository], ebs_encryption_key: kms.IKey | None
-    ) -> None:
-        role = self.execution_role
-        self.execution_policies.append(
-            add_network_interface_policy(
-                self,
-                "NetworkInterfacePolicy",
-                role=role,
-                subnets=self.subnets,
-                security_groups=[self.security_group],
-            )
-        )
-
-        # Lifecycle scripts: read only this cluster's prefix.
-        objects = self.lifecycle_bucket.arn_for_objects(f"{self.lifecycle_prefix}/*")
-        lifecycle = iam.ManagedPolicy(
-            self,
-            "LifecycleScriptsPolicy",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="ReadLifecycleScripts", actions=["s3:GetObject"], resources=[objects]
-                ),
-                iam.PolicyStatement(
-                    sid="ListLifecycleScripts",
-                    actions=["s3:ListBucket"],
-                    resources=[self.lifecycle_bucket.bucket_arn],
-                    conditions={
-                        "StringLike": {"s3:prefix": [self.lifecycle_prefix, f"{self.lifecycle_prefix}/*"]}
-                    },
-                ),
-            ],
-        )
-        bucket_key = self.lifecycle_bucket.encryption_key
-        if bucket_key is not None:
-            lifecycle.add_statements(
-                iam.PolicyStatement(
-                    sid="DecryptLifecycleScripts", actions=["kms:Decrypt"], resources=[bucket_key.key_arn]
-                )
-            )
-        self.execution_policies.append(lifecycle)
-        acknowledge(
-            lifecycle,
-            "HyperPod downloads every object under the lifecycle prefix of this cluster; the prefix is "
-            "content-addressed and holds nothing else.",
-            wildcard_resource(lifecycle, objects),
-        )
-
-        # Node logs and metrics: HyperPod writes to /aws/sagemaker/Clusters/<name>/<cluster id>,
-        # the agent publishes to this construct's namespace.
-        group_arn = log_group_arn(self, f"{CLUSTER_LOG_GROUP_PREFIX}/{self.cluster_name}/*")
-        stream_arn = f"{group_arn}:log-stream:*"
-        telemetry = iam.ManagedPolicy(
-            self,
-            "TelemetryPolicy",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="CreateClusterLogGroup", actions=["logs:CreateLogGroup"], resources=[group_arn]
-                ),
-                iam.PolicyStatement(
-                    sid="WriteClusterLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    resources=[group_arn, stream_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="PutNodeMetrics",
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={
-                        "StringEquals": {"cloudwatch:namespace": [NAMESPACE, CLUSTER_LOG_GROUP_PREFIX]}
-                    },
-                ),
-                iam.PolicyStatement(
-                    sid="SsmSessionChannels", actions=list(SSM_SESSION_CHANNEL_ACTIONS), resources=["*"]
-                ),
-            ],
-        )
-        self.execution_policies.append(telemetry)
-        acknowledge(
-            telemetry,
-            "HyperPod names each cluster's log group /aws/sagemaker/Clusters/<name>/<cluster id> with an id "
-            "known only after creation, so the group and its streams are matched by the cluster name's "
-            "prefix. cloudwatch:PutMetricData and the ssmmessages channel actions (SSM sessions to nodes) "
-            "support no resource-level permissions; metrics are limited by the cloudwatch:namespace condition.",
-            wildcard_resource(telemetry, group_arn),
-            wildcard_resource(telemetry, stream_arn),
-            wildcard_resource(telemetry, "*"),
-        )
-
-        if self.shared_storage is not None:
-            storage_policy = iam.ManagedPolicy(
-                self,
-                "SharedStoragePolicy",
-                roles=[role],
-                statements=[
-                    iam.PolicyStatement(
-                        sid="DescribeFileSystems", actions=["fsx:DescribeFileSystems"], resources=["*"]
-                    )
-                ],
-            )
-            self.execution_policies.append(storage_policy)
-            acknowledge(
-                storage_policy,
-                "fsx:DescribeFileSystems supports no resource-level permissions (IAM action table); the "
-                "lifecycle scripts only read the file system's state.",
-                wildcard_resource(storage_policy, "*"),
-            )
-
-        if isinstance(self.orchestration, EksOrchestration) or ecr_repositories:
-            registry = iam.ManagedPolicy(
-                self,
-                "ContainerRegistryPolicy",
-                roles=[role],
-                statements=[
-                    iam.PolicyStatement(
-                        sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]
-                    )
-                ],
-            )
-            if ecr_repositories:
-                registry.add_statements(
-                    iam.PolicyStatement(
-                        sid="PullImages",
-                        actions=list(ECR_PULL_ACTIONS),
-                        resources=[r.repository_arn for r in ecr_repositories],
-                    )
-                )
-            findings = [wildcard_resource(registry, "*")]
-            reason = "ecr:GetAuthorizationToken supports no resource-level permissions."
-            if isinstance(self.orchestration, EksOrchestration):
-                eks_cluster_arn = self.orchestration.cluster_arn
-                registry.add_statements(
-                    # EKS add-on and HyperPod agent images live in AWS-owned registries whose
-                    # account differs per region, so the repository ARN cannot be named in advance.
-                    iam.PolicyStatement(
-                        sid="PullEksSystemImages", actions=list(ECR_PULL_ACTIONS), resources=["*"]
-                    ),
-                    iam.PolicyStatement(
-                        sid="PodIdentity",
-                        actions=["eks-auth:AssumeRoleForPodIdentity"],
-                        resources=[eks_cluster_arn],
-                    ),
-                )
-                reason += (
-                    " EKS nodes pull add-on and HyperPod agent images from AWS-owned registries whose "
-                    "account id differs per region."
-                )
-            self.execution_policies.append(registry)
-            acknowledge(registry, reason, *findings)
-        if isinstance(self.orchestration, EksOrchestration):
-            from constructs_lib.training.eks import add_vpc_cni_policy
-
-            # On HyperPod nodes the VPC CNI runs with the node's (execution) role.
-            self.execution_policies.append(
-                add_vpc_cni_policy(
-                    self, "VpcCniPolicy", role=role, subnets=self.subnets, security_groups=[self.security_group]
-                )
-            )
-        if self.prometheus is not None:
-            stack = Stack.of(self)
-            repositories = [
-                stack.format_arn(service="ecr", account=HYPERPOD_OBSERVABILITY_REGISTRY_ACCOUNT, resource="repository",
-                                 resource_name=name)
-                for name in HYPERPOD_OBSERVABILITY_REPOSITORIES
-            ]
-            remote_write = iam.ManagedPolicy(
-                self,
-                "PrometheusRemoteWritePolicy",
-                roles=[role],
-                statements=[
-                    iam.PolicyStatement(
-                        sid="RemoteWrite", actions=["aps:RemoteWrite"], resources=[self.prometheus.workspace_arn]
-                    ),
-                    iam.PolicyStatement(sid="EcrLoginForExporters", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-                    iam.PolicyStatement(
-                        sid="PullExporterImages", actions=list(ECR_PULL_ACTIONS), resources=repositories
-                    ),
-                ],
-            )
-            self.execution_policies.append(remote_write)
-            acknowledge(
-                remote_write,
-                "ecr:GetAuthorizationToken supports no resource-level permissions; the exporter images are "
-                "pulled from the two named repositories only.",
-                wildcard_resource(remote_write, "*"),
-            )
-        if ebs_encryption_key is not None:
-            self.execution_policies.append(
-                iam.ManagedPolicy(
-                    self,
-                    "EbsVolumeKeyPolicy",
-                    roles=[role],
-                    statements=[
-                        iam.PolicyStatement(
-                            sid="UseEbsVolumeKey",
-                            actions=[
-                                "kms:CreateGrant",
-                                "kms:Decrypt",
-                                "kms:DescribeKey",
-                                "kms:Encrypt",
-                                "kms:GenerateDataKeyWithoutPlaintext",
-                                "kms:ReEncryptFrom",
-                                "kms:ReEncryptTo",
-                            ],
-                            resources=[ebs_encryption_key.key_arn],
-                        )
-                    ],
-                )
-            )
 
 
 def _metric_id(name: str) -> str:
@@ -929,219 +570,3 @@ def _has_nvidia_gpus(instance_type: str) -> bool:
     Inferentia ``inf`` and CPU families do not)."""
     family = instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
     return family[:1] in ("g", "p") and not family.startswith("gr")
-
-
-def _validate(
-    path: str,
-    *,
-    cluster_name: str,
-    instance_groups: list[InstanceGroup],
-    orchestration: Any,
-    node_recovery: Any,
-    node_provisioning_mode: Any,
-    network: TrainingNetwork | None = None,
-    node_monitoring: NodeMonitoring | None = None,
-) -> None:
-    problems = Problems(f"HyperPodCluster {path}")
-    if node_monitoring is not None:
-        check_node_monitoring(problems, "node_monitoring", node_monitoring)
-    check_cluster_props(
-        problems,
-        cluster_name=cluster_name,
-        instance_groups=instance_groups,
-        orchestration=orchestration,
-        node_recovery=node_recovery,
-        node_provisioning_mode=node_provisioning_mode,
-        has_network=network is not None,
-    )
-    problems.raise_if_any()
-
-
-def check_cluster_props(
-    problems: Problems,
-    *,
-    cluster_name: str,
-    instance_groups: list[InstanceGroup],
-    orchestration: Any,
-    node_recovery: Any,
-    node_provisioning_mode: Any,
-    has_network: bool,
-) -> None:
-    """Every rule on :class:`HyperPodCluster` props, recorded in ``problems`` under the props' names.
-
-    The one copy of these rules: the construct runs it before creating anything, and the platform's
-    config schema runs it on the props it will pass (translating the keys to its own).
-    """
-    problems.check(
-        isinstance(cluster_name, str) and bool(limits.NAME_PATTERN.match(cluster_name)),
-        "cluster_name",
-        cluster_name,
-        limits.NAME_RULE,
-    )
-    problems.check(
-        node_recovery in tuple(NodeRecovery),
-        "node_recovery",
-        node_recovery,
-        "one of " + ", ".join(r.value for r in NodeRecovery),
-    )
-    problems.check(
-        node_provisioning_mode in tuple(NodeProvisioningMode),
-        "node_provisioning_mode",
-        node_provisioning_mode,
-        "one of " + ", ".join(m.value for m in NodeProvisioningMode),
-    )
-    slurm = isinstance(orchestration, SlurmOrchestration)
-    if isinstance(orchestration, EksOrchestration):
-        arn = orchestration.cluster_arn
-        problems.check(
-            isinstance(arn, str) and bool(_limits.EKS_CLUSTER_ARN_PATTERN.match(arn)),
-            "orchestration.cluster_arn",
-            arn,
-            "an EKS cluster ARN, arn:<partition>:eks:<region>:<account>:cluster/<name>",
-        )
-        sg = orchestration.cluster_security_group_id
-        if sg is not None:
-            from constructs_lib.training.eks import check_existing_cluster_security_group
-
-            check_existing_cluster_security_group(problems, "orchestration.cluster_security_group_id", sg)
-        problems.check(
-            has_network,
-            "network",
-            None,
-            "a TrainingNetwork in the EKS cluster's VPC, e.g. TrainingNetwork(scope, 'Network', vpc=eks_cluster.vpc)",
-        )
-    elif slurm:
-        problems.check(
-            orchestration.config_strategy in tuple(SlurmConfigStrategy),
-            "orchestration.config_strategy",
-            orchestration.config_strategy,
-            "one of " + ", ".join(s.value for s in SlurmConfigStrategy),
-        )
-    else:
-        problems.add("orchestration", orchestration, "SlurmOrchestration(...) or EksOrchestration(...)")
-
-    low, high = _limits.INSTANCE_GROUPS
-    problems.check(
-        low <= len(instance_groups) <= high,
-        "instance_groups",
-        f"{len(instance_groups)} groups",
-        f"{low}-{high} instance groups",
-    )
-    instance_types = limits.cluster_instance_types()
-    first_use: dict[str, int] = {}
-    controllers: list[int] = []
-    for index, group in enumerate(instance_groups):
-        where = f"instance_groups[{index}]"
-        if not isinstance(group, InstanceGroup):
-            problems.add(where, group, "an InstanceGroup(...)")
-            continue
-        if problems.check(
-            bool(isinstance(group.name, str) and limits.NAME_PATTERN.match(group.name)),
-            f"{where}.name",
-            group.name,
-            limits.NAME_RULE,
-        ):
-            if group.name in first_use:
-                problems.add(
-                    f"{where}.name",
-                    group.name,
-                    f"a unique name; instance_groups[{first_use[group.name]}] has it too",
-                )
-            else:
-                first_use[group.name] = index
-        problems.check(
-            group.instance_type in instance_types,
-            f"{where}.instance_type",
-            group.instance_type,
-            limits.describe_choices(instance_types),
-        )
-        low, high = _limits.INSTANCE_COUNT
-        problems.check(
-            _is_int(group.instance_count) and low <= group.instance_count <= high,
-            f"{where}.instance_count",
-            group.instance_count,
-            f"an integer {low}-{high}",
-        )
-        if group.threads_per_core is not None:
-            low, high = _limits.THREADS_PER_CORE
-            problems.check(
-                _is_int(group.threads_per_core) and low <= group.threads_per_core <= high,
-                f"{where}.threads_per_core",
-                group.threads_per_core,
-                f"{low} (multithreading off) or {high} (on)",
-            )
-        if group.ebs_volume_size_gb is not None:
-            low, high = _limits.EBS_VOLUME_GB
-            problems.check(
-                _is_int(group.ebs_volume_size_gb) and low <= group.ebs_volume_size_gb <= high,
-                f"{where}.ebs_volume_size_gb",
-                group.ebs_volume_size_gb,
-                f"{low}-{high} GB",
-            )
-        checks = list(group.deep_health_checks)
-        allowed_checks = "values among " + ", ".join(c.value for c in DeepHealthCheck)
-        for c_index, check in enumerate(checks):
-            problems.check(
-                check in tuple(DeepHealthCheck),
-                f"{where}.deep_health_checks[{c_index}]",
-                check,
-                allowed_checks,
-            )
-        problems.check(
-            len(set(checks)) == len(checks), f"{where}.deep_health_checks", checks, "each check at most once"
-        )
-        if group.training_plan_arn is not None:
-            problems.check(
-                bool(_limits.TRAINING_PLAN_ARN_PATTERN.match(str(group.training_plan_arn))),
-                f"{where}.training_plan_arn",
-                group.training_plan_arn,
-                "arn:<partition>:sagemaker:<region>:<account>:training-plan/<name>",
-            )
-        if slurm:
-            node_type = group.slurm_node_type
-            if problems.check(
-                node_type in tuple(SlurmNodeType),
-                f"{where}.slurm_node_type",
-                node_type,
-                "one of " + ", ".join(t.value for t in SlurmNodeType) + " with Slurm orchestration",
-            ):
-                if SlurmNodeType(node_type) is SlurmNodeType.CONTROLLER:
-                    controllers.append(index)
-                    problems.check(
-                        group.instance_count == _limits.SLURM_CONTROLLER_COUNT
-                        or is_token(group.instance_count),
-                        f"{where}.instance_count",
-                        group.instance_count,
-                        f"{_limits.SLURM_CONTROLLER_COUNT} for the controller group (one slurmctld node)",
-                    )
-                if group.partition_name is not None:
-                    problems.check(
-                        SlurmNodeType(node_type) is SlurmNodeType.COMPUTE
-                        and bool(_limits.PARTITION_NAME_PATTERN.match(group.partition_name)),
-                        f"{where}.partition_name",
-                        group.partition_name,
-                        "letters, digits and hyphens, on compute groups only",
-                    )
-        else:
-            problems.check(
-                group.slurm_node_type is None,
-                f"{where}.slurm_node_type",
-                group.slurm_node_type,
-                "unset with EKS orchestration",
-            )
-            problems.check(
-                group.partition_name is None,
-                f"{where}.partition_name",
-                group.partition_name,
-                "unset with EKS orchestration",
-            )
-    if slurm and len(controllers) != 1:
-        problems.add(
-            "instance_groups",
-            [instance_groups[i].name for i in controllers],
-            "exactly one group with slurm_node_type CONTROLLER",
-        )
-
-
-def _is_int(value: Any) -> bool:
-    return is_token(value) or (isinstance(value, int) and not isinstance(value, bool))

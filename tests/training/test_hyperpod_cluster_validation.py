@@ -260,7 +260,7 @@ def test_valid_values_pass_and_one_bad_value_is_the_only_problem():
     """The checker accepts a valid Slurm cluster (returns, raises nothing) and, given the same values
     with only the name broken, reports exactly that one key: it checks these values, not nothing."""
     from constructs_lib.training import SlurmOrchestration
-    from constructs_lib.training.cluster import _validate
+    from constructs_lib.training._cluster_checks import validate_cluster
 
     valid = dict(
         cluster_name="train",
@@ -269,7 +269,7 @@ def test_valid_values_pass_and_one_bad_value_is_the_only_problem():
         node_recovery=NodeRecovery.NONE,
         node_provisioning_mode="Standard",
     )
-    assert _validate("x", **valid) is None
+    assert validate_cluster("x", **valid) is None
     with pytest.raises(PlatformValidationError) as caught:
-        _validate("x", **{**valid, "cluster_name": "train_1"})
+        validate_cluster("x", **{**valid, "cluster_name": "train_1"})
     assert [(p.where, p.value) for p in caught.value.problems] == [("cluster_name", "train_1")]

@@ -109,6 +109,12 @@ def endpoint_rows(counts=ENDPOINT_COUNTS) -> list[str]:
             f"{largest_bytes[1][1] / MAX_STACK_BYTES:>10.3f}  {largest_bytes[0]} (/ 900 KB)"
             + ("" if within else "  OVER THE ACCEPTANCE BOUND")
         )
+    return rows + marginal_rows(measured)
+
+
+def marginal_rows(measured: list[tuple[int, float, int, int]]) -> list[str]:
+    """(endpoints, synth seconds, shard resources, shard bytes) per row -> the cost of one more endpoint."""
+    rows = []
     for (n0, t0, r0, b0), (n1, t1, r1, b1) in itertools.pairwise(measured):
         per = n1 - n0
         rows.append(f"{f'endpoint {n0}->{n1}: marginal synth ms':<40}{1000 * (t1 - t0) / per:>12.1f}")

@@ -20,6 +20,7 @@ import yaml
 
 from constructs_lib.errors import PlatformValidationError
 from tests.conftest import resources_of
+from tests.test_observability import body_of
 
 PREFIX = "acme-ml-dev-pipeline-llm-finetune"
 DASHBOARD = PREFIX
@@ -29,23 +30,11 @@ JOBS = f'FROM SCHEMA("{NS}", TrainingJobName) WHERE TrainingJobName LIKE \'llm-f
 STATE_MACHINE_OUTPUT = "PublishOutputRefPipelinellmfinetune67C03EC444CCE65F"
 
 
-def _render(part) -> str:
-    if isinstance(part, str):
-        return part
-    if "Ref" in part:
-        return part["Ref"]
-    if "Fn::GetAtt" in part:
-        return part["Fn::GetAtt"][0]
-    if "Fn::GetStackOutput" in part:
-        return part["Fn::GetStackOutput"]["OutputName"]
-    raise AssertionError(part)
-
 
 def _dashboard(template) -> dict:
     (d,) = [d for d in resources_of(template, "AWS::CloudWatch::Dashboard").values()
             if d["Properties"]["DashboardName"] == DASHBOARD]
-    body = d["Properties"]["DashboardBody"]
-    return json.loads("".join(_render(p) for p in body["Fn::Join"][1]))
+    return body_of(d)
 
 
 def _widgets(template) -> dict[str, dict]:
@@ -252,8 +241,8 @@ def test_progress_metric_must_name_a_metric_definition():
 
         parse_config(_config_with(monitoring={"progress_metric": "step"}), source="test.yaml")
     assert _problems(_config_with(metric_definitions=[], monitoring={"progress_metric": "train_loss"})) == [
-        "training_pipelines[0].monitoring.progress_metric: got 'train_loss'; the name of one of metric_definitions: "
-        "none defined"
+        ("training_pipelines[0].monitoring.progress_metric: got 'train_loss'; the name of one of metric_definitions: "
+        "none defined")
     ]
 
 
@@ -266,14 +255,14 @@ def test_bad_metric_definitions_are_refused_with_key_paths():
         {"name": "big", "regex": "(x)" + "y" * 500},
     ], monitoring={}))
     assert found == [
-        "training_pipelines[0].metric_definitions[0].name: got 'train loss'; 1-255 letters, digits and "
-        "_ . : / # % + - (no quotes or spaces: it is a CloudWatch metric name)",
-        "training_pipelines[0].metric_definitions[1].regex: got 'tok=([0-9.]+'; a regular expression that "
-        "compiles (missing ), unterminated subpattern at position 4)",
-        "training_pipelines[0].metric_definitions[2].regex: got 'acc=[0-9.]+'; a capture group around the value, "
-        "e.g. loss=([0-9\\.]+) (SageMaker publishes the first group)",
-        "training_pipelines[0].metric_definitions[3].name: got 'acc'; a unique name "
-        "(metric_definitions[2] has it)",
+        ("training_pipelines[0].metric_definitions[0].name: got 'train loss'; 1-255 letters, digits and "
+        "_ . : / # % + - (no quotes or spaces: it is a CloudWatch metric name)"),
+        ("training_pipelines[0].metric_definitions[1].regex: got 'tok=([0-9.]+'; a regular expression that "
+        "compiles (missing ), unterminated subpattern at position 4)"),
+        ("training_pipelines[0].metric_definitions[2].regex: got 'acc=[0-9.]+'; a capture group around the value, "
+        "e.g. loss=([0-9\\.]+) (SageMaker publishes the first group)"),
+        ("training_pipelines[0].metric_definitions[3].name: got 'acc'; a unique name "
+        "(metric_definitions[2] has it)"),
         f"training_pipelines[0].metric_definitions[4].regex: got '(x){'y' * 500}'; 1-500 characters",
     ]
     many = [{"name": f"m{i}", "regex": "v=(\\d+)"} for i in range(41)]
@@ -288,13 +277,13 @@ def test_bad_monitoring_values_are_refused_together():
         "gpu_underuse_minutes": 240, "disk_utilization_warning_percent": 95, "disk_utilization_critical_percent": 90,
     }))
     assert found == [
-        "training_pipelines[0].monitoring.stall_minutes: got 7; a multiple of 5 minutes from 10 to 180 "
-        "(Metrics Insights queries see the last 3 hours)",
-        "training_pipelines[0].monitoring.gpu_underuse_minutes: got 240; a multiple of 5 minutes from 10 to 180 "
-        "(Metrics Insights queries see the last 3 hours)",
+        ("training_pipelines[0].monitoring.stall_minutes: got 7; a multiple of 5 minutes from 10 to 180 "
+        "(Metrics Insights queries see the last 3 hours)"),
+        ("training_pipelines[0].monitoring.gpu_underuse_minutes: got 240; a multiple of 5 minutes from 10 to 180 "
+        "(Metrics Insights queries see the last 3 hours)"),
         "training_pipelines[0].monitoring.gpu_utilization_floor_percent: got 0.0; a percentage per GPU in (0, 100]",
-        "training_pipelines[0].monitoring.disk_utilization_warning_percent: got 95.0; below "
-        "disk_utilization_critical_percent (90)",
+        ("training_pipelines[0].monitoring.disk_utilization_warning_percent: got 95.0; below "
+        "disk_utilization_critical_percent (90)"),
     ]
 
 
@@ -303,6 +292,6 @@ def test_a_pipeline_name_may_not_extend_another_with_a_hyphen():
     data = _config_with()
     data["training_pipelines"].append({**data["training_pipelines"][0], "name": "llm-finetune-v2"})
     assert _problems(data) == [
-        "training_pipelines[1].name: got 'llm-finetune-v2'; a name that does not start with 'llm-finetune-' "
-        "(training_pipelines[0]'s dashboard and alarms select its jobs by that prefix)"
+        ("training_pipelines[1].name: got 'llm-finetune-v2'; a name that does not start with 'llm-finetune-' "
+        "(training_pipelines[0]'s dashboard and alarms select its jobs by that prefix)")
     ]

@@ -91,6 +91,8 @@ def test_pip_installed_library_synthesizes_an_endpoint_outside_the_repo(installe
     assert "synthesized" in run.stdout
     template = (tmp_path / "out" / "Outside.template.json").read_text()
     assert '"AWS::SageMaker::Endpoint"' in template and '"outside-endpoint"' in template
-    # The notifier's Lambda code shipped inside the wheel and was bundled with Powertools.
+    # The notifier's Lambda code shipped inside the wheel, and Powertools in the stack's layer.
     assets = [p for p in (tmp_path / "out").iterdir() if p.is_dir() and p.name.startswith("asset.")]
-    assert any((a / "handler.py").exists() and (a / "aws_lambda_powertools").is_dir() for a in assets)
+    assert any((a / "handler.py").exists() and (a / "lambda_common.py").exists() for a in assets)
+    assert any((a / "python" / "aws_lambda_powertools" / "__init__.py").is_file() for a in assets)
+    assert '"AWS::Lambda::LayerVersion"' in template

@@ -111,16 +111,18 @@ def estimate(config: PlatformConfig) -> CostEstimate:
         if item is not None:
             est.items.append(item)
 
+    from .config.endpoints import shadow_variant_sections, variant_sections
+
     for ep in config.endpoints:
         floor = ep.autoscaling.min if ep.autoscaling is not None else None
         if ep.type == "serverless":
             continue
-        if ep.variants:
-            for v in ep.variants:
+        if variant_sections(ep):
+            for v in variant_sections(ep):
                 add(_instances(f"endpoint {ep.name}/{v.name}", v.instance_type, floor if floor is not None else v.instance_count))
         elif ep.instance_type:
             add(_instances(f"endpoint {ep.name}", ep.instance_type, floor if floor is not None else ep.instance_count))
-        for s in ep.shadow_variants:
+        for s in shadow_variant_sections(ep):
             add(_instances(f"endpoint {ep.name}/{s.name} (shadow)", s.instance_type, s.instance_count))
     for cluster in config.training_clusters:
         for group in cluster.instance_groups:

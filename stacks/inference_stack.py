@@ -23,7 +23,7 @@ from constructs_lib.observability import AlarmRouting, EndpointMonitoring, Platf
 
 from .config import PlatformConfig
 from .config import endpoints as endpoint_config
-from .config.endpoints import EndpointSection, endpoint_slo, endpoint_thresholds
+from .config.endpoints import EndpointSection, data_capture_section, endpoint_slo, endpoint_thresholds
 from .data_stack import artifact_bucket_name
 from .promotion import with_promoted_models
 
@@ -83,7 +83,7 @@ class InferenceStack(Stack):
                 # No alarm_topic: the rollback alarms are the endpoint's critical alarms, which notify
                 # the critical topic through the monitoring's rollup (one incident, one notification).
                 encryption_key=key,
-                data_capture_bucket=bucket if ep.data_capture else None,
+                data_capture_bucket=bucket if data_capture_section(ep) else None,
                 async_output_bucket=bucket if kind is EndpointKind.ASYNC else None,
             )
             self.monitoring[ep.name] = EndpointMonitoring(

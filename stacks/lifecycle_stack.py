@@ -29,8 +29,8 @@ from constructs_lib.lifecycle import (
 )
 
 from .config import PlatformConfig
+from .config.endpoints import component_physical_name, component_sections, data_capture_section
 from .config.lifecycle import hyperpod_events_of, training_job_notifications_on
-from .config.semantics import component_physical_name
 from .config.training import cluster_physical_name
 from .data_stack import artifact_bucket_name
 from .inference_stack import endpoint_physical_name
@@ -96,7 +96,7 @@ class LifecycleStack(Stack):
                         endpoint_name=physical[ep.name],
                         kind=EndpointKind(ep.type),
                         inference_components=tuple(
-                            component_physical_name(physical[ep.name], c.name) for c in ep.components
+                            component_physical_name(physical[ep.name], c.name) for c in component_sections(ep)
                         ),
                     )
                     for ep in config.endpoints
@@ -107,7 +107,7 @@ class LifecycleStack(Stack):
                         endpoint_name=physical[name],
                         kind=EndpointKind(by_name[name].type),
                         inference_components=tuple(
-                            component_physical_name(physical[name], c.name) for c in by_name[name].components
+                            component_physical_name(physical[name], c.name) for c in component_sections(by_name[name])
                         ),
                     )
                     for name in lifecycle.scale_idle_to_zero
@@ -141,7 +141,7 @@ class LifecycleStack(Stack):
             ep = by_name[entry.endpoint]
             capture = (
                 S3Prefix(artifacts, f"{DataCaptureSpec.prefix}/{endpoint_physical_name(config, ep)}/")
-                if ep.data_capture else None
+                if data_capture_section(ep) else None
             )
             targets.append(
                 DeployTarget.for_endpoint(

@@ -89,18 +89,20 @@ def needs(config: PlatformConfig) -> list[Need]:
         update[key] += count * (2 if blue_green else 1)
         sources[key].append(source)
 
+    from .config.endpoints import shadow_variant_sections, variant_sections
+
     for ep in config.endpoints:
         if ep.type == "serverless":
             continue
         top = ep.autoscaling.max if ep.autoscaling is not None else None
         blue_green = ep.type != "inference-components" and (ep.deployment is None or ep.deployment.strategy != "rolling")
         variants = (
-            [(f"{ep.name}/{v.name}", v.instance_type, v.instance_count) for v in ep.variants]
-            if ep.variants else [(ep.name, ep.instance_type, ep.instance_count)] if ep.instance_type else []
+            [(f"{ep.name}/{v.name}", v.instance_type, v.instance_count) for v in variant_sections(ep)]
+            if variant_sections(ep) else [(ep.name, ep.instance_type, ep.instance_count)] if ep.instance_type else []
         )
         for source, instance_type, count in variants:
             add(instance_type, ENDPOINT, max(count, top or 0), f"endpoint {source}", blue_green=blue_green)
-        for s in ep.shadow_variants:
+        for s in shadow_variant_sections(ep):
             add(s.instance_type, ENDPOINT, s.instance_count, f"endpoint {ep.name}/{s.name}", blue_green=blue_green)
     for cluster in config.training_clusters:
         for group in cluster.instance_groups:

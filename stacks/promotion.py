@@ -15,7 +15,7 @@ from constructs_lib.inference import ModelSpec, PromotedModel
 from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
 
 from .config import PlatformConfig
-from .config.endpoints import EndpointSection
+from .config.endpoints import EndpointSection, entry_model, variant_sections
 from .data_stack import artifact_bucket_name
 
 # Where trained models land in the artifact bucket; approved versions may load their data from there.
@@ -31,9 +31,10 @@ def parameter_path(config: PlatformConfig, endpoint: str, variant: str) -> str:
 
 def models_of(ep: EndpointSection) -> dict[str, Any]:
     """The model sections of the endpoint's (non-shadow) variants by variant name."""
-    if ep.variants:
-        return {v.name: v.model for v in ep.variants}
-    return {DEFAULT_VARIANT_NAME: ep.model} if ep.model is not None else {}
+    if variant_sections(ep):
+        return {v.name: v.model for v in variant_sections(ep)}
+    model = entry_model(ep)
+    return {DEFAULT_VARIANT_NAME: model} if model is not None else {}
 
 
 def promotion_sources(config: PlatformConfig) -> tuple[list[str], list[str]]:

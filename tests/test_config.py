@@ -52,7 +52,7 @@ def test_acceptance_problems_of_one_entry_reported_together():
         parse_config(data, source="bad.yaml")
     message = str(info.value)
     assert message.startswith("bad.yaml: 4 problem(s)")
-    assert "endpoints[0].instnce_count: got 2; unknown key; did you mean 'instance_count'?" in message
+    assert "endpoints[0].instnce_count: got 2; unknown key for type realtime; did you mean 'instance_count'?" in message
     assert "endpoints[0].instance_count: got -1; an integer >= 1" in message
     assert "endpoints[0].instance_count: got -1; between autoscaling.min (2) and autoscaling.max (8)" in message
     assert (
@@ -130,7 +130,8 @@ def test_format_messages_say_what_is_allowed_in_words(changes, key):
         ({"platform.account": "12345"}, r"platform\.account: got '12345'"),
         ({"notifications.emails": ["not-an-email"]}, r"notifications\.emails\[0\]: got 'not-an-email'"),
         ({"endpoints.0.name": "bad_name!"}, r"endpoints\[0\]\.name: got 'bad_name!'"),
-        ({"endpoints.0.type": "batch"}, r"endpoints\[0\]\.type: got 'batch'; Input should be 'realtime'"),
+        ({"endpoints.0.type": "batch"},
+         r"endpoints\[0\]\.type: got 'batch'; one of realtime, serverless, async, inference-components, multi-model$"),
         ({"endpoints.0.autoscaling.max": 0}, r"endpoints\[0\]\.autoscaling\.max: got 0; >= 1$"),
         ({"endpoints.0.data_capture.sampling_percent": 101}, r"endpoints\[0\]\.data_capture\.sampling_percent: got 101"),
         ({"endpoints.0.deployment.canary_percent": 60}, r"endpoints\[0\]\.deployment\.canary_percent: got 60; 1-50 % of the fleet"),
@@ -209,22 +210,6 @@ def test_schema_errors_name_the_key_path(changes, expected):
          "endpoints[1].instance_type: got '(set)'; set it per variant: variants replaces the single-model shorthand"),
         ({"endpoints.1.variants.1.name": "current"},
          "endpoints[1].variants[1].name: got 'current'; a variant name unique within the endpoint"),
-        ({"endpoints.3.variants": [{"name": "a", "model": {"image": IMAGE}, "instance_type": "ml.c5.xlarge"}]},
-         "endpoints[3].variants: got '(set)'; only for type realtime"),
-        ({"endpoints.0.serverless": {"memory_mb": 2048, "max_concurrency": 5}}, "endpoints[0].serverless: got '(set)'; only for type serverless"),
-        ({"endpoints.0.async_inference": {}}, "endpoints[0].async_inference: got '(set)'; only for type async"),
-        ({"endpoints.6.components": [{"name": "x", "model": {"image": IMAGE}, "memory_mb": 1024}]},
-         "endpoints[6].components: got '(set)'; only for type inference-components"),
-        # serverless exclusions
-        ({"endpoints.3.instance_type": "ml.g5.xlarge"},
-         "endpoints[3].instance_type: got 'ml.g5.xlarge'; none on a serverless endpoint (no instances, no GPUs)"),
-        ({"endpoints.3.instance_count": 2}, "endpoints[3].instance_count: got 2; not a key of type serverless: serverless endpoints have no instances"),
-        ({"endpoints.3.data_capture": {"sampling_percent": 5}},
-         "endpoints[3].data_capture: got '(set)'; none on a serverless endpoint: serverless endpoints support no data capture"),
-        ({"endpoints.3.network_isolation": True},
-         "endpoints[3].network_isolation: got True; False or unset on a serverless endpoint: serverless endpoints support no network isolation"),
-        ({"endpoints.3.routing": "RANDOM"},
-         "endpoints[3].routing: got 'RANDOM'; none on a serverless endpoint (no instances to route between)"),
         ({"endpoints.3.serverless": None}, "endpoints[3].serverless: got None; memory and max concurrency (serverless capacity) on a serverless endpoint"),
         ({"endpoints.3.model": None}, "endpoints[3].model: got None; a model (image and model data)"),
         ({"endpoints.3.serverless.provisioned_concurrency": 30}, "endpoints[3].serverless.provisioned_concurrency: got 30; 1-200 and at most max_concurrency (20)"),
@@ -278,12 +263,6 @@ def test_schema_errors_name_the_key_path(changes, expected):
          "endpoints[5].components[0].autoscaling: got 'no target'; target_concurrent_requests_per_copy, target_invocations_per_copy, both, or a schedule"),
         ({"endpoints.5.deployment": {"strategy": "canary"}},
          "endpoints[5].deployment: got 'canary'; none on an inference-component endpoint: its components roll their copies on update"),
-        ({"endpoints.5.autoscaling.target_invocations_per_instance": 5},
-         "endpoints[5].autoscaling.target_invocations_per_instance: got '(set)'; not for type inference-components: managed instance scaling takes only min and max (copies scale per component"),
-        ({"endpoints.5.autoscaling.schedules": [{"name": "night", "schedule": "rate(1 day)", "max": 1}]},
-         "endpoints[5].autoscaling.schedules: got '(set)'; not for type inference-components: managed instance scaling takes only min and max"),
-        ({"endpoints.5.autoscaling.scale_in_cooldown_seconds": 600},
-         "endpoints[5].autoscaling.scale_in_cooldown_seconds: got '(set)'; not for type inference-components: managed instance scaling takes only"),
         ({"endpoints.5.components.0.autoscaling.schedules.0.time_zone": "Mars/Olympus"},
          "endpoints[5].components[0].autoscaling.schedules[0].time_zone: got 'Mars/Olympus'; an IANA time zone"),
         ({"endpoints.5.instance_count": 3}, "endpoints[5].instance_count: got 3; between autoscaling.min (0) and autoscaling.max (2)"),
@@ -319,6 +298,72 @@ def test_schema_errors_name_the_key_path(changes, expected):
 def test_cross_key_rules(changes, expected):
     found = problems_of(cfg(**changes))
     assert any(expected in p for p in found), found
+
+
+# One config model per endpoint type: a key of another type is unknown for this one (schema, not a rule).
+_SERVERLESS_KEYS = (
+    "alarms, autoscaling, container_startup_timeout_seconds, customer_facing, deployment, model, "
+    "model_download_timeout_seconds, name, serverless, slo, stack, type, volume_kms_key"
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"endpoints.3.variants": [{"name": "a", "model": {"image": IMAGE}, "instance_type": "ml.c5.xlarge"}]},
+         r"endpoints\[3\]\.variants: got \[.*\]; unknown key for type serverless; allowed keys: " + _SERVERLESS_KEYS + "$"),
+        ({"endpoints.0.serverless": {"memory_mb": 2048, "max_concurrency": 5}},
+         (r"endpoints\[0\]\.serverless: got \{'memory_mb': 2048, 'max_concurrency': 5\}; unknown key for type realtime; "
+         r"allowed keys: alarms, autoscaling, ")),
+        ({"endpoints.0.async_inference": {}}, r"endpoints\[0\]\.async_inference: got \{\}; unknown key for type realtime; allowed keys: "),
+        ({"endpoints.6.components": [{"name": "x", "model": {"image": IMAGE}, "memory_mb": 1024}]},
+         r"endpoints\[6\]\.components: got \[.*\]; unknown key for type multi-model; allowed keys: alarms, autoscaling, "),
+        ({"endpoints.4.shadow_variants": []}, r"endpoints\[4\]\.shadow_variants: got \[\]; unknown key for type async; "),
+        ({"endpoints.3.instance_type": "ml.g5.xlarge"},
+         r"endpoints\[3\]\.instance_type: got 'ml\.g5\.xlarge'; unknown key for type serverless; allowed keys: " + _SERVERLESS_KEYS),
+        ({"endpoints.3.instance_count": 2}, r"endpoints\[3\]\.instance_count: got 2; unknown key for type serverless; "),
+        ({"endpoints.3.data_capture": {"sampling_percent": 5}},
+         r"endpoints\[3\]\.data_capture: got \{'sampling_percent': 5\}; unknown key for type serverless; "),
+        ({"endpoints.3.network_isolation": True}, r"endpoints\[3\]\.network_isolation: got True; unknown key for type serverless; "),
+        ({"endpoints.3.routing": "RANDOM"}, r"endpoints\[3\]\.routing: got 'RANDOM'; unknown key for type serverless; "),
+        ({"endpoints.5.autoscaling.target_invocations_per_instance": 5},
+         (r"endpoints\[5\]\.autoscaling\.target_invocations_per_instance: got 5; unknown key for type inference-components "
+         r"\(managed instance scaling takes only min and max; copies scale per component: components\[\]\.autoscaling\); "
+         r"allowed keys: max, min$")),
+        ({"endpoints.5.autoscaling.schedules": [{"name": "night", "schedule": "rate(1 day)", "max": 1}]},
+         r"endpoints\[5\]\.autoscaling\.schedules: got \[.*\]; unknown key for type inference-components "),
+    ],
+)
+def test_a_key_of_another_type_is_unknown_for_the_type(changes, expected):
+    """The key path, the value and the keys the type has; one problem for the key, no rule on top of it."""
+    with pytest.raises(PlatformValidationError, match=expected) as info:
+        parse_config(cfg(**changes), source="test.yaml")
+    assert len(info.value.problems) == 1, info.value.problems
+
+
+def test_problems_of_endpoints_of_several_types_come_out_in_one_run():
+    """Unknown keys of three types (schema), a bad type and rules of a fourth and fifth type, reported together."""
+    data = cfg(**{
+        "endpoints.0.async_inference": {},  # realtime: unknown key
+        "endpoints.3.instance_count": 2,  # serverless: unknown key
+        "endpoints.3.serverless.memory_mb": 3000,  # serverless: a rule of the same entry
+        "endpoints.4.autoscaling.target_invocations_per_instance": 5,  # async: a rule (the library's scaling targets)
+        "endpoints.5.autoscaling.schedules": [],  # inference-components: unknown key
+        "endpoints.6.type": "batch",  # no such type
+    })
+    found = problems_of(data)
+    assert found[:4] == [
+        ("endpoints[0].async_inference: got {}; unknown key for type realtime; allowed keys: alarms, autoscaling, "
+        "container_startup_timeout_seconds, customer_facing, data_capture, deployment, fallback_instance_types, "
+        "instance_count, instance_type, model, model_download_timeout_seconds, name, network_isolation, "
+        "provision_timeout_seconds, routing, shadow_variants, slo, stack, type, variants, volume_kms_key, volume_size_gb"),
+        "endpoints[3].instance_count: got 2; unknown key for type serverless; allowed keys: " + _SERVERLESS_KEYS,
+        ("endpoints[5].autoscaling.schedules: got []; unknown key for type inference-components (managed instance scaling "
+        "takes only min and max; copies scale per component: components[].autoscaling); allowed keys: max, min"),
+        "endpoints[6].type: got 'batch'; one of realtime, serverless, async, inference-components, multi-model",
+    ]
+    assert any(p.startswith("endpoints[3].serverless.memory_mb: got 3000; one of 1024, 2048") for p in found[4:]), found
+    assert any(p.startswith("endpoints[4].autoscaling.target_invocations_per_instance: got 5.0;") for p in found[4:]), found
 
 
 def test_duplicate_endpoint_names_are_refused():

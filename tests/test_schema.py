@@ -41,8 +41,36 @@ def test_schema_rejects_an_unknown_key():
     data = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
     data["endpoints"][0]["instnce_count"] = 2
     errors = list(jsonschema.Draft202012Validator(PLATFORM).iter_errors(data))
-    assert [(list(e.absolute_path), e.validator) for e in errors] == [(["endpoints", 0], "additionalProperties")]
-    assert "'instnce_count' was unexpected" in errors[0].message
+    # endpoints[] is one model per type (oneOf): the entry fits none, and the realtime model says why.
+    assert [(list(e.absolute_path), e.validator) for e in errors] == [(["endpoints", 0], "oneOf")]
+    realtime = [e.message for e in errors[0].context if e.relative_schema_path[0] == 0 and e.validator == "additionalProperties"]
+    assert realtime == ["Additional properties are not allowed ('instnce_count' was unexpected)"]
+
+
+def test_schema_has_one_model_per_endpoint_type_chosen_by_type():
+    """A key of another type is unknown for the entry's type; an entry without ``type`` is realtime."""
+    items = PLATFORM["properties"]["endpoints"]["items"]
+    assert items["discriminator"] == {
+        "propertyName": "type",
+        "mapping": {kind: f"#/$defs/{model}" for kind, model in (
+            ("async", "AsyncEndpoint"), ("inference-components", "InferenceComponentsEndpoint"),
+            ("multi-model", "MultiModelEndpoint"), ("realtime", "RealtimeEndpoint"), ("serverless", "ServerlessEndpoint"),
+        )},
+    }
+    assert [o["$ref"] for o in items["oneOf"]] == [
+        "#/$defs/RealtimeEndpoint", "#/$defs/ServerlessEndpoint", "#/$defs/AsyncEndpoint",
+        "#/$defs/InferenceComponentsEndpoint", "#/$defs/MultiModelEndpoint",
+    ]
+    validator = jsonschema.Draft202012Validator(PLATFORM)
+    data = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+    serverless = next(i for i, e in enumerate(data["endpoints"]) if e["type"] == "serverless")
+    data["endpoints"][serverless]["instance_count"] = 2
+    del data["endpoints"][0]["type"]  # realtime by default
+    errors = list(validator.iter_errors(data))
+    assert [(list(e.absolute_path), e.validator) for e in errors] == [(["endpoints", serverless], "oneOf")]
+    assert "'instance_count' was unexpected" in str([e.message for e in errors[0].context])
+    overlay = jsonschema.Draft202012Validator(OVERLAY)
+    assert not list(overlay.iter_errors({"extends": "base.yaml", "endpoints": [{"name": "a", "model": {"image": "x"}}]}))
 
 
 def test_overlay_schema_needs_extends_and_is_strict_too():

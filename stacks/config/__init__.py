@@ -20,7 +20,7 @@ from constructs_lib.errors import PlatformValidationError, Problem
 
 from .base import Section
 from .budgets import BudgetsSection, budgets_problems
-from .endpoints import REPLACED_KEYS, EndpointSection
+from .endpoints import ENDPOINT_ADAPTER, ENDPOINT_TYPES, KIND_SECTIONS, REPLACED_KEYS, EndpointSection
 from .environments import PROD_RULES, apply_environment_defaults, environment_problems, load_merged
 from .lifecycle import LifecycleSection
 from .observability import ObservabilitySection, observability_problems
@@ -74,26 +74,39 @@ class PlatformConfig(Section):
         return f"{self.platform.name}-{self.platform.environment}"
 
 
+def _endpoint_tag(loc: tuple[Any, ...], i: int) -> bool:
+    """Whether ``loc[i]`` is the kind pydantic's discriminated union puts after ``endpoints[n]``."""
+    return i >= 2 and loc[i - 2] == "endpoints" and isinstance(loc[i - 1], int) and loc[i] in ENDPOINT_TYPES
+
+
 def format_location(loc: tuple[Any, ...]) -> str:
-    """``("endpoints", 1, "autoscaling", "max")`` -> ``endpoints[1].autoscaling.max``."""
+    """``("endpoints", 1, "async", "autoscaling", "max")`` -> ``endpoints[1].autoscaling.max``."""
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after", "[key]") or str(part).startswith("function-"):
+        elif part in ("function-after", "[key]") or str(part).startswith("function-") or _endpoint_tag(loc, i):
             continue
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
 
 
-def _allowed_keys(model: type[Section], loc: tuple[Any, ...]) -> list[str] | None:
-    """Field names of the model found by walking ``loc`` (the location of the unknown key's parent)."""
+def _endpoint_type(loc: tuple[Any, ...]) -> str | None:
+    """The kind of the endpoint entry ``loc`` lies in (``endpoints``, n, kind, ...), if it does."""
+    return loc[2] if len(loc) > 2 and _endpoint_tag(loc, 2) else None
+
+
+def _parent_model(model: type[Section], loc: tuple[Any, ...]) -> Any:
+    """The model found by walking ``loc`` (the location of the unknown key's parent), if any."""
     import typing
 
     current: Any = model
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
+            continue
+        if _endpoint_tag(loc, i):
+            current = ENDPOINT_TYPES[part]
             continue
         fields = getattr(current, "model_fields", None)
         if not fields or part not in fields:
@@ -105,8 +118,7 @@ def _allowed_keys(model: type[Section], loc: tuple[Any, ...]) -> list[str] | Non
             if hasattr(current, "model_fields") or not args:
                 break
             current = args[0]
-    fields = getattr(current, "model_fields", None)
-    return sorted(fields) if fields else None
+    return current if hasattr(current, "model_fields") else None
 
 
 def _problems_from_pydantic(err: ValidationError) -> list[Problem]:
@@ -115,16 +127,25 @@ def _problems_from_pydantic(err: ValidationError) -> list[Problem]:
         loc = tuple(e["loc"])
         where = format_location(loc)
         if e["type"] == "extra_forbidden":
-            allowed = _allowed_keys(PlatformConfig, loc[:-1])
+            parent = _parent_model(PlatformConfig, loc[:-1])
+            allowed = sorted(parent.model_fields) if parent is not None else None
             hint = f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
             close = difflib.get_close_matches(str(loc[-1]), allowed or [], n=1)
             if close:
                 hint = f"did you mean '{close[0]}'? {hint}"
             if len(loc) >= 2 and (loc[-2], loc[-1]) in REPLACED_KEYS:
                 hint = f"replaced by {REPLACED_KEYS[loc[-2], loc[-1]]}"
-            problems.append(Problem(where, e["input"], f"unknown key; {hint}"))
+            # A key of the entry itself, or of a section whose keys depend on the type: "for type <kind>".
+            kind = _endpoint_type(loc)
+            if kind and (len(loc) == 4 or parent in KIND_SECTIONS):
+                note = KIND_SECTIONS.get(parent)
+                problems.append(Problem(where, e["input"], f"unknown key for type {kind}{f' ({note})' if note else ''}; {hint}"))
+            else:
+                problems.append(Problem(where, e["input"], f"unknown key; {hint}"))
         elif e["type"] == "missing":
             problems.append(Problem(where, None, "required key is missing"))
+        elif e["type"] == "union_tag_invalid":  # endpoints[i].type names no kind
+            problems.append(Problem(f"{where}.type", e["ctx"]["tag"], "one of " + ", ".join(ENDPOINT_TYPES)))
         else:
             msg = e["msg"]
             msg = msg.removeprefix("Value error, ")
@@ -158,6 +179,8 @@ def _entry_rule_problems(data: dict[str, Any], err: ValidationError) -> list[Pro
         loc = tuple(e["loc"])
         if len(loc) >= 2 and loc[0] == "endpoints" and isinstance(loc[1], int):
             by_entry.setdefault(loc[1], []).append(e)
+    # the key path inside the entry: after endpoints, n and the kind
+    inside = {i: [tuple(e["loc"][3:]) for e in errors if _endpoint_type(tuple(e["loc"]))] for i, errors in by_entry.items()}
     try:
         platform = PlatformSection.model_validate(data.get("platform"))
         prefix: str | None = f"{platform.name}-{platform.environment}"
@@ -169,7 +192,7 @@ def _entry_rule_problems(data: dict[str, Any], err: ValidationError) -> list[Pro
         if any(e["type"] != "extra_forbidden" for e in errors):
             continue
         try:
-            entry = EndpointSection.model_validate(_without(raw, [tuple(e["loc"][2:]) for e in errors]))
+            entry = ENDPOINT_ADAPTER.validate_python(_without(raw, inside.get(i, [])))
         except (ValidationError, KeyError, IndexError, TypeError):
             continue
         problems.extend(endpoint_problems(prefix, f"endpoints[{i}]", entry))

@@ -1,14 +1,16 @@
 """``endpoints`` section: one entry per SageMaker endpoint, of any kind (``type``).
 
 The schema below fixes the contract's keys and value types (and the endpoint name, whose physical
-form the config builds). Every endpoint rule (bounds, formats, what each kind allows, scaling,
+form the config builds): one model per kind (``RealtimeEndpoint``, ``ServerlessEndpoint``, ...), chosen
+by ``type`` (a discriminated union, ``realtime`` when left out), each with only that kind's keys, so a
+key of another kind is an unknown key for the entry's type. Every endpoint rule (bounds, formats, what each kind allows, scaling,
 deployment and alarm rules) lives once, in the library: :func:`endpoint_rule_problems` builds the very
 props the inference and observability stacks pass to ``InferenceEndpoint`` and ``EndpointMonitoring``
 (:func:`endpoint_props`, :func:`endpoint_thresholds`, :func:`endpoint_slo`), runs the constructs'
 own checkers (``check_endpoint_props``, ``check_monitoring_props``) and renames the prop paths to
 config key paths (``variants[0].instance_count`` -> ``endpoints[2].instance_count``). Rules that exist
-only in the config (unique names, physical name lengths, which keys a type has, references between
-sections) live in :mod:`.semantics`.
+only in the config (unique names, physical name lengths, references between sections) live in
+:mod:`.semantics`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, create_model
+from pydantic import BeforeValidator, Field, TypeAdapter, create_model
 
 from constructs_lib import limits
 from constructs_lib.errors import Problem, Problems
@@ -230,39 +232,143 @@ AlarmsSection = create_model(
 )
 
 
-EndpointType = Literal["realtime", "serverless", "async", "inference-components", "multi-model"]
-
-
-class EndpointSection(_InstanceCapacity):
-    """One endpoint. ``model``/``instance_type``/``instance_count`` are the single-variant shorthand;
-    ``variants`` replaces them with 1-10 named variants."""
+class _EndpointBase(Section):
+    """Keys every kind of endpoint has."""
 
     name: SageMakerName
-    type: EndpointType = "realtime"
     stack: StackKey | None = Field(
         default=None,
         description="Shard stack <prefix>-inference-<stack> shared with the endpoints of the same key (e.g. a team); "
         "default: placed by a hash of the name into one of inference.shards stacks. Changing it moves the endpoint "
         "(delete + create).",
     )
-    model: ModelSection | None = None
-    instance_type: str | None = None
-    instance_count: int = 1
-    network_isolation: bool | None = Field(default=None, description="Default true (serverless: not supported).")
     volume_kms_key: bool = Field(
         default=True, description="false: no KmsKeyId on the endpoint config (accounts refusing it on local-NVMe types)."
     )
-    autoscaling: AutoscalingSection | None = None
     deployment: DeploymentSection | None = None
-    data_capture: DataCaptureSection | None = None
     alarms: AlarmsSection = Field(default_factory=AlarmsSection)
     slo: SloSection | None = None
     customer_facing: bool | None = Field(default=None, description="Default true for realtime: prod requires an slo.")
+
+
+class _InstanceEndpoint(_EndpointBase, _InstanceCapacity):
+    """Keys of the kinds that run on instances (every kind but serverless)."""
+
+    model: ModelSection | None = None
+    instance_type: str | None = None
+    instance_count: int = 1
+    network_isolation: bool | None = Field(default=None, description="Default true.")
+    data_capture: DataCaptureSection | None = None
+
+
+class RealtimeEndpoint(_InstanceEndpoint):
+    """``type: realtime`` (the default). ``model``/``instance_type``/``instance_count`` are the single-variant
+    shorthand; ``variants`` replaces them with 1-10 named variants."""
+
+    type: Literal["realtime"] = "realtime"
+    autoscaling: AutoscalingSection | None = None
     variants: list[VariantSection] = Field(default_factory=list)
     shadow_variants: list[ShadowVariantSection] = Field(default_factory=list)
-    serverless: ServerlessSection | None = None
+
+
+class MultiModelEndpoint(_InstanceEndpoint):
+    """``type: multi-model``: one container serving the models under ``model.model_data_prefix``."""
+
+    type: Literal["multi-model"]
+    autoscaling: AutoscalingSection | None = None
+
+
+class AsyncEndpoint(_InstanceEndpoint):
+    """``type: async``: requests queued, results written to the artifact bucket."""
+
+    type: Literal["async"]
+    autoscaling: AutoscalingSection | None = None
     async_inference: AsyncInferenceSection | None = None
+
+
+class ManagedScalingSection(Section):
+    """Managed instance scaling of an inference-components endpoint: instances only (copies scale per
+    component: ``components[].autoscaling``)."""
+
+    min: int
+    max: int
+
+
+class InferenceComponentsEndpoint(_InstanceEndpoint):
+    """``type: inference-components``: models are its components, each with its own copies."""
+
+    type: Literal["inference-components"]
+    autoscaling: ManagedScalingSection | None = Field(
+        default=None, description="min and max instances only (managed instance scaling); copies scale per component."
+    )
     components: list[ComponentSection] = Field(default_factory=list)
+
+
+class ServerlessEndpoint(_EndpointBase):
+    """``type: serverless``: no instances; memory and concurrency instead."""
+
+    type: Literal["serverless"]
+    model: ModelSection | None = None
+    serverless: ServerlessSection | None = None
+    autoscaling: AutoscalingSection | None = None
+    container_startup_timeout_seconds: int | None = None
+    model_download_timeout_seconds: int | None = None
+
+
+# ``endpoints[]``: one model per kind, chosen by ``type`` (``realtime`` when left out).
+ENDPOINT_TYPES: dict[str, type[_EndpointBase]] = {
+    "realtime": RealtimeEndpoint,
+    "serverless": ServerlessEndpoint,
+    "async": AsyncEndpoint,
+    "inference-components": InferenceComponentsEndpoint,
+    "multi-model": MultiModelEndpoint,
+}
+assert set(ENDPOINT_TYPES) == {k.value for k in EndpointKind}, "one config model per EndpointKind"
+# Sections of one type whose unknown keys are reported "for type <kind>", with what to use instead.
+KIND_SECTIONS: dict[type[Section], str] = {
+    ManagedScalingSection: "managed instance scaling takes only min and max; copies scale per component: "
+                           "components[].autoscaling",
+}
+EndpointType = Literal["realtime", "serverless", "async", "inference-components", "multi-model"]
+
+
+def _default_type(entry: Any) -> Any:
+    """An entry without ``type`` is a realtime endpoint (the discriminator needs the key)."""
+    if isinstance(entry, dict) and "type" not in entry:
+        return {**entry, "type": "realtime"}
+    return entry
+
+
+EndpointSection = Annotated[
+    Annotated[
+        RealtimeEndpoint | ServerlessEndpoint | AsyncEndpoint | InferenceComponentsEndpoint | MultiModelEndpoint,
+        Field(discriminator="type"),
+    ],
+    BeforeValidator(_default_type),
+]
+ENDPOINT_ADAPTER: TypeAdapter[Any] = TypeAdapter(EndpointSection)
+
+
+# -- what an entry has, whatever its kind ------------------------------------------------------------
+def entry_model(ep: Any) -> ModelSection | None:
+    """The single-model shorthand's model (none on inference-components endpoints' components)."""
+    return ep.model if isinstance(ep, (_InstanceEndpoint, ServerlessEndpoint)) else None
+
+
+def variant_sections(ep: Any) -> list[VariantSection]:
+    return list(ep.variants) if isinstance(ep, RealtimeEndpoint) else []
+
+
+def shadow_variant_sections(ep: Any) -> list[ShadowVariantSection]:
+    return list(ep.shadow_variants) if isinstance(ep, RealtimeEndpoint) else []
+
+
+def component_sections(ep: Any) -> list[ComponentSection]:
+    return list(ep.components) if isinstance(ep, InferenceComponentsEndpoint) else []
+
+
+def data_capture_section(ep: Any) -> DataCaptureSection | None:
+    return ep.data_capture if isinstance(ep, _InstanceEndpoint) else None
 
 
 # -- physical names ----------------------------------------------------------------------------------
@@ -296,8 +402,7 @@ def _capacity(section: _InstanceCapacity) -> dict[str, Any]:
 
 
 def _variants(ep: EndpointSection) -> list[VariantSpec]:
-    # Keys of other types are refused by the config's key rules (semantics) and not passed on.
-    if ep.variants and ep.type == "realtime":
+    if isinstance(ep, RealtimeEndpoint) and ep.variants:
         return [
             VariantSpec(
                 name=v.name, model=_model(v.model), instance_type=v.instance_type, instance_count=v.instance_count,
@@ -305,20 +410,28 @@ def _variants(ep: EndpointSection) -> list[VariantSpec]:
             )
             for v in ep.variants
         ]
-    kind = EndpointKind(ep.type)
+    if isinstance(ep, ServerlessEndpoint):
+        s = ep.serverless
+        return [
+            VariantSpec(
+                model=_model(ep.model) if ep.model else None,
+                instance_type=None,
+                instance_count=1,  # no instances: the spec's default, unused
+                serverless=ServerlessSpec(
+                    memory_mb=s.memory_mb, max_concurrency=s.max_concurrency, provisioned_concurrency=s.provisioned_concurrency
+                ) if s else None,
+                container_startup_timeout_seconds=ep.container_startup_timeout_seconds,
+                model_download_timeout_seconds=ep.model_download_timeout_seconds,
+            )
+        ]
     a = ep.autoscaling
-    s = ep.serverless if kind is EndpointKind.SERVERLESS else None
     return [
         VariantSpec(
             model=_model(ep.model) if ep.model else None,
             instance_type=ep.instance_type,
-            # serverless: no instances (``instance_count`` is refused there by the config's key rules)
-            instance_count=ep.instance_count if kind is not EndpointKind.SERVERLESS else 1,
-            serverless=ServerlessSpec(
-                memory_mb=s.memory_mb, max_concurrency=s.max_concurrency, provisioned_concurrency=s.provisioned_concurrency
-            ) if s else None,
+            instance_count=ep.instance_count,
             managed_scaling=ManagedInstanceScalingSpec(min_instances=a.min, max_instances=a.max)
-            if a and kind is EndpointKind.INFERENCE_COMPONENTS else None,
+            if a and isinstance(ep, InferenceComponentsEndpoint) else None,
             **_capacity(ep),
         )
     ]
@@ -333,7 +446,7 @@ def _schedules(schedules: list[ScheduleSection]) -> tuple[ScheduledScalingSpec, 
 
 def _autoscaling(ep: EndpointSection) -> AutoScalingSpec | None:
     a = ep.autoscaling
-    if a is None or ep.type == "inference-components":  # there it is managed instance scaling (see _variants)
+    if a is None or isinstance(ep, InferenceComponentsEndpoint):  # managed instance scaling (see _variants)
         return None
     return AutoScalingSpec(
         min_capacity=a.min, max_capacity=a.max,
@@ -368,7 +481,7 @@ def _components(physical_name: str, ep: EndpointSection) -> list[ComponentSpec]:
             container_startup_timeout_seconds=c.container_startup_timeout_seconds,
             model_download_timeout_seconds=c.model_download_timeout_seconds,
         )
-        for c in ep.components
+        for c in component_sections(ep)
     ]
 
 
@@ -385,9 +498,9 @@ def endpoint_props(prefix: str, ep: EndpointSection) -> dict[str, Any]:
                 name=v.name, model=_model(v.model), instance_type=v.instance_type, instance_count=v.instance_count,
                 sampling_percent=v.sampling_percent, **_capacity(v),
             )
-            for v in (ep.shadow_variants if ep.type == "realtime" else [])
+            for v in shadow_variant_sections(ep)
         ],
-        network_isolation=ep.network_isolation,
+        network_isolation=ep.network_isolation if isinstance(ep, _InstanceEndpoint) else None,
         volume_kms_key=ep.volume_kms_key,
         autoscaling=_autoscaling(ep),
         deployment=DeploymentSpec(
@@ -400,12 +513,12 @@ def endpoint_props(prefix: str, ep: EndpointSection) -> dict[str, Any]:
             sampling_percent=ep.data_capture.sampling_percent,
             capture_input="input" in ep.data_capture.capture,
             capture_output="output" in ep.data_capture.capture,
-        ) if ep.data_capture else None,
+        ) if isinstance(ep, _InstanceEndpoint) and ep.data_capture else None,
         alarms=endpoint_thresholds(ep.alarms, ep.type),
         async_inference=AsyncInferenceSpec(
             max_concurrent_invocations_per_instance=ep.async_inference.max_concurrent_invocations_per_instance
-        ) if ep.async_inference and ep.type == "async" else None,
-        components=_components(physical, ep) if ep.type == "inference-components" else [],
+        ) if isinstance(ep, AsyncEndpoint) and ep.async_inference else None,
+        components=_components(physical, ep),
     )
 
 
@@ -523,7 +636,7 @@ def endpoint_rule_problems(prefix: str, where: str, ep: EndpointSection) -> list
         security_group_count=1, subnet_count=None,
     )
     check_monitoring_props(found, thresholds=props["alarms"], slo=endpoint_slo(ep), gpus_per_instance=None)
-    shorthand = not (ep.variants and ep.type == "realtime")
+    shorthand = not variant_sections(ep)
     out: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for p in found.items:

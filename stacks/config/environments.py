@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from constructs_lib.errors import PlatformValidationError, Problem
 
+from .endpoints import variant_sections
+
 if TYPE_CHECKING:
     from . import PlatformConfig
 
@@ -132,8 +134,8 @@ def prod_violations(config: PlatformConfig) -> dict[str, list[tuple[str, Any]]]:
         where = f"endpoints[{i}]"
         if ep.type in _REALTIME_KINDS:
             hosts = (
-                [(f"{where}.variants[{j}].instance_count", v.instance_count) for j, v in enumerate(ep.variants)]
-                if ep.variants else [(f"{where}.instance_count", ep.instance_count)]
+                [(f"{where}.variants[{j}].instance_count", v.instance_count) for j, v in enumerate(variant_sections(ep))]
+                if variant_sections(ep) else [(f"{where}.instance_count", ep.instance_count)]
             )
             for path, count in hosts:
                 if count < PROD_DEFAULT_INSTANCES:

@@ -29,7 +29,7 @@ from constructs_lib.errors import Problem, Problems
 from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
 
 from .base import Section, matching
-from .endpoints import EcrImage, S3Uri, SageMakerName
+from .endpoints import EcrImage, S3Uri, SageMakerName, variant_sections
 
 if TYPE_CHECKING:
     from . import PlatformConfig
@@ -161,7 +161,7 @@ def lifecycle_problems(config: PlatformConfig) -> list[Problem]:
             problems.add(
                 f"{where}.endpoint", entry.endpoint, f"a realtime or serverless endpoint ({ep.type}: {AUTO_DEPLOY_TYPES[ep.type]})"
             )
-        variant_names = [v.name for v in ep.variants] or [DEFAULT_VARIANT_NAME]
+        variant_names = [v.name for v in variant_sections(ep)] or [DEFAULT_VARIANT_NAME]
         for j, variant in enumerate(entry.variants):
             problems.check(
                 variant in variant_names, f"{where}.variants[{j}]", variant,

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 from constructs_lib.errors import Problem, Problems
 
+from .endpoints import component_sections, entry_model, shadow_variant_sections, variant_sections
+
 if TYPE_CHECKING:
     from . import PlatformConfig
 
@@ -48,10 +50,14 @@ def images(config: PlatformConfig) -> dict[str, dict[str, tuple[str, str]]]:
 
     for i, endpoint in enumerate(config.endpoints):
         where = f"endpoints[{i}]"
-        if endpoint.model is not None:
-            add(INFERENCE, f"{where}.model.image", endpoint.model.image)
-        for group in ("variants", "shadow_variants", "components"):
-            for j, entry in enumerate(getattr(endpoint, group)):
+        model = entry_model(endpoint)
+        if model is not None:
+            add(INFERENCE, f"{where}.model.image", model.image)
+        for group, entries in (
+            ("variants", variant_sections(endpoint)), ("shadow_variants", shadow_variant_sections(endpoint)),
+            ("components", component_sections(endpoint)),
+        ):
+            for j, entry in enumerate(entries):
                 add(INFERENCE, f"{where}.{group}[{j}].model.image", entry.model.image)
     registration = config.lifecycle.register_models_from_training
     if registration is not None:

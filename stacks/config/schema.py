@@ -39,8 +39,12 @@ def platform_schema() -> dict[str, Any]:
 
 
 def _drop_required(node: Any) -> Any:
+    """Every key optional, but ``type`` where a model requires it: it picks the endpoint's model (``oneOf``)."""
     if isinstance(node, dict):
-        return {k: _drop_required(v) for k, v in node.items() if k != "required"}
+        out = {k: _drop_required(v) for k, v in node.items() if k != "required"}
+        if "type" in node.get("required", []):
+            out["required"] = ["type"]
+        return out
     if isinstance(node, list):
         return [_drop_required(v) for v in node]
     return node
@@ -72,6 +76,8 @@ def _type_of(schema: dict, node: dict) -> str:
         return " \\| ".join(f"`{v}`" for v in node["enum"])
     if "const" in node:
         return f"`{node['const']}`"
+    if "oneOf" in node:
+        return "mapping"
     if "anyOf" in node:
         return " or ".join(_type_of(schema, n) for n in node["anyOf"] if n.get("type") != "null")
     t = node.get("type", "any")
@@ -82,15 +88,42 @@ def _type_of(schema: dict, node: dict) -> str:
     return t
 
 
+def _merged(schema: dict, options: list[dict]) -> dict:
+    """One object of a ``oneOf`` (``endpoints[]``: one model per type): every key of every option, each
+    saying which types have it when not all do; ``type`` lists every type."""
+    models = [_resolve(schema, o) for o in options]
+    kinds = [m["properties"]["type"].get("const", m["properties"]["type"].get("default")) for m in models]
+    properties: dict[str, dict] = {}
+    for key in dict.fromkeys(k for m in models for k in m["properties"]):
+        having = [(kind, m["properties"][key]) for kind, m in zip(kinds, models) if key in m["properties"]]
+        node = dict(having[0][1])
+        if key == "type":
+            node = {"enum": kinds, "default": kinds[0], "description": "The endpoint's kind: decides which keys it has."}
+        elif len(having) < len(models):
+            node["description"] = (node.get("description", "") + f" Types: {', '.join(k for k, _ in having)}.").strip()
+        for kind, other in having[1:]:  # a key whose section differs by type (inference-components autoscaling)
+            if other != having[0][1] and other.get("description"):
+                node["description"] = (node.get("description", "") + f" {kind}: {other['description']}").strip()
+        properties[key] = node
+    first = [k for k in ("name", "type") if k in properties]
+    properties = {k: properties[k] for k in [*first, *(k for k in properties if k not in first)]}
+    required = set.intersection(*(set(m.get("required", [])) for m in models))
+    return {"properties": properties, "required": sorted(required)}
+
+
 def _children(schema: dict, node: dict) -> tuple[str, dict] | None:
     """(suffix, object schema) when the node holds keys of its own: a mapping or a list of mappings."""
     node = _resolve(schema, node)
+    if "oneOf" in node:
+        return ("", _merged(schema, node["oneOf"]))
     for option in node.get("anyOf", []):
         found = _children(schema, option)
         if found:
             return found
     if node.get("type") == "array":
         items = _resolve(schema, node.get("items", {}))
+        if "oneOf" in items:
+            return ("[]", _merged(schema, items["oneOf"]))
         return ("[]", items) if "properties" in items else None
     return ("", node) if "properties" in node else None
 

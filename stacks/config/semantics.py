@@ -1,8 +1,9 @@
 """Rules that exist only in the config, checked after the schema passed. Each returns key-path problems.
 
 Only what the constructs cannot know lives here: unique names across entries, physical name lengths
-(the config builds ``<platform>-<environment>-<name>``), which keys each endpoint type has, and
-references between sections. Every endpoint rule proper is the library's (see ``endpoints``).
+(the config builds ``<platform>-<environment>-<name>``) and references between sections. Which keys
+each endpoint type has is the schema's (one model per type); every endpoint rule proper is the library's
+(see ``endpoints``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from typing import TYPE_CHECKING
 
 from constructs_lib.errors import Problem, Problems
 
-from .endpoints import EndpointSection, component_physical_name, endpoint_rule_problems
+from .endpoints import (
+    EndpointSection,
+    InferenceComponentsEndpoint,
+    component_physical_name,
+    component_sections,
+    endpoint_rule_problems,
+    variant_sections,
+)
 from .lifecycle import lifecycle_problems
 from .training import training_problems
 
@@ -78,21 +86,6 @@ _SHORTHAND_KEYS = (
     "model", "instance_type", "instance_count", "volume_size_gb", "container_startup_timeout_seconds",
     "model_download_timeout_seconds", "routing", "fallback_instance_types", "provision_timeout_seconds",
 )
-# Keys that belong to one endpoint type only (the config's shape; the props of other types have none).
-_TYPE_ONLY_KEYS = {
-    "variants": "realtime",
-    "shadow_variants": "realtime",
-    "serverless": "serverless",
-    "async_inference": "async",
-    "components": "inference-components",
-}
-# Autoscaling keys of other types: an inference-components endpoint's autoscaling is managed instance
-# scaling (min and max only); its copies scale per component.
-_MANAGED_SCALING_ONLY = (
-    "target_invocations_per_instance", "target_concurrent_requests_per_model", "target_backlog_per_instance",
-    "target_provisioned_concurrency_utilization", "metric_targets", "schedules", "scale_in_cooldown_seconds",
-    "scale_out_cooldown_seconds",
-)
 
 
 def _set(ep, key: str) -> bool:
@@ -113,28 +106,14 @@ def endpoint_problems(prefix: str | None, where: str, ep: EndpointSection) -> li
             len(full) <= 63, f"{where}.name", ep.name,
             f"a name short enough that '{full}' (platform-environment-name) has at most 63 characters",
         )
-    t = ep.type
-    for key, only in _TYPE_ONLY_KEYS.items():
-        if only != t and _set(ep, key):
-            problems.add(f"{where}.{key}", "(set)", f"only for type {only}")
-    if ep.variants:
+    # Which keys each type has is the schema's (one model per type: an other type's key is unknown there).
+    if variant_sections(ep):
         for key in _SHORTHAND_KEYS:
             if _set(ep, key):
                 problems.add(f"{where}.{key}", "(set)", "set it per variant: variants replaces the single-model shorthand")
-    if t == "serverless" and "instance_count" in ep.model_fields_set:
-        problems.add(f"{where}.instance_count", ep.instance_count, "not a key of type serverless: serverless endpoints have no instances")
-    if t == "inference-components":
-        if not ep.components:
-            problems.add(f"{where}.components", [], "at least one component (name, model, memory_mb)")
-        if ep.autoscaling is not None:
-            for key in _MANAGED_SCALING_ONLY:
-                if key in ep.autoscaling.model_fields_set:
-                    problems.add(
-                        f"{where}.autoscaling.{key}", "(set)",
-                        "not for type inference-components: managed instance scaling takes only min and max "
-                        "(copies scale per component: components[].autoscaling)",
-                    )
-    for j, c in enumerate(ep.components if t == "inference-components" else []):
+    if isinstance(ep, InferenceComponentsEndpoint) and not ep.components:
+        problems.add(f"{where}.components", [], "at least one component (name, model, memory_mb)")
+    for j, c in enumerate(component_sections(ep)):
         physical = component_physical_name(full, c.name)
         if prefix is not None:
             problems.check(

@@ -341,6 +341,15 @@ def test_a_key_of_another_type_is_unknown_for_the_type(changes, expected):
     assert len(info.value.problems) == 1, info.value.problems
 
 
+@pytest.mark.parametrize("given", [5, None, "Realtime"])
+def test_a_type_that_names_no_kind_is_refused_with_the_value_given(given):
+    with pytest.raises(
+        PlatformValidationError,
+        match=rf"endpoints\[0\]\.type: got {given!r}; one of realtime, serverless, async, inference-components, multi-model$",
+    ):
+        parse_config(cfg(**{"endpoints.0.type": given}), source="test.yaml")
+
+
 def test_problems_of_endpoints_of_several_types_come_out_in_one_run():
     """Unknown keys of three types (schema), a bad type and rules of a fourth and fifth type, reported together."""
     data = cfg(**{

@@ -145,7 +145,8 @@ def _problems_from_pydantic(err: ValidationError) -> list[Problem]:
         elif e["type"] == "missing":
             problems.append(Problem(where, None, "required key is missing"))
         elif e["type"] == "union_tag_invalid":  # endpoints[i].type names no kind
-            problems.append(Problem(f"{where}.type", e["ctx"]["tag"], "one of " + ", ".join(ENDPOINT_TYPES)))
+            given = e["input"].get("type") if isinstance(e["input"], dict) else e["ctx"]["tag"]
+            problems.append(Problem(f"{where}.type", given, "one of " + ", ".join(ENDPOINT_TYPES)))
         else:
             msg = e["msg"]
             msg = msg.removeprefix("Value error, ")

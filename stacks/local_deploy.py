@@ -176,6 +176,9 @@ def _get_atts(value) -> set[str]:
 
 
 SKIPPED_VALUE = "skipped-by-moto:"
+# An ARN-shaped stand-in for Fn::GetAtt <id>.Arn: moto validates IAM policy resources as ARNs (partition,
+# vendor), so "skipped-by-moto:<id>.Arn" in a policy fails the whole stack (MalformedPolicyDocument).
+SKIPPED_ARN = "arn:aws:skipped-by-moto:::"
 
 
 def _without_get_atts(value, skipped: set[str]):
@@ -192,7 +195,7 @@ def _without_get_atts(value, skipped: set[str]):
                 target, attribute = (inner if isinstance(inner, list) else str(inner).split(".", 1))[:2]
                 if target in skipped:
                     read.add(target)
-                    return f"{SKIPPED_VALUE}{target}.{attribute}"
+                    return f"{SKIPPED_ARN}{target}" if attribute == "Arn" else f"{SKIPPED_VALUE}{target}.{attribute}"
             if "Fn::Sub" in v and len(v) == 1:
                 inner = v["Fn::Sub"]
                 text = inner[0] if isinstance(inner, list) else inner
@@ -299,7 +302,7 @@ def emulate(assembly: Path) -> list[Difference]:
                 if read:
                     differences.append(Difference(stack, logical_id, resource["Type"], (
                         f"Ref/Fn::GetAtt of {', '.join(sorted(read))} (types moto skips; it fails on or drops them) "
-                        f"replaced by the literal '{SKIPPED_VALUE}<id>[.<attribute>]'"
+                        f"replaced by the literal '{SKIPPED_VALUE}<id>[.<attribute>]' ('{SKIPPED_ARN}<id>' for an Arn)"
                     )))
         for name, output in template.get("Outputs", {}).items():
             output["Value"], read = _without_get_atts(output["Value"], skipped)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.local_deploy import LOCAL_CONFIG, SKIPPED_VALUE, emulate
+from stacks.local_deploy import LOCAL_CONFIG, SKIPPED_ARN, SKIPPED_VALUE, emulate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -71,7 +71,7 @@ def test_emulate_removes_any_custom_resource_and_what_depends_on_it_and_says_so(
     rewritten = json.loads((assembly / "shared.template.json").read_text())
     assert set(rewritten["Resources"]) == {"Queue", "AfterIt", "Alarm", "Dash"}
     assert rewritten["Resources"]["AfterIt"]["DependsOn"] == ["Queue"]
-    assert rewritten["Resources"]["Dash"]["Properties"]["DashboardBody"] == {"Fn::Join": ["", [f"{SKIPPED_VALUE}Alarm.Arn"]]}
+    assert rewritten["Resources"]["Dash"]["Properties"]["DashboardBody"] == {"Fn::Join": ["", [f"{SKIPPED_ARN}Alarm"]]}
     assert json.loads((assembly / "consumer.template.json").read_text())["Resources"] == {}
     assert changes == {
         ("shared", "Deregister"): "custom resource removed (moto runs its Lambda only in Docker: the stack would hang)",
@@ -80,7 +80,7 @@ def test_emulate_removes_any_custom_resource_and_what_depends_on_it_and_says_so(
         ("shared", "AddonName"): "removed: its value references a removed resource",
         ("consumer", "Reader"): "removed: imports addon-name, whose resource was removed",
         ("shared", "Dash"): "Ref/Fn::GetAtt of Alarm (types moto skips; it fails on or drops them) replaced by the "
-                            f"literal '{SKIPPED_VALUE}<id>[.<attribute>]'",
+                            f"literal '{SKIPPED_VALUE}<id>[.<attribute>]' ('{SKIPPED_ARN}<id>' for an Arn)",
     }
 
 
@@ -124,7 +124,7 @@ def test_round_creates_what_it_can_check_destroys_it_and_stops_the_server(round_
         "AWS::Events::Rule": 2,  # endpoint notifications, idle-endpoint schedule
         "AWS::Lambda::Function": 2,
         "AWS::Logs::LogGroup": 2,
-        "AWS::CloudWatch::Dashboard": 2,  # the endpoint's and the overview
+        "AWS::CloudWatch::Dashboard": 3,  # the endpoint's, its shard's overview page, the front page
         "AWS::IAM::Role": 3,
         "AWS::IAM::ManagedPolicy": 1,
         "AWS::DynamoDB::Table": 1,  # the idle guard's state

@@ -7,6 +7,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.aws_sagemaker import CfnInferenceComponent
 from constructs import Construct
 
 from ..errors import Problems
@@ -25,8 +26,6 @@ from .metrics import (
     component_metric,
 )
 from .specs import ComponentSpec, EndpointKind
-
-C = sagemaker.CfnInferenceComponent
 
 
 def construct_id(name: str, suffix: str) -> str:
@@ -95,27 +94,27 @@ class InferenceComponent(Construct):
         )
         self.model.node.add_dependency(self.execution_policy)
         startup = (
-            C.InferenceComponentStartupParametersProperty(
+            CfnInferenceComponent.InferenceComponentStartupParametersProperty(
                 container_startup_health_check_timeout_in_seconds=spec.container_startup_timeout_seconds,
                 model_data_download_timeout_in_seconds=spec.model_download_timeout_seconds,
             )
             if spec.container_startup_timeout_seconds or spec.model_download_timeout_seconds else None
         )
-        self.component = C(
+        self.component = CfnInferenceComponent(
             self, "Resource",
             endpoint_name=endpoint.endpoint_name,
             inference_component_name=spec.name,
             variant_name=variant,
-            specification=C.InferenceComponentSpecificationProperty(
+            specification=CfnInferenceComponent.InferenceComponentSpecificationProperty(
                 model_name=self.model.attr_model_name,
-                compute_resource_requirements=C.InferenceComponentComputeResourceRequirementsProperty(
+                compute_resource_requirements=CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
                     number_of_accelerator_devices_required=spec.accelerators,
                     min_memory_required_in_mb=spec.memory_mb,
                     number_of_cpu_cores_required=spec.cpu_cores,
                 ),
                 startup_parameters=startup,
             ),
-            runtime_config=C.InferenceComponentRuntimeConfigProperty(copy_count=spec.copies),
+            runtime_config=CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(copy_count=spec.copies),
         )
         if endpoint.in_service_after is not None:
             self.component.node.add_dependency(endpoint.in_service_after)  # the endpoint must be in service first

@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
+from aws_cdk.aws_sagemaker import CfnEndpointConfig
 from constructs import Construct
 
 from .._security_group_rules import wait_for_security_group_rules
@@ -54,8 +55,6 @@ from .specs import (
     ShadowVariantSpec,
     VariantSpec,
 )
-
-P = sagemaker.CfnEndpointConfig
 
 
 class InferenceEndpoint(EndpointBase):
@@ -230,7 +229,7 @@ class InferenceEndpoint(EndpointBase):
             async_inference_config=self._async_config(async_inference, async_output_bucket, encryption_key),
             execution_role_arn=self.role.role_arn if components_mode else None,
             enable_network_isolation=isolation if components_mode else None,
-            vpc_config=P.VpcConfigProperty(**vpc_config) if components_mode and vpc_config else None,
+            vpc_config=CfnEndpointConfig.VpcConfigProperty(**vpc_config) if components_mode and vpc_config else None,
         )
         if components_mode:
             self.endpoint_config.node.add_dependency(self.execution_policy)
@@ -366,14 +365,14 @@ class InferenceEndpoint(EndpointBase):
             wait_for_security_group_rules(cfn, self.security_groups)
         return cfn
 
-    def _variant(self, v: VariantSpec, weight: float) -> P.ProductionVariantProperty:
+    def _variant(self, v: VariantSpec, weight: float) -> CfnEndpointConfig.ProductionVariantProperty:
         model = self.models.get(v.name)
         pools = (
-            [P.InstancePoolProperty(instance_type=t, priority=i + 1) for i, t in enumerate(v.instance_types)]
+            [CfnEndpointConfig.InstancePoolProperty(instance_type=t, priority=i + 1) for i, t in enumerate(v.instance_types)]
             if v.fallback_instance_types else None
         )
         s = v.serverless if self.kind is EndpointKind.SERVERLESS else None
-        return P.ProductionVariantProperty(
+        return CfnEndpointConfig.ProductionVariantProperty(
             variant_name=v.name,
             model_name=model.attr_model_name if model is not None else None,
             instance_type=None if pools or s else v.instance_type,
@@ -384,12 +383,12 @@ class InferenceEndpoint(EndpointBase):
             volume_size_in_gb=v.volume_size_gb,
             container_startup_health_check_timeout_in_seconds=v.container_startup_timeout_seconds,
             model_data_download_timeout_in_seconds=v.model_download_timeout_seconds,
-            serverless_config=P.ServerlessConfigProperty(
+            serverless_config=CfnEndpointConfig.ServerlessConfigProperty(
                 memory_size_in_mb=s.memory_mb, max_concurrency=s.max_concurrency,
                 provisioned_concurrency=s.provisioned_concurrency,
             ) if s else None,
-            routing_config=P.RoutingConfigProperty(routing_strategy=v.routing.value) if v.routing else None,
-            managed_instance_scaling=P.ManagedInstanceScalingProperty(
+            routing_config=CfnEndpointConfig.RoutingConfigProperty(routing_strategy=v.routing.value) if v.routing else None,
+            managed_instance_scaling=CfnEndpointConfig.ManagedInstanceScalingProperty(
                 status="ENABLED", min_instance_count=v.managed_scaling.min_instances,
                 max_instance_count=v.managed_scaling.max_instances,
             ) if v.managed_scaling else None,
@@ -400,10 +399,10 @@ class InferenceEndpoint(EndpointBase):
             return None
         options = []
         if capture.capture_input:
-            options.append(P.CaptureOptionProperty(capture_mode="Input"))
+            options.append(CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"))
         if capture.capture_output:
-            options.append(P.CaptureOptionProperty(capture_mode="Output"))
-        return P.DataCaptureConfigProperty(
+            options.append(CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"))
+        return CfnEndpointConfig.DataCaptureConfigProperty(
             enable_capture=True,
             initial_sampling_percentage=capture.sampling_percent,
             destination_s3_uri=bucket.s3_url_for_object(f"{capture.prefix}/{self.endpoint_name}"),
@@ -415,17 +414,17 @@ class InferenceEndpoint(EndpointBase):
         if spec is None or self.async_success_topic is None or self.async_error_topic is None:
             return None
         limit = spec.max_concurrent_invocations_per_instance
-        return P.AsyncInferenceConfigProperty(
-            output_config=P.AsyncInferenceOutputConfigProperty(
+        return CfnEndpointConfig.AsyncInferenceConfigProperty(
+            output_config=CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
                 s3_output_path=self.async_paths["output"],
                 s3_failure_path=self.async_paths["failure"],
                 kms_key_id=key.key_arn,
-                notification_config=P.AsyncInferenceNotificationConfigProperty(
+                notification_config=CfnEndpointConfig.AsyncInferenceNotificationConfigProperty(
                     success_topic=self.async_success_topic.topic_arn,
                     error_topic=self.async_error_topic.topic_arn,
                 ),
             ),
-            client_config=P.AsyncInferenceClientConfigProperty(max_concurrent_invocations_per_instance=limit) if limit else None,
+            client_config=CfnEndpointConfig.AsyncInferenceClientConfigProperty(max_concurrent_invocations_per_instance=limit) if limit else None,
         )
 
     def _create_rollback_alarms(

@@ -23,6 +23,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.aws_sagemaker import CfnCluster
 from constructs import Construct
 
 from constructs_lib._security_group_rules import wait_for_security_group_rules
@@ -502,12 +503,11 @@ class HyperPodCluster(Construct):
     def _render_group(
         self, group: InstanceGroup, ebs_encryption_key: kms.IKey | None
     ) -> sagemaker.CfnCluster.ClusterInstanceGroupProperty:
-        P = sagemaker.CfnCluster
         storage: list[Any] = []
         if group.ebs_volume_size_gb is not None:
             storage.append(
-                P.ClusterInstanceStorageConfigProperty(
-                    ebs_volume_config=P.ClusterEbsVolumeConfigProperty(
+                CfnCluster.ClusterInstanceStorageConfigProperty(
+                    ebs_volume_config=CfnCluster.ClusterEbsVolumeConfigProperty(
                         volume_size_in_gb=group.ebs_volume_size_gb,
                         volume_kms_key_id=ebs_encryption_key.key_arn if ebs_encryption_key else None,
                     )
@@ -515,7 +515,7 @@ class HyperPodCluster(Construct):
             )
         slurm = None
         if self.is_slurm:
-            slurm = P.ClusterSlurmConfigProperty(
+            slurm = CfnCluster.ClusterSlurmConfigProperty(
                 node_type=SlurmNodeType(group.slurm_node_type).value,
                 partition_names=[group.partition_name] if group.partition_name else None,
             )
@@ -525,8 +525,8 @@ class HyperPodCluster(Construct):
                 # mounts the file system itself; mount_fsx.sh only waits until it is writable.
                 fsx = self.shared_storage
                 storage.append(
-                    P.ClusterInstanceStorageConfigProperty(
-                        fsx_lustre_config=P.ClusterFsxLustreConfigProperty(
+                    CfnCluster.ClusterInstanceStorageConfigProperty(
+                        fsx_lustre_config=CfnCluster.ClusterFsxLustreConfigProperty(
                             dns_name=fsx.dns_name, mount_name=fsx.mount_name, mount_path=fsx.mount_point
                         )
                     )
@@ -534,14 +534,14 @@ class HyperPodCluster(Construct):
             # OnInitComplete runs after HyperPod's AMI-based initialization (Slurm configured from
             # SlurmConfig and started); OnCreate would leave starting Slurm to the scripts (the legacy
             # model of the AWS reference scripts' start_slurm.sh). API reference ClusterLifeCycleConfig.
-            life_cycle = P.ClusterLifeCycleConfigProperty(
+            life_cycle = CfnCluster.ClusterLifeCycleConfigProperty(
                 source_s3_uri=self.lifecycle_s3_uri, on_init_complete=_lifecycle.ON_INIT_COMPLETE
             )
         else:
-            life_cycle = P.ClusterLifeCycleConfigProperty(
+            life_cycle = CfnCluster.ClusterLifeCycleConfigProperty(
                 source_s3_uri=self.lifecycle_s3_uri, on_create=_lifecycle.ON_CREATE
             )
-        return P.ClusterInstanceGroupProperty(
+        return CfnCluster.ClusterInstanceGroupProperty(
             instance_group_name=group.name,
             instance_type=group.instance_type,
             instance_count=group.instance_count,

@@ -1,4 +1,8 @@
-"""``EndpointMonitoring``: the dashboard and severity-routed alarms of one SageMaker endpoint."""
+"""``EndpointMonitoring``: the dashboard and severity-routed alarms of one SageMaker endpoint.
+
+The alarms are made here, from the signal registry (``_endpoint_signals``: signals, thresholds, their
+rules); the dashboard is laid out by ``_endpoint_dashboard_rows``.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,13 @@ from constructs import Construct
 from .. import limits
 from ..errors import Problems
 from ..inference.base import EndpointBase
-from ..inference.metrics import ComponentMetric, EndpointMetric, Statistic
-from ..inference.specs import EndpointKind
+from ..inference.metrics import EndpointMetric
 from . import _endpoint_signals as sig
-from . import _quotas
 from ._accelerators import gpus_per_instance as _gpus_of
+from ._endpoint_dashboard_rows import dashboard_rows
 from ._endpoint_signals import EndpointAlarmThresholds, check_thresholds
 from .alarms import AlarmFactory, AlarmRouting, Severity
 from .slo import ServiceLevelObjective, burn_rate_alarms
-
-WIDTH = 8
-HEIGHT = 6
-FULL_WIDTH = 24
-
 
 # Runbook line of the rollup composites; every signal's own line is in its registry entry.
 _LOOK_FIRST_UNHEALTHY = "the triggering child alarm in this notification, then the dashboard {name}"
@@ -127,11 +125,12 @@ class EndpointMonitoring(Construct):
         self.dashboard = cw.Dashboard(
             self, "Resource", dashboard_name=dashboard_name or name, default_interval=Duration.hours(3),
         )
-        for row in self._rows(list(extra_alarms)):
+        for row in dashboard_rows(self, list(extra_alarms)):
             self.dashboard.add_widgets(*row)
 
     # -- alarms --------------------------------------------------------------------------------
-    def _context(self) -> sig.SignalContext:
+    def signal_context(self) -> sig.SignalContext:
+        """What the signal registry needs to know of this endpoint (alarms and dashboard annotations)."""
         t = self.thresholds
         return sig.SignalContext(
             endpoint=self.endpoint, components=self.components, gpu=self.gpu, gpus=self.gpus,
@@ -140,22 +139,23 @@ class EndpointMonitoring(Construct):
         )
 
     def _look(self, text: str) -> str:
-        return sig.look_first_at(text, self._context())
+        return sig.look_first_at(text, self.signal_context())
 
-    def _slo_covers(self, signal: sig.Signal) -> bool:
+    def slo_covers(self, signal: sig.Signal) -> bool:
+        """True when this monitoring's SLO replaces ``signal``'s static alarm with burn-rate alarms."""
         slo = self.slo
         if slo is None or signal.slo is None:
             return False
         return {"availability": slo.availability_percent, "latency": slo.latency_ms}[signal.slo] is not None
 
     def _create_alarms(self) -> None:
-        f, ep, ctx = self.alarm_factory, self.endpoint, self._context()
+        f, ep, ctx = self.alarm_factory, self.endpoint, self.signal_context()
         # The endpoint's own alarms (the critical alarms of the signals its deployment rolls back on) are
         # this monitoring's critical alarms of those signals: adopted, not created twice.
         own = {key: alarms for key, alarms in ep.signal_alarms.items() if alarms}
         for key, alarms in own.items():
             signal = sig.SIGNALS_BY_KEY[key.rsplit(".", 1)[0]]
-            covered = self._slo_covers(signal)
+            covered = self.slo_covers(signal)
             for alarm in alarms:
                 f.adopt(
                     alarm, Severity.CRITICAL, roll_up=not covered,
@@ -164,7 +164,7 @@ class EndpointMonitoring(Construct):
                 )
         sig.signal_alarms(
             f, ctx, self.thresholds,
-            signals=[s for s in sig.SIGNALS if not self._slo_covers(s)],
+            signals=[s for s in sig.SIGNALS if not self.slo_covers(s)],
             skip=lambda signal, severity: f"{signal.key}.{severity.value}" in own,
         )
 
@@ -205,153 +205,6 @@ class EndpointMonitoring(Construct):
             summary=f"Endpoint {ep.endpoint_name} is degraded: at least one warning alarm is in ALARM.",
             look_first_at=self._look(_LOOK_FIRST_UNHEALTHY),
         )
-
-    # -- dashboard -----------------------------------------------------------------------------
-    def _rows(self, extra_alarms: list[cw.IAlarm]) -> list[list[cw.IWidget]]:
-        ep, kind = self.endpoint, self.kind
-        scopes = sig.invocation_scopes(ep, self.components)
-        rows: list[list[cw.IWidget]] = [[cw.TextWidget(markdown=self._header(), width=FULL_WIDTH, height=2)]]
-        inv = sig.invocation_metric
-        ctx = self._context()
-
-        def thresholds(widget: str) -> list[cw.HorizontalAnnotation]:
-            """The registry's threshold lines for ``widget`` (none for signals an SLO replaces)."""
-            return sig.annotations(widget, ctx, self.thresholds, skip=self._slo_covers)
-
-        traffic: list[cw.IWidget] = []
-        if kind not in sig.QUEUED_KINDS:
-            traffic.append(_graph("Invocations", [inv(ep, EndpointMetric.INVOCATIONS, s, label=s.label) for s in scopes]))
-        else:
-            traffic.append(_graph(
-                "Requests processed (SampleCount of ModelLatency)",
-                [inv(ep, EndpointMetric.MODEL_LATENCY, s, statistic=cw.Stats.SAMPLE_COUNT, label=s.label) for s in scopes],
-            ))
-        if kind in sig.INSTANCE_COUNT_KINDS:
-            traffic.append(_graph(
-                "Invocations per instance",
-                [inv(ep, EndpointMetric.INVOCATIONS_PER_INSTANCE, s, label=s.label) for s in scopes],
-            ))
-            annotations = [
-                cw.HorizontalAnnotation(value=v, label=label, color=color)
-                for v, label, color in ((self.min_capacity, "autoscaling min", "#2ca02c"),
-                                        (self.max_capacity, "autoscaling max", "#d62728"))
-                if v is not None
-            ]
-            traffic.append(_graph(
-                "Instances in service (derived) vs autoscaling min/max",
-                [sig.instance_count(ep, v) for v in ep.variant_names], left_annotations=annotations,
-            ))
-        if kind is EndpointKind.INFERENCE_COMPONENTS and scopes:
-            traffic.append(_graph(
-                "Invocations per copy",
-                [inv(ep, ComponentMetric.INVOCATIONS_PER_COPY, s, label=s.label) for s in scopes],
-            ))
-            traffic.append(_graph("Copies in service (derived)", [sig.copy_count(ep, c) for c in self.components]))
-        rows.append(traffic)
-
-        quality: list[cw.IWidget] = [
-            _graph(
-                "4XX and 5XX error rate (%)",
-                [
-                    sig.error_ratio(ep, [s], metric, period=Duration.minutes(1), percent=True, label=f"{s.label} {code}")
-                    for s in scopes
-                    for metric, code in ((EndpointMetric.INVOCATION_4XX_ERRORS, "4XX"),
-                                         (EndpointMetric.INVOCATION_5XX_ERRORS, "5XX"))
-                ],
-                left_annotations=thresholds("errors"),
-                left_y_axis=cw.YAxisProps(min=0, label="%", show_units=False),
-            ),
-            _graph("Model latency (microseconds)", _percentiles(ep, EndpointMetric.MODEL_LATENCY, scopes),
-                   left_annotations=thresholds("model-latency")),
-        ]
-        if kind not in sig.QUEUED_KINDS:
-            quality.append(_graph("Overhead latency (microseconds)", _percentiles(ep, EndpointMetric.OVERHEAD_LATENCY, scopes)))
-        rows.append(quality)
-
-        if kind in sig.INSTANCE_KINDS:
-            v = ep.variant_names
-            rows.append([
-                _graph("CPU and memory utilization (%)",
-                       [ep.metric_cpu_utilization(variant_name=n, label=f"{n} CPU") for n in v]
-                       + [ep.metric_memory_utilization(variant_name=n, label=f"{n} memory") for n in v]),
-                *([_graph(f"GPU and GPU memory utilization (%, {self.gpus} GPU(s) per instance)",
-                          [ep.metric_gpu_utilization(variant_name=n, label=f"{n} GPU") for n in v]
-                          + [ep.metric_gpu_memory_utilization(variant_name=n, label=f"{n} GPU memory") for n in v],
-                          left_annotations=thresholds("gpu"))]
-                  if self.gpu else []),
-                _graph("Disk utilization (%)", [ep.metric_disk_utilization(variant_name=n, label=n) for n in v],
-                       left_annotations=thresholds("disk")),
-            ])
-        if kind is EndpointKind.SERVERLESS:
-            v = ep.variant_names
-            rows.append([
-                _graph("Memory utilization (%)", [ep.metric_memory_utilization(variant_name=n, label=n) for n in v]),
-                _graph("Model setup time, cold starts (microseconds)",
-                       [ep.metric_model_setup_time(variant_name=n, statistic=Statistic.MAXIMUM, label=f"{n} max")
-                        for n in v], left_annotations=thresholds("model-setup")),
-            ])
-        if kind is EndpointKind.ASYNC:
-            rows.append([
-                _graph("Backlog", [
-                    sig.endpoint_metric(ep, EndpointMetric.APPROXIMATE_BACKLOG_SIZE, statistic=Statistic.AVERAGE,
-                                        label="backlog"),
-                    sig.endpoint_metric(ep, EndpointMetric.APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE,
-                                        statistic=Statistic.AVERAGE, label="backlog per instance"),
-                ]),
-                _graph("Backlog without capacity (1 = queued requests, no instance)", [
-                    sig.endpoint_metric(ep, EndpointMetric.HAS_BACKLOG_WITHOUT_CAPACITY, statistic=Statistic.MAXIMUM,
-                                        label="has backlog without capacity"),
-                ]),
-                _graph("Age of the oldest queued request (seconds)", [
-                    sig.endpoint_metric(ep, EndpointMetric.APPROXIMATE_AGE_OF_OLDEST_REQUEST,
-                                        statistic=Statistic.MAXIMUM, label="oldest request"),
-                ]),
-            ])
-        if kind is EndpointKind.INFERENCE_COMPONENTS and scopes:
-            rows.append([_graph(
-                "Concurrent requests per copy (max)",
-                [inv(ep, ComponentMetric.CONCURRENT_REQUESTS_PER_COPY, s, statistic=Statistic.MAXIMUM,
-                     label=s.label) for s in scopes],
-            )])
-
-        shown = {a.node.path for a in self.alarm_factory.notifying()}
-        status = [*self.alarm_factory.notifying(), *(a for a in extra_alarms if a.node.path not in shown)]
-        for i in range(0, len(status), _quotas.MAX_ALARMS_PER_STATUS_WIDGET):
-            chunk = status[i: i + _quotas.MAX_ALARMS_PER_STATUS_WIDGET]
-            rows.append([cw.AlarmStatusWidget(
-                title="Alarms", alarms=chunk, width=FULL_WIDTH, height=max(3, 1 + (len(chunk) + 3) // 4),
-                sort_by=cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
-            )])
-        return rows
-
-    def _header(self) -> str:
-        ep = self.endpoint
-        parts = [f"**{ep.endpoint_name}** - {self.kind.value} endpoint", f"variants: {', '.join(ep.variant_names)}"]
-        if self.components:
-            parts.append(f"inference components: {', '.join(self.components)}")
-        if self.max_capacity is not None and self.kind in sig.INSTANCE_COUNT_KINDS:
-            parts.append(f"autoscaling {self.min_capacity}-{self.max_capacity} instances")
-        if self.slo is not None:
-            objectives = []
-            if self.slo.availability_percent is not None:
-                objectives.append(f"{self.slo.availability_percent:g} % available")
-            if self.slo.latency_ms is not None:
-                objectives.append(f"p{self.slo.latency_percentile:g} <= {self.slo.latency_ms} ms")
-            parts.append("SLO: " + ", ".join(objectives))
-        return " | ".join(parts) + "\n\nLatencies in microseconds; instance counts are derived from invocations."
-
-
-def _graph(title: str, left: list[cw.IMetric], **kw) -> cw.GraphWidget:
-    return cw.GraphWidget(title=title, left=left, width=WIDTH, height=HEIGHT, **kw)
-
-
-def _percentiles(ep: EndpointBase, metric: str, scopes: list[sig.Scope]) -> list[cw.IMetric]:
-    return [
-        sig.invocation_metric(ep, metric, s, statistic=stat, label=f"{s.label} {name}")
-        for s in scopes
-        for stat, name in ((Statistic.P50, "p50"), (Statistic.P90, "p90"), (Statistic.P99, "p99"))
-    ]
-
 
 def _component_names(endpoint: EndpointBase) -> tuple[str, ...]:
     """Inference components the endpoint knows of (created with it, or named when imported)."""

@@ -359,3 +359,21 @@ def test_multi_model_container_loads_from_its_prefix_only(t):
 def test_no_model_or_endpoint_config_has_a_physical_name(t):
     for cfn_type, name in (("AWS::SageMaker::Model", "ModelName"), ("AWS::SageMaker::EndpointConfig", "EndpointConfigName")):
         assert not [k for k, r in resources_of(t, cfn_type).items() if name in r["Properties"]]
+
+
+def test_one_table_says_what_each_kind_can_do():
+    """``constructs_lib.inference.KIND_TRAITS``: the rows the validation and the config's lifecycle rules read."""
+    from constructs_lib.inference import KIND_TRAITS, EndpointKind
+
+    rows = {
+        kind.value: (sorted(t.scaling_targets), t.shadow_variants, bool(t.promotion_not), bool(t.scale_to_zero_not))
+        for kind, t in KIND_TRAITS.items()
+    }
+    assert rows == {
+        "realtime": (["metric_targets", "target_concurrent_requests_per_model", "target_invocations_per_instance"], True, False, True),
+        "serverless": (["target_provisioned_concurrency_utilization"], False, False, True),
+        "async": (["metric_targets", "target_backlog_per_instance"], False, True, False),
+        "inference-components": ([], False, True, False),
+        "multi-model": (["metric_targets", "target_concurrent_requests_per_model", "target_invocations_per_instance"], False, True, True),
+    }
+    assert set(KIND_TRAITS) == set(EndpointKind)

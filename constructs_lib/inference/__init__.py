@@ -4,7 +4,7 @@ from ._validation import check_endpoint_props
 from .base import EndpointBase
 from .component import InferenceComponent
 from .endpoint import InferenceEndpoint
-from .promotion import PromotionParameters
+from .kinds import KIND_TRAITS, KindTraits, traits_of
 from .metrics import (
     COMPONENT_INSTANCE_NAMESPACE,
     INSTANCE_NAMESPACE,
@@ -17,6 +17,7 @@ from .metrics import (
     ScalingMetric,
     Statistic,
 )
+from .promotion import PromotionParameters
 from .specs import (
     AsyncInferenceSpec,
     AutoScalingSpec,
@@ -41,6 +42,7 @@ __all__ = [
     "COMPONENT_INSTANCE_NAMESPACE",
     "INSTANCE_NAMESPACE",
     "INVOCATION_NAMESPACE",
+    "KIND_TRAITS",
     "AsyncInferenceSpec",
     "AutoScalingSpec",
     "ComponentAutoScalingSpec",
@@ -56,6 +58,7 @@ __all__ = [
     "InferenceComponent",
     "InferenceEndpoint",
     "InstanceMetric",
+    "KindTraits",
     "ManagedInstanceScalingSpec",
     "MetricTargetSpec",
     "ModelSpec",
@@ -70,4 +73,5 @@ __all__ = [
     "Statistic",
     "VariantSpec",
     "check_endpoint_props",
+    "traits_of",
 ]

@@ -14,6 +14,7 @@ from .. import limits
 from ..errors import Problems, is_token
 from ..observability._endpoint_signals import EndpointAlarmThresholds, check_rollback, check_thresholds
 from ..observability._quotas import MAX_METRICS_PER_ALARM
+from .kinds import traits_of
 from .metrics import INSTANCE_METRICS, SUMMED_INSTANCE_METRICS
 from .specs import (
     AsyncInferenceSpec,
@@ -152,7 +153,7 @@ def _variant(p: Problems, w: str, v: VariantSpec, kind: EndpointKind) -> None:
     else:
         check_model(
             p, f"{w}.model", v.model, multi_model=kind is EndpointKind.MULTI_MODEL,
-            promotable=kind in (EndpointKind.REALTIME, EndpointKind.SERVERLESS) and not isinstance(v, ShadowVariantSpec),
+            promotable=not traits_of(kind).promotion_not and not isinstance(v, ShadowVariantSpec),
         )
     if serverless:
         if v.instance_type is not None:
@@ -313,7 +314,7 @@ def check_endpoint_props(
 def _shadow(p: Problems, kind, variants, shadow_variants, seen: dict[str, str]) -> None:
     if not shadow_variants:
         return
-    if kind is not EndpointKind.REALTIME:
+    if not traits_of(kind).shadow_variants:
         p.add("shadow_variants", len(shadow_variants), f"none on {_an(kind)} endpoint: shadow variants exist only on real-time endpoints")
         return
     p.check(
@@ -418,12 +419,7 @@ def _autoscaling(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec
             for t in v.instance_types:
                 if limits.is_burstable(t):
                     p.add(f"variants[{i}].instance_type", t, "no autoscaling on burstable ml.t* instances (Application Auto Scaling refuses them)")
-    allowed = {
-        EndpointKind.REALTIME: {"target_invocations_per_instance", "target_concurrent_requests_per_model", "metric_targets"},
-        EndpointKind.MULTI_MODEL: {"target_invocations_per_instance", "target_concurrent_requests_per_model", "metric_targets"},
-        EndpointKind.ASYNC: {"target_backlog_per_instance", "metric_targets"},
-        EndpointKind.SERVERLESS: {"target_provisioned_concurrency_utilization"},
-    }[kind]
+    allowed = traits_of(kind).scaling_targets
     why = {
         "target_invocations_per_instance": "InvocationsPerInstance",
         "target_concurrent_requests_per_model": "ConcurrentRequestsPerModel",

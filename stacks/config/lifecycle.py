@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, field_validator
 
 from constructs_lib.errors import Problem, Problems
+from constructs_lib.inference import KIND_TRAITS
 from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
 
 from .base import Section, matching
@@ -41,22 +42,10 @@ ClusterArn = Annotated[
         "a HyperPod cluster ARN arn:aws:sagemaker:<region>:<account>:cluster/<12-character id>",
     ),
 ]
-# Endpoint types an approved model can be rolled out to by copying the endpoint config with a new model.
-AUTO_DEPLOY_TYPES = {
-    "realtime": "",
-    "serverless": "",
-    "async": "asynchronous endpoints write results with their models' role; auto-deploy is not supported yet",
-    "multi-model": "a multi-model endpoint loads its models from its S3 prefix: upload the model there instead",
-    "inference-components": "its models live in inference components, not in the endpoint config",
-}
-# Endpoint types the idle guard can take to zero capacity, and why the others cannot.
-SCALE_TO_ZERO_TYPES = {
-    "async": "",
-    "inference-components": "",
-    "serverless": "serverless endpoints scale to zero by themselves",
-    "realtime": "instance-based real-time endpoints keep at least one instance",
-    "multi-model": "instance-based multi-model endpoints keep at least one instance",
-}
+# Endpoint types an approved model can be rolled out to ("" = can; else why not): the library's kind traits.
+AUTO_DEPLOY_TYPES = {kind.value: traits.promotion_not for kind, traits in KIND_TRAITS.items()}
+# Endpoint types the idle guard can take to zero capacity ("" = can; else why not).
+SCALE_TO_ZERO_TYPES = {kind.value: traits.scale_to_zero_not for kind, traits in KIND_TRAITS.items()}
 
 
 class AutoDeploySection(Section):

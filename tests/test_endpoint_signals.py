@@ -37,8 +37,18 @@ def _reached(platform) -> dict[str, set[str]]:
     alarms = dict(_alarms(platform).values())
     parents = {k: {c for c, p in alarms.items() if "AlarmRule" in p and k in json.dumps(p["AlarmRule"])} for k in alarms}
 
+    outputs = {name: o["Value"] for concern in ("inference", "observability")
+               for name, o in platform[concern].raw.get("Outputs", {}).items()}
+
+    def topic(action: dict) -> str:
+        """The topic's logical id: a Ref in the alarm's stack, or the observability stack's output of it
+        that a shard reads with Fn::GetStackOutput."""
+        if "Fn::GetStackOutput" in action:
+            action = outputs[action["Fn::GetStackOutput"]["OutputName"]]
+        return action["Ref"]
+
     def reach(k: str, seen: frozenset = frozenset()) -> set[str]:
-        own = {a["Ref"] for a in alarms[k].get("AlarmActions", [])}
+        own = {topic(a) for a in alarms[k].get("AlarmActions", [])}
         return own | {t for parent in parents[k] - seen for t in reach(parent, seen | {k})}
 
     return {p["AlarmName"]: reach(k) for k, p in alarms.items()}
@@ -133,7 +143,8 @@ def test_deployment_rolls_back_on_exactly_the_critical_alarms_of_the_watched_sig
     assert {alarms[f"{CHAT}-{s}-critical"][0] for s in ("5xx-rate", "p99-model-latency")} <= set(
         default_platform["inference"].raw["Resources"])  # created by the endpoint, next to it
     rule = json.dumps(alarms[f"{CHAT}-unhealthy-critical"][1]["AlarmRule"])
-    assert all(f"PublishOutputFnGetAtt{logical_id}Arn" in rule for logical_id in critical)
+    # The rollup lives in the endpoint's shard with them: plain Fn::GetAtt, no cross-stack reference.
+    assert all(json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}) in rule for logical_id in critical)
     # SageMaker reads them with the endpoint's execution role ("Auto-Rollback Configuration and
     # Monitoring": cloudwatch:DescribeAlarms on the auto-rollback alarms): on exactly these alarms.
     (policy,) = [r["Properties"] for k, r in _resources(default_platform, "AWS::IAM::ManagedPolicy").items()
@@ -142,7 +153,7 @@ def test_deployment_rolls_back_on_exactly_the_critical_alarms_of_the_watched_sig
     assert describe == {"Sid": "DescribeRollbackAlarms", "Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
                         "Resource": [{"Fn::GetAtt": [logical_id, "Arn"]} for logical_id in critical]}
     # The typed fact the lifecycle deploys with: the same alarms by name.
-    chat = default_platform.platform.inference.endpoints["chat-llm"]
+    chat = default_platform.platform.endpoints["chat-llm"]
     assert chat.deployment_config["AutoRollbackConfiguration"] == {"Alarms": [
         {"AlarmName": f"{CHAT}-5xx-rate-critical"}, {"AlarmName": f"{CHAT}-p99-model-latency-critical"}]}
     assert [a.node.path for a in chat.rollback_alarms] == [

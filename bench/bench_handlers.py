@@ -295,14 +295,16 @@ def main(argv: list[str] | None = None) -> None:
 
 def stage_shared_modules(staging: Path) -> None:
     """The modules the bundler puts next to every handler (constructs_lib/functions_code.py): the shared
-    ``lambda/common/*.py`` and ``sagemaker_events.py``; not constructs_lib/ itself, whose ``platform``
+    ``lambda/common/*.py``, ``sagemaker_events.py`` and the shared schemas; not constructs_lib/ itself, whose ``platform``
     package would shadow the standard library's."""
     sys.path.insert(0, str(REPO))
-    from constructs_lib.functions_code import common_source_dir
+    from constructs_lib.functions_code import SHARED_SCHEMAS, common_source_dir
 
     for shared in sorted(common_source_dir().glob("*.py")):
         shutil.copy2(shared, staging / shared.name)
     shutil.copy2(REPO / "constructs_lib" / "sagemaker_events.py", staging / "sagemaker_events.py")
+    for schema in sorted({s for schemas in SHARED_SCHEMAS.values() for s in schemas}):  # e.g. deploy_targets.py
+        shutil.copy2(REPO / "constructs_lib" / schema, staging / schema)
 
 
 def run(names: list[str], args: argparse.Namespace, staging: str) -> None:

@@ -5,6 +5,8 @@ Function code lives in the repository's ``lambda/<name>/`` folder (shipped insid
 
 * ``lambda/common/*.py`` (``lambda_common.py``: the envelope, text and SNS helpers every handler shares);
 * ``constructs_lib/sagemaker_events.py`` (the EventBridge vocabulary shared by constructs and handlers);
+* for the functions listed in :data:`SHARED_SCHEMAS`, the schema modules they share with their construct
+  (``model_deployer``: ``constructs_lib/deploy_targets.py``, its ``DEPLOY_TARGETS`` environment);
 and nothing else: the third-party packages live in ONE layer per stack (:func:`powertools_layer`),
 shared by every function of the stack, instead of a 5.4 MB copy in every function's asset. Its asset
 holds, under ``python/`` (the folder Lambda adds to ``sys.path`` for Python runtimes: Lambda Developer
@@ -55,6 +57,9 @@ _IGNORE_VENDORED = shutil.ignore_patterns(
     "__pycache__", "*.pyc", "tests", "requirements*.txt", "*.so", "*.pyd", "*.c"
 )
 _COMMON = "common"
+# Function -> modules of constructs_lib copied next to its handler: the schema the construct writes and
+# the handler reads, defined once (standard library only). Only the functions that import them get them.
+SHARED_SCHEMAS: dict[str, tuple[str, ...]] = {"model_deployer": ("deploy_targets.py",)}
 
 
 def _code_dir(name: str, marker: str) -> Path:
@@ -103,6 +108,8 @@ def stage_function(name: str, directory: Path | str) -> Path:
         shutil.copy2(shared, staging / shared.name)
     # The shared EventBridge vocabulary, importable by the handler as ``sagemaker_events``.
     shutil.copy2(Path(__file__).resolve().parent / "sagemaker_events.py", staging / "sagemaker_events.py")
+    for schema in SHARED_SCHEMAS.get(name, ()):
+        shutil.copy2(Path(__file__).resolve().parent / schema, staging / schema)
     return staging
 
 

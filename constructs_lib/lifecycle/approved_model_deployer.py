@@ -22,6 +22,7 @@ from constructs import Construct
 
 from .. import limits
 from ..compliance import acknowledge, nag_resource_id
+from ..deploy_targets import ENVIRONMENT_VARIABLE, IMAGE, MODEL_DATA_URL, TargetEntry
 from ..errors import Problems, is_token
 from ..inference.base import EndpointBase, endpoint_arn_for
 from ..inference.specs import PromotedModel
@@ -133,18 +134,18 @@ class DeployTarget:
         )
 
     def as_environment(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"EndpointName": self.endpoint_name}
-        if self.deployment_config:
-            entry["DeploymentConfig"] = dict(self.deployment_config)
-        if self.variant_names:
-            entry["VariantNames"] = list(self.variant_names)
-        if self.promoted:
-            entry["Parameters"] = {
-                variant: {"Image": spec.image_parameter}
-                | ({"ModelDataUrl": spec.model_data_parameter} if spec.model_data_parameter else {})
+        """This target's entry of the handler's ``DEPLOY_TARGETS``, in the schema both share
+        (:class:`constructs_lib.deploy_targets.TargetEntry`)."""
+        return TargetEntry(
+            endpoint_name=self.endpoint_name,
+            deployment_config=dict(self.deployment_config) if self.deployment_config else None,
+            variant_names=tuple(self.variant_names),
+            parameters={
+                variant: {IMAGE: spec.image_parameter}
+                | ({MODEL_DATA_URL: spec.model_data_parameter} if spec.model_data_parameter else {})
                 for variant, spec in sorted(self.promoted.items())
-            }
-        return entry
+            },
+        ).to_environment()
 
 
 def deployment_config_of(endpoint: EndpointBase) -> dict[str, Any] | None:
@@ -262,7 +263,7 @@ class ApprovedModelDeployer(Construct):
         common_environment = {
             "TOPIC_ARN": topic.topic_arn,
             "PLATFORM_NAME": platform_name,
-            "DEPLOY_TARGETS": json_environment(self, deploy_targets),
+            ENVIRONMENT_VARIABLE: json_environment(self, deploy_targets),
             "MODEL_EXECUTION_ROLE_ARN": self.model_execution_role.role_arn,
             "PROMOTION_TABLE": self.promotion_table.table_name,
         }

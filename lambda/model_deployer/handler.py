@@ -73,10 +73,11 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import deploy_targets  # bundled next to this file (the tests register it from constructs_lib)
 import lambda_common as common
 import sagemaker_events as ev
 from aws_lambda_powertools.utilities.idempotency import (
@@ -155,65 +156,10 @@ _VARIANT_FIELDS = (
 
 
 # --- typed configuration ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DeployTarget:
-    endpoint_name: str
-    deployment_config: dict[str, Any] | None = None
-    variant_names: tuple[str, ...] = ()
-    # variant -> {"Image": <SSM parameter name>, "ModelDataUrl": <SSM parameter name>}: where CloudFormation
-    # reads the variant's model at deploy time (the promotion records the version it deploys there)
-    parameters: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def parse_deploy_targets(raw: str) -> tuple[dict[str, tuple[DeployTarget, ...]], list[str]]:
-    """``DEPLOY_TARGETS`` JSON -> targets by model package group name, plus every problem found."""
-    problems: list[str] = []
-    if not raw.strip():
-        return {}, problems
-    try:
-        data = json.loads(raw)
-    except ValueError as error:
-        return {}, [f"DEPLOY_TARGETS is not JSON: {error}"]
-    if not isinstance(data, dict):
-        return {}, [f"DEPLOY_TARGETS must be a JSON object, got {type(data).__name__}"]
-    targets: dict[str, tuple[DeployTarget, ...]] = {}
-    for key, value in data.items():
-        group = key.strip().rsplit("model-package-group/", 1)[-1]
-        entries = value if isinstance(value, list) else [value]
-        parsed: list[DeployTarget] = []
-        for index, entry in enumerate(entries):
-            path = f"DEPLOY_TARGETS[{key!r}][{index}]"
-            if isinstance(entry, str):
-                entry = {"EndpointName": entry}
-            if not isinstance(entry, dict):
-                problems.append(f"{path}: expected an endpoint name or an object, got {type(entry).__name__}")
-                continue
-            name = entry.get("EndpointName")
-            if not isinstance(name, str) or not common.NAME_RE.match(name):
-                problems.append(f"{path}.EndpointName: {name!r} is not a valid endpoint name")
-                continue
-            deployment = entry.get("DeploymentConfig")
-            if deployment is not None and not isinstance(deployment, dict):
-                problems.append(
-                    f"{path}.DeploymentConfig: expected an object, got {type(deployment).__name__}"
-                )
-                deployment = None
-            variants = entry.get("VariantNames") or []
-            if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
-                problems.append(f"{path}.VariantNames: expected a list of variant names")
-                variants = []
-            parameters = entry.get("Parameters") or {}
-            if not isinstance(parameters, dict) or not all(
-                isinstance(names, dict) and isinstance(names.get("Image"), str)
-                and set(names) <= {"Image", "ModelDataUrl"} and all(isinstance(n, str) for n in names.values())
-                for names in parameters.values()
-            ):
-                problems.append(f"{path}.Parameters: expected {{variant: {{Image, ModelDataUrl}}}} parameter names")
-                parameters = {}
-            parsed.append(DeployTarget(name, deployment or None, tuple(variants), dict(parameters)))
-        if parsed:
-            targets[group] = tuple(parsed)
-    return targets, problems
+# DEPLOY_TARGETS has one schema, shared with the construct that writes it (constructs_lib/deploy_targets.py,
+# bundled next to this file): DeployTarget is its TargetEntry.
+DeployTarget = deploy_targets.TargetEntry
+parse_deploy_targets = deploy_targets.parse_deploy_targets
 
 
 def _int(raw: str, default: int) -> int:
@@ -227,7 +173,7 @@ def _int(raw: str, default: int) -> int:
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "").strip() or "aiplatform"
 MODEL_EXECUTION_ROLE_ARN = os.environ.get("MODEL_EXECUTION_ROLE_ARN", "").strip()
-DEPLOY_TARGETS, DEPLOY_TARGETS_PROBLEMS = parse_deploy_targets(os.environ.get("DEPLOY_TARGETS", ""))
+DEPLOY_TARGETS, DEPLOY_TARGETS_PROBLEMS = parse_deploy_targets(os.environ.get(deploy_targets.ENVIRONMENT_VARIABLE, ""))
 IDEMPOTENCY_TABLE = os.environ.get("IDEMPOTENCY_TABLE", "").strip()
 IDEMPOTENCY_EXPIRY_SECONDS = _int(os.environ.get("IDEMPOTENCY_EXPIRY_SECONDS", ""), 24 * 3600)
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "") or "AIPlatform"

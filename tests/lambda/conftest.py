@@ -6,8 +6,9 @@
   module name (``lambda`` is a keyword, so the folder cannot be a package). Module-scope
   configuration is read at import, so a test sets its env through this loader and gets a fresh module.
 * The asset layout is mirrored: ``lambda/common`` (``lambda_common.py``) is put on ``sys.path``, and
-  ``sagemaker_events`` is registered from ``constructs_lib/sagemaker_events.py`` by path, exactly as
-  the bundler places both next to the handler in the asset (without importing the CDK library).
+  ``sagemaker_events`` (and the model deployer's ``deploy_targets``) are registered from
+  ``constructs_lib/`` by path, exactly as the bundler places them next to the handler in the asset
+  (without importing the CDK library).
 """
 
 from __future__ import annotations
@@ -30,20 +31,20 @@ from moto import mock_aws
 _counter = itertools.count()
 
 
-def _register_sagemaker_events() -> ModuleType:
-    if "sagemaker_events" in sys.modules:
-        return sys.modules["sagemaker_events"]
-    spec = importlib.util.spec_from_file_location(
-        "sagemaker_events", REPO / "constructs_lib" / "sagemaker_events.py"
-    )
+def _register_shared_module(name: str) -> ModuleType:
+    """``constructs_lib/<name>.py`` importable as ``<name>``, as the bundler places it in the asset."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "constructs_lib" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["sagemaker_events"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-_register_sagemaker_events()
+_register_shared_module("sagemaker_events")
+_register_shared_module("deploy_targets")  # the model deployer's DEPLOY_TARGETS schema
 if str(COMMON_DIR) not in sys.path:
     sys.path.insert(0, str(COMMON_DIR))
 

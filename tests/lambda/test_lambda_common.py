@@ -23,7 +23,7 @@ from typing import Any
 import lambda_common as common
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from lambda_testkit import COMMON_DIR, LAMBDA_DIR, REGION, StubSNS
+from lambda_testkit import COMMON_DIR, LAMBDA_DIR, REGION, REPO, StubSNS
 
 HANDLERS = sorted(p.parent.name for p in LAMBDA_DIR.glob("*/handler.py"))
 # CloudFormation custom-resource handlers answer on the request's ResponseURL: no EventBridge envelope,
@@ -466,9 +466,13 @@ def lambda_runtime(tmp_path_factory) -> Path:
 def test_asset_holds_the_handler_and_shared_modules_only(staged, name):
     root = staged[name]
     files = {p.name for p in root.iterdir()}
-    assert files == {"handler.py", "lambda_common.py", "sagemaker_events.py"} | {
+    from constructs_lib.functions_code import SHARED_SCHEMAS
+
+    assert files == {"handler.py", "lambda_common.py", "sagemaker_events.py", *SHARED_SCHEMAS.get(name, ())} | {
         p.name for p in (LAMBDA_DIR / name).iterdir() if p.name not in ("__pycache__",)
     }
+    for schema in SHARED_SCHEMAS.get(name, ()):
+        assert (root / schema).read_bytes() == (REPO / "constructs_lib" / schema).read_bytes()
     assert (root / "handler.py").read_bytes() == (LAMBDA_DIR / name / "handler.py").read_bytes()
     assert (root / "lambda_common.py").read_bytes() == (COMMON_DIR / "lambda_common.py").read_bytes()
     # Powertools and its imports come from the stack's shared layer, not from a copy per function.

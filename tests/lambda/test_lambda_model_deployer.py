@@ -512,6 +512,44 @@ def test_generated_names_match_the_iam_pattern_of_the_construct(pure_handlers, e
         assert fnmatchcase(name.lower(), pattern), (name, pattern)
 
 
+def test_handler_reads_exactly_what_the_construct_writes(pure_handlers):
+    """One DEPLOY_TARGETS schema (constructs_lib/deploy_targets.py): every field the construct's
+    DeployTarget writes comes back in the handler's DeployTarget, and the handler uses that very class."""
+    import deploy_targets
+
+    from constructs_lib.inference.specs import PromotedModel
+    from constructs_lib.lifecycle import DeployTarget as ConstructTarget
+    from constructs_lib.lifecycle.approved_model_deployer import ENVIRONMENT_VARIABLE
+
+    module = pure_handlers[NAME]
+    assert module.DeployTarget is deploy_targets.TargetEntry and ENVIRONMENT_VARIABLE == "DEPLOY_TARGETS"
+    full = ConstructTarget(
+        model_package_group="chat-models",
+        endpoint_name="chat",
+        deployment_config=CANARY,
+        variant_names=("v1", "v2"),
+        promoted={
+            "v2": PromotedModel(image_parameter="/p/chat/v2/image"),
+            "v1": PromotedModel(image_parameter="/p/chat/v1/image", model_data_parameter="/p/chat/v1/data"),
+        },
+    )
+    bare = ConstructTarget(model_package_group="chat-models", endpoint_name="chat-b")
+    raw = json.dumps({"chat-models": [full.as_environment(), bare.as_environment()]})
+    targets, problems = module.parse_deploy_targets(raw)
+    assert problems == []
+    assert targets == {
+        "chat-models": (
+            module.DeployTarget(
+                "chat", CANARY, ("v1", "v2"),
+                {"v1": {"Image": "/p/chat/v1/image", "ModelDataUrl": "/p/chat/v1/data"},
+                 "v2": {"Image": "/p/chat/v2/image"}},
+            ),
+            module.DeployTarget("chat-b"),
+        )
+    }
+    assert bare.as_environment() == {"EndpointName": "chat-b"}  # empty settings are left out
+
+
 def test_deploy_targets_parsing_accepts_every_documented_form_and_reports_problems(pure_handlers):
     module = pure_handlers[NAME]
     targets, problems = module.parse_deploy_targets(

@@ -65,8 +65,11 @@ class LifecycleStack(Stack):
 
         self.endpoint_notifications: EndpointFailureNotifications | None = None
         if physical:
+            # Every platform endpoint is named <prefix>-<name> (config.endpoints.endpoint_physical_name): one
+            # prefix pattern and one ARN pattern, of the same size for 5 endpoints or 500 (a list of names
+            # passes EventBridge's 4096-character pattern limit at about 180 endpoints).
             self.endpoint_notifications = EndpointFailureNotifications(
-                self, "EndpointNotifications", endpoint_names=list(physical.values()), **common
+                self, "EndpointNotifications", endpoint_name_prefix=f"{config.prefix}-", **common
             )
 
         self.training_job_notifications: TrainingJobNotifications | None = None

@@ -106,8 +106,9 @@ def test_rules_use_exactly_the_sagemaker_detail_types(lifecycle, physical):
     assert pattern("EndpointNotificationsRule") == {
         "source": SOURCE,
         "detail-type": ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"],
-        "detail": {"EndpointName": sorted(physical.values())},
+        "detail": {"EndpointName": [{"prefix": "acme-ml-dev-"}]},  # every platform endpoint, any number
     }
+    assert all(name.startswith("acme-ml-dev-") for name in physical.values())
     assert pattern("TrainingJobNotificationsRule") == {
         "source": SOURCE,
         "detail-type": ["SageMaker Training Job State Change"],
@@ -570,6 +571,26 @@ def test_deployer_refuses_missing_targets_roles_and_bad_names(scope):
     assert re.search(r"targets\[2\]: got \['g', 'chat'\]; each \(model_package_group, endpoint_name\) pair once", text)
     assert "image_repositories: got []; the ECR repositories of the approved images" in text
     assert "model_data: got []; the S3 prefixes of the approved model data" in text
+
+
+def test_endpoint_notifications_take_names_or_a_prefix_and_refuse_a_pattern_eventbridge_would(scope):
+    """EventBridge refuses event patterns over 4096 characters (botocore events PutRule EventPattern):
+    a list of names that long is refused at synth with the way out; a prefix has constant size."""
+    from constructs_lib import EndpointFailureNotifications
+
+    stack, key, topic = scope
+    names = [f"acme-ml-dev-endpoint-number-{i:03d}" for i in range(150)]
+    with pytest.raises(PlatformValidationError, match=r"endpoint_names: got '150 names \(\d+ characters of event pattern\)'; "
+                       r"an event pattern under EventBridge's 4096 characters: give endpoint_name_prefix"):
+        EndpointFailureNotifications(stack, "TooMany", endpoint_names=names, topic=topic, key=key)
+    with pytest.raises(PlatformValidationError, match=r"endpoint_names: got .1 names and endpoint_name_prefix='a-'.; "
+                       r"endpoint names, or a name prefix"):
+        EndpointFailureNotifications(stack, "Both", endpoint_names=["a-b"], endpoint_name_prefix="a-", topic=topic, key=key)
+    with pytest.raises(PlatformValidationError, match=r"endpoint_names: got '0 names and endpoint_name_prefix=None'"):
+        EndpointFailureNotifications(stack, "Neither", topic=topic, key=key)
+    prefixed = EndpointFailureNotifications(stack, "Prefixed", endpoint_name_prefix="acme-ml-dev-", topic=topic, key=key)
+    pattern = stack.resolve(prefixed.rule.node.default_child.event_pattern)
+    assert pattern["detail"] == {"EndpointName": [{"prefix": "acme-ml-dev-"}]}
 
 
 def test_idle_guard_refuses_kinds_that_cannot_scale_to_zero(scope):

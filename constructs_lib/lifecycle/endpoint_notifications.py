@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from aws_cdk import aws_iam as iam
@@ -9,6 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ..compliance import acknowledge, nag_resource_id
+from ..errors import Problems
 from ..inference.base import endpoint_arn_for
 from ._wiring import (
     METRICS_NAMESPACE,
@@ -17,7 +20,7 @@ from ._wiring import (
     dead_letter_queue,
     deduplicated,
 )
-from .events import on_endpoint_changes
+from .events import ENDPOINT_DETAIL_TYPES, EVENT_PATTERN_MAX_CHARS, on_endpoint_changes
 from .reliable_function import ReliableFunction
 
 
@@ -38,13 +41,28 @@ class EndpointFailureNotifications(Construct):
         scope: Construct,
         id: str,
         *,
-        endpoint_names: Sequence[str],
+        endpoint_names: Sequence[str] = (),
+        endpoint_name_prefix: str | None = None,
         topic: sns.ITopic,
         key: kms.IKey,
         platform_name: str = "aiplatform",
         metrics_namespace: str = METRICS_NAMESPACE,
     ) -> None:
         super().__init__(scope, id)
+        problems = Problems(f"EndpointFailureNotifications {self.node.path}")
+        problems.check(
+            (endpoint_name_prefix is None) != (not endpoint_names), "endpoint_names",
+            f"{len(endpoint_names)} names and endpoint_name_prefix={endpoint_name_prefix!r}",
+            "endpoint names, or a name prefix (endpoint_name_prefix) instead of them",
+        )
+        pattern_chars = len(json.dumps({"EndpointName": sorted(endpoint_names)})) + len(json.dumps(ENDPOINT_DETAIL_TYPES))
+        problems.check(
+            endpoint_name_prefix is not None or pattern_chars < EVENT_PATTERN_MAX_CHARS - 200, "endpoint_names",
+            f"{len(endpoint_names)} names ({pattern_chars} characters of event pattern)",
+            f"an event pattern under EventBridge's {EVENT_PATTERN_MAX_CHARS} characters: "
+            "give endpoint_name_prefix instead of the names",
+        )
+        problems.raise_if_any()
         self.handler = ReliableFunction(
             self, "Handler",
             code_name="endpoint_notifier",
@@ -55,15 +73,23 @@ class EndpointFailureNotifications(Construct):
         )
         allow_notifications(self.handler, topic, key)
         self.deduplication_table = deduplicated(self.handler, key)
-        self.handler.add_to_role_policy(  # reads the failure reason when the event carries none
-            iam.PolicyStatement(
-                sid="DescribePlatformEndpoints", actions=["sagemaker:DescribeEndpoint"],
-                resources=[endpoint_arn_for(self, name) for name in sorted(endpoint_names)],
-            )
+        endpoint_arns = (
+            [endpoint_arn_for(self, name) for name in sorted(endpoint_names)]
+            if endpoint_name_prefix is None else [endpoint_arn_for(self, f"{endpoint_name_prefix}*")]
         )
+        self.handler.add_to_role_policy(  # reads the failure reason when the event carries none
+            iam.PolicyStatement(sid="DescribePlatformEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=endpoint_arns)
+        )
+        if endpoint_name_prefix is not None:
+            acknowledge(
+                self.handler.role,
+                "sagemaker:DescribeEndpoint (read-only) on the endpoints named with the platform's prefix, the "
+                "same endpoints the rule matches by that prefix: one ARN pattern for any number of endpoints.",
+                f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, endpoint_arns[0])}]",
+            )
         self.dead_letter_queue = dead_letter_queue(self, key)
         self.rule = on_endpoint_changes(
-            self, "Rule", endpoint_names=endpoint_names,
+            self, "Rule", endpoint_names=endpoint_names, endpoint_name_prefix=endpoint_name_prefix,
             description="SageMaker endpoint state and deployment changes of the platform's endpoints",
         )
         add_function_target(self.rule, self.handler, self.dead_letter_queue)

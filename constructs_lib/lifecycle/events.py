@@ -105,17 +105,28 @@ def _rule(
     )
 
 
+# EventBridge refuses an event pattern over 4096 characters (botocore events PutRule EventPattern
+# max 4096): a list of endpoint names crosses it at about 180 platform endpoints.
+EVENT_PATTERN_MAX_CHARS = 4096
+
+
 def on_endpoint_changes(
     scope: Construct,
     id: str,
     *,
-    endpoint_names: Sequence[str],
+    endpoint_names: Sequence[str] = (),
+    endpoint_name_prefix: str | None = None,
     target: events.IRuleTarget | None = None,
     description: str = "SageMaker endpoint state and deployment changes",
 ) -> events.Rule:
-    """``SageMaker Endpoint State Change`` and ``... Deployment State Change`` of ``endpoint_names``."""
+    """``SageMaker Endpoint State Change`` and ``... Deployment State Change`` of ``endpoint_names``, or
+    of every endpoint whose name starts with ``endpoint_name_prefix`` (EventBridge prefix matching: one
+    pattern of constant size however many endpoints the platform has)."""
+    if (endpoint_name_prefix is None) == (not endpoint_names):
+        raise ValueError("on_endpoint_changes: give endpoint_names or endpoint_name_prefix, not both or neither")
+    names = [{"prefix": endpoint_name_prefix}] if endpoint_name_prefix is not None else sorted(endpoint_names)
     return _rule(
-        scope, id, detail_types=ENDPOINT_DETAIL_TYPES, detail={"EndpointName": sorted(endpoint_names)},
+        scope, id, detail_types=ENDPOINT_DETAIL_TYPES, detail={"EndpointName": names},
         description=description, target=target,
     )
 

@@ -683,8 +683,8 @@ def test_contract_keys_are_accepted_exactly_as_documented():
         ({"auto_deploy_approved_models": [
             {"model_package_group": "g", "endpoint": "ranker"},
             {"model_package_group": "h", "endpoint": "ranker", "variants": ["candidate"], "keep_promoted_version": False}]},
-         r"auto_deploy_approved_models\[1\]\.keep_promoted_version: got False; True as in auto_deploy_approved_models\[0\] "
-         r"for the same endpoint: a promotion that does not record its version would leave the promotion parameters"),
+         (r"auto_deploy_approved_models\[1\]\.keep_promoted_version: got False; True as in auto_deploy_approved_models\[0\] "
+         r"for the same endpoint: a promotion that does not record its version would leave the promotion parameters")),
         ({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["gone"]},
          r"lifecycle\.scale_idle_to_zero\[0\]: got 'gone'; the name of a configured endpoint; known: chat-llm"),
         ({"idle_endpoint_hours": 24, "scale_idle_to_zero": ["embeddings"]},
@@ -719,7 +719,7 @@ def test_promoted_variants_are_the_targets_variants_unless_keep_promoted_version
     assert promoted_variants(config) == {"chat-llm": ["AllTraffic"], "ranker": ["candidate"]}
     (ranker,) = [ep for ep in config.endpoints if ep.name == "ranker"]
     variants = with_promoted_models(config, ranker, endpoint_props(config.prefix, ranker))["variants"]
-    assert [v.model.promoted for v in variants][0] is None
+    assert next(v.model.promoted for v in variants) is None
     promoted = variants[1].model.promoted
     assert (promoted.image_parameter, promoted.model_data_parameter) == (
         "/acme-ml/dev/promotion/ranker/candidate/image", "/acme-ml/dev/promotion/ranker/candidate/model-data",

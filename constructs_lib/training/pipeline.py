@@ -42,9 +42,9 @@ from constructs_lib import limits
 from constructs_lib.compliance import acknowledge
 from constructs_lib.errors import Problems, is_token
 from constructs_lib.sagemaker_events import PlatformTag
+from constructs_lib.training import job_metrics as jm
 from constructs_lib.training._limits import training_instance_types
 from constructs_lib.training._nag import wildcard_resource
-from constructs_lib.training import job_metrics as jm
 from constructs_lib.training._resources import LOG_RETENTION
 from constructs_lib.training.distribution import (
     DataChannel,

@@ -24,6 +24,8 @@ from pydantic import Field, StringConstraints
 
 from constructs_lib import limits
 from constructs_lib.errors import Problem, Problems
+from constructs_lib.observability.alarms import SeverityThresholds
+from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec, check_training_monitoring
 from constructs_lib.training import (
     DataRepository,
     EksOrchestration,
@@ -46,8 +48,6 @@ from constructs_lib.training.distribution import (
     InputMode,
     ModelParallel,
 )
-from constructs_lib.observability.alarms import SeverityThresholds
-from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec, check_training_monitoring
 from constructs_lib.training.job_metrics import MetricDefinition, job_name_prefix
 from constructs_lib.training.pipeline import ManagedSpot, check_pipeline_props
 from constructs_lib.training.platform import check_platform_props
@@ -535,18 +535,18 @@ __all__ = [
     "EntryPointSection",
     "FsxLustreSection",
     "InstanceGroupSection",
-    "TrainingClusterSection",
     "MetricDefinitionSection",
+    "TrainingClusterSection",
     "TrainingMonitoringSection",
     "TrainingPipelineSection",
     "TrainingSection",
     "cluster_physical_name",
     "instance_groups",
     "lustre_props",
+    "metric_definitions",
     "node_monitoring",
     "orchestration",
     "parameter_prefix",
-    "metric_definitions",
     "pipeline_monitoring",
     "pipeline_props",
     "training_problems",

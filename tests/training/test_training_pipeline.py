@@ -37,6 +37,7 @@ def pipeline_app(tmp_path_factory):
     from aws_cdk import aws_sns as sns
 
     from constructs_lib.compliance import add_compliance_checks
+    from constructs_lib.observability import Severity, TrainingMonitoringSpec, TrainingPipelineMonitoring
     from constructs_lib.training import (
         DataChannel,
         DataDistribution,
@@ -51,7 +52,6 @@ def pipeline_app(tmp_path_factory):
         TrainingPipeline,
         TrainingPlatform,
     )
-    from constructs_lib.observability import Severity, TrainingMonitoringSpec, TrainingPipelineMonitoring
 
     outdir = tmp_path_factory.mktemp("pipeline-cdk-out")
     app = new_app(outdir)
@@ -626,6 +626,6 @@ def test_metric_definitions_are_checked_by_the_construct():
     found = Problems("test")
     check_metric_definitions(found, [MetricDefinition(name="ok", regex="v=(1)"), MetricDefinition(name='a"b', regex="v=(1)")])
     assert [str(p) for p in found.items] == [
-        "metric_definitions[1].name: got 'a\"b'; 1-255 letters, digits and _ . : / # % + - (no quotes or spaces: "
-        "it is a CloudWatch metric name)"
+        ("metric_definitions[1].name: got 'a\"b'; 1-255 letters, digits and _ . : / # % + - (no quotes or spaces: "
+        "it is a CloudWatch metric name)")
     ]

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_endpoint_signals import _alarms
+
 pytestmark = pytest.mark.xdist_group("guard")
 
 OUR_FUNCTIONS = (
@@ -205,42 +207,12 @@ def test_accepted_dead_letter_queues_are_dead_letter_queues(default_platform, fi
                 assert uses, f"{concern}/{lid} is accepted as a dead-letter queue but nothing sends to it"
 
 
-def _alarm_inputs(rule, stack: str, stacks: dict[str, dict]) -> set[tuple[str, str]]:
-    """(stack, logical id) of the alarms a composite's AlarmRule reads: a Fn::GetAtt in its own stack
-    or a Fn::GetStackOutput of another stack's output of an alarm's ARN."""
-    found: set[tuple[str, str]] = set()
-    if isinstance(rule, dict):
-        if "Fn::GetAtt" in rule:
-            found.add((stack, rule["Fn::GetAtt"][0]))
-        elif "Fn::GetStackOutput" in rule:
-            ref = rule["Fn::GetStackOutput"]
-            value = stacks[ref["StackName"]]["Outputs"][ref["OutputName"]]["Value"]
-            found |= _alarm_inputs(value, ref["StackName"], stacks)
-        else:
-            for inner in rule.values():
-                found |= _alarm_inputs(inner, stack, stacks)
-    elif isinstance(rule, list):
-        for inner in rule:
-            found |= _alarm_inputs(inner, stack, stacks)
-    return found
-
-
 def test_alarms_without_actions_feed_a_composite_that_notifies(default_platform, findings):
-    """Each alarm CT.CLOUDWATCH.PR.1 flags reaches, through composite alarms (in its stack or another
-    stack's, by cross-stack reference), one that notifies."""
-    names = {concern: stack.stack_name for concern, stack in _stacks(default_platform).items()}
-    stacks = {names[concern]: default_platform[concern].raw for concern in names}
-    alarms = {
-        (stack, lid): r["Properties"] for stack, body in stacks.items() for lid, r in body["Resources"].items()
-        if r["Type"] in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
-    }
-    feeds = {key: _alarm_inputs(props["AlarmRule"], key[0], stacks) for key, props in alarms.items() if "AlarmRule" in props}
-    notifies = {key for key, props in alarms.items() if props.get("AlarmActions")}
-    while True:
-        more = {alarm for composite, inputs in feeds.items() if composite in notifies for alarm in inputs} - notifies
-        if not more:
-            break
-        notifies |= more
-    flagged = sorted((names[concern], lid) for concern, failed in findings.items()
-                     for control, lid in failed if control == "CT.CLOUDWATCH.PR.1")
-    assert flagged and [alarm for alarm in flagged if alarm not in notifies] == []
+    """Each alarm CT.CLOUDWATCH.PR.1 flags reaches, through composite alarms (in its stack or, by
+    cross-stack reference, in another), a severity topic: the reach the signal tests compute."""
+    from tests.test_endpoint_signals import _reached
+
+    reached = _reached(default_platform)
+    names = {lid: name for name, (lid, _) in _alarms(default_platform).items()}
+    flagged = sorted(lid for failed in findings.values() for control, lid in failed if control == "CT.CLOUDWATCH.PR.1")
+    assert flagged and [lid for lid in flagged if not reached.get(names.get(lid, ""))] == []

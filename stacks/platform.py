@@ -16,7 +16,7 @@ from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
 from .network_stack import NetworkStack
 from .observability_stack import LustreFileSystem, MonitoredCluster, ObservabilityStack
-from .shards import ShardSizeCheck, shards_in_order
+from .shards import PlatformStack, ShardSizeCheck, shards_in_order
 from .training_stack import TrainingStack
 
 
@@ -101,8 +101,6 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     monitored = {name: (s.endpoints[name], s.monitoring[name]) for s in shards for name in s.endpoints}
     observability.add_overview([monitored[ep.name] for ep in config.endpoints], shard_pages=pages)
     endpoints = {name: pair[0] for name, pair in monitored.items()}
-    # After synthesis: refuse a shard over 80 % of CloudFormation's resource or template-size limit.
-    Validations.of(app).add_plugins(ShardSizeCheck(shard for shard, _ in placed))
     lifecycle = LifecycleStack(
         app, f"{prefix}-lifecycle", config=config, endpoints=endpoints,
         topic=data.topic, key=data.key, **kw("lifecycle", "EventBridge rules and functions for SageMaker events"),
@@ -138,10 +136,31 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
             Tags.of(training.clusters[name]).add(config.budgets.team_tag, team.name)
             if name in training.storage:
                 Tags.of(training.storage[name]).add(config.budgets.team_tag, team.name)
+    # After synthesis: refuse any stack over 80 % of CloudFormation's resource or template-size limit,
+    # naming what makes it grow (a deploy would fail on the limit after the other stacks changed).
+    Validations.of(app).add_plugins(ShardSizeCheck([*(shard for shard, _ in placed), *_growing_stacks(platform)]))
     if termination_protected(config):
         for stack in platform.stacks:
             stack.termination_protection = True
     return platform
+
+
+# What grows each non-shard stack, and the config to change (checked with the shards, stacks/shards.py).
+_GROWTH = {
+    "training": "it holds every HyperPod cluster (with its file system and lifecycle scripts) and every training "
+                "pipeline: split training_clusters and training_pipelines between platform configs",
+    "observability": "it holds the platform overview and every training cluster's and pipeline's dashboard and "
+                     "alarms: split training_clusters and training_pipelines between platform configs",
+    "lifecycle": "its functions' permissions name the endpoints and clusters they act on "
+                 "(lifecycle.auto_deploy_approved_models, lifecycle.scale_idle_to_zero, HyperPod auto-repair): "
+                 "split those entries between platform configs",
+}
+
+
+def _growing_stacks(platform: Platform) -> list[PlatformStack]:
+    """The platform's stacks other than shards that a config can grow, with what to change."""
+    stacks = {"training": platform.training, "observability": platform.observability, "lifecycle": platform.lifecycle}
+    return [PlatformStack(stack.stack_name, _GROWTH[concern]) for concern, stack in stacks.items() if stack is not None]
 
 
 def termination_protected(config: PlatformConfig) -> bool:

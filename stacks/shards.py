@@ -52,6 +52,8 @@ class Shard:
     stack_name: str
     explicit: bool
 
+    label = "endpoint shard"
+
     @property
     def hint(self) -> str:
         """The config key that changes this shard's size."""
@@ -94,6 +96,16 @@ def shards_in_order(config: PlatformConfig) -> list[tuple[Shard, list]]:
                                                     item[0].key))
 
 
+@dataclass(frozen=True)
+class PlatformStack:
+    """A stack that is not a shard, checked against the same budget: ``hint`` says what makes it grow
+    and what to change."""
+
+    stack_name: str
+    hint: str
+    label: str = "stack"
+
+
 # -- the size check ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StackSize:
@@ -108,10 +120,11 @@ def measure(template_path: str | Path) -> StackSize:
 
 
 def size_problems(
-    sizes: Mapping[str, StackSize], shards: Mapping[str, Shard], *,
+    sizes: Mapping[str, StackSize], shards: Mapping[str, Shard | PlatformStack], *,
     resource_limit: int = RESOURCE_LIMIT, bytes_limit: int = TEMPLATE_BYTES_LIMIT, budget: float = SHARD_BUDGET,
 ) -> dict[str, str]:
-    """Stack name -> what is wrong, for each shard over ``budget`` of either limit (other stacks are ignored)."""
+    """Stack name -> what is wrong, for each checked stack over ``budget`` of either limit (stacks not in
+    ``shards`` are ignored)."""
     max_resources, max_bytes = int(resource_limit * budget), int(bytes_limit * budget)
     problems = {}
     for stack_name, size in sizes.items():
@@ -126,21 +139,21 @@ def size_problems(
             over.append(f"{size.template_bytes} template bytes (more than {max_bytes}, {budget:.0%} of "
                         f"CloudFormation's {bytes_limit})")
         if over:
-            problems[stack_name] = f"endpoint shard {stack_name} has {' and '.join(over)}: {shard.hint}"
+            problems[stack_name] = f"{shard.label} {stack_name} has {' and '.join(over)}: {shard.hint}"
     return problems
 
 
 @jsii.implements(IPolicyValidationPlugin)
 class ShardSizeCheck:
-    """A CDK validation plugin: after synthesis, refuses every shard stack over ``budget`` of
+    """A CDK validation plugin: after synthesis, refuses every checked stack over ``budget`` of
     CloudFormation's resource or template-size limit (synth fails with the report, no traceback).
 
-    :param shards: the shards to check, matched by stack id (``build_platform`` gives every stack its
-        name as id); other stacks are not checked.
+    :param shards: the stacks to check (endpoint shards and the platform's other stacks), matched by
+        stack id (``build_platform`` gives every stack its name as id); other stacks are not checked.
     """
 
     def __init__(
-        self, shards: Iterable[Shard], *, resource_limit: int = RESOURCE_LIMIT,
+        self, shards: Iterable[Shard | PlatformStack], *, resource_limit: int = RESOURCE_LIMIT,
         bytes_limit: int = TEMPLATE_BYTES_LIMIT, budget: float = SHARD_BUDGET,
     ) -> None:
         self._shards = {s.stack_name: s for s in shards}
@@ -169,7 +182,7 @@ class ShardSizeCheck:
         violations = [
             PolicyViolation(
                 rule_name=RULE, description=message,
-                fix="endpoints[].stack or inference.shards (README, 'Endpoint shards')",
+                fix=self._shards[name].hint,
                 violating_resources=[PolicyViolatingResource(
                     resource_logical_id="Resources", construct_path=checked[name].stack_construct_path,
                     template_path=checked[name].template_path, locations=["Resources"],

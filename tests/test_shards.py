@@ -196,3 +196,24 @@ def test_synth_refuses_an_oversized_shard_with_the_report(tmp_path):
                                            r"80% of CloudFormation's 2 per stack\): give new endpoints"):
         synth(2, tmp_path / "over")
     assert lint_assembly(tmp_path / "over") == []
+
+
+def test_the_platforms_other_stacks_are_checked_with_what_grows_them(default_platform):
+    """Not only shards: the training, observability and lifecycle stacks grow with the config too, and a
+    deploy that meets CloudFormation's limit fails after the other stacks changed; each is checked at
+    synth with a hint naming what to split."""
+    from stacks.platform import _growing_stacks
+    from stacks.shards import PlatformStack
+
+    platform = default_platform.platform
+    checked = {s.stack_name: s for s in _growing_stacks(platform)}
+    assert set(checked) == {"acme-ml-dev-training", "acme-ml-dev-observability", "acme-ml-dev-lifecycle"}
+    sizes = {name: StackSize(401, 10) for name in checked}
+    problems = size_problems(sizes, checked)
+    assert problems["acme-ml-dev-training"] == (
+        "stack acme-ml-dev-training has 401 resources (more than 400, 80% of CloudFormation's 500 per stack): "
+        "it holds every HyperPod cluster (with its file system and lifecycle scripts) and every training pipeline: "
+        "split training_clusters and training_pipelines between platform configs"
+    )
+    assert "lifecycle.scale_idle_to_zero" in problems["acme-ml-dev-lifecycle"]
+    assert isinstance(checked["acme-ml-dev-observability"], PlatformStack)

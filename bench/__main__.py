@@ -13,7 +13,8 @@
   refuses), and the marginal cost of one endpoint (ms, resources and KB of the shards) between rows.
 
 Run: ``make bench`` (or ``.venv/bin/python -m bench``; ``--endpoints 1,10`` for other rows, ``--endpoints ''``
-for none). Lambda handler timings: ``bench/bench_handlers.py``.
+for none). Then the sizes per endpoint kind, cluster and pipeline and ours vs L1 (``bench/sizes.py``).
+Lambda handler timings: ``bench/bench_handlers.py``.
 """
 
 from __future__ import annotations
@@ -125,9 +126,10 @@ def marginal_rows(measured: list[tuple[int, float, int, int]]) -> list[str]:
 
 def main(
     repeats: int = 3, config_path: Path | None = None, warm_up: bool = True, endpoint_counts=ENDPOINT_COUNTS,
+    sizes: bool = True,
 ) -> None:
-    """``config_path``/``warm_up=False``/``repeats=1``/``endpoint_counts=(1, 2)``: the suite's smoke run
-    (tests/test_bench_smoke.py)."""
+    """``config_path``/``warm_up=False``/``repeats=1``/``endpoint_counts=(1, 2)``/``sizes=False``: the
+    suite's smoke run (tests/test_bench_smoke.py; bench/sizes.py has its own smoke test there)."""
     if warm_up:
         _synth(False, config_path)  # warm the jsii runtime
     plain = min(_synth(False, config_path)[0] for _ in range(repeats))
@@ -145,6 +147,11 @@ def main(
     print(f"{'  of which AWS CLI layer / cdk.out':<40}{cli_layer:>11}B{cli_layer / total:>10.3f}")
     for row in endpoint_rows(endpoint_counts) if endpoint_counts else ():
         print(row, flush=True)
+    if sizes:
+        from bench.sizes import report
+
+        for row in report():
+            print(row, flush=True)
 
 
 ASSEMBLY_TARGET_BYTES = 15_000_000

@@ -38,7 +38,7 @@ def test_synth_benchmark_prints_its_table(tmp_path, capsys):
 
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY_CONFIG)
-    synth_bench.main(repeats=1, config_path=config, warm_up=False, endpoint_counts=(1,))
+    synth_bench.main(repeats=1, config_path=config, warm_up=False, endpoint_counts=(1,), sizes=False)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[:6]] == ["metric", "synth", "largest", "most", "cdk.out", "of"]
     # The shard rows at a reduced N (one endpoint; the 1-500 acceptance run is `python -m bench`).
@@ -63,3 +63,41 @@ def test_handler_benchmark_runs_every_handler_and_one_cold_import(tmp_path, monk
     assert all(isinstance(action, str) and action for _, _, action, _, _ in rows)
     startup, imports = bench.cold_imports(names[:1], 1, str(tmp_path))
     assert startup > 0 and set(imports) == {names[0]}
+
+
+@pytest.mark.xdist_group("bench")
+def test_size_benchmark_attributes_every_resource_and_rebuilds_it_as_l1(default_platform, default_config, tmp_path):
+    """``bench/sizes.py`` on the session's default platform: every endpoint, cluster and pipeline owns
+    resources, owners plus shared add up to every resource of the assembly, and the L1 rebuild of a
+    template synthesizes the same resources (type, properties) under the same logical ids."""
+    import json
+    import shutil
+
+    from bench import sizes
+
+    platform = default_platform.platform
+    owners = sizes.platform_owners(platform, default_config)
+    assert {o.split(":")[0] for o in owners} == {"endpoint", "cluster", "pipeline"}
+    assert {o.split(":")[1] for o in owners if o.startswith("endpoint:")} == {
+        "realtime", "serverless", "async", "multi-model", "inference-components"}
+    owned, shared = sizes.attribute(default_platform.outdir, owners, {s.artifact_id: s.stack_name for s in platform.stacks})
+    assert all(size.resources > 0 and size.template_bytes > 0 for size in owned.values()), owned
+    total = sum(len(json.loads(p.read_text())["Resources"]) for p in default_platform.outdir.glob("*.template.json"))
+    assert sum(s.resources for s in owned.values()) + shared.resources == total
+    rows = sizes.size_rows(owned, shared)
+    assert [r.split(":")[0] for r in rows if r.startswith("endpoint")] == [
+        "endpoint async (x1)", "endpoint inference-components (x1)", "endpoint multi-model (x1)",
+        "endpoint realtime (x3)", "endpoint serverless (x1)"]
+    # The L1 rebuild, on the data stack only (the bench rebuilds every stack).
+    data = tmp_path / "in"
+    data.mkdir()
+    name = f"{platform.data.artifact_id}.template.json"
+    shutil.copy(default_platform.outdir / name, data / name)
+    from tests.conftest import CDK_CONTEXT
+
+    _, count, l1_out = sizes.l1_seconds(data, CDK_CONTEXT)
+    ours = json.loads((data / name).read_text())["Resources"]
+    theirs = json.loads((l1_out / name).read_text())["Resources"]
+    strip = {k: {"Type": v["Type"], "Properties": v.get("Properties")} for k, v in ours.items() if v["Type"] != "AWS::CDK::Metadata"}
+    assert count == len(strip) and {k: {"Type": v["Type"], "Properties": v.get("Properties")}
+                                    for k, v in theirs.items() if v["Type"] != "AWS::CDK::Metadata"} == strip

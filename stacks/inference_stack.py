@@ -18,7 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.inference import EndpointKind, InferenceEndpoint
+from constructs_lib.inference import EndpointKind, InferenceEndpoint, traits_of
 from constructs_lib.observability import AlarmRouting, EndpointMonitoring, PlatformOverview
 
 from .config import PlatformConfig
@@ -26,9 +26,6 @@ from .config import endpoints as endpoint_config
 from .config.endpoints import EndpointSection, data_capture_section, endpoint_slo, endpoint_thresholds
 from .data_stack import artifact_bucket_name
 from .promotion import with_promoted_models
-
-# Kinds whose autoscaling min/max are instance counts (the dashboard draws them, "at max" alarms on them).
-_INSTANCE_SCALED = (EndpointKind.REALTIME, EndpointKind.MULTI_MODEL)
 
 
 def endpoint_physical_name(config: PlatformConfig, endpoint: EndpointSection) -> str:
@@ -77,21 +74,21 @@ class InferenceStack(Stack):
             self, "ArtifactsBucket", bucket_name=artifact_bucket_name(config), encryption_key=key
         )
         for ep in endpoints:
-            kind = EndpointKind(ep.type)
+            traits = traits_of(EndpointKind(ep.type))
             endpoint = self.endpoints[ep.name] = InferenceEndpoint(
                 self, _construct_id(ep.name) + "Endpoint", **endpoint_props(config, ep),
                 # No alarm_topic: the rollback alarms are the endpoint's critical alarms, which notify
                 # the critical topic through the monitoring's rollup (one incident, one notification).
                 encryption_key=key,
                 data_capture_bucket=bucket if data_capture_section(ep) else None,
-                async_output_bucket=bucket if kind is EndpointKind.ASYNC else None,
+                async_output_bucket=bucket if traits.queued else None,  # results and failures land in S3
             )
+            # The monitoring reads the endpoint's own facts (kind, capacity bounds) and its kind's traits.
             self.monitoring[ep.name] = EndpointMonitoring(
                 # The id the foundation's dashboard had: the dashboard (child "Resource") keeps its logical id.
                 self, _construct_id(ep.name) + "Dashboard",
                 endpoint=endpoint, routing=routing,
                 thresholds=endpoint_thresholds(ep.alarms, ep.type), slo=endpoint_slo(ep),
-                **_capacity(ep),
             )
         self.dashboards = {name: m.dashboard for name, m in self.monitoring.items()}
         # The overview's page of this shard: with the shard, so the overview grows with the shards, not in one stack.
@@ -99,13 +96,6 @@ class InferenceStack(Stack):
             self, "Overview", dashboard_name=overview_page, endpoints=list(self.endpoints.values()),
             links=overview_links,
         )
-
-
-def _capacity(section: EndpointSection) -> dict:
-    scaling = section.autoscaling
-    if scaling is None or EndpointKind(section.type) not in _INSTANCE_SCALED:
-        return {}
-    return {"min_capacity": scaling.min, "max_capacity": scaling.max}
 
 
 def _construct_id(name: str) -> str:

@@ -597,7 +597,8 @@ def test_idle_guard_refuses_kinds_that_cannot_scale_to_zero(scope):
     from constructs_lib import EndpointKind, IdleEndpointGuard, ScaleToZero
 
     stack, key, topic = scope
-    with pytest.raises(PlatformValidationError, match=r"scale_to_zero\[0\]\.kind: got 'realtime'; async or inference-components"):
+    with pytest.raises(PlatformValidationError, match=r"scale_to_zero\[0\]\.kind: got 'realtime'; async or inference-components "
+                       r"\(realtime: instance-based real-time endpoints keep at least one instance\)"):
         IdleEndpointGuard(stack, "G", topic=topic, key=key, endpoint_names=["a"], scale_to_zero=[ScaleToZero("a", EndpointKind.REALTIME)])
     with pytest.raises(PlatformValidationError, match=r"scale_to_zero\[0\]\.endpoint_name: got 'b'; one of endpoint_names"):
         IdleEndpointGuard(stack, "H", topic=topic, key=key, endpoint_names=["a"], scale_to_zero=[ScaleToZero("b", EndpointKind.ASYNC)])

@@ -3,6 +3,7 @@ the platform overview within CloudWatch's quotas, and the config that drives the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 SAGEMAKER = "AWS/SageMaker"
 INSTANCE = "/aws/sagemaker/Endpoints"
 CHAT = "acme-ml-dev-chat-llm"
+BARE = "ep-no-instances"  # extra's realtime endpoint built from a row without instance metrics
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -478,6 +480,7 @@ def extra(tmp_path_factory) -> _Synth:
     from aws_cdk import Stack
 
     from constructs_lib import InferenceEndpoint, PlatformKey, add_compliance_checks
+    from constructs_lib.inference import KIND_TRAITS, EndpointKind
     from constructs_lib.observability import (
         ClusterMonitoring,
         EndpointMonitoring,
@@ -498,6 +501,13 @@ def extra(tmp_path_factory) -> _Synth:
         stack, "ChatMonitoring", endpoint=endpoint, routing=topics.routing,
         slo=ServiceLevelObjective(availability_percent=99.9, latency_ms=500, latency_percentile=99),
     )
+    # The same kind of endpoint built while its KIND_TRAITS row says it publishes no instance metrics:
+    # what the monitoring builds follows the row (test_monitoring_follows_the_kind_traits_row).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(KIND_TRAITS, EndpointKind.REALTIME,
+                      dataclasses.replace(KIND_TRAITS[EndpointKind.REALTIME], instance_metrics=frozenset()))
+        bare = InferenceEndpoint.from_endpoint_name(stack, "Bare", BARE)
+        EndpointMonitoring(stack, "BareMonitoring", endpoint=bare, routing=topics.routing, gpu=True)
     cluster = ClusterMonitoring(
         stack, "Cluster", cluster_name="llm-pretrain", metrics=_AgentMetrics(),
         file_system=LustreFileSystem(file_system_id="fs-0123456789abcdef0", storage_capacity_gib=1200),
@@ -567,13 +577,33 @@ def test_latency_slo_burns_on_the_percentile_rank_of_model_latency(extra):
 
 def test_slo_replaces_the_static_error_and_latency_alarms(extra):
     names = {a["Properties"]["AlarmName"] for t in ALARM_TYPES for a in resources_of(extra.template, t).values()}
-    assert not any("5xx-rate" in n or "p99-model-latency" in n for n in names)
+    assert not any("5xx-rate" in n or "p99-model-latency" in n for n in names if n.startswith(f"{CHAT}-"))
     composites = {a["Properties"]["AlarmName"] for a in resources_of(extra.template, "AWS::CloudWatch::CompositeAlarm").values()}
     assert {f"{CHAT}-{sli}-burn-{tier}-{sev}" for sli in ("availability", "latency") for tier, *_, sev in TIERS} <= composites
     unhealthy = json.dumps(by_name(extra.template, f"{CHAT}-unhealthy-critical")["AlarmRule"])
     for sli in ("availability", "latency"):
         for tier, *_, sev in TIERS:
             assert (logical_id_of_alarm(extra.template, f"{CHAT}-{sli}-burn-{tier}-{sev}") in unhealthy) is (sev == "critical")
+
+
+def test_monitoring_follows_the_kind_traits_row(extra):
+    """Two imported realtime endpoints, one built while the realtime ``KIND_TRAITS`` row says it publishes
+    no instance metrics: the signals and the dashboard ask the row, not the kind, so that one gets no
+    GPU-memory or disk alarm and no utilization widgets; the other keeps them (the row as AWS has it)."""
+    names = {a["Properties"]["AlarmName"] for a in resources_of(extra.template, "AWS::CloudWatch::Alarm").values()}
+    assert {n for n in names if n.startswith(f"{BARE}-")} == {
+        f"{BARE}-5xx-rate-warning", f"{BARE}-5xx-rate-critical", f"{BARE}-p99-model-latency-critical",
+    }
+    assert {f"{CHAT}-gpu-memory-warning", f"{CHAT}-disk-warning", f"{CHAT}-disk-critical"} <= names
+    assert (by_name(extra.template, f"{CHAT}-disk-critical")["Namespace"],
+            by_name(extra.template, f"{CHAT}-disk-critical")["MetricName"]) == (INSTANCE, "DiskUtilization")
+    titles = {name: {w["properties"].get("title") for w in body_of(d)["widgets"]}
+              for name, d in dashboards(extra.template).items()}
+    utilization = {"CPU and memory utilization (%)", "Disk utilization (%)",
+                   "GPU and GPU memory utilization (%, 1 GPU(s) per instance)"}
+    assert utilization <= titles[CHAT]
+    assert not utilization & titles[BARE]
+    assert {"Invocations", "Invocations per instance", "Overhead latency (microseconds)"} <= titles[BARE]
 
 
 def test_slack_channel_receives_both_severity_topics(extra):

@@ -15,7 +15,7 @@ from ..errors import Problems, is_token
 from ..observability._endpoint_signals import EndpointAlarmThresholds, check_rollback, check_thresholds
 from ..observability._quotas import MAX_METRICS_PER_ALARM
 from .kinds import traits_of
-from .metrics import INSTANCE_METRICS, SUMMED_INSTANCE_METRICS
+from .metrics import INSTANCE_METRICS, SUMMED_INSTANCE_METRICS, ScalableDimension
 from .specs import (
     AsyncInferenceSpec,
     AutoScalingSpec,
@@ -62,6 +62,11 @@ def s3_path_length(bucket_name: str | None, *parts: str) -> int:
 def _an(kind: EndpointKind) -> str:
     """``a realtime`` / ``an async``: the kind with its article."""
     return ("an " if kind.value[0] in "aeiou" else "a ") + kind.value
+
+
+def _an_endpoint(kind: EndpointKind) -> str:
+    """``a serverless endpoint`` / ``an inference-component endpoint``: ``KindTraits.called``."""
+    return traits_of(kind).called
 
 
 def check_model(p: Problems, where: str, model: ModelSpec, *, multi_model: bool, promotable: bool = False) -> None:
@@ -270,13 +275,13 @@ def check_endpoint_props(
         _variant(p, w, v, kind)
     if variants and not any(is_token(v.weight) for v in variants):
         p.check(sum(v.weight for v in variants) > 0, "variants[*].weight", [v.weight for v in variants], "a total weight > 0")
-    if kind is EndpointKind.SERVERLESS:
-        p.check(len(variants) <= 1, "variants", len(variants), "one production variant: serverless endpoints support no multiple variants")
+    if traits_of(kind).multiple_variants_not:
+        p.check(len(variants) <= 1, "variants", len(variants), f"one production variant: {traits_of(kind).multiple_variants_not}")
 
     _shadow(p, kind, variants, shadow_variants, seen)
     _kind_exclusions(p, kind, capture, network_isolation, has_vpc, components, deployment, scaling)
     _async(p, name, kind, async_spec, async_bucket_name, has_async_bucket, has_key)
-    if scaling is not None and kind is not EndpointKind.INFERENCE_COMPONENTS:
+    if scaling is not None and not traits_of(kind).endpoint_scaling_not:
         _autoscaling(p, kind, variants, scaling)
     if deployment is not None:
         _deployment(p, kind, variants, deployment)
@@ -294,7 +299,7 @@ def check_endpoint_props(
             f"a prefix short enough that the capture path has at most {limits.S3_PATH_MAX_LEN} characters (got {length})",
         )
     check_thresholds(p, "alarms", alarms, kind)
-    if deployment is not None and kind is not EndpointKind.INFERENCE_COMPONENTS:
+    if deployment is not None and not traits_of(kind).deployment_not:
         check_rollback(p, deployment, alarms, kind, groups=_alarm_groups(kind, variants))
     if has_vpc:
         p.check(
@@ -336,22 +341,20 @@ def _shadow(p: Problems, kind, variants, shadow_variants, seen: dict[str, str]) 
 
 
 def _kind_exclusions(p: Problems, kind, capture, network_isolation, has_vpc, components, deployment, scaling) -> None:
-    if kind is EndpointKind.SERVERLESS:
-        if capture is not None:
-            p.add("data_capture", "(set)", "none on a serverless endpoint: serverless endpoints support no data capture")
-        if network_isolation:
-            p.add("network_isolation", True, "False or unset on a serverless endpoint: serverless endpoints support no network isolation")
-        if has_vpc:
-            p.add("vpc", "(set)", "none on a serverless endpoint: serverless endpoints support no VPC configuration")
-    if kind is EndpointKind.INFERENCE_COMPONENTS:
-        if deployment is not None:
-            p.add("deployment", deployment.strategy.value, "none on an inference-component endpoint: its components roll their copies on update")
-        if scaling is not None:
-            p.add(
-                "autoscaling", "(set)",
-                "none on an inference-component endpoint: instances scale with variants[0].managed_scaling, copies with each component's autoscaling",
-            )
-    elif components:
+    """What the kind does not support (``KindTraits.*_not``: the reason, in the message)."""
+    t = traits_of(kind)
+    on = f"on {_an_endpoint(kind)}"
+    if capture is not None and t.data_capture_not:
+        p.add("data_capture", "(set)", f"none {on}: {t.data_capture_not}")
+    if network_isolation and t.network_isolation_not:
+        p.add("network_isolation", True, f"False or unset {on}: {t.network_isolation_not}")
+    if has_vpc and t.vpc_not:
+        p.add("vpc", "(set)", f"none {on}: {t.vpc_not}")
+    if deployment is not None and t.deployment_not:
+        p.add("deployment", deployment.strategy.value, f"none {on}: {t.deployment_not}")
+    if scaling is not None and t.endpoint_scaling_not:
+        p.add("autoscaling", "(set)", f"none {on}: {t.endpoint_scaling_not}")
+    if kind is not EndpointKind.INFERENCE_COMPONENTS and components:
         p.add("components", len(components), "only on an inference-component endpoint")
 
 
@@ -382,18 +385,13 @@ def _async(p: Problems, name, kind, spec: AsyncInferenceSpec | None, bucket_name
 
 def _autoscaling(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec], s: AutoScalingSpec) -> None:
     a = "autoscaling"
-    zero_ok = kind is EndpointKind.ASYNC
-    floor = 0 if zero_ok else 1
-    p.check(
-        s.min_capacity >= floor, f"{a}.min_capacity", s.min_capacity,
-        ">= 0 (asynchronous endpoints may scale to zero)" if zero_ok
-        else ">= 1 for instance-based real-time variants" if kind is not EndpointKind.SERVERLESS
-        else ">= 1 provisioned concurrency",
-    )
+    traits = traits_of(kind)
+    floor = traits.scaling_floor
+    p.check(s.min_capacity >= floor, f"{a}.min_capacity", s.min_capacity, traits.scaling_floor_rule)
     p.check(s.max_capacity >= 1, f"{a}.max_capacity", s.max_capacity, ">= 1")
     p.check(s.min_capacity <= s.max_capacity, f"{a}.min_capacity", s.min_capacity, f"<= max_capacity ({s.max_capacity})")
     for i, v in enumerate(variants):
-        if kind is EndpointKind.SERVERLESS:
+        if traits.scalable_dimension == ScalableDimension.VARIANT_PROVISIONED_CONCURRENCY:
             prov = v.serverless.provisioned_concurrency if v.serverless else None
             if prov is None:
                 p.add(
@@ -510,8 +508,8 @@ def _deployment(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec]
             f"{lo}-{hi} minutes and more than wait_minutes + termination_wait_minutes",
         )
     if d.strategy is DeploymentStrategy.ROLLING:
-        if kind is EndpointKind.SERVERLESS:
-            p.add("deployment.strategy", d.strategy.value, "blue/green on a serverless endpoint: rolling updates need instances")
+        if traits_of(kind).rolling_update_not:  # "Deployment guardrails: Exclusions"
+            p.add("deployment.strategy", d.strategy.value, f"blue/green on {_an_endpoint(kind)}: {traits_of(kind).rolling_update_not}")
         else:
             p.check(
                 len(variants) == 1, "deployment.strategy", d.strategy.value,

@@ -41,7 +41,8 @@ from ._update_guard import (
 from ._validation import validate_endpoint
 from .base import EndpointBase, ImportedEndpoint, endpoint_arn_for
 from .component import InferenceComponent, construct_id
-from .metrics import INSTANCE_NAMESPACE, ScalableDimension
+from .kinds import traits_of
+from .metrics import INSTANCE_NAMESPACE, EndpointMetric, ScalableDimension
 from .specs import (
     AsyncInferenceSpec,
     AutoScalingSpec,
@@ -150,7 +151,8 @@ class InferenceEndpoint(EndpointBase):
         self.instance_types = tuple(dict.fromkeys(v.instance_type for v in variants if v.instance_type))
         self.capacity_bounds = (autoscaling.min_capacity, autoscaling.max_capacity) if autoscaling else (None, None)
         self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
-        isolation = (kind is not EndpointKind.SERVERLESS) if network_isolation is None else network_isolation
+        traits = traits_of(kind)
+        isolation = (not traits.network_isolation_not) if network_isolation is None else network_isolation
         subnet_ids: list[str] = []
         if vpc is not None:
             sel = vpc_subnets or ec2.SubnetSelection()
@@ -160,7 +162,7 @@ class InferenceEndpoint(EndpointBase):
                     subnet_group_name=sel.subnet_group_name, subnets=sel.subnets, subnet_type=sel.subnet_type,
                 ).subnet_ids
             )
-        if kind is EndpointKind.ASYNC and async_inference is None:
+        if traits.queued and async_inference is None:
             async_inference = AsyncInferenceSpec()
         validate_endpoint(
             self.node.path, name=endpoint_name, kind=kind, variants=variants, shadow_variants=shadow_variants,
@@ -518,7 +520,7 @@ class InferenceEndpoint(EndpointBase):
         Serverless variants have no instance type to change."""
         if self.kind is EndpointKind.INFERENCE_COMPONENTS:
             kind, scaling = KIND_INFERENCE_COMPONENTS, None
-        elif spec is not None and self.kind is not EndpointKind.SERVERLESS:
+        elif spec is not None and traits_of(self.kind).scalable_dimension == ScalableDimension.VARIANT_INSTANCE_COUNT:
             kind = KIND_INSTANCES
             scaling = {
                 v.name: scaling_properties(
@@ -542,10 +544,10 @@ class InferenceEndpoint(EndpointBase):
 
     def _autoscaling(self, spec: AutoScalingSpec | None, variants: Sequence[VariantSpec]) -> dict[str, appscaling.ScalableTarget]:
         targets: dict[str, appscaling.ScalableTarget] = {}
-        if spec is None or self.kind is EndpointKind.INFERENCE_COMPONENTS:
+        traits = traits_of(self.kind)
+        if spec is None or traits.scalable_dimension is None:
             return targets
         role = service_linked_role(self)
-        serverless = self.kind is EndpointKind.SERVERLESS
         in_cooldown = Duration.seconds(spec.scale_in_cooldown_seconds)
         out_cooldown = Duration.seconds(spec.scale_out_cooldown_seconds)
         for variant_spec in variants:
@@ -561,9 +563,7 @@ class InferenceEndpoint(EndpointBase):
                 self, f"ScalableTarget{variant}",
                 service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
                 resource_id=self._variant_resource_id(variant),
-                scalable_dimension=(
-                    ScalableDimension.VARIANT_PROVISIONED_CONCURRENCY if serverless else ScalableDimension.VARIANT_INSTANCE_COUNT
-                ),
+                scalable_dimension=traits.scalable_dimension,  # instances, or serverless provisioned concurrency
                 min_capacity=spec.min_capacity,
                 max_capacity=spec.max_capacity,
                 role=role,
@@ -600,7 +600,7 @@ class InferenceEndpoint(EndpointBase):
                     "BacklogPerInstance", policy_name=named("BacklogPerInstance"), target_value=spec.target_backlog_per_instance,
                     custom_metric=self.metric_approximate_backlog_size_per_instance(), **tracking,
                 )
-            if self.kind is EndpointKind.ASYNC and spec.min_capacity == 0:
+            if spec.min_capacity == 0 and EndpointMetric.HAS_BACKLOG_WITHOUT_CAPACITY in traits.endpoint_metrics:
                 self.scaling_alarms.append(
                     scale_out_from_zero(
                         self, target=target, metric=self.metric_has_backlog_without_capacity(),

@@ -32,7 +32,10 @@ class EndpointMetric:
     # Serverless endpoints with provisioned concurrency
     SERVERLESS_PROVISIONED_CONCURRENCY_UTILIZATION = "ServerlessProvisionedConcurrencyUtilization"
     SERVERLESS_PROVISIONED_CONCURRENCY_SPILLOVER_INVOCATIONS = "ServerlessProvisionedConcurrencySpilloverInvocations"
-    # Asynchronous endpoints (dimension EndpointName only)
+    # Asynchronous endpoints: per variant (they publish no Invocations; the SageMaker guide's table
+    # misspells it InvocationsProcesssed) ...
+    INVOCATIONS_PROCESSED = "InvocationsProcessed"
+    # ... and with dimension EndpointName only
     APPROXIMATE_BACKLOG_SIZE = "ApproximateBacklogSize"
     APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE = "ApproximateBacklogSizePerInstance"
     HAS_BACKLOG_WITHOUT_CAPACITY = "HasBacklogWithoutCapacity"

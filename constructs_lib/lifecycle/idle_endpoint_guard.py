@@ -17,7 +17,7 @@ from .. import limits
 from ..compliance import acknowledge
 from ..errors import Problems
 from ..inference.base import endpoint_arn_for
-from ..inference.metrics import ScalableDimension
+from ..inference.kinds import InvocationScope, traits_of
 from ..inference.specs import EndpointKind
 from ._wiring import (
     METRICS_NAMESPACE,
@@ -32,14 +32,24 @@ from .events import on_schedule
 from .reliable_function import ReliableFunction
 
 IDLE_HOURS = (1, 720)  # the handler clamps IDLE_HOURS to this range
-# Kinds whose capacity the handler can take to zero, and how.
-SCALE_TO_ZERO_KINDS = (EndpointKind.ASYNC, EndpointKind.INFERENCE_COMPONENTS)
+
+
+def scale_to_zero_kinds() -> tuple[EndpointKind, ...]:
+    """Kinds whose capacity the handler can take to zero (``KindTraits.scale_to_zero_not`` empty), in
+    table order; how follows from their traits: a variant's scalable target, or each component's copies."""
+    return tuple(k for k in EndpointKind if not traits_of(k).scale_to_zero_not)
+
+
+def _per_component(kind: EndpointKind) -> bool:
+    """Its usage metrics and its zero capacity are per inference component: it needs their names."""
+    return traits_of(kind).invocation_scope == InvocationScope.COMPONENT
 
 
 @dataclass(frozen=True)
 class WatchedEndpoint:
     """An endpoint the guard watches, with its kind: each kind publishes its own usage metrics
-    (``sagemaker_events.IDLE_SIGNALS``; asynchronous endpoints publish no ``Invocations``).
+    (``KindTraits.usage_metrics``, which are ``sagemaker_events.IDLE_SIGNALS``, the table the handler
+    reads by the kind it gets here; asynchronous endpoints publish no ``Invocations``).
 
     :param inference_components: for ``INFERENCE_COMPONENTS``, the components whose per-component
         ``Invocations`` decide whether the endpoint is idle (required for that kind).
@@ -118,7 +128,7 @@ class IdleEndpointGuard(Construct):
         for i, w in enumerate(watched):
             p.check(bool(limits.NAME_PATTERN.match(w.endpoint_name)), f"endpoint_names[{i}]", w.endpoint_name, limits.NAME_RULE)
             p.check(
-                w.kind is not EndpointKind.INFERENCE_COMPONENTS or bool(w.inference_components),
+                not _per_component(w.kind) or bool(w.inference_components),
                 f"endpoint_names[{i}].inference_components", list(w.inference_components),
                 "the names of the endpoint's inference components (their Invocations decide idleness)",
             )
@@ -140,12 +150,12 @@ class IdleEndpointGuard(Construct):
                 "one of endpoint_names (only watched endpoints are found idle)",
             )
             p.check(
-                target.kind in SCALE_TO_ZERO_KINDS, f"{where}.kind", target.kind.value,
-                "async or inference-components: serverless endpoints scale to zero by themselves, and "
-                "instance-based real-time endpoints keep at least one instance",
+                target.kind in scale_to_zero_kinds(), f"{where}.kind", target.kind.value,
+                f"{' or '.join(k.value for k in scale_to_zero_kinds())} "
+                f"({target.kind.value}: {traits_of(target.kind).scale_to_zero_not})",
             )
             p.check(
-                target.kind is not EndpointKind.INFERENCE_COMPONENTS or bool(target.inference_components),
+                not _per_component(target.kind) or bool(target.inference_components),
                 f"{where}.inference_components", list(target.inference_components),
                 "the names of the endpoint's inference components",
             )
@@ -200,7 +210,10 @@ class IdleEndpointGuard(Construct):
         add_function_target(self.rule, self.handler, self.dead_letter_queue)
 
     def _allow_scale_to_zero(self, scale_to_zero: Sequence[ScaleToZero]) -> None:
-        asynchronous = sorted({t.endpoint_name for t in scale_to_zero if t.kind is EndpointKind.ASYNC})
+        # Endpoints scaled to zero through their variants' scalable targets (async), components by copy count.
+        by_variant = [t for t in scale_to_zero if not _per_component(t.kind) and traits_of(t.kind).scalable_dimension]
+        asynchronous = sorted({t.endpoint_name for t in by_variant})
+        dimensions = sorted({traits_of(t.kind).scalable_dimension for t in by_variant})
         components = sorted({c for t in scale_to_zero for c in t.inference_components})
         if asynchronous:
             stack = Stack.of(self)
@@ -222,7 +235,9 @@ class IdleEndpointGuard(Construct):
                     conditions={
                         "StringEquals": {
                             "application-autoscaling:service-namespace": "sagemaker",
-                            "application-autoscaling:scalable-dimension": ScalableDimension.VARIANT_INSTANCE_COUNT,
+                            "application-autoscaling:scalable-dimension": (
+                                dimensions[0] if len(dimensions) == 1 else dimensions
+                            ),
                         }
                     },
                 )

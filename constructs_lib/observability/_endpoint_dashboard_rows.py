@@ -12,8 +12,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 
 from ..inference.base import EndpointBase
-from ..inference.metrics import ComponentMetric, EndpointMetric, Statistic
-from ..inference.specs import EndpointKind
+from ..inference.kinds import traits_of
+from ..inference.metrics import ComponentMetric, EndpointMetric, InstanceMetric, Statistic
 from . import _endpoint_signals as sig
 from . import _quotas
 
@@ -29,6 +29,7 @@ def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]
     """The dashboard of ``monitoring``, row by row: header, traffic, quality, utilization or the kind's
     own metrics, alarm status. Only widgets whose metrics exist for the endpoint's kind."""
     ep, kind = monitoring.endpoint, monitoring.kind
+    traits = traits_of(kind)  # which widgets exist: what the kind publishes
     scopes = sig.invocation_scopes(ep, monitoring.components)
     rows: list[list[cw.IWidget]] = [[cw.TextWidget(markdown=_header(monitoring), width=FULL_WIDTH, height=2)]]
     inv = sig.invocation_metric
@@ -39,14 +40,14 @@ def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]
         return sig.annotations(widget, ctx, monitoring.thresholds, skip=monitoring.slo_covers)
 
     traffic: list[cw.IWidget] = []
-    if kind not in sig.QUEUED_KINDS:
+    if traits.counts_invocations:
         traffic.append(_graph("Invocations", [inv(ep, EndpointMetric.INVOCATIONS, s, label=s.label) for s in scopes]))
     else:
         traffic.append(_graph(
             "Requests processed (SampleCount of ModelLatency)",
             [inv(ep, EndpointMetric.MODEL_LATENCY, s, statistic=cw.Stats.SAMPLE_COUNT, label=s.label) for s in scopes],
         ))
-    if kind in sig.INSTANCE_COUNT_KINDS:
+    if traits.instances_derivable:
         traffic.append(_graph(
             "Invocations per instance",
             [inv(ep, EndpointMetric.INVOCATIONS_PER_INSTANCE, s, label=s.label) for s in scopes],
@@ -61,7 +62,7 @@ def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]
             "Instances in service (derived) vs autoscaling min/max",
             [sig.instance_count(ep, v) for v in ep.variant_names], left_annotations=annotations,
         ))
-    if kind is EndpointKind.INFERENCE_COMPONENTS and scopes:
+    if ComponentMetric.INVOCATIONS_PER_COPY in traits.invocation_metrics and scopes:
         traffic.append(_graph(
             "Invocations per copy",
             [inv(ep, ComponentMetric.INVOCATIONS_PER_COPY, s, label=s.label) for s in scopes],
@@ -84,11 +85,11 @@ def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]
         _graph("Model latency (microseconds)", _percentiles(ep, EndpointMetric.MODEL_LATENCY, scopes),
                left_annotations=thresholds("model-latency")),
     ]
-    if kind not in sig.QUEUED_KINDS:
+    if EndpointMetric.OVERHEAD_LATENCY in traits.invocation_metrics:
         quality.append(_graph("Overhead latency (microseconds)", _percentiles(ep, EndpointMetric.OVERHEAD_LATENCY, scopes)))
     rows.append(quality)
 
-    if kind in sig.INSTANCE_KINDS:
+    if traits.has_instances:
         v = ep.variant_names
         rows.append([
             _graph("CPU and memory utilization (%)",
@@ -102,15 +103,16 @@ def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]
             _graph("Disk utilization (%)", [ep.metric_disk_utilization(variant_name=n, label=n) for n in v],
                    left_annotations=thresholds("disk")),
         ])
-    if kind is EndpointKind.SERVERLESS:
+    elif InstanceMetric.MEMORY_UTILIZATION in traits.instance_metrics:  # serverless: memory, no instances
         v = ep.variant_names
         rows.append([
             _graph("Memory utilization (%)", [ep.metric_memory_utilization(variant_name=n, label=n) for n in v]),
-            _graph("Model setup time, cold starts (microseconds)",
-                   [ep.metric_model_setup_time(variant_name=n, statistic=Statistic.MAXIMUM, label=f"{n} max")
-                    for n in v], left_annotations=thresholds("model-setup")),
+            *([_graph("Model setup time, cold starts (microseconds)",
+                      [ep.metric_model_setup_time(variant_name=n, statistic=Statistic.MAXIMUM, label=f"{n} max")
+                       for n in v], left_annotations=thresholds("model-setup"))]
+              if EndpointMetric.MODEL_SETUP_TIME in traits.invocation_metrics else []),
         ])
-    if kind is EndpointKind.ASYNC:
+    if EndpointMetric.APPROXIMATE_BACKLOG_SIZE in traits.endpoint_metrics:
         rows.append([
             _graph("Backlog", [
                 sig.endpoint_metric(ep, EndpointMetric.APPROXIMATE_BACKLOG_SIZE, statistic=Statistic.AVERAGE,
@@ -127,7 +129,7 @@ def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]
                                     statistic=Statistic.MAXIMUM, label="oldest request"),
             ]),
         ])
-    if kind is EndpointKind.INFERENCE_COMPONENTS and scopes:
+    if ComponentMetric.CONCURRENT_REQUESTS_PER_COPY in traits.invocation_metrics and scopes:
         rows.append([_graph(
             "Concurrent requests per copy (max)",
             [inv(ep, ComponentMetric.CONCURRENT_REQUESTS_PER_COPY, s, statistic=Statistic.MAXIMUM,
@@ -150,7 +152,7 @@ def _header(monitoring: EndpointMonitoring) -> str:
     parts = [f"**{ep.endpoint_name}** - {monitoring.kind.value} endpoint", f"variants: {', '.join(ep.variant_names)}"]
     if monitoring.components:
         parts.append(f"inference components: {', '.join(monitoring.components)}")
-    if monitoring.max_capacity is not None and monitoring.kind in sig.INSTANCE_COUNT_KINDS:
+    if monitoring.max_capacity is not None and traits_of(monitoring.kind).capacity_in_instances:
         parts.append(f"autoscaling {monitoring.min_capacity}-{monitoring.max_capacity} instances")
     if monitoring.slo is not None:
         objectives = []

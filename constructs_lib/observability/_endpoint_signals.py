@@ -36,17 +36,32 @@ from aws_cdk import aws_cloudwatch as cw
 from .. import limits
 from ..errors import Problems
 from ..inference.base import EndpointBase
-from ..inference.metrics import ComponentMetric, EndpointMetric, Statistic
+from ..inference.kinds import InvocationScope, KindTraits, kinds_where, traits_of
+from ..inference.metrics import ComponentMetric, EndpointMetric, InstanceMetric, Statistic
 from ..inference.specs import EndpointKind
 from . import _quotas
 from .alarms import AlarmFactory, Datapoints, Severity, SeverityThresholds
 
-INSTANCE_KINDS = frozenset({EndpointKind.REALTIME, EndpointKind.MULTI_MODEL, EndpointKind.ASYNC,
-                            EndpointKind.INFERENCE_COMPONENTS})
-# Kinds whose instance count is derivable (they publish Invocations and InvocationsPerInstance).
-INSTANCE_COUNT_KINDS = frozenset({EndpointKind.REALTIME, EndpointKind.MULTI_MODEL})
-# Kinds without Invocations / OverheadLatency.
-QUEUED_KINDS = frozenset({EndpointKind.ASYNC})
+
+# Which kinds each signal applies to: those whose traits (KIND_TRAITS) publish its metric, never a list of kinds.
+def _per_variant(metric: str) -> Callable[[KindTraits], bool]:
+    """The kind publishes ``metric`` per production variant (in ``AWS/SageMaker``)."""
+    return lambda t: t.invocation_scope == InvocationScope.VARIANT and metric in t.invocation_metrics
+
+
+def _per_scope(metric: str) -> Callable[[KindTraits], bool]:
+    """The kind publishes ``metric`` per variant or per inference component (a :class:`Scope`)."""
+    return lambda t: metric in t.invocation_metrics
+
+
+def _per_instance(metric: str) -> Callable[[KindTraits], bool]:
+    """The kind publishes ``metric`` in ``/aws/sagemaker/Endpoints``."""
+    return lambda t: metric in t.instance_metrics
+
+
+def _per_endpoint(metric: str) -> Callable[[KindTraits], bool]:
+    """The kind publishes ``metric`` with dimension ``EndpointName`` only."""
+    return lambda t: metric in t.endpoint_metrics
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,7 @@ class Scope:
 
 
 def invocation_scopes(endpoint: EndpointBase, components: Sequence[str]) -> list[Scope]:
-    if endpoint.kind is EndpointKind.INFERENCE_COMPONENTS:
+    if traits_of(endpoint.kind).invocation_scope == InvocationScope.COMPONENT:
         return [Scope(label=c, component=c) for c in components]
     return [Scope(label=v, variant=v) for v in endpoint.variant_names]
 
@@ -131,7 +146,7 @@ def error_ratio(
 
     Denominator: ``Invocations`` (Sum); asynchronous endpoints publish none, so there it is the
     ``SampleCount`` of the error metric itself (one datapoint per request)."""
-    queued = endpoint.kind in QUEUED_KINDS
+    queued = not traits_of(endpoint.kind).counts_invocations
     using: dict[str, cw.IMetric] = {}
     errors, totals = [], []
     for scope in scopes:
@@ -228,9 +243,6 @@ def copy_count(endpoint: EndpointBase, component: str, *, period: Duration = Dur
 # the threshold rules (``check_thresholds``) and the config's ``endpoints[].alarms`` keys.
 # Adding an alarm = adding one ``Signal`` to ``SIGNALS`` (see constructs_lib/inference/README.md).
 
-ALL_KINDS = frozenset(EndpointKind)
-_SYNC_TIMEOUT_MS = 60_000  # InvokeEndpoint times out after 60 s
-_ASYNC_TIMEOUT_MS = 900_000  # InvocationTimeoutSeconds of an async request: 900 s by default
 
 
 class Per(Enum):
@@ -277,7 +289,9 @@ class Signal:
     :param window: ``(ctx, value)`` -> the evaluation window.
     :param summary: ``(ctx, where, value)`` -> the first sentence of the description.
     :param rule: ``(value)`` -> valid; ``allowed`` says what is, in words.
-    :param applies: ``(ctx)`` -> whether the signal exists for this endpoint (beyond ``kinds``).
+    :param published: ``(traits)`` -> whether an endpoint kind publishes the signal's metric
+        (``KIND_TRAITS``); ``kinds`` are the kinds that do.
+    :param applies: ``(ctx)`` -> whether the signal exists for this endpoint (beyond its kind).
     :param widget: dashboard widget (key) whose graph shows the thresholds as annotations.
     :param annotate_default: draw the default thresholds too (False: only thresholds given, e.g. a
         30 s latency line that would flatten a graph of millisecond latencies).
@@ -288,7 +302,7 @@ class Signal:
 
     key: str
     name: str
-    kinds: frozenset[EndpointKind]
+    published: Callable[[KindTraits], bool]
     unit: str
     comparison: cw.ComparisonOperator
     default: Callable[[EndpointKind], SeverityThresholds]
@@ -310,6 +324,11 @@ class Signal:
     def defaults(self, kind: EndpointKind) -> SeverityThresholds:
         return self.default(kind)
 
+    @property
+    def kinds(self) -> frozenset[EndpointKind]:
+        """The endpoint kinds whose traits publish this signal's metric."""
+        return kinds_where(self.published)
+
 
 def _fixed(warning: float | None = None, critical: float | None = None) -> Callable[[EndpointKind], SeverityThresholds]:
     value = SeverityThresholds(warning=warning, critical=critical)
@@ -317,8 +336,9 @@ def _fixed(warning: float | None = None, critical: float | None = None) -> Calla
 
 
 def _half_the_invocation_timeout(kind: EndpointKind) -> SeverityThresholds:
-    """Critical at half the invocation timeout (30 s; 450 s for async): beyond it requests are close to timing out."""
-    return SeverityThresholds(critical=(_ASYNC_TIMEOUT_MS if kind is EndpointKind.ASYNC else _SYNC_TIMEOUT_MS) // 2)
+    """Critical at half the kind's invocation timeout (``KindTraits.invocation_timeout_ms``: 30 s; 450 s
+    for async): beyond it requests are close to timing out."""
+    return SeverityThresholds(critical=traits_of(kind).invocation_timeout_ms // 2)
 
 
 def _percent(v: float) -> bool:
@@ -352,7 +372,8 @@ _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 
 SIGNALS: tuple[Signal, ...] = (
     Signal(
-        key="error_rate_5xx_percent", name="5xx-rate", kinds=ALL_KINDS, unit="% of requests answered 5XX",
+        key="error_rate_5xx_percent", name="5xx-rate", published=_per_scope(EndpointMetric.INVOCATION_5XX_ERRORS),
+        unit="% of requests answered 5XX",
         comparison=_GE, default=_fixed(1.0, 5.0), per=Per.INVOCATIONS,
         look_first_at="the model container logs in CloudWatch Logs /aws/sagemaker/Endpoints/{name} (stack traces, "
                       "out-of-memory kills), then whether a deployment is in progress",
@@ -364,7 +385,8 @@ SIGNALS: tuple[Signal, ...] = (
         rule=_percent, allowed="a percentage in (0, 100]", widget="errors", slo="availability", rollback=True,
     ),
     Signal(
-        key="model_latency_p99_ms", name="p99-model-latency", kinds=ALL_KINDS, unit="ms of p99 ModelLatency",
+        key="model_latency_p99_ms", name="p99-model-latency", published=_per_scope(EndpointMetric.MODEL_LATENCY),
+        unit="ms of p99 ModelLatency",
         comparison=_GT, default=_half_the_invocation_timeout, per=Per.INVOCATIONS,
         look_first_at="GPU utilization and the instances in service on the dashboard {name} (is autoscaling at "
                       "its maximum?), then request payload sizes",
@@ -376,7 +398,8 @@ SIGNALS: tuple[Signal, ...] = (
         rollback=True,
     ),
     Signal(
-        key="gpu_memory_percent", name="gpu-memory", kinds=INSTANCE_KINDS, unit="% of GPU memory, per GPU",
+        key="gpu_memory_percent", name="gpu-memory", published=_per_instance(InstanceMetric.GPU_MEMORY_UTILIZATION),
+        unit="% of GPU memory, per GPU",
         comparison=_GE, default=_fixed(95.0), per=Per.VARIANT,
         look_first_at="the container's batch size / KV-cache settings and model size on the dashboard {name}; "
                       "an instance type with more GPU memory if it stays high",
@@ -389,7 +412,8 @@ SIGNALS: tuple[Signal, ...] = (
         rule=_percent, allowed="a percentage in (0, 100]", applies=lambda ctx: ctx.gpu, widget="gpu",
     ),
     Signal(
-        key="disk_percent", name="disk", kinds=INSTANCE_KINDS, unit="% of the storage volume",
+        key="disk_percent", name="disk", published=_per_instance(InstanceMetric.DISK_UTILIZATION),
+        unit="% of the storage volume",
         comparison=_GE, default=_fixed(80.0, 90.0), per=Per.VARIANT,
         look_first_at="what the container writes to its storage volume (logs, downloaded artifacts) in "
                       "/aws/sagemaker/Endpoints/{name}; a larger volume_size_gb",
@@ -400,7 +424,8 @@ SIGNALS: tuple[Signal, ...] = (
         rule=_percent, allowed="a percentage in (0, 100]", widget="disk",
     ),
     Signal(
-        key="at_max_capacity_minutes", name="at-max-capacity", kinds=INSTANCE_COUNT_KINDS,
+        key="at_max_capacity_minutes", name="at-max-capacity", published=lambda t: t.capacity_in_instances,
+       
         unit="minutes at the autoscaling maximum", comparison=_GE, default=_fixed(15), per=Per.VARIANT,
         look_first_at="p99 model latency and the invocations per instance on the dashboard {name}; raise "
                       "autoscaling max or the instance type",
@@ -414,7 +439,8 @@ SIGNALS: tuple[Signal, ...] = (
         applies=lambda ctx: ctx.max_capacity is not None, number_is=Severity.WARNING,
     ),
     Signal(
-        key="backlog_without_capacity_minutes", name="backlog-without-capacity", kinds=QUEUED_KINDS,
+        key="backlog_without_capacity_minutes", name="backlog-without-capacity",
+        published=_per_endpoint(EndpointMetric.HAS_BACKLOG_WITHOUT_CAPACITY),
         unit="minutes with queued requests and no instance", comparison=_GE, default=_fixed(5, 15), per=Per.ENDPOINT,
         look_first_at="the scaling activities of the endpoint's scalable target (Application Auto Scaling), "
                       "instance quota and capacity errors in the SageMaker console for {name}",
@@ -431,7 +457,8 @@ SIGNALS: tuple[Signal, ...] = (
     # Default warning at 30 s, half the 60 s InvokeEndpoint timeout: a request waiting for such a cold
     # start is close to timing out. Maximum over 5 minutes, one period: cold starts are single events.
     Signal(
-        key="model_setup_time_ms", name="model-setup-time", kinds=frozenset({EndpointKind.SERVERLESS}),
+        key="model_setup_time_ms", name="model-setup-time", published=_per_variant(EndpointMetric.MODEL_SETUP_TIME),
+       
         unit="ms of ModelSetupTime (cold start)", comparison=_GT, default=_fixed(30_000), per=Per.VARIANT,
         look_first_at="the model archive's size and the container's start-up in /aws/sagemaker/Endpoints/{name}; "
                       "provisioned_concurrency keeps capacity warm",
@@ -571,15 +598,14 @@ def signal_scopes(signal: Signal, ctx: SignalContext) -> list[tuple[str, Any]]:
 
 
 def look_first_at(text: str, ctx: SignalContext) -> str:
-    """A runbook line for this endpoint; containers of inference components log to their own groups."""
+    """A runbook line for this endpoint, naming the log group its kind's containers write to
+    (``KindTraits.container_logs``: inference components log to their own groups)."""
     text = text.format(name=ctx.name)
-    if ctx.kind is EndpointKind.INFERENCE_COMPONENTS:
-        text = text.replace(f"/aws/sagemaker/Endpoints/{ctx.name}", "/aws/sagemaker/InferenceComponents/<component>")
-    return text
+    return text.replace(f"/aws/sagemaker/Endpoints/{ctx.name}", traits_of(ctx.kind).container_logs.format(name=ctx.name))
 
 
 def applies(signal: Signal, ctx: SignalContext) -> bool:
-    return ctx.kind in signal.kinds and signal.applies(ctx)
+    return signal.published(traits_of(ctx.kind)) and signal.applies(ctx)
 
 
 def signal_alarms(

@@ -15,7 +15,8 @@ from constructs import Construct
 from .. import limits
 from ..errors import Problems
 from ..inference.base import EndpointBase
-from ..inference.metrics import EndpointMetric
+from ..inference.kinds import traits_of
+from ..inference.metrics import EndpointMetric, InstanceMetric
 from . import _endpoint_signals as sig
 from ._accelerators import gpus_per_instance as _gpus_of
 from ._endpoint_dashboard_rows import dashboard_rows
@@ -97,7 +98,7 @@ class EndpointMonitoring(Construct):
         self.gpu = (
             gpu if gpu is not None
             else (any(limits.is_accelerated(t) for t in instance_types) if instance_types else True)
-        ) and self.kind in sig.INSTANCE_KINDS
+        ) and InstanceMetric.GPU_UTILIZATION in traits_of(self.kind).instance_metrics
         self.gpus = gpus_per_instance or max((_gpus_of(t) for t in instance_types), default=1)
         bounds = _capacity_bounds(endpoint)
         self.min_capacity = min_capacity if min_capacity is not None else bounds[0]
@@ -134,7 +135,7 @@ class EndpointMonitoring(Construct):
         t = self.thresholds
         return sig.SignalContext(
             endpoint=self.endpoint, components=self.components, gpu=self.gpu, gpus=self.gpus,
-            max_capacity=self.max_capacity if self.kind in sig.INSTANCE_COUNT_KINDS else None,
+            max_capacity=self.max_capacity if traits_of(self.kind).capacity_in_instances else None,
             evaluation_periods=t.evaluation_periods, datapoints_to_alarm=t.datapoints_to_alarm,
         )
 

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from ..errors import Problems
 from ..inference.base import EndpointBase
+from ..inference.kinds import traits_of
 from ..inference.metrics import EndpointMetric, Statistic
 from . import _endpoint_signals as sig
 from . import _quotas
@@ -144,7 +145,7 @@ def _endpoint_block(ep: EndpointBase) -> _Block:
         traffic = (
             [sig.invocation_metric(ep, EndpointMetric.MODEL_LATENCY, s, statistic=cw.Stats.SAMPLE_COUNT,
                                    label=f"{s.label} requests") for s in scopes]
-            if ep.kind in sig.QUEUED_KINDS
+            if not traits_of(ep.kind).counts_invocations
             else [sig.invocation_metric(ep, EndpointMetric.INVOCATIONS, s, label=f"{s.label} invocations") for s in scopes]
         )
         widgets.append(_graph(
@@ -158,7 +159,7 @@ def _endpoint_block(ep: EndpointBase) -> _Block:
             [sig.invocation_metric(ep, EndpointMetric.MODEL_LATENCY, s, statistic=Statistic.P99, label=f"{s.label} p99")
              for s in scopes],
         ))
-    if ep.kind in sig.INSTANCE_KINDS:
+    if traits_of(ep.kind).has_instances:
         widgets.append(_graph(
             f"{name}: GPU / CPU utilization (%)",
             [m for v in ep.variant_names for m in (

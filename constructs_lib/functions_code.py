@@ -6,7 +6,8 @@ Function code lives in the repository's ``lambda/<name>/`` folder (shipped insid
 * ``lambda/common/*.py`` (``lambda_common.py``: the envelope, text and SNS helpers every handler shares);
 * ``constructs_lib/sagemaker_events.py`` (the EventBridge vocabulary shared by constructs and handlers);
 * for the functions listed in :data:`SHARED_SCHEMAS`, the schema modules they share with their construct
-  (``model_deployer``: ``constructs_lib/deploy_targets.py``, its ``DEPLOY_TARGETS`` environment);
+  (``model_deployer``: ``constructs_lib/deploy_targets.py``, its ``DEPLOY_TARGETS`` environment;
+  ``training_job_alarms``: ``constructs_lib/job_alarm_requests.py``, its ``JOB_ALARMS`` environment);
 and nothing else: the third-party packages live in ONE layer per stack (:func:`powertools_layer`),
 shared by every function of the stack, instead of a 5.4 MB copy in every function's asset. Its asset
 holds, under ``python/`` (the folder Lambda adds to ``sys.path`` for Python runtimes: Lambda Developer
@@ -59,7 +60,10 @@ _IGNORE_VENDORED = shutil.ignore_patterns(
 _COMMON = "common"
 # Function -> modules of constructs_lib copied next to its handler: the schema the construct writes and
 # the handler reads, defined once (standard library only). Only the functions that import them get them.
-SHARED_SCHEMAS: dict[str, tuple[str, ...]] = {"model_deployer": ("deploy_targets.py",)}
+SHARED_SCHEMAS: dict[str, tuple[str, ...]] = {
+    "model_deployer": ("deploy_targets.py",),
+    "training_job_alarms": ("job_alarm_requests.py",),
+}
 
 
 def _code_dir(name: str, marker: str) -> Path:

@@ -15,10 +15,12 @@ from .events import (
     on_model_package_approved,
     on_schedule,
     on_training_job_state_change,
+    on_training_jobs_named,
 )
 from .hyperpod_event_notifications import HyperPodClusterRef, HyperPodEventNotifications
 from .idle_endpoint_guard import IdleEndpointGuard, ScaleToZero, WatchedEndpoint
 from .reliable_function import ReliableFunction
+from .training_job_alarms import TrainingJobAlarms
 from .training_job_notifications import ModelRegistration, TrainingJobNotifications
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "ReliableFunction",
     "S3Prefix",
     "ScaleToZero",
+    "TrainingJobAlarms",
     "TrainingJobFilter",
     "TrainingJobNotifications",
     "WatchedEndpoint",
@@ -41,5 +44,6 @@ __all__ = [
     "on_model_package_approved",
     "on_schedule",
     "on_training_job_state_change",
+    "on_training_jobs_named",
     "promotion_definition",
 ]

@@ -205,3 +205,25 @@ def on_schedule(
         scope, id, description=description, schedule=events.Schedule.rate(every),
         targets=[target] if target is not None else None,
     )
+
+
+def on_training_jobs_named(
+    scope: Construct,
+    id: str,
+    *,
+    name_prefixes: Sequence[str],
+    statuses: Sequence[str],
+    target: events.IRuleTarget | None = None,
+    description: str = "SageMaker training jobs of the platform's pipelines changing state",
+) -> events.Rule:
+    """``SageMaker Training Job State Change`` events of the jobs whose ``TrainingJobName`` starts with one
+    of ``name_prefixes`` (EventBridge prefix matching, a list of them is an OR: EventBridge User Guide,
+    "Content filtering"), with a ``TrainingJobStatus`` of ``statuses`` (any letter case)."""
+    return _rule(
+        scope, id, detail_types=[ev.DetailType.TRAINING_JOB_STATE_CHANGE],
+        detail={
+            "TrainingJobName": [{"prefix": p} for p in sorted(set(name_prefixes))],
+            "TrainingJobStatus": ignoring_case(statuses),
+        },
+        description=description, target=target,
+    )

@@ -45,6 +45,7 @@ def _register_shared_module(name: str) -> ModuleType:
 
 _register_shared_module("sagemaker_events")
 _register_shared_module("deploy_targets")  # the model deployer's DEPLOY_TARGETS schema
+_register_shared_module("job_alarm_requests")  # the training job alarms' JOB_ALARMS schema
 if str(COMMON_DIR) not in sys.path:
     sys.path.insert(0, str(COMMON_DIR))
 

@@ -1,0 +1,174 @@
+"""``TrainingJobAlarms``: each running job of the platform's training pipelines gets its own alarms, created
+when the job is ``InProgress`` and deleted when it ends (the ``training_job_alarms`` function)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import ArnFormat, Duration, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .. import job_alarm_requests as ja
+from .. import sagemaker_events as ev
+from ..compliance import acknowledge
+from ..errors import Problems
+from ._wiring import (
+    METRICS_NAMESPACE,
+    acknowledge_wildcards,
+    add_function_target,
+    dead_letter_queue,
+    json_environment,
+    sagemaker_arn,
+)
+from .events import on_schedule, on_training_jobs_named
+from .reliable_function import ReliableFunction
+
+# Statuses the function acts on: InProgress creates a job's alarms, the others delete them.
+STATUSES = (
+    ev.TrainingJobStatus.IN_PROGRESS, ev.TrainingJobStatus.COMPLETED, ev.TrainingJobStatus.FAILED,
+    ev.TrainingJobStatus.STOPPING, ev.TrainingJobStatus.STOPPED,
+)
+DEFAULT_SWEEP = Duration.hours(1)
+# Lambda quotas: "Environment variables: 4 KB" (all of a function's variables together); the other
+# variables of a ReliableFunction take about 150 bytes, a topic ARN resolved at deploy about 100.
+ENVIRONMENT_MAX_BYTES = 4096
+_OTHER_VARIABLES_BYTES = 200
+_TOKEN_ESTIMATE_BYTES = 100
+
+
+class TrainingJobAlarms(Construct):
+    """One rule on ``SageMaker Training Job State Change`` of the pipelines' jobs (``<pipeline>-`` name
+    prefixes), one hourly sweep rule, and the ``training_job_alarms`` function behind both
+    (:mod:`constructs_lib.job_alarm_requests` says which alarms a job gets). Exposes ``rule``,
+    ``sweep_rule``, ``handler`` (:class:`ReliableFunction`) and ``dead_letter_queue``.
+
+    The function may put and delete alarms only under the pipelines' alarm prefixes
+    (``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_prefix>*``), with alarm actions
+    limited to the severity topics (condition key ``cloudwatch:AlarmActions``), and describe only the
+    pipelines' training jobs. ``cloudwatch:DescribeAlarms`` is granted on ``*``: the Service
+    Authorization Reference ("Actions, resources, and condition keys for Amazon CloudWatch") lists no
+    resource type for it, while PutMetricAlarm and DeleteAlarms take the ``alarm`` resource type.
+
+    :param pipelines: one :class:`job_alarm_requests.PipelineJobAlarms` per pipeline
+        (``TrainingPipelineMonitoring.job_alarms``).
+    :param topics: severity (``"critical"``, ``"warning"``) -> the SNS topic its alarms notify.
+    :param key: encrypts the function's queues, logs and environment.
+    :param sweep_every: default one hour: how often leaked alarms of ended jobs are looked for.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pipelines: Sequence[ja.PipelineJobAlarms],
+        topics: Mapping[str, sns.ITopic],
+        key: kms.IKey,
+        sweep_every: Duration = DEFAULT_SWEEP,
+        metrics_namespace: str = METRICS_NAMESPACE,
+    ) -> None:
+        super().__init__(scope, id)
+        p = Problems(f"TrainingJobAlarms {self.node.path}")
+        p.check(bool(pipelines), "pipelines", list(pipelines), "at least one pipeline")
+        limit = ja.max_alarm_prefix_chars()
+        names: dict[str, int] = {}
+        for i, spec in enumerate(pipelines):
+            p.check(
+                0 < len(spec.alarm_prefix) <= limit, f"pipelines[{i}].alarm_prefix", spec.alarm_prefix,
+                f"1-{limit} characters (job alarm names add the job name and up to {len(ja.LONGEST_SUFFIX)} "
+                f"characters; PutMetricAlarm AlarmName is at most {ja.ALARM_NAME_MAX})",
+            )
+            if spec.pipeline in names:
+                p.add(f"pipelines[{i}].pipeline", spec.pipeline, f"a unique pipeline (pipelines[{names[spec.pipeline]}] has it)")
+            names.setdefault(spec.pipeline, i)
+            for j, other in enumerate(pipelines):
+                if j != i and spec.alarm_prefix.startswith(other.alarm_prefix):
+                    p.add(f"pipelines[{i}].alarm_prefix", spec.alarm_prefix,
+                          f"a prefix that does not start with pipelines[{j}]'s ({other.alarm_prefix}): each "
+                          "pipeline's sweep deletes the alarms under its prefix")
+        for severity in topics:
+            p.check(severity in ja.SEVERITIES, "topics", severity, f"one of {', '.join(ja.SEVERITIES)}")
+        config = ja.JobAlarmsConfig(
+            pipelines=tuple(pipelines), topics={s: t.topic_arn for s, t in topics.items() if s in ja.SEVERITIES}
+        )
+        estimate = _estimated_bytes(config.to_json())
+        p.check(
+            estimate <= ENVIRONMENT_MAX_BYTES - _OTHER_VARIABLES_BYTES, "pipelines", f"{len(pipelines)} pipelines",
+            f"fewer: their alarm settings (about {estimate} bytes) must fit the function's environment "
+            f"(Lambda: {ENVIRONMENT_MAX_BYTES} bytes in all)",
+        )
+        p.raise_if_any()
+
+        self.handler = ReliableFunction(
+            self, "Handler",
+            code_name="training_job_alarms",
+            description="Creates a running training job's alarms and deletes them when the job ends",
+            key=key,
+            environment={ja.ENVIRONMENT_VARIABLE: json_environment(self, config.to_json())},
+            timeout=Duration.seconds(120),
+            reserved_concurrency=2,
+            metrics_namespace=metrics_namespace,
+        )
+        stack = Stack.of(self)
+        alarm_arns = [
+            stack.format_arn(service="cloudwatch", resource="alarm", resource_name=f"{spec.alarm_prefix}*",
+                             arn_format=ArnFormat.COLON_RESOURCE_NAME)
+            for spec in pipelines
+        ]
+        topic_arns = sorted({t.topic_arn for t in topics.values()}, key=str)
+        self.handler.add_to_role_policy(iam.PolicyStatement(
+            sid="PutJobAlarms", actions=["cloudwatch:PutMetricAlarm"], resources=alarm_arns,
+            # Alarm actions only to the severity topics ("Using condition keys to limit alarm actions").
+            conditions={"ForAllValues:StringEquals": {"cloudwatch:AlarmActions": topic_arns}} if topic_arns else None,
+        ))
+        self.handler.add_to_role_policy(iam.PolicyStatement(
+            sid="DeleteJobAlarms", actions=["cloudwatch:DeleteAlarms"], resources=alarm_arns,
+        ))
+        self.handler.add_to_role_policy(iam.PolicyStatement(
+            sid="ListJobAlarms", actions=["cloudwatch:DescribeAlarms"], resources=["*"],
+        ))
+        job_arns = [sagemaker_arn(self, "training-job", f"{spec.job_name_prefix}*") for spec in pipelines]
+        self.handler.add_to_role_policy(iam.PolicyStatement(
+            sid="DescribePipelineJobs", actions=["sagemaker:DescribeTrainingJob"], resources=job_arns,
+        ))
+        acknowledge_wildcards(
+            self.handler,
+            "Job names carry a UUID per execution and job alarm names the job name: the pipelines' jobs "
+            "(training-job/<pipeline>-*) and their alarms (alarm:<alarm prefix>*) are named by prefix.",
+            *alarm_arns, *job_arns,
+        )
+        acknowledge(
+            self.handler.role,
+            "X-Ray PutTraceSegments/PutTelemetryRecords and cloudwatch:DescribeAlarms support no resource-level "
+            "permissions (Service Authorization Reference: no resource type).",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        self.dead_letter_queue = dead_letter_queue(self, key)
+        self.rule = on_training_jobs_named(
+            self, "Rule", name_prefixes=[spec.job_name_prefix for spec in pipelines], statuses=STATUSES,
+            description="Training jobs of the platform's pipelines: running jobs get alarms, ended jobs lose them",
+        )
+        add_function_target(self.rule, self.handler, self.dead_letter_queue)
+        self.sweep_rule = on_schedule(
+            self, "Sweep", every=sweep_every,
+            description="Deletes alarms left behind by training jobs that ended (a lost event)",
+        )
+        add_function_target(self.sweep_rule, self.handler, self.dead_letter_queue)
+
+
+def _estimated_bytes(value: object) -> int:
+    """JSON size of ``value`` with every unresolved token (a topic ARN) counted as a resolved ARN."""
+    def walk(v: object) -> object:
+        if isinstance(v, str) and Token.is_unresolved(v):
+            return "x" * _TOKEN_ESTIMATE_BYTES
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    return len(json.dumps(walk(value), separators=(",", ":")))

@@ -21,6 +21,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from constructs_lib.inference import EndpointBase
+from constructs_lib.lifecycle import TrainingJobAlarms
 from constructs_lib.observability import (
     ClusterMetricsSource,
     ClusterMonitoring,
@@ -55,7 +56,8 @@ class ObservabilityStack(Stack):
 
     :param clusters: HyperPod clusters to monitor; the platform passes every configured training cluster.
     :param pipelines: config name -> training pipeline (``TrainingPipeline``); ``training`` maps the
-        names to their :class:`TrainingPipelineMonitoring` (dashboard and alarm prefix ``<prefix>-pipeline-<name>``).
+        names to their :class:`TrainingPipelineMonitoring` (dashboard and alarm prefix ``<prefix>-pipeline-<name>``);
+        ``job_alarms`` (:class:`TrainingJobAlarms`) gives each running job of them its own alarms.
     """
 
     def __init__(
@@ -95,6 +97,13 @@ class ObservabilityStack(Stack):
             )
             for section in config.training_pipelines if section.name in pipelines
         }
+        # Each running job of the pipelines gets its own alarms (exact dimension values), deleted when it ends.
+        self.job_alarms: TrainingJobAlarms | None = None
+        if self.training:
+            self.job_alarms = TrainingJobAlarms(
+                self, "TrainingJobAlarms", pipelines=[t.job_alarms for t in self.training.values()],
+                topics={severity.value: topic for severity, topic in self.severity_topics.routing.items()}, key=key,
+            )
         self.overview: PlatformOverview | None = None
 
     @property

@@ -414,7 +414,8 @@ def test_functions_share_one_powertools_layer_per_stack_staged_once(default_plat
         assert layer["Properties"]["Description"].startswith("aws-lambda-powertools ")
         layer_keys.add(json.dumps(layer["Properties"]["Content"]["S3Key"]))
         assert {k: p["Layers"] for k, p in functions.items()} == {k: [{"Ref": layer_id}] for k in functions}
-    assert sorted(stacks_with_functions) == ["inference", "lifecycle"]
+    # observability: the training job alarms' function
+    assert sorted(stacks_with_functions) == ["inference", "lifecycle", "observability"]
     assert len(layer_keys) == 1, layer_keys
     outdir = default_platform.outdir
     with_powertools = sorted(

@@ -6,8 +6,10 @@ key paths. Reads the shared ``default_platform`` synth; the config tests synthes
 Sources: SageMaker Developer Guide "Amazon SageMaker AI metrics in Amazon CloudWatch" (host metrics,
 ``Host`` = ``<job>/algo-N``, GPU metrics 0-100 x GPUs) and "Amazon CloudWatch Metrics for Monitoring and
 Analyzing Training Jobs" (algorithm metrics, ``TrainingJobName``); Step Functions "Monitoring Step
-Functions metrics using Amazon CloudWatch" (``AWS/States``, ``StateMachineArn``); CloudWatch "Create a
-CloudWatch alarm based on a Metrics Insights query".
+Functions metrics using Amazon CloudWatch" (``AWS/States``, ``StateMachineArn``); CloudWatch "CloudWatch
+search expression syntax" (dashboard SEARCH, partial matches of tokens). The per-job alarms themselves are
+tested against moto in tests/lambda/test_lambda_training_job_alarms.py; here: the rule, the function, its
+environment and IAM policy as synthesized.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ from tests.test_observability import body_of
 PREFIX = "acme-ml-dev-pipeline-llm-finetune"
 DASHBOARD = PREFIX
 NS = "/aws/sagemaker/TrainingJobs"
-HOSTS = f'FROM SCHEMA("{NS}", Host) WHERE Host LIKE \'llm-finetune-%\''
-JOBS = f'FROM SCHEMA("{NS}", TrainingJobName) WHERE TrainingJobName LIKE \'llm-finetune-%\''
+
+
+def search(metric: str, stat: str, dimension: str = "Host") -> str:
+    """SEARCH of the pipeline's hosts (or jobs): partial match of the tokens of 'llm-finetune'."""
+    return f"SEARCH('{{\"{NS}\",{dimension}}} MetricName=\"{metric}\" {dimension}=llm-finetune', '{stat}', 60)"
+
 STATE_MACHINE_OUTPUT = "PublishOutputRefPipelinellmfinetune67C03EC444CCE65F"
 
 
@@ -90,43 +96,46 @@ def test_dashboard_execution_widgets_are_aws_states_metrics_of_the_state_machine
     ]
 
 
-def test_dashboard_per_host_widgets_are_metrics_insights_queries_per_gpu(default_platform):
+def test_dashboard_per_host_widgets_are_search_expressions_per_gpu(default_platform):
     """ml.g5.12xlarge has 4 GPUs: SageMaker's GPUUtilization is 0-400 there, the graph shows q / 4."""
     w = _widgets(default_platform["observability"])
     gpu = w["GPU utilization per host (% per GPU)"]["properties"]
     assert gpu["metrics"] == [
         [{"label": "${LABEL}", "expression": "q / 4", "period": 60}],
-        [{"label": "", "expression": f'SELECT AVG("GPUUtilization") {HOSTS} GROUP BY Host', "id": "q",
-          "visible": False, "period": 60}],
+        [{"label": "", "expression": search("GPUUtilization", "Average"), "id": "q", "visible": False, "period": 60}],
     ]
     assert gpu["yAxis"] == {"left": {"min": 0, "max": 100, "showUnits": False}}
     memory = w["GPU memory per host (% per GPU)"]["properties"]["metrics"]
-    assert memory[1][0]["expression"] == f'SELECT AVG("GPUMemoryUtilization") {HOSTS} GROUP BY Host'
+    assert memory[1][0]["expression"] == search("GPUMemoryUtilization", "Average")
     assert memory[0][0]["expression"] == "q / 4"
     assert w["Disk utilization per host (%)"]["properties"]["metrics"] == [
-        [{"label": "${LABEL}", "expression": f'SELECT MAX("DiskUtilization") {HOSTS} GROUP BY Host', "period": 60}]
+        [{"label": "${LABEL}", "expression": search("DiskUtilization", "Maximum"), "period": 60}]
     ]
     assert w["CPU utilization per host (% summed over cores)"]["properties"]["metrics"] == [
-        [{"label": "${LABEL}", "expression": f'SELECT AVG("CPUUtilization") {HOSTS} GROUP BY Host', "period": 60}]
+        [{"label": "${LABEL}", "expression": search("CPUUtilization", "Average"), "period": 60}]
     ]
     assert w["Memory utilization per host (%)"]["properties"]["metrics"] == [
-        [{"label": "${LABEL}", "expression": f'SELECT MAX("MemoryUtilization") {HOSTS} GROUP BY Host', "period": 60}]
+        [{"label": "${LABEL}", "expression": search("MemoryUtilization", "Maximum"), "period": 60}]
     ]
     assert w["Hosts publishing (datapoints per minute)"]["properties"]["metrics"] == [
-        [{"label": "hosts", "expression": f'SELECT COUNT("CPUUtilization") {HOSTS}', "period": 60}]
+        [{"label": "hosts", "expression": "SUM(h)", "period": 60}],
+        [{"label": "", "expression": search("CPUUtilization", "SampleCount"), "id": "h", "visible": False, "period": 60}],
     ]
+    body = json.dumps(_dashboard(default_platform["observability"]))
+    assert " LIKE " not in body and "SELECT " not in body  # no Metrics Insights operator AWS does not document
 
 
 def test_dashboard_graphs_each_algorithm_metric_per_job(default_platform):
     w = _widgets(default_platform["observability"])
     for name in ("train_loss", "tokens_per_second"):
         assert w[f"{name} per job"]["properties"]["metrics"] == [
-            [{"label": "${LABEL}", "expression": f'SELECT AVG("{name}") {JOBS} GROUP BY TrainingJobName', "period": 60}]
+            [{"label": "${LABEL}", "expression": search(name, "Average", "TrainingJobName"), "period": 60}]
         ]
-    titles = [x["properties"].get("title") for x in _dashboard(default_platform["observability"])["widgets"]]
-    assert titles[-1] == "Alarms"
-    assert "Spot interruptions and savings: DescribeTrainingJob" in _dashboard(
-        default_platform["observability"])["widgets"][0]["properties"]["markdown"]
+    widgets = _dashboard(default_platform["observability"])["widgets"]
+    assert widgets[-1]["properties"].get("title") == "Alarms"
+    header = widgets[0]["properties"]["markdown"]
+    assert "Spot interruptions and savings: DescribeTrainingJob" in header
+    assert f"`{PREFIX}-job/<job>/...` (stalled, GPUs under-used, disk)" in header
 
 
 def test_training_dashboard_picture_is_current(default_platform):
@@ -139,12 +148,10 @@ def test_training_dashboard_picture_is_current(default_platform):
 
 
 # -- alarms --------------------------------------------------------------------------------------------
-def test_pipeline_alarms_have_the_configured_thresholds(default_platform):
+def test_static_pipeline_alarms_are_the_execution_alarms_and_their_rollup(default_platform):
     alarms = _alarms(default_platform["observability"])
     assert sorted(alarms) == sorted(f"{PREFIX}-{s}" for s in (
-        "execution-failed-critical", "execution-timed-out-critical", "job-running-critical",
-        "progress-absent-critical", "stalled-critical", "gpu-underused-warning", "disk-warning", "disk-critical",
-        "unhealthy-critical", "degraded-warning",
+        "execution-failed-critical", "execution-timed-out-critical", "unhealthy-critical",
     ))
     for signal, metric in (("execution-failed", "ExecutionsFailed"), ("execution-timed-out", "ExecutionsTimedOut")):
         a = alarms[f"{PREFIX}-{signal}-critical"]
@@ -153,57 +160,96 @@ def test_pipeline_alarms_have_the_configured_thresholds(default_platform):
             "StackName": "acme-ml-dev-training", "Region": {"Ref": "AWS::Region"}, "OutputName": STATE_MACHINE_OUTPUT}}}]
         assert (a["Threshold"], a["ComparisonOperator"], a["EvaluationPeriods"], a["DatapointsToAlarm"]) == (
             1, "GreaterThanOrEqualToThreshold", 1, 1)
-    gpu = alarms[f"{PREFIX}-gpu-underused-warning"]
-    # 40 % per GPU on a 4-GPU instance: SageMaker reports 0-400.
-    assert (gpu["Threshold"], gpu["ComparisonOperator"], gpu["EvaluationPeriods"], gpu["DatapointsToAlarm"],
-            gpu["TreatMissingData"]) == (160, "LessThanThreshold", 6, 6, "notBreaching")
-    assert gpu["Metrics"] == [{"Id": "expr_1", "Expression": f'SELECT AVG("GPUUtilization") {HOSTS}',
-                               "Label": "GPUUtilization (summed over GPUs)", "Period": 300, "ReturnData": True}]
-    for severity, threshold in (("warning", 80), ("critical", 90)):
-        disk = alarms[f"{PREFIX}-disk-{severity}"]
-        assert disk["Threshold"] == threshold and disk["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-        assert disk["Metrics"][0]["Expression"] == f'SELECT MAX("DiskUtilization") {HOSTS}'
-        assert (disk["Metrics"][0]["Period"], disk["EvaluationPeriods"]) == (300, 3)
-
-
-def test_stall_is_progress_absent_while_a_job_has_been_running_for_stall_minutes(default_platform):
-    """30 minutes = 6 five-minute periods; no progress datapoint breaches, no host datapoint does not."""
+        assert "AlarmActions" not in a  # through the rollup
     t = default_platform["observability"]
-    alarms = _alarms(t)
-    running, absent = alarms[f"{PREFIX}-job-running-critical"], alarms[f"{PREFIX}-progress-absent-critical"]
-    assert running["Metrics"][0]["Expression"] == f'SELECT COUNT("CPUUtilization") {HOSTS}'
-    assert (running["Threshold"], running["ComparisonOperator"], running["EvaluationPeriods"],
-            running["DatapointsToAlarm"], running["TreatMissingData"], running["Metrics"][0]["Period"]) == (
-        1, "GreaterThanOrEqualToThreshold", 6, 6, "notBreaching", 300)
-    assert absent["Metrics"][0]["Expression"] == f'SELECT COUNT("tokens_per_second") {JOBS}'
-    assert (absent["Threshold"], absent["ComparisonOperator"], absent["EvaluationPeriods"],
-            absent["DatapointsToAlarm"], absent["TreatMissingData"], absent["Metrics"][0]["Period"]) == (
-        1, "LessThanThreshold", 6, 6, "breaching", 300)
-    # The inputs notify only through the composite.
-    assert "AlarmActions" not in running and "AlarmActions" not in absent
-    ids = {a["Properties"]["AlarmName"]: k for k, a in resources_of(t, "AWS::CloudWatch::Alarm").items()
-           if isinstance(a["Properties"].get("AlarmName"), str)}
-    rule = alarms[f"{PREFIX}-stalled-critical"]["AlarmRule"]
-    assert rule == {"Fn::Join": ["", [
-        '(ALARM("', {"Fn::GetAtt": [ids[f"{PREFIX}-job-running-critical"], "Arn"]}, '") AND ALARM("',
-        {"Fn::GetAtt": [ids[f"{PREFIX}-progress-absent-critical"], "Arn"]}, '"))']]}
-
-
-def test_only_the_rollups_notify_each_to_its_severity_topic(default_platform):
-    t = default_platform["observability"]
-    alarms = _alarms(t)
     topics = {v["Properties"]["DisplayName"].split()[-2]: k for k, v in resources_of(t, "AWS::SNS::Topic").items()
               if v["Properties"].get("DisplayName", "").endswith(" alarms")}
-    notifying = {n: a for n, a in alarms.items() if a.get("AlarmActions")}
-    assert sorted(notifying) == [f"{PREFIX}-degraded-warning", f"{PREFIX}-unhealthy-critical"]
-    assert notifying[f"{PREFIX}-unhealthy-critical"]["AlarmActions"] == [{"Ref": topics["critical"]}]
-    assert notifying[f"{PREFIX}-degraded-warning"]["AlarmActions"] == [{"Ref": topics["warning"]}]
-    unhealthy = json.dumps(notifying[f"{PREFIX}-unhealthy-critical"]["AlarmRule"])
-    for child in ("ExecutionFailedCritical", "ExecutionTimedOutCritical", "StalledCritical", "DiskCritical"):
-        assert f"LlmFinetuneTraining{child}Alarm" in unhealthy, child
-    assert "Warning" not in unhealthy
+    unhealthy = alarms[f"{PREFIX}-unhealthy-critical"]
+    assert unhealthy["AlarmActions"] == [{"Ref": topics["critical"]}]
+    rule = json.dumps(unhealthy["AlarmRule"])
+    for child in ("ExecutionFailedCritical", "ExecutionTimedOutCritical"):
+        assert f"LlmFinetuneTraining{child}Alarm" in rule, child
     for name, a in alarms.items():
         assert "Look first at: " in a["AlarmDescription"], name
+
+
+def _job_alarms_function(t) -> tuple[str, dict]:
+    (found,) = [(k, f) for k, f in resources_of(t, "AWS::Lambda::Function").items()
+                if k.startswith("TrainingJobAlarmsHandler")]
+    return found
+
+
+def test_job_alarms_function_gets_the_pipelines_thresholds_and_the_severity_topics(default_platform):
+    """The settings the function turns into PutMetricAlarm requests (job_alarm_requests): 40 % per GPU on
+    4 GPUs is 160, 30 minutes are 6 five-minute periods, the disk thresholds of the default config."""
+    t = default_platform["observability"]
+    _, function = _job_alarms_function(t)
+    props = function["Properties"]
+    raw = props["Environment"]["Variables"]["JOB_ALARMS"]
+    parts = raw["Fn::Join"][1]
+    topics = {v["Properties"]["DisplayName"].split()[-2]: k for k, v in resources_of(t, "AWS::SNS::Topic").items()
+              if v["Properties"].get("DisplayName", "").endswith(" alarms")}
+    text = "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+    assert json.loads(text) == {
+        "topics": {"critical": f"<{topics['critical']}>", "warning": f"<{topics['warning']}>"},
+        "pipelines": [{
+            "pipeline": "llm-finetune", "alarm_prefix": f"{PREFIX}-job/", "dashboard": DASHBOARD,
+            "progress_metric": "tokens_per_second", "stall_periods": 6, "gpu_threshold": 160.0,
+            "gpu_floor_percent": 40.0, "gpus": 4, "gpu_periods": 6,
+            "disk_percent": {"warning": 80.0, "critical": 90.0},
+        }],
+    }
+    assert (props["Handler"], props["Timeout"], props["ReservedConcurrentExecutions"], props["TracingConfig"]) == (
+        "handler.handler", 120, 2, {"Mode": "Active"})
+    assert props["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0].startswith("TrainingJobAlarmsHandlerFailureQueue")
+    assert [layer["Ref"] for layer in props["Layers"]] == [
+        k for k in resources_of(t, "AWS::Lambda::LayerVersion") if k.startswith("PowertoolsLayer")]
+
+
+def test_job_alarms_rules_select_the_pipelines_jobs_by_name_prefix_and_sweep_hourly(default_platform):
+    t = default_platform["observability"]
+    name, _ = _job_alarms_function(t)
+    rules = {k: r["Properties"] for k, r in resources_of(t, "AWS::Events::Rule").items() if k.startswith("TrainingJobAlarms")}
+    (events,) = [r for r in rules.values() if "EventPattern" in r]
+    assert events["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Training Job State Change"],
+        "detail": {
+            "TrainingJobName": [{"prefix": "llm-finetune-"}],
+            "TrainingJobStatus": [{"equals-ignore-case": s}
+                                  for s in ("InProgress", "Completed", "Failed", "Stopping", "Stopped")],
+        },
+    }
+    (sweep,) = [r for r in rules.values() if "ScheduleExpression" in r]
+    assert sweep["ScheduleExpression"] == "rate(1 hour)"
+    for rule in (events, sweep):
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [name, "Arn"]}
+        assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 8}
+        assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0].startswith("TrainingJobAlarmsDeadLetterQueue")
+
+
+def test_job_alarms_policy_is_scoped_to_the_alarm_prefix_and_the_pipelines_jobs(default_platform):
+    from tests.test_lifecycle import render
+
+    t = default_platform["observability"]
+    (policy,) = [p for k, p in resources_of(t, "AWS::IAM::Policy").items() if k.startswith("TrainingJobAlarmsHandlerRole")]
+    by_sid = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "Sid" in s}
+    topics = {v["Properties"]["DisplayName"].split()[-2]: k for k, v in resources_of(t, "AWS::SNS::Topic").items()
+              if v["Properties"].get("DisplayName", "").endswith(" alarms")}
+    alarm_arn = f"arn:${{Partition}}:cloudwatch:${{Region}}:${{Account}}:alarm:{PREFIX}-job/*"
+    assert (by_sid["PutJobAlarms"]["Action"], render(by_sid["PutJobAlarms"]["Resource"])) == (
+        "cloudwatch:PutMetricAlarm", alarm_arn)
+    condition = by_sid["PutJobAlarms"]["Condition"]["ForAllValues:StringEquals"]["cloudwatch:AlarmActions"]
+    assert sorted(c["Ref"] for c in condition) == sorted(topics[s] for s in ("critical", "warning"))
+    assert (by_sid["DeleteJobAlarms"]["Action"], render(by_sid["DeleteJobAlarms"]["Resource"])) == (
+        "cloudwatch:DeleteAlarms", alarm_arn)
+    assert (by_sid["ListJobAlarms"]["Action"], by_sid["ListJobAlarms"]["Resource"]) == ("cloudwatch:DescribeAlarms", "*")
+    assert (by_sid["DescribePipelineJobs"]["Action"], render(by_sid["DescribePipelineJobs"]["Resource"])) == (
+        "sagemaker:DescribeTrainingJob", "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/llm-finetune-*")
+    actions = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in
+               (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert "iam:PassRole" not in actions and not any(a.endswith(":*") for a in actions)
 
 
 def test_overview_lists_the_pipeline_rollup(default_platform):
@@ -278,9 +324,9 @@ def test_bad_monitoring_values_are_refused_together():
     }))
     assert found == [
         ("training_pipelines[0].monitoring.stall_minutes: got 7; a multiple of 5 minutes from 10 to 180 "
-        "(Metrics Insights queries see the last 3 hours)"),
+        "(the job alarms' 5-minute periods)"),
         ("training_pipelines[0].monitoring.gpu_underuse_minutes: got 240; a multiple of 5 minutes from 10 to 180 "
-        "(Metrics Insights queries see the last 3 hours)"),
+        "(the job alarms' 5-minute periods)"),
         "training_pipelines[0].monitoring.gpu_utilization_floor_percent: got 0.0; a percentage per GPU in (0, 100]",
         ("training_pipelines[0].monitoring.disk_utilization_warning_percent: got 95.0; below "
         "disk_utilization_critical_percent (90)"),
@@ -288,10 +334,42 @@ def test_bad_monitoring_values_are_refused_together():
 
 
 def test_a_pipeline_name_may_not_extend_another_with_a_hyphen():
-    """Both pipelines' job alarms select jobs by '<name>-': llm-finetune-v2's jobs would be llm-finetune's too."""
+    """llm-finetune-v2's jobs would be llm-finetune's for the job alarms' rule (prefix llm-finetune-), and
+    llm-finetune's dashboard SEARCH (Host=llm-finetune, tokens llm, finetune) would graph them too."""
     data = _config_with()
     data["training_pipelines"].append({**data["training_pipelines"][0], "name": "llm-finetune-v2"})
     assert _problems(data) == [
+        ("training_pipelines[0].name: got 'llm-finetune'; a name whose CloudWatch search tokens (llm, finetune) "
+         "do not occur in that order in training_pipelines[1]'s name 'llm-finetune-v2': the dashboard's SEARCH "
+         "Host=<name> is a partial match and would graph that pipeline's jobs too"),
         ("training_pipelines[1].name: got 'llm-finetune-v2'; a name that does not start with 'llm-finetune-' "
-        "(training_pipelines[0]'s dashboard and alarms select its jobs by that prefix)")
+         "(training_pipelines[0]'s job alarms select its jobs by that prefix)"),
     ]
+
+
+def test_pipeline_names_whose_search_would_match_other_jobs_are_refused():
+    """Partial matches are by token (CloudWatch search expression syntax): 'finetune' is a token of
+    'llm-finetune', wherever it stands; 'cafe-1' could be made of any job id's hex letters and digits."""
+    data = _config_with()
+    first = data["training_pipelines"][0]
+    data["training_pipelines"] = [first, {**first, "name": "finetune"}, {**first, "name": "cafe-1"},
+                                  {**first, "name": "chat-sft"}]
+    assert _problems(data) == [
+        ("training_pipelines[1].name: got 'finetune'; a name whose CloudWatch search tokens (finetune) do not occur "
+         "in that order in training_pipelines[0]'s name 'llm-finetune': the dashboard's SEARCH Host=<name> is a "
+         "partial match and would graph that pipeline's jobs too"),
+        ("training_pipelines[2].name: got 'cafe-1'; a name with a search token other than numbers, 'algo' and the "
+         "letters a-f (CloudWatch search tokens of a job's id and host suffix would match it)"),
+    ]
+
+
+def test_search_tokens_follow_the_documented_examples():
+    """CloudWatch User Guide, "CloudWatch search expressions: Tokenization" table."""
+    from constructs_lib.training import job_metrics as jm
+
+    assert jm.search_tokens("CustomCount1") == ["custom", "count", "1"]
+    assert jm.search_tokens("SDBFailure") == ["sdb", "failure"]
+    assert jm.search_tokens("Project2-trial333") == ["project", "2", "trial", "333"]
+    assert jm.search_may_match("llm", "llm-finetune") and not jm.search_may_match("llm-finetune-v2", "llm-finetune")
+    assert jm.search_may_match("llm-a1", "llm")  # 'a', '1' can begin the job id after 'llm-'
+    assert not jm.search_may_match("chat-sft", "llm-pretrain")

@@ -1,30 +1,31 @@
 """``TrainingPipelineMonitoring``: the dashboard and severity-routed alarms of one training pipeline.
 
-What can be alarmed on statically, and how (vocabulary and sources: :mod:`constructs_lib.training.job_metrics`):
+What is alarmed, and how (vocabulary and sources: :mod:`constructs_lib.training.job_metrics`):
 
 * **Execution failed / timed out** (critical): ``AWS/States`` ``ExecutionsFailed`` and
   ``ExecutionsTimedOut`` of the pipeline's state machine: a fixed ``StateMachineArn`` dimension,
-  ordinary metric alarms.
-* Everything about the *jobs* (host and algorithm metrics) has a dimension that changes with every
-  execution (``<pipeline>-<uuid>/algo-N``, ``<pipeline>-<uuid>``). A metric alarm cannot name it and
-  a ``SEARCH`` expression cannot back an alarm, so these alarms evaluate **Metrics Insights queries**
-  filtered on the pipeline's job-name prefix (CloudWatch User Guide, "Create a CloudWatch alarm
-  based on a Metrics Insights query"). When no job runs, the queries return no data.
-* **Job stalled** (critical): a composite alarm, ALARM while the pipeline's hosts publish metrics (a job
-  is running) AND the progress metric has been absent for ``stall_minutes`` (no datapoint in any
-  1-minute period: missing data is breaching). Without the "running" condition, an idle pipeline
-  would be "stalled" forever. A *flat* metric (logged but unchanged) is not detected: it needs its
-  maximum and minimum in one alarm, two Metrics Insights queries, and one request (hence one alarm)
-  can hold only one (CloudWatch User Guide, "Metrics Insights limits"). Choose a progress metric
-  the job logs only when it advances (step, tokens per second): a hung job stops logging it.
-* **GPUs under-used** (warning, it is money): mean ``GPUUtilization`` over the pipeline's hosts below
-  ``gpu_utilization_floor_percent`` per GPU for ``gpu_underuse_minutes``. SageMaker reports the metric
-  summed over the instance's GPUs (0-100 x GPUs), so the threshold is multiplied by the GPU count of
-  the instance type. No alarm for instance types without GPUs.
-* **Host disk filling** (warning / critical): maximum ``DiskUtilization`` over the hosts.
+  ordinary metric alarms here, notified through the pipeline's ``unhealthy`` rollup.
+* Everything about the *jobs* (host and algorithm metrics) has dimension values that change with every
+  execution (``<pipeline>-<uuid>/algo-N``, ``<pipeline>-<uuid>``). A static alarm can only name exact
+  values, a ``SEARCH`` expression cannot back an alarm, and no documented Metrics Insights operator
+  selects a name prefix. So these alarms are **per job**: :attr:`TrainingPipelineMonitoring.job_alarms`
+  describes them, and :class:`constructs_lib.lifecycle.TrainingJobAlarms` creates them with the job's exact
+  dimension values when it is ``InProgress`` and deletes them when it ends
+  (:mod:`constructs_lib.job_alarm_requests`). Each notifies its severity's topic itself: a composite
+  rollup cannot name alarms that do not exist yet.
 
-Every alarm is created by :class:`AlarmFactory` with ``page_once``: one rollup per severity
-(``<prefix>-unhealthy-critical``, ``<prefix>-degraded-warning``) notifies the severity's topic.
+  - **Job stalled** (critical): the progress metric has no datapoint for ``stall_minutes`` (5-minute
+    periods, missing data breaching). The alarm exists only while the job runs, so "a job is running" is
+    implied; it is created when the job turns InProgress, before the container pulls its image and
+    downloads data, so ``stall_minutes`` is also the start-up allowance. A *flat* metric (logged but
+    unchanged) is not detected: choose a progress metric the job logs only when it advances.
+  - **GPUs under-used** (warning, it is money): mean ``GPUUtilization`` of the job's hosts (in groups of
+    at most 10, the metrics one alarm's math may hold) below ``gpu_utilization_floor_percent`` per GPU
+    for ``gpu_underuse_minutes``; SageMaker reports the metric summed over the instance's GPUs, so the
+    threshold is multiplied by the GPU count. No alarm for instance types without GPUs.
+  - **Host disk filling** (warning / critical): a host of the job at or above the threshold for 15 minutes.
+
+The dashboard graphs the pipeline's jobs with ``SEARCH`` expressions (``Host=<pipeline>``).
 
 Spot interruptions and savings are not CloudWatch metrics: SageMaker reports them per job
 (``DescribeTrainingJob``: ``SecondaryStatusTransitions`` "Interrupted", ``BillableTimeInSeconds`` vs
@@ -40,6 +41,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
+from .. import job_alarm_requests as ja
 from ..errors import Problems
 from ..training import job_metrics as jm
 from . import _quotas
@@ -48,14 +50,11 @@ from .alarms import AlarmFactory, AlarmRouting, Datapoints, Severity, SeverityTh
 WIDTH = 8
 HEIGHT = 6
 FULL_WIDTH = 24
-# CloudWatch User Guide, "Metrics Insights limits": a query sees only the most recent three hours of
-# data, and one GetMetricData request (so one alarm) holds one query. Longer windows would look at
-# data the query cannot see.
+# The job alarms' windows: 5-minute periods (job_alarm_requests.PERIOD_S), 10 minutes to 3 hours.
 MAX_STALL_MINUTES = 180
-GPU_WINDOW_PERIOD = Duration.minutes(5)
 # Stall alarms count datapoints per 5 minutes: a job that logs its progress metric every few minutes,
 # or a host that misses one publication, is not taken for stalled.
-STALL_PERIOD = Duration.minutes(5)
+STALL_PERIOD = Duration.seconds(ja.PERIOD_S)
 DEFAULT_DISK_PERCENT = SeverityThresholds(warning=80.0, critical=90.0)
 
 
@@ -65,8 +64,9 @@ class TrainingMonitoringSpec:
 
     :param progress_metric: one of the pipeline's metric definitions; the job is stalled when it is
         absent for ``stall_minutes`` while a job runs. Default none: no stall alarm.
-    :param stall_minutes: a multiple of 5 from 10 to 180; default 30. The job must also have been up
-        that long, so it is the start-up allowance too (container pull, data download).
+    :param stall_minutes: a multiple of 5 from 10 to 180; default 30. The job's stall alarm is created
+        when the job turns InProgress, so this is the start-up allowance too (instances, image pull,
+        data download before the first progress datapoint).
     :param gpu_utilization_floor_percent: per GPU, 0-100; default 40; ``None`` switches the alarm off.
     :param gpu_underuse_minutes: a multiple of 5 minutes, 10-180; default 30.
     :param disk_percent: host storage volume; default warning 80 %, critical 90 %.
@@ -95,6 +95,7 @@ class TrainingPipelineMetricsSource(Protocol):
     def metric_executions_timed_out(self, **kwargs) -> cw.IMetric: ...
     def metric_execution_time(self, **kwargs) -> cw.IMetric: ...
     def metric_host(self, metric: jm.HostMetric, **kwargs) -> cw.MathExpression: ...
+    def metric_hosts_publishing(self, **kwargs) -> cw.MathExpression: ...
     def metric_algorithm(self, name: str, **kwargs) -> cw.MathExpression: ...
 
 
@@ -113,8 +114,7 @@ def check_training_monitoring(
             isinstance(value, int) and not isinstance(value, bool) and 2 * step <= value <= MAX_STALL_MINUTES
             and value % step == 0,
             f"{key}.{name}", value,
-            f"a multiple of {step} minutes from {2 * step} to {MAX_STALL_MINUTES} (Metrics Insights queries see "
-            "the last 3 hours)",
+            f"a multiple of {step} minutes from {2 * step} to {MAX_STALL_MINUTES} (the job alarms' 5-minute periods)",
         )
     floor = spec.gpu_utilization_floor_percent
     if floor is not None:
@@ -134,13 +134,6 @@ _LOOK_FIRST = {
               "/aws/sagemaker/TrainingJobs",
     "timed-out": "the execution's Train state: a job waiting for spot capacity or running past max_runtime; "
                  "raise max_runtime_hours / managed_spot.max_wait_hours or reduce the work per job",
-    "stalled": "the running job's logs in /aws/sagemaker/TrainingJobs (<job>/algo-1...: hang in a collective, "
-               "data loader, out-of-memory restarts), per-host GPU utilization on the dashboard {dashboard} "
-               "(one host at 0 % while others wait is the straggler); stop the job if it does not recover",
-    "gpu": "per-host GPU utilization and CPU on the dashboard {dashboard}: input pipeline (data loader workers, "
-           "FastFile/Pipe input), batch size, or a host waiting for a straggler; a smaller instance type",
-    "disk": "what the job writes to its storage volume (checkpoints in /opt/ml/checkpoints, logs, cached "
-            "datasets) on the dashboard {dashboard}; raise volume_size_gb",
     "rollup": "the triggering child alarm in this notification, then the dashboard {dashboard}",
 }
 
@@ -151,7 +144,7 @@ class TrainingPipelineMonitoring(Construct):
     :param pipeline: the pipeline (:class:`TrainingPipelineMetricsSource`); its ``metric_definitions``
         get a graph each, and ``spec.progress_metric`` must be one of them.
     :param prefix: first part of alarm names; default the pipeline name (give a platform prefix when
-        several environments share an account).
+        several environments share an account). The job alarms are named ``<prefix>-job/<job>/<signal>``.
     :param spec: default :class:`TrainingMonitoringSpec` ().
     :param routing: severity -> SNS topic; default none (alarms without actions).
     :param dashboard_name: default ``<prefix>-training``.
@@ -180,10 +173,11 @@ class TrainingPipelineMonitoring(Construct):
         self.gpus = pipeline.gpus_per_instance
 
         self.alarm_factory = AlarmFactory(self, prefix=self.prefix, routing=routing, page_once=True)
-        self.stalled: cw.CompositeAlarm | None = None
         self.unhealthy: cw.CompositeAlarm | None = None
         self.degraded: cw.CompositeAlarm | None = None
         self._create_alarms()
+        self.job_alarm_prefix = f"{self.prefix}-job/"
+        self.job_alarms = self._job_alarms()
         self.alarms = list(self.alarm_factory.alarms)
         self.dashboard = cw.Dashboard(self, "Resource", dashboard_name=self.dashboard_name,
                                       default_interval=Duration.hours(12))
@@ -211,84 +205,34 @@ class TrainingPipelineMonitoring(Construct):
             summary=f"An execution of training pipeline {name} timed out (ran past its TimeoutSeconds).",
             look_first_at=self._look("timed-out"),
         )
-        if self.spec.progress_metric is not None:
-            self._stall_alarm(self.spec.progress_metric)
-        floor = self.spec.gpu_utilization_floor_percent
-        if floor is not None and self.gpus > 0:
-            minutes = self.spec.gpu_underuse_minutes
-            periods = minutes // int(GPU_WINDOW_PERIOD.to_minutes())
-            f.metric_alarm(
-                signal="gpu-underused", severity=Severity.WARNING,
-                metric=p.metric_host(jm.HostMetric.GPU_UTILIZATION, function=jm.QueryFunction.AVG,
-                                     period=GPU_WINDOW_PERIOD, label="GPUUtilization (summed over GPUs)"),
-                threshold=jm.per_device_threshold(floor, self.gpus), comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-                datapoints=Datapoints(GPU_WINDOW_PERIOD, periods, periods),
-                summary=f"Mean GPU utilization of training pipeline {name}'s hosts below {floor:g} % per GPU "
-                        f"({jm.per_device_threshold(floor, self.gpus):g} % summed over {self.gpus} GPUs of "
-                        f"{p.instance_type}) for {minutes} minutes: paying for idle GPUs (no running job: no data, no alarm).",
-                look_first_at=self._look("gpu"),
-            )
-        for severity, threshold in self.spec.disk_percent.items():
-            f.metric_alarm(
-                signal="disk", severity=severity,
-                metric=p.metric_host(jm.HostMetric.DISK_UTILIZATION, function=jm.QueryFunction.MAX,
-                                     period=Duration.minutes(5), label="DiskUtilization (fullest host)"),
-                threshold=threshold, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                datapoints=Datapoints(Duration.minutes(5), 3, 3),
-                summary=f"A host of training pipeline {name} has its storage volume >= {threshold:g} % full "
-                        "for 15 minutes.",
-                look_first_at=self._look("disk"),
-            )
         self.unhealthy = f.rollup(
             signal="unhealthy", severity=Severity.CRITICAL,
             summary=f"Training pipeline {name} is unhealthy: at least one critical alarm is in ALARM.",
             look_first_at=self._look("rollup"),
         )
+        # Only the job alarms are warnings, and they notify themselves: no warning rollup.
         self.degraded = f.rollup(
             signal="degraded", severity=Severity.WARNING,
             summary=f"Training pipeline {name} is degraded: at least one warning alarm is in ALARM.",
             look_first_at=self._look("rollup"),
         )
 
-    def _stall_alarm(self, metric: str) -> None:
-        """Composite: running AND progress absent, each a Metrics Insights alarm."""
-        f = self.alarm_factory
-        p = self.pipeline
-        minutes = self.spec.stall_minutes
-        step = STALL_PERIOD
-        periods = minutes // int(step.to_minutes())
-        # Up for the whole window: a job that has just started is not stalled yet (the window is its
-        # start-up allowance: container pull, data download).
-        running = f.metric_alarm(
-            signal="job-running", severity=Severity.CRITICAL, notify=False,
-            metric=p.metric_host(jm.HostMetric.CPU_UTILIZATION, function=jm.QueryFunction.COUNT,
-                                 period=step, label="host datapoints"),
-            threshold=1, comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            datapoints=Datapoints(step, periods, periods),
-            summary=f"A job of training pipeline {p.pipeline_name} has been running for {minutes} minutes "
-                    "(its hosts publish CPUUtilization).",
-            look_first_at=self._look("stalled"),
-        )
-        absent = f.metric_alarm(
-            signal="progress-absent", severity=Severity.CRITICAL, notify=False,
-            metric=p.metric_algorithm(metric, function=jm.QueryFunction.COUNT, period=step,
-                                      label=f"{metric} datapoints"),
-            threshold=1, comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-            datapoints=Datapoints(step, periods, periods),
-            # No datapoint is the symptom: missing data breaches.
-            treat_missing_data=cw.TreatMissingData.BREACHING,
-            summary=f"No {metric} datapoint from training pipeline {p.pipeline_name}'s jobs for {minutes} minutes.",
-            look_first_at=self._look("stalled"),
-        )
-        self.stalled = f.composite_alarm(
-            signal="stalled", severity=Severity.CRITICAL,
-            rule=cw.AlarmRule.all_of(
-                cw.AlarmRule.from_alarm(running, cw.AlarmState.ALARM),
-                cw.AlarmRule.from_alarm(absent, cw.AlarmState.ALARM),
-            ),
-            summary=f"A running job of training pipeline {p.pipeline_name} is stalled: progress metric {metric} "
-                    f"absent for {minutes} minutes while its hosts are up.",
-            look_first_at=self._look("stalled"), inputs=[running, absent],
+    def _job_alarms(self) -> ja.PipelineJobAlarms:
+        """The alarms each running job of the pipeline gets (created and deleted by ``TrainingJobAlarms``)."""
+        spec = self.spec
+        floor = spec.gpu_utilization_floor_percent if self.gpus > 0 else None
+        step = int(STALL_PERIOD.to_minutes())
+        return ja.PipelineJobAlarms(
+            pipeline=self.pipeline.pipeline_name,
+            alarm_prefix=self.job_alarm_prefix,
+            dashboard=self.dashboard_name,
+            progress_metric=spec.progress_metric,
+            stall_periods=spec.stall_minutes // step,
+            gpu_threshold=jm.per_device_threshold(floor, self.gpus) if floor is not None else None,
+            gpu_floor_percent=floor,
+            gpus=self.gpus,
+            gpu_periods=spec.gpu_underuse_minutes // step,
+            disk_percent={severity.value: value for severity, value in spec.disk_percent.items()},
         )
 
     # -- dashboard ---------------------------------------------------------------------------------
@@ -299,7 +243,9 @@ class TrainingPipelineMonitoring(Construct):
             f"**{p.pipeline_name}** - training pipeline | {p.instance_count} x {p.instance_type}"
             + (f" ({gpus} GPUs each)" if gpus else "")
             + "\n\nJobs are named `<pipeline>-<uuid>`; per-host series are `<job>/algo-N`. GPU graphs show percent "
-            "per GPU (SageMaker reports the sum over the instance's GPUs). Spot interruptions and savings: "
+            "per GPU (SageMaker reports the sum over the instance's GPUs). Each running job has its own alarms, "
+            f"`{self.job_alarm_prefix}<job>/...` (stalled, GPUs under-used, disk), deleted when it ends. "
+            "Spot interruptions and savings: "
             "DescribeTrainingJob (SecondaryStatusTransitions, BillableTimeInSeconds vs TrainingTimeInSeconds)."
         )
         states = jm.ExecutionMetric
@@ -320,28 +266,26 @@ class TrainingPipelineMonitoring(Construct):
                                       using_metrics={"a": p.metric_execution_time(statistic=cw.Stats.AVERAGE)},
                                       label="average", period=Duration.hours(1)),
                 ]),
-                _graph("Hosts publishing (datapoints per minute)", [
-                    p.metric_host(jm.HostMetric.CPU_UTILIZATION, function=jm.QueryFunction.COUNT, label="hosts"),
-                ]),
+                _graph("Hosts publishing (datapoints per minute)", [p.metric_hosts_publishing()]),
             ],
             [
                 self._per_gpu("GPU utilization per host (% per GPU)", jm.HostMetric.GPU_UTILIZATION),
                 self._per_gpu("GPU memory per host (% per GPU)", jm.HostMetric.GPU_MEMORY_UTILIZATION),
                 _graph("Disk utilization per host (%)", [
-                    p.metric_host(jm.HostMetric.DISK_UTILIZATION, function=jm.QueryFunction.MAX, per_host=True),
+                    p.metric_host(jm.HostMetric.DISK_UTILIZATION, statistic=cw.Stats.MAXIMUM),
                 ], left_y_axis=cw.YAxisProps(min=0, max=100, show_units=False)),
             ],
             [
                 _graph("CPU utilization per host (% summed over cores)", [
-                    p.metric_host(jm.HostMetric.CPU_UTILIZATION, per_host=True),
+                    p.metric_host(jm.HostMetric.CPU_UTILIZATION),
                 ]),
                 _graph("Memory utilization per host (%)", [
-                    p.metric_host(jm.HostMetric.MEMORY_UTILIZATION, function=jm.QueryFunction.MAX, per_host=True),
+                    p.metric_host(jm.HostMetric.MEMORY_UTILIZATION, statistic=cw.Stats.MAXIMUM),
                 ], left_y_axis=cw.YAxisProps(min=0, max=100, show_units=False)),
             ],
         ]
         algorithm = [
-            _graph(f"{name} per job", [p.metric_algorithm(name, per_job=True)]) for name in self.metric_names
+            _graph(f"{name} per job", [p.metric_algorithm(name)]) for name in self.metric_names
         ]
         for i in range(0, len(algorithm), 3):
             rows.append(algorithm[i: i + 3])
@@ -353,9 +297,9 @@ class TrainingPipelineMonitoring(Construct):
 
     def _per_gpu(self, title: str, metric: jm.HostMetric) -> cw.GraphWidget:
         """Per-host series divided by the GPU count: percent per GPU (0-100) whatever the instance."""
-        query = self.pipeline.metric_host(metric, per_host=True, label="")
+        query = self.pipeline.metric_host(metric, label="")
         if self.gpus <= 1:
-            return _graph(title, [self.pipeline.metric_host(metric, per_host=True)],
+            return _graph(title, [self.pipeline.metric_host(metric)],
                           left_y_axis=cw.YAxisProps(min=0, max=100, show_units=False))
         return _graph(title, [cw.MathExpression(
             expression=jm.per_device_expression("q", self.gpus), using_metrics={"q": query}, label="${LABEL}",

@@ -27,14 +27,23 @@ Sources (AWS's own word):
   (counts, Sum) and ``ExecutionTime`` (milliseconds); aws-cdk-lib's ``StateMachine.metric_*`` render
   exactly these.
 
-Training job names change with every execution (``<pipeline>-<uuid>``), so no alarm can name a job's
-dimension value. The alarms and per-host graphs therefore use **CloudWatch Metrics Insights** queries
-filtered on the job-name prefix (CloudWatch User Guide, "Create a CloudWatch alarm based on a Metrics
-Insights query": "You can create an alarm on any Metrics Insights query"; a metric math ``SEARCH``
-cannot back an alarm). The prefix match (:func:`job_filter`) is written in one place: the archived
-copy of "Metrics Insights query components and syntax" we could read lists only ``=``, ``!=`` and
-``AND`` for ``WHERE``; the prefix operator ``LIKE '<pipeline>-%'`` is what the current query language
-offers for it and must be confirmed there (README, training-job observability).
+Training job names change with every execution (``<pipeline>-<uuid>``), so no static alarm can name
+a job's dimension values, and nothing here depends on an operator AWS does not document:
+
+* **Alarms** are created per job, with the job's exact dimension values, while it runs
+  (:mod:`constructs_lib.job_alarm_requests`, ``lambda/training_job_alarms``). The Metrics Insights
+  ``WHERE`` clause is documented with ``=``, ``!=`` and ``AND`` only (CloudWatch User Guide, "Metrics
+  Insights query components and syntax"), so it cannot select "the jobs of a pipeline".
+* **Dashboards** use metric math ``SEARCH`` expressions (CloudWatch User Guide, "CloudWatch search
+  expression syntax"; a ``SEARCH`` cannot back an alarm): ``{"/aws/sagemaker/TrainingJobs",Host}
+  MetricName="GPUUtilization" Host=<pipeline>``. ``Host=<pipeline>`` is a *partial match*: CloudWatch
+  splits names and search terms into tokens (non-alphanumeric characters delimit, camel-case capitals
+  and numbers start new tokens, tokens are lower case) and a term of several tokens (``llm-finetune``)
+  matches those tokens in that order anywhere in the value (``llm-finetune-<uuid>/algo-1``; sections
+  "Tokenization", "Partial matches", "Non-alphanumeric characters"). An exact match (double quotes) must
+  equal the whole value, so it cannot select a prefix. :func:`search_may_match` is the resulting rule:
+  the config refuses two pipelines whose searches would show each other's jobs. A job started outside
+  the platform whose name contains a pipeline's tokens in order shows on that pipeline's dashboard too.
 """
 
 from __future__ import annotations
@@ -100,23 +109,13 @@ EXECUTION_TIME_UNIT = "Milliseconds"
 MS_PER_MINUTE = 60_000
 
 
-class QueryFunction(str, Enum):
-    """Aggregations of a Metrics Insights ``SELECT`` (query language: AVG, COUNT, MAX, MIN, SUM)."""
-
-    AVG = "AVG"
-    COUNT = "COUNT"
-    MAX = "MAX"
-    MIN = "MIN"
-    SUM = "SUM"
-
-
 # -- metric definitions ------------------------------------------------------------------------------
 MAX_METRIC_DEFINITIONS = 40  # botocore MetricDefinitionList max
 METRIC_NAME_MAX = 255  # botocore MetricName
 METRIC_REGEX_MAX = 500  # botocore MetricRegex
 # The API accepts any non-empty name (pattern ".+"); the name also becomes a CloudWatch metric name
-# inside Metrics Insights queries (double-quoted) and dashboard labels: no quotes, backslashes,
-# spaces or control characters. SageMaker's own built-ins fit (train:error, validation:accuracy).
+# inside dashboard SEARCH expressions (an exact match in double quotes, the expression in single
+# quotes) and alarm requests: no quotes, backslashes, parentheses, spaces or control characters. SageMaker's own built-ins fit (train:error, validation:accuracy).
 METRIC_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:/#%+-]{1,255}$")
 METRIC_NAME_RULE = "1-255 letters, digits and _ . : / # % + - (no quotes or spaces: it is a CloudWatch metric name)"
 
@@ -171,41 +170,66 @@ def check_metric_definitions(problems: Problems, definitions: Sequence[MetricDef
         )
 
 
-# -- Metrics Insights queries ----------------------------------------------------------------------
+# -- dashboard search expressions -------------------------------------------------------------------
 def job_name_prefix(pipeline_name: str) -> str:
-    """Every job of the pipeline is named ``<pipeline>-<uuid>``."""
+    """Every job of the pipeline is named ``<pipeline>-<uuid>`` (the alarms' EventBridge rule selects them by it)."""
     return f"{pipeline_name}-"
 
 
-def job_filter(dimension: str, pipeline_name: str) -> str:
-    """``WHERE`` condition matching the pipeline's jobs (``Host`` values start with the job name too).
-
-    Pipeline names are letters, digits and hyphens, so the pattern needs no escaping.
-    """
-    return f"{dimension} LIKE '{job_name_prefix(pipeline_name)}%'"
+def search_expression(metric_name: str, dimension: str, pipeline_name: str, statistic: str, period_s: int) -> str:
+    """``SEARCH('{"/aws/sagemaker/TrainingJobs",<dimension>} MetricName="<metric>" <dimension>=<pipeline>',
+    '<statistic>', <period>)``: one series per value of ``dimension`` (host or job) that contains the
+    pipeline's name tokens in order (see the module docstring). Namespaces with ``/`` are double-quoted
+    in the schema; metric names are exact matches (double-quoted; :data:`METRIC_NAME_PATTERN` admits none
+    of the characters an exact match must escape: ``" \\ ( )``); pipeline names are letters, digits and hyphens."""
+    schema = "{" + _quoted(NAMESPACE) + "," + dimension + "}"
+    return (
+        f"SEARCH('{schema} MetricName={_quoted(metric_name)} {dimension}={pipeline_name}', "
+        f"'{statistic}', {period_s})"
+    )
 
 
 def _quoted(identifier: str) -> str:
     return '"' + identifier + '"'
 
 
-def host_query(metric: HostMetric, function: QueryFunction, pipeline_name: str, *, per_host: bool = False) -> str:
-    """``SELECT <fn>(<metric>) FROM SCHEMA("/aws/sagemaker/TrainingJobs", Host) WHERE Host LIKE '<p>-%'``,
-    one series over every host of the pipeline's running jobs, or one per host (``per_host``)."""
-    query = (
-        f"SELECT {function.value}({_quoted(metric.value)}) FROM SCHEMA({_quoted(NAMESPACE)}, {Dimension.HOST}) "
-        f"WHERE {job_filter(Dimension.HOST, pipeline_name)}"
-    )
-    return query + (f" GROUP BY {Dimension.HOST}" if per_host else "")
+_TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# Tokens the rest of a job's Host value can produce: the execution UUID (hex letters and digits) and
+# "/algo-<n>".
+_SUFFIX_TOKEN = re.compile(r"^([a-f]+|[0-9]+|algo)$")
 
 
-def algorithm_query(metric_name: str, function: QueryFunction, pipeline_name: str, *, per_job: bool = False) -> str:
-    """The same for an algorithm metric (dimension ``TrainingJobName``), one series or one per job."""
-    query = (
-        f"SELECT {function.value}({_quoted(metric_name)}) FROM SCHEMA({_quoted(NAMESPACE)}, {Dimension.TRAINING_JOB_NAME}) "
-        f"WHERE {job_filter(Dimension.TRAINING_JOB_NAME, pipeline_name)}"
-    )
-    return query + (f" GROUP BY {Dimension.TRAINING_JOB_NAME}" if per_job else "")
+def search_tokens(text: str) -> list[str]:
+    """The single tokens CloudWatch search makes of ``text``, lower case ("CloudWatch search expressions:
+    Tokenization": ``Project2-trial333`` -> project, 2, trial, 333; ``SDBFailure`` -> sdb, failure).
+    Whether a digit followed by letters starts a new token is not said; it is split here, which can only
+    find more collisions, never fewer."""
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def search_matches_any_job(pipeline_name: str) -> bool:
+    """Whether every search token of the name could come from any job's id or host suffix (hex letters,
+    numbers, ``algo``): ``Host=<name>`` would then match jobs of every pipeline."""
+    tokens = search_tokens(pipeline_name)
+    return not tokens or all(_SUFFIX_TOKEN.match(t) for t in tokens)
+
+
+def search_may_match(pipeline_name: str, other_pipeline: str) -> bool:
+    """Whether ``Host=<pipeline_name>`` (partial match) may match a host of ``other_pipeline``'s jobs
+    (``<other>-<uuid>/algo-<n>``): the pipeline's tokens occur in order in the other's name tokens, the
+    run possibly going on into the job id and host suffix. Compared in lower case (single-token matches
+    ignore case). A name made only of suffix-like tokens (hex letters, numbers, ``algo``) matches any job."""
+    mine, theirs = search_tokens(pipeline_name), search_tokens(other_pipeline)
+    if search_matches_any_job(pipeline_name):
+        return True
+    for start in range(len(theirs)):
+        if all(
+            (start + i < len(theirs) and theirs[start + i] == token)
+            or (start + i >= len(theirs) and bool(_SUFFIX_TOKEN.match(token)))
+            for i, token in enumerate(mine)
+        ):
+            return True
+    return False
 
 
 # -- unit conversion -----------------------------------------------------------------------------------
@@ -243,12 +267,13 @@ __all__ = [
     "ExecutionMetric",
     "HostMetric",
     "MetricDefinition",
-    "QueryFunction",
-    "algorithm_query",
     "check_metric_definitions",
     "gpus_per_instance",
-    "host_query",
-    "job_filter",
+    "job_name_prefix",
     "per_device_expression",
     "per_device_threshold",
+    "search_expression",
+    "search_matches_any_job",
+    "search_may_match",
+    "search_tokens",
 ]

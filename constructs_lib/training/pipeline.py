@@ -460,16 +460,23 @@ class TrainingPipeline(Construct):
         """Execution duration in milliseconds (``ExecutionTime``)."""
         return self.metric_execution(jm.ExecutionMetric.TIME, statistic=statistic, period=period, label=label)
 
-    def metric_host(self, metric: jm.HostMetric, *, function: jm.QueryFunction = jm.QueryFunction.AVG,
-                    per_host: bool = False, period: Duration = Duration.minutes(1),
-                    label: str | None = None) -> cw.MathExpression:
-        """A host metric of the pipeline's running jobs (``/aws/sagemaker/TrainingJobs``, ``Host``) as a
-        Metrics Insights query: one series over all hosts, or one per host (``per_host``, to spot a
-        straggler). GPU metrics are summed over the host's GPUs (see :func:`jm.per_device_threshold`)."""
+    def metric_host(self, metric: jm.HostMetric, *, statistic: str = cw.Stats.AVERAGE,
+                    period: Duration = Duration.minutes(1), label: str = "${LABEL}") -> cw.MathExpression:
+        """A host metric of the pipeline's jobs (``/aws/sagemaker/TrainingJobs``, ``Host``), one series
+        per host (a straggler stands out), as a dashboard ``SEARCH`` expression (:func:`jm.search_expression`;
+        a search cannot back an alarm: the job alarms are per job, ``constructs_lib.job_alarm_requests``).
+        GPU metrics are summed over the host's GPUs (see :func:`jm.per_device_threshold`)."""
         return cw.MathExpression(
-            expression=jm.host_query(metric, function, self.pipeline_name, per_host=per_host),
-            period=period, label=label if label is not None else ("${LABEL}" if per_host else metric.value),
+            expression=jm.search_expression(metric.value, jm.Dimension.HOST, self.pipeline_name, statistic,
+                                            int(period.to_seconds())),
+            period=period, label=label,
         )
+
+    def metric_hosts_publishing(self, *, period: Duration = Duration.minutes(1)) -> cw.MathExpression:
+        """How many hosts of the pipeline's jobs publish ``CPUUtilization`` per period (``SUM`` of the
+        per-host sample counts): the job's instances are up."""
+        hosts = self.metric_host(jm.HostMetric.CPU_UTILIZATION, statistic=cw.Stats.SAMPLE_COUNT, period=period, label="")
+        return cw.MathExpression(expression="SUM(h)", using_metrics={"h": hosts}, period=period, label="hosts")
 
     def metric_gpu_utilization(self, **kwargs) -> cw.MathExpression:
         """``GPUUtilization`` of the pipeline's hosts (0-100 x GPUs per instance)."""
@@ -483,19 +490,19 @@ class TrainingPipeline(Construct):
         """``DiskUtilization`` of the pipeline's hosts (0-100)."""
         return self.metric_host(jm.HostMetric.DISK_UTILIZATION, **kwargs)
 
-    def metric_algorithm(self, name: str, *, function: jm.QueryFunction = jm.QueryFunction.AVG,
-                         per_job: bool = False, period: Duration = Duration.minutes(1),
-                         label: str | None = None) -> cw.MathExpression:
-        """An algorithm metric of :attr:`metric_definitions` (dimension ``TrainingJobName``) over the
-        pipeline's jobs, as a Metrics Insights query."""
+    def metric_algorithm(self, name: str, *, statistic: str = cw.Stats.AVERAGE,
+                         period: Duration = Duration.minutes(1), label: str = "${LABEL}") -> cw.MathExpression:
+        """An algorithm metric of :attr:`metric_definitions` (dimension ``TrainingJobName``), one series per
+        job of the pipeline, as a dashboard ``SEARCH`` expression."""
         if name not in {d.name for d in self.metric_definitions}:
             raise ValueError(
                 f"TrainingPipeline {self.node.path}: metric {name!r} is not one of its metric_definitions "
                 f"({', '.join(d.name for d in self.metric_definitions) or 'none'})"
             )
         return cw.MathExpression(
-            expression=jm.algorithm_query(name, function, self.pipeline_name, per_job=per_job),
-            period=period, label=label if label is not None else ("${LABEL}" if per_job else name),
+            expression=jm.search_expression(name, jm.Dimension.TRAINING_JOB_NAME, self.pipeline_name, statistic,
+                                            int(period.to_seconds())),
+            period=period, label=label,
         )
 
     def _environment(self, entry_point: EntryPoint | None) -> dict[str, str]:

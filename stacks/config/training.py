@@ -48,7 +48,13 @@ from constructs_lib.training.distribution import (
     InputMode,
     ModelParallel,
 )
-from constructs_lib.training.job_metrics import MetricDefinition, job_name_prefix
+from constructs_lib.training.job_metrics import (
+    MetricDefinition,
+    job_name_prefix,
+    search_matches_any_job,
+    search_may_match,
+    search_tokens,
+)
 from constructs_lib.training.pipeline import ManagedSpot, check_pipeline_props
 from constructs_lib.training.platform import check_platform_props
 from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
@@ -163,16 +169,18 @@ class MetricDefinitionSection(Section):
 
 class TrainingMonitoringSection(Section):
     progress_metric: str | None = Field(
-        default=None, description="One of metric_definitions: the job is stalled (critical) when it is absent for "
-        "stall_minutes while the job's hosts are up. Default: no stall alarm.",
+        default=None, description="One of metric_definitions: a running job is stalled (critical, its own alarm) when "
+        "it is absent for stall_minutes. Default: no stall alarm.",
     )
-    stall_minutes: int = Field(default=30, description="A multiple of 5 from 10 to 180; also the job's start-up allowance.")
+    stall_minutes: int = Field(default=30, description="A multiple of 5 from 10 to 180; also the job's start-up allowance "
+                               "(the alarm is created when the job turns InProgress).")
     gpu_utilization_floor_percent: float | None = Field(
-        default=40.0, description="Per GPU: warning when the hosts' mean stays below it for gpu_underuse_minutes; null: off.",
+        default=40.0, description="Per GPU: warning when a running job's hosts' mean stays below it for "
+        "gpu_underuse_minutes (hosts in groups of 10); null: off.",
     )
     gpu_underuse_minutes: int = Field(default=30, description="A multiple of 5 from 10 to 180.")
-    disk_utilization_warning_percent: float | None = Field(default=80.0, description="Fullest host's volume; null: off.")
-    disk_utilization_critical_percent: float | None = Field(default=90.0, description="Fullest host's volume; null: off.")
+    disk_utilization_warning_percent: float | None = Field(default=80.0, description="A running job's host volume; null: off.")
+    disk_utilization_critical_percent: float | None = Field(default=90.0, description="A running job's host volume; null: off.")
 
 
 class TrainingPipelineSection(Section):
@@ -481,14 +489,31 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         if pipeline.name in pipeline_names:
             problems.add(f"{where}.name", pipeline.name, f"a unique name (training_pipelines[{pipeline_names[pipeline.name]}] has it)")
         pipeline_names.setdefault(pipeline.name, i)
-        # The job alarms match a pipeline's jobs by the prefix "<name>-" (job_metrics.job_filter): a
-        # pipeline named "<other>-..." would have its jobs counted as the other's.
+        # The job alarms' EventBridge rule and function take a job "<other>-..." for <other>'s
+        # (job_alarm_requests.JobAlarmsConfig.pipeline_of): no name may extend another with a hyphen.
         for j, other in enumerate(config.training_pipelines):
             if j != i and pipeline.name.startswith(job_name_prefix(other.name)):
                 problems.add(
                     f"{where}.name", pipeline.name,
                     f"a name that does not start with '{job_name_prefix(other.name)}' (training_pipelines[{j}]'s "
-                    "dashboard and alarms select its jobs by that prefix)",
+                    "job alarms select its jobs by that prefix)",
+                )
+        # The dashboard graphs the jobs with SEARCH Host=<name>, a partial match of CloudWatch's tokens
+        # (job_metrics.search_may_match): it must not find another pipeline's jobs.
+        if search_matches_any_job(pipeline.name):
+            problems.add(
+                f"{where}.name", pipeline.name,
+                "a name with a search token other than numbers, 'algo' and the letters a-f "
+                "(CloudWatch search tokens of a job's id and host suffix would match it)",
+            )
+        for j, other in enumerate(config.training_pipelines):
+            if j != i and other.name != pipeline.name and not search_matches_any_job(pipeline.name) \
+                    and search_may_match(pipeline.name, other.name):
+                problems.add(
+                    f"{where}.name", pipeline.name,
+                    f"a name whose CloudWatch search tokens ({', '.join(search_tokens(pipeline.name))}) do not occur "
+                    f"in that order in training_pipelines[{j}]'s name {other.name!r}: the dashboard's SEARCH "
+                    "Host=<name> is a partial match and would graph that pipeline's jobs too",
                 )
         if pipeline.model_package_group is not None:
             problems.check(

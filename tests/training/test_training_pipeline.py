@@ -536,22 +536,20 @@ def _alarm(template, name):
 
 def test_monitoring_converts_the_per_gpu_floor_and_the_stall_window(pipeline_app):
     """p4d.24xlarge has 8 GPUs: 50 % per GPU is 400 in SageMaker's summed GPUUtilization; 60 minutes of
-    stall are 12 five-minute periods; the rollups alone notify, each its severity's topic."""
-    _, _, template, _ = pipeline_app
-    hosts = "FROM SCHEMA(\"/aws/sagemaker/TrainingJobs\", Host) WHERE Host LIKE 'chat-sft-%'"
-    gpu = _alarm(template, "chat-sft-gpu-underused-warning")
-    assert gpu["Threshold"] == 400 and gpu["Metrics"][0]["Expression"] == f'SELECT AVG("GPUUtilization") {hosts}'
-    absent = _alarm(template, "chat-sft-progress-absent-critical")
-    assert absent["Metrics"][0]["Expression"] == (
-        "SELECT COUNT(\"step\") FROM SCHEMA(\"/aws/sagemaker/TrainingJobs\", TrainingJobName) "
-        "WHERE TrainingJobName LIKE 'chat-sft-%'"
+    stall are 12 five-minute periods. Those go to each running job's own alarms (job_alarms); statically
+    only the execution alarms exist, and their rollup alone notifies."""
+    from constructs_lib.job_alarm_requests import PipelineJobAlarms
+
+    stack, _, template, _ = pipeline_app
+    monitoring = stack.node.find_child("Monitoring")
+    assert monitoring.job_alarms == PipelineJobAlarms(
+        pipeline="chat-sft", alarm_prefix="chat-sft-job/", dashboard="chat-sft-training", progress_metric="step",
+        stall_periods=12, gpu_threshold=400.0, gpu_floor_percent=50.0, gpus=8, gpu_periods=6,
+        disk_percent={"warning": 80.0, "critical": 90.0},
     )
-    assert (absent["EvaluationPeriods"], absent["DatapointsToAlarm"], absent["TreatMissingData"]) == (12, 12, "breaching")
-    running = _alarm(template, "chat-sft-job-running-critical")
-    assert (running["EvaluationPeriods"], running["TreatMissingData"]) == (12, "notBreaching")
     notifying = sorted(r["Properties"]["AlarmName"] for r in template["Resources"].values()
                        if r["Type"].startswith("AWS::CloudWatch::") and r["Properties"].get("AlarmActions"))
-    assert notifying == ["chat-sft-degraded-warning", "chat-sft-unhealthy-critical"]
+    assert notifying == ["chat-sft-unhealthy-critical"]
     dashboard = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
     assert [d["Properties"]["DashboardName"] for d in dashboard] == ["chat-sft-training"]
     parts = dashboard[0]["Properties"]["DashboardBody"]["Fn::Join"][1]
@@ -561,8 +559,8 @@ def test_monitoring_converts_the_per_gpu_floor_and_the_stall_window(pipeline_app
     assert gpu_rows[0] == [{"label": "${LABEL}", "expression": "q / 8", "period": 60}]
     assert widgets["train:loss per job"]["metrics"] == [[{
         "label": "${LABEL}", "period": 60,
-        "expression": 'SELECT AVG("train:loss") FROM SCHEMA("/aws/sagemaker/TrainingJobs", TrainingJobName) '
-                      "WHERE TrainingJobName LIKE 'chat-sft-%' GROUP BY TrainingJobName",
+        "expression": "SEARCH('{\"/aws/sagemaker/TrainingJobs\",TrainingJobName} MetricName=\"train:loss\" "
+                      "TrainingJobName=chat-sft', 'Average', 60)",
     }]]
 
 
@@ -587,16 +585,18 @@ def test_cpu_pipeline_gets_no_gpu_alarm_and_no_stall_alarm_without_a_progress_me
 
     monitoring = TrainingPipelineMonitoring(cpu_pipeline, "Monitoring", pipeline=cpu_pipeline)
     assert [a.node.id for a in monitoring.alarm_factory.alarms] == [
-        "ExecutionFailedCriticalAlarm", "ExecutionTimedOutCriticalAlarm", "DiskWarningAlarm", "DiskCriticalAlarm",
-        "UnhealthyCriticalAlarm", "DegradedWarningAlarm",
+        "ExecutionFailedCriticalAlarm", "ExecutionTimedOutCriticalAlarm", "UnhealthyCriticalAlarm",
     ]
-    assert monitoring.stalled is None and monitoring.dashboard_name == "chat-sft-training"
+    assert monitoring.dashboard_name == "chat-sft-training"
+    # Per job: no GPU alarm on a CPU instance, no stall alarm without a progress metric; disk alarms only.
+    jobs = monitoring.job_alarms
+    assert (jobs.gpu_threshold, jobs.progress_metric, jobs.disk_percent) == (None, None, {"warning": 80.0, "critical": 90.0})
 
 
 def test_algorithm_metric_helper_knows_only_the_pipelines_definitions(cpu_pipeline):
     assert cpu_pipeline.metric_algorithm("loss").expression == (
-        'SELECT AVG("loss") FROM SCHEMA("/aws/sagemaker/TrainingJobs", TrainingJobName) '
-        "WHERE TrainingJobName LIKE 'chat-sft-%'"
+        "SEARCH('{\"/aws/sagemaker/TrainingJobs\",TrainingJobName} MetricName=\"loss\" TrainingJobName=chat-sft', "
+        "'Average', 60)"
     )
     with pytest.raises(ValueError, match=r"metric 'step' is not one of its metric_definitions \(loss\)"):
         cpu_pipeline.metric_algorithm("step")

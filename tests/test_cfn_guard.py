@@ -35,7 +35,7 @@ pytestmark = pytest.mark.xdist_group("guard")
 
 OUR_FUNCTIONS = (
     r"^(ApprovedModelDeployer|EndpointNotifications|TrainingJobNotifications|IdleEndpointGuard|"
-    r"HyperPodEventNotifications|EndpointScalingGuard)\w*(Handler|Function)[0-9A-F]{8}$"
+    r"HyperPodEventNotifications|EndpointScalingGuard|TrainingJobAlarms)\w*(Handler|Function)[0-9A-F]{8}$"
 )
 # (control, logical-id pattern) -> why the finding is accepted.
 ACCEPTED = {

@@ -373,3 +373,56 @@ def test_search_tokens_follow_the_documented_examples():
     assert jm.search_may_match("llm", "llm-finetune") and not jm.search_may_match("llm-finetune-v2", "llm-finetune")
     assert jm.search_may_match("llm-a1", "llm")  # 'a', '1' can begin the job id after 'llm-'
     assert not jm.search_may_match("chat-sft", "llm-pretrain")
+
+
+# -- TrainingJobAlarms construct rules (constructed, not synthesized) -----------------------------------
+def _job_alarms(**overrides):
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    from constructs_lib.job_alarm_requests import PipelineJobAlarms
+    from constructs_lib.lifecycle import TrainingJobAlarms
+
+    stack = Stack(App(), "JobAlarms")
+    key = kms.Key(stack, "Key")
+    spec = PipelineJobAlarms(pipeline="llm-finetune", alarm_prefix="p-llm-finetune-job/", dashboard="d")
+    props = {"pipelines": [spec], "topics": {"critical": sns.Topic(stack, "Critical")}, "key": key, **overrides}
+    return TrainingJobAlarms(stack, "TrainingJobAlarms", **props), spec
+
+
+def test_job_alarms_construct_refuses_what_would_break_names_or_the_environment():
+    from constructs_lib.job_alarm_requests import PipelineJobAlarms, max_alarm_prefix_chars
+
+    _, spec = _job_alarms()
+    limit = max_alarm_prefix_chars()
+    assert limit == 255 - 63 - len("/gpu-underused-warning-hosts-91-100")
+    long = PipelineJobAlarms(pipeline="other", alarm_prefix="x" * (limit + 1), dashboard="d")
+    overlapping = PipelineJobAlarms(pipeline="llm", alarm_prefix="p-llm-finetune-job/x", dashboard="d")
+    with pytest.raises(PlatformValidationError) as caught:
+        _job_alarms(pipelines=[spec, spec, long, overlapping], topics={"info": None})
+    assert [str(p) for p in caught.value.problems] == [
+        ("pipelines[0].alarm_prefix: got 'p-llm-finetune-job/'; a prefix that does not start with pipelines[1]'s "
+        "(p-llm-finetune-job/): each pipeline's sweep deletes the alarms under its prefix"),
+        "pipelines[1].pipeline: got 'llm-finetune'; a unique pipeline (pipelines[0] has it)",
+        ("pipelines[1].alarm_prefix: got 'p-llm-finetune-job/'; a prefix that does not start with pipelines[0]'s "
+        "(p-llm-finetune-job/): each pipeline's sweep deletes the alarms under its prefix"),
+        (f"pipelines[2].alarm_prefix: got '{'x' * (limit + 1)}'; 1-{limit} characters (job alarm names add the job "
+        "name and up to 35 characters; PutMetricAlarm AlarmName is at most 255)"),
+        ("pipelines[3].alarm_prefix: got 'p-llm-finetune-job/x'; a prefix that does not start with pipelines[0]'s "
+        "(p-llm-finetune-job/): each pipeline's sweep deletes the alarms under its prefix"),
+        ("pipelines[3].alarm_prefix: got 'p-llm-finetune-job/x'; a prefix that does not start with pipelines[1]'s "
+        "(p-llm-finetune-job/): each pipeline's sweep deletes the alarms under its prefix"),
+        "topics: got 'info'; one of critical, warning",
+    ]
+    with pytest.raises(PlatformValidationError, match=r"pipelines: got \[\]; at least one pipeline"):
+        _job_alarms(pipelines=[])
+    many = [PipelineJobAlarms(pipeline=f"pipeline-{i:02d}", alarm_prefix=f"acme-ml-dev-pipeline-{i:02d}-job/",
+                              dashboard=f"acme-ml-dev-pipeline-{i:02d}", progress_metric="tokens_per_second",
+                              gpu_threshold=160.0, gpu_floor_percent=40.0, gpus=4,
+                              disk_percent={"warning": 80.0, "critical": 90.0}) for i in range(20)]
+    with pytest.raises(PlatformValidationError, match=(
+        r"pipelines: got '20 pipelines'; fewer: their alarm settings \(about \d+ bytes\) must fit the function's "
+        r"environment \(Lambda: 4096 bytes in all\)"
+    )):
+        _job_alarms(pipelines=many)

@@ -24,7 +24,8 @@ from constructs import Construct
 
 from constructs_lib.observability.prometheus import PrometheusWorkspace
 from constructs_lib.training import HyperPodCluster, LustreStorage, TrainingNetwork, TrainingPlatform
-from constructs_lib.training.eks import HyperPodEksCluster, HyperPodEksDependencies
+from constructs_lib.training.eks import EksAddon, HyperPodEksCluster, HyperPodEksDependencies
+from constructs_lib.training.eks_observability import HyperPodObservabilityAddon
 from constructs_lib.training.pipeline import TrainingPipeline
 
 from .config import PlatformConfig
@@ -91,6 +92,7 @@ class TrainingStack(Stack):
         self.storage: dict[str, LustreStorage] = {}
         self.eks_clusters: dict[str, HyperPodEksCluster] = {}
         self.eks_dependencies: dict[str, HyperPodEksDependencies] = {}
+        self.observability_addons: dict[str, HyperPodObservabilityAddon] = {}
         self._imported_buckets: dict[str, s3.IBucket] = {}
         # observability.prometheus: the workspace every cluster's GPU nodes remote-write to.
         self.prometheus = self._prometheus(config, key)
@@ -111,6 +113,9 @@ class TrainingStack(Stack):
                 self.storage[section.name] = storage
             orchestrated = orchestration(section)
             dependencies = None
+            # EKS nodes get AWS's HyperPod observability add-on instead of the lifecycle scripts'
+            # forwarder (which needs docker, which HyperPod's EKS nodes do not run).
+            observability_addon = self.prometheus is not None and eks_config.hyperpod_observability(config, section)
             if section.orchestrator == "eks":
                 orchestrated, dependencies = self._eks(unit, config, section, vpc, network, key, storage)
             cluster = HyperPodCluster(
@@ -127,11 +132,14 @@ class TrainingStack(Stack):
                 node_provisioning_mode=NODE_PROVISIONING[section.node_provisioning_mode],
                 ecr_repositories=[self.platform.repository],
                 node_monitoring=node_monitoring(section),
-                prometheus=self.prometheus,
+                prometheus=None if observability_addon else self.prometheus,
             )
             if dependencies is not None:
                 # Nodes join only once the add-ons, the HyperPod chart and volumes are in the EKS cluster.
                 cluster.resource.node.add_dependency(dependencies)
+                if observability_addon:
+                    self.observability_addons[section.name] = self._observability_addon(
+                        unit, section, orchestrated, dependencies, cluster)
             self.clusters[section.name] = cluster
             CfnOutput(unit, "ClusterArn", value=cluster.cluster_arn, description=f"HyperPod cluster {section.name}")
             CfnOutput(
@@ -154,6 +162,19 @@ class TrainingStack(Stack):
             )
             for p in config.training_pipelines
         }
+
+    def _observability_addon(self, unit, section, orchestrated, dependencies, cluster) -> HyperPodObservabilityAddon:
+        """AWS's HyperPod observability add-on, after the HyperPod cluster (it needs a node) and the Pod
+        Identity agent (its credentials)."""
+        settings = (section.eks or eks_config.EksSection()).observability
+        addon = HyperPodObservabilityAddon(
+            unit, "Observability", cluster_name=dependencies.cluster_name, cluster_arn=orchestrated.cluster_arn,
+            workspace=self.prometheus, instance_types=[g.instance_type for g in section.instance_groups],
+            metric_levels=dict(settings.metric_levels), scrape_interval_s=settings.scrape_interval_s,
+            logging=settings.logging,
+        )
+        agent = dependencies.addons.get(EksAddon.POD_IDENTITY_AGENT)
+        return addon.after(cluster.resource, *([agent] if agent is not None else []))
 
     def _eks(self, unit, config, section, vpc, network, key, storage):
         """The EKS side of an ``orchestrator: eks`` cluster: the EKS cluster when ``eks.create`` asks for

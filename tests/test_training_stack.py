@@ -568,7 +568,8 @@ EKS_ADMIN = "arn:aws:iam::123456789012:role/MlPlatformAdmin"
 @pytest.fixture(scope="module")
 def two_clusters(tmp_path_factory):
     """The one EKS platform synth: the EKS cluster created (``eks.create``), with FSx, the vendored HyperPod
-    chart and the cert-manager add-on (both defaults)."""
+    chart and the cert-manager add-on (both defaults), and a Prometheus workspace (the HyperPod observability
+    add-on on the EKS cluster)."""
     from tests.conftest import synth_platform
 
     data = copy.deepcopy(BASE)
@@ -579,6 +580,9 @@ def two_clusters(tmp_path_factory):
     data["lifecycle"] = {}
     data["training"] = {"model_package_groups": ["llm-base", "llm-sft"], "parameter_prefix": "/ml/training"}
     data["training_pipelines"] = [PIPELINE, PRETRAIN]
+    # The Slurm nodes remote-write through the lifecycle scripts' forwarder; the EKS cluster gets AWS's
+    # HyperPod observability add-on (default with a workspace).
+    data["observability"] = {"prometheus": {"workspace": "create"}}
     data["training_clusters"] = [
         {
             "name": "llm-pretrain",
@@ -680,10 +684,14 @@ def test_eks_cluster_joins_the_created_eks_cluster_and_its_security_group(two_cl
     assert "NodeProvisioningMode" not in props  # standard = the property omitted
     assert [(g["InstanceGroupName"], "SlurmConfig" in g, g["LifeCycleConfig"]["OnCreate"])
             for g in props["InstanceGroups"]] == [("gpu", False, "on_create.sh"), ("cpu", False, "on_create.sh")]
-    # Nodes join only after the add-ons, the HyperPod chart and the FSx volume are in the cluster.
+    # Nodes join only after the add-ons, the HyperPod chart and the FSx volume are in the cluster; the
+    # HyperPod observability add-on is the one that comes after the nodes (it needs one to run on).
     depends = set(hp["DependsOn"])
+    observability = {k for k, a in resources_of(template, "AWS::EKS::Addon").items()
+                     if a["Properties"]["AddonName"] == "amazon-sagemaker-hyperpod-observability"}
+    assert len(observability) == 1
     for cfn_type in ("AWS::EKS::Addon", "Custom::AWSCDK-EKS-HelmChart", "Custom::AWSCDK-EKS-KubernetesResource"):
-        assert set(resources_of(template, cfn_type)) <= depends, cfn_type
+        assert set(resources_of(template, cfn_type)) - observability <= depends, cfn_type
     assert {k for k in resources_of(template, "AWS::EKS::AccessEntry") if "InstallerAccess" in k} <= depends
     (output,) = [o for k, o in template.raw["Outputs"].items() if k.startswith("ekstrainEksClusterName")]
     assert output["Value"] == {"Ref": eks_id}
@@ -749,8 +757,8 @@ def test_eks_addons_are_installed_with_the_vpc_cni_pinned(two_clusters):
     template = two_clusters["training"]
     eks_id, _ = only(template, "AWS::EKS::Cluster")
     addons = {a["Properties"]["AddonName"]: a["Properties"] for a in resources_of(template, "AWS::EKS::Addon").values()}
-    assert sorted(addons) == ["aws-fsx-csi-driver", "cert-manager", "coredns", "eks-pod-identity-agent", "kube-proxy",
-                              "vpc-cni"]
+    assert sorted(addons) == ["amazon-sagemaker-hyperpod-observability", "aws-fsx-csi-driver", "cert-manager", "coredns",
+                              "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
     assert {k: v for k, v in addons["cert-manager"].items() if k != "Tags"} == {
         "AddonName": "cert-manager", "ClusterName": {"Ref": eks_id}, "ResolveConflicts": "OVERWRITE"}
     assert {k: v for k, v in addons["vpc-cni"].items() if k != "Tags"} == {"AddonName": "vpc-cni", "AddonVersion": "v1.20.1-eksbuild.3",
@@ -963,6 +971,7 @@ def test_eks_acknowledgments_are_narrow_and_sit_next_to_their_cause(two_clusters
         "Cluster/ContainerRegistryPolicy", "Cluster/LifecycleScriptsPolicy", "Cluster/NetworkInterfacePolicy",
         "Cluster/SharedStoragePolicy", "Cluster/TelemetryPolicy", "Cluster/VpcCniPolicy",
         "Eks/Role", "EksDependencies/Kubectl", "EksDependencies/KubectlRole", "Network/EfaSecurityGroup",
+        "Observability/Policy",
     ]
     for path, findings in found.items():
         for finding in findings:
@@ -972,3 +981,92 @@ def test_eks_acknowledgments_are_narrow_and_sit_next_to_their_cause(two_clusters
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]"}
     assert "AwsSolutions-IAM5[Action::s3:GetObject*]" in found["EksDependencies/KubectlRole"]
     assert "HIPAA.Security-CloudWatchLogGroupEncrypted" in found["EksDependencies/Kubectl"]
+
+
+@pytest.mark.xdist_group("training-stack")
+def test_eks_cluster_gets_the_hyperpod_observability_addon_after_its_nodes(two_clusters):
+    """With observability.prometheus, the EKS-orchestrated cluster gets AWS's HyperPod observability
+    add-on (SageMaker guide, "Setting up the SageMaker HyperPod observability add-on": after a node exists,
+    with the Pod Identity agent), its Pod Identity role as the troubleshooting guide lists it (trusted by
+    pods.eks.amazonaws.com for the EKS cluster, aps:RemoteWrite on the workspace, logs on
+    /aws/sagemaker/Clusters/*), and the configuration of AWS's Terraform module; its nodes no longer run
+    the lifecycle scripts' forwarder, the Slurm cluster's still do."""
+    template = two_clusters["training"]
+    resources = template.raw["Resources"]
+    (addon_id,) = [k for k, a in resources_of(template, "AWS::EKS::Addon").items()
+                   if a["Properties"]["AddonName"] == "amazon-sagemaker-hyperpod-observability"]
+    addon = resources[addon_id]
+    eks_id, _ = only(template, "AWS::EKS::Cluster")
+    workspace_id, _ = only(template, "AWS::APS::Workspace")
+    hyperpod = next(k for k, c in resources_of(template, "AWS::SageMaker::Cluster").items()
+                    if c["Properties"]["ClusterName"] == "acme-ml-dev-eks-train")
+    agent = next(k for k, a in resources_of(template, "AWS::EKS::Addon").items()
+                 if a["Properties"]["AddonName"] == "eks-pod-identity-agent" and k.startswith("ekstrain"))
+    assert {hyperpod, agent} <= set(addon["DependsOn"])
+    props = addon["Properties"]
+    role_id = props["PodIdentityAssociations"][0]["RoleArn"]["Fn::GetAtt"][0]
+    assert {k: v for k, v in props.items() if k not in ("ConfigurationValues", "Tags")} == {
+        "AddonName": "amazon-sagemaker-hyperpod-observability", "ClusterName": {"Ref": eks_id},
+        "PodIdentityAssociations": [{"RoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
+                                     "ServiceAccount": "hyperpod-observability-operator-otel-collector"}],
+        "ResolveConflicts": "OVERWRITE",
+    }
+    configuration = json.loads(json.dumps(props["ConfigurationValues"]))
+    rendered = configuration["Fn::Join"][1] if isinstance(configuration, dict) else [configuration]
+    text = "".join(p if isinstance(p, str) else "<token>" for p in rendered)
+    assert '"metricsProvider":{"trainingMetrics":{"level":"BASIC","scrapeInterval":30}' in text
+    assert '"networkMetrics":{"level":"DISABLED","scrapeInterval":30}' in text and '"logging":{"enabled":false}' in text
+    assert {"Fn::GetAtt": [workspace_id, "Arn"]} in rendered and {"Fn::GetAtt": [workspace_id, "PrometheusEndpoint"]} in rendered
+    trust = resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [{
+        "Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow",
+        "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Condition": {"StringEquals": {"aws:SourceArn": {"Fn::GetAtt": [eks_id, "Arn"]},
+                                       "aws:SourceAccount": "123456789012"}},
+    }]
+    (policy,) = [r["Properties"] for r in resources_of(template, "AWS::IAM::ManagedPolicy").values()
+                 if r["Properties"].get("Roles") == [{"Ref": role_id}]]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert statements["PrometheusAccess"]["Action"] == "aps:RemoteWrite"
+    assert statements["PrometheusAccess"]["Resource"] == {"Fn::GetAtt": [workspace_id, "Arn"]}
+    assert statements["CloudwatchLogsAccess"]["Resource"] == [
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Clusters/*",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Clusters/*:log-stream:*",
+    ]
+    # Remote write from the node role only where the lifecycle scripts forward (the Slurm cluster).
+    remote_write = [r["Properties"].get("PolicyName", k)
+                    for k, r in resources.items()
+                    if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and r["Properties"].get("Roles") != [{"Ref": role_id}]
+                    and "aps:RemoteWrite" in json.dumps(r["Properties"]["PolicyDocument"])]
+    assert remote_write and all(name.startswith("llmpretrain") for name in remote_write), remote_write
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({"eks": {"create": {"admins": []}, "addons": {"hyperpod_observability": True}}},
+                     r"training_clusters\[0\]\.eks\.addons\.hyperpod_observability: got True; observability\.prometheus with it",
+                     id="addon-without-workspace"),
+        pytest.param({"eks": {"create": {"admins": []}, "addons": {"hyperpod_observability": True, "pod_identity_agent": False}},
+                      "observability": True},
+                     r"training_clusters\[0\]\.eks\.addons\.pod_identity_agent: got False; true with eks\.addons\.hyperpod_observability",
+                     id="addon-without-pod-identity"),
+        pytest.param({"eks": {"create": {"admins": []}}, "observability": True,
+                      "instance_groups": [{"name": "cpu", "instance_type": "ml.m5.2xlarge", "count": 1}]},
+                     r"training_clusters\[0\]\.instance_groups: got 'ml\.m5\.2xlarge'; at least one instance group of size "
+                     r"4xlarge or larger", id="nodes-too-small"),
+        pytest.param({"eks": {"create": {"admins": []}, "observability": {"metric_levels": {"networkMetrics": "BASIC"},
+                                                                           "scrape_interval_s": 5}}, "observability": True},
+                     r"eks\.observability\.metric_levels\.networkMetrics: got 'BASIC'; one of ADVANCED, DISABLED(.|\n)*"
+                     r"eks\.observability\.scrape_interval_s: got 5; 10-300 seconds", id="bad-levels"),
+    ],
+)
+def test_hyperpod_observability_addon_config_is_refused_with_key_paths(changes, expected):
+    changes = dict(changes)
+    sections = {"observability": {"prometheus": {"workspace": "create"}}} if changes.pop("observability", False) else {}
+    cluster = {"name": "eks-train", "orchestrator": "eks",
+               "instance_groups": [{"name": "gpu", "instance_type": "ml.g5.8xlarge", "count": 1}], **changes}
+    data = with_clusters(cluster, **sections)
+    data["network"]["max_azs"] = 2
+    with pytest.raises(PlatformValidationError, match=expected):
+        parse_config(data, source="addon")

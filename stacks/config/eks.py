@@ -42,6 +42,7 @@ from constructs_lib.training.eks import (
     check_eks_cluster_props,
     check_existing_cluster_security_group,
 )
+from constructs_lib.training.eks_observability import DEFAULT_METRIC_LEVELS, check_observability_addon_props
 
 from .base import Section
 
@@ -70,6 +71,11 @@ class EksAddonsSection(Section):
     cert_manager: bool | None = None
     fsx_csi_driver: bool | None = None
     cloudwatch_observability: bool | None = None
+    hyperpod_observability: bool | None = Field(
+        default=None,
+        description="AWS's HyperPod observability add-on (amazon-sagemaker-hyperpod-observability), installed after "
+        "the HyperPod cluster and remote-writing to observability.prometheus; default: on with observability.prometheus.",
+    )
 
 
 _ADDON_KEYS: dict[str, EksAddon] = {
@@ -81,6 +87,18 @@ _ADDON_KEYS: dict[str, EksAddon] = {
     "fsx_csi_driver": EksAddon.FSX_CSI_DRIVER,
     "cloudwatch_observability": EksAddon.CLOUDWATCH_OBSERVABILITY,
 }
+
+
+class EksObservabilitySection(Section):
+    """Settings of the HyperPod observability add-on (``eks.addons.hyperpod_observability``)."""
+
+    metric_levels: dict[str, str] = Field(
+        default_factory=dict,
+        description="BASIC, ADVANCED or DISABLED per metric category over the defaults: " + ", ".join(
+            f"{k} {v.value}" for k, v in DEFAULT_METRIC_LEVELS.items()),
+    )
+    scrape_interval_s: int = Field(default=30, description="Scrape interval of every category, 10-300 seconds.")
+    logging: bool = Field(default=False, description="Container logs to CloudWatch Logs (/aws/sagemaker/Clusters/...).")
 
 
 class EksSection(Section):
@@ -99,6 +117,9 @@ class EksSection(Section):
     installer: bool | None = Field(
         default=None,
         description="aws-cdk-lib's kubectl handler + its access entry; default: on when a chart or fsx_lustre needs it.",
+    )
+    observability: EksObservabilitySection = Field(
+        default_factory=EksObservabilitySection, description="The HyperPod observability add-on's metric levels and logs.",
     )
 
 
@@ -121,6 +142,15 @@ def addons(cluster: TrainingClusterSection) -> list[EksAddon]:
         elif wanted is False and addon in chosen:
             chosen.remove(addon)
     return chosen
+
+
+def hyperpod_observability(config: PlatformConfig, cluster: TrainingClusterSection) -> bool:
+    """Whether the HyperPod observability add-on goes in: as configured, else with ``observability.prometheus``."""
+    if cluster.orchestrator != "eks":
+        return False
+    wanted = (cluster.eks or EksSection()).addons.hyperpod_observability
+    has_workspace = config.observability is not None and config.observability.prometheus is not None
+    return has_workspace if wanted is None else wanted
 
 
 def installer(cluster: TrainingClusterSection) -> bool:
@@ -222,6 +252,21 @@ def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSec
         installer=installer(cluster),
     )
     problems.extend(_renamed(found.items, where, _DEPENDENCY_KEYS))
+    if hyperpod_observability(config, cluster):
+        if config.observability is None or config.observability.prometheus is None:
+            problems.add(f"{where}.eks.addons.hyperpod_observability", True,
+                         "observability.prometheus with it (the add-on remote-writes to that workspace), or false")
+        if eks.create is not None and EksAddon.POD_IDENTITY_AGENT not in addons(cluster):
+            problems.add(f"{where}.eks.addons.pod_identity_agent", False,
+                         "true with eks.addons.hyperpod_observability (the add-on gets its credentials through EKS "
+                         "Pod Identity: SageMaker guide, 'Setting up the SageMaker HyperPod observability add-on')")
+        found = Problems(where)
+        check_observability_addon_props(
+            found, metric_levels=eks.observability.metric_levels, scrape_interval_s=eks.observability.scrape_interval_s,
+            instance_types=[g.instance_type for g in cluster.instance_groups],
+        )
+        problems.extend([Problem(f"{where}.{p.where if p.where == 'instance_groups' else 'eks.observability.' + p.where}",
+                                 p.value, p.allowed) for p in found.items])
     return problems.items
 
 
@@ -233,10 +278,12 @@ def _arn_region_account(arn: str) -> tuple[str, str]:
 __all__ = [
     "EksAddonsSection",
     "EksCreateSection",
+    "EksObservabilitySection",
     "EksSection",
     "addons",
     "dependencies_chart",
     "eks_cluster_name",
     "eks_problems",
+    "hyperpod_observability",
     "installer",
 ]

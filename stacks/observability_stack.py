@@ -21,7 +21,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from constructs_lib.inference import EndpointBase
-from constructs_lib.lifecycle import TrainingJobAlarms
+from constructs_lib.lifecycle import TrainingJobAlarms, pack_pipelines
 from constructs_lib.observability import (
     ClusterMetricsSource,
     ClusterMonitoring,
@@ -57,7 +57,8 @@ class ObservabilityStack(Stack):
     :param clusters: HyperPod clusters to monitor; the platform passes every configured training cluster.
     :param pipelines: config name -> training pipeline (``TrainingPipeline``); ``training`` maps the
         names to their :class:`TrainingPipelineMonitoring` (dashboard and alarm prefix ``<prefix>-pipeline-<name>``);
-        ``job_alarms`` (:class:`TrainingJobAlarms`) gives each running job of them its own alarms.
+        ``job_alarms`` (:class:`TrainingJobAlarms`, one per group of about ten pipelines) gives each running
+        job of them its own alarms.
     """
 
     def __init__(
@@ -97,13 +98,14 @@ class ObservabilityStack(Stack):
             )
             for section in config.training_pipelines if section.name in pipelines
         }
-        # Each running job of the pipelines gets its own alarms (exact dimension values), deleted when it ends.
-        self.job_alarms: TrainingJobAlarms | None = None
-        if self.training:
-            self.job_alarms = TrainingJobAlarms(
-                self, "TrainingJobAlarms", pipelines=[t.job_alarms for t in self.training.values()],
-                topics={severity.value: topic for severity, topic in self.severity_topics.routing.items()}, key=key,
-            )
+        # Each running job of the pipelines gets its own alarms (exact dimension values), deleted when it
+        # ends: one function per group of pipelines that fits a Lambda environment (about ten).
+        topics = {severity.value: topic for severity, topic in self.severity_topics.routing.items()}
+        self.job_alarms: list[TrainingJobAlarms] = [
+            TrainingJobAlarms(self, "TrainingJobAlarms" + (str(i + 1) if i else ""), pipelines=group, topics=topics,
+                              key=key)
+            for i, group in enumerate(pack_pipelines([t.job_alarms for t in self.training.values()], topics))
+        ]
         self.overview: PlatformOverview | None = None
 
     @property

@@ -423,6 +423,29 @@ def test_job_alarms_construct_refuses_what_would_break_names_or_the_environment(
                               disk_percent={"warning": 80.0, "critical": 90.0}) for i in range(20)]
     with pytest.raises(PlatformValidationError, match=(
         r"pipelines: got '20 pipelines'; fewer: their alarm settings \(about \d+ bytes\) must fit the function's "
-        r"environment \(Lambda: 4096 bytes in all\)"
+        r"environment \(Lambda: 4096 bytes in all\); split them with pack_pipelines"
     )):
         _job_alarms(pipelines=many)
+
+
+def test_pipelines_are_packed_into_functions_whose_environment_fits():
+    """30 pipelines (the most the observability stack's size check lets in): consecutive groups, each of
+    which one function accepts; the platform creates TrainingJobAlarms, TrainingJobAlarms2, ..."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    from constructs_lib.job_alarm_requests import PipelineJobAlarms
+    from constructs_lib.lifecycle import TrainingJobAlarms, pack_pipelines
+
+    stack = Stack(App(), "Packed")
+    topics = {s: sns.Topic(stack, s) for s in ("critical", "warning")}
+    many = [PipelineJobAlarms(pipeline=f"pipeline-{i:02d}-" + "x" * 14, alarm_prefix=f"acme-ml-dev-pipeline-{i:02d}-job/",
+                              dashboard=f"acme-ml-dev-pipeline-{i:02d}", progress_metric="tokens_per_second",
+                              gpu_threshold=160.0, gpu_floor_percent=40.0, gpus=4,
+                              disk_percent={"warning": 80.0, "critical": 90.0}) for i in range(30)]
+    groups = pack_pipelines(many, topics)
+    assert [p for g in groups for p in g] == many and [len(g) for g in groups] == [12, 12, 6]
+    key = kms.Key(stack, "Key")
+    for i, group in enumerate(groups):  # each one is accepted (raises otherwise)
+        TrainingJobAlarms(stack, f"JobAlarms{i}", pipelines=group, topics=topics, key=key)

@@ -20,7 +20,7 @@ from .events import (
 from .hyperpod_event_notifications import HyperPodClusterRef, HyperPodEventNotifications
 from .idle_endpoint_guard import IdleEndpointGuard, ScaleToZero, WatchedEndpoint
 from .reliable_function import ReliableFunction
-from .training_job_alarms import TrainingJobAlarms
+from .training_job_alarms import TrainingJobAlarms, pack_pipelines
 from .training_job_notifications import ModelRegistration, TrainingJobNotifications
 
 __all__ = [
@@ -45,5 +45,6 @@ __all__ = [
     "on_schedule",
     "on_training_job_state_change",
     "on_training_jobs_named",
+    "pack_pipelines",
     "promotion_definition",
 ]

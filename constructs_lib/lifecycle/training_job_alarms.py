@@ -38,6 +38,24 @@ DEFAULT_SWEEP = Duration.hours(1)
 ENVIRONMENT_MAX_BYTES = 4096
 _OTHER_VARIABLES_BYTES = 200
 _TOKEN_ESTIMATE_BYTES = 100
+ENVIRONMENT_BUDGET = ENVIRONMENT_MAX_BYTES - _OTHER_VARIABLES_BYTES
+
+
+def pack_pipelines(
+    pipelines: Sequence[ja.PipelineJobAlarms], topics: Mapping[str, sns.ITopic]
+) -> list[list[ja.PipelineJobAlarms]]:
+    """``pipelines`` in their order, in as few consecutive groups as fit one function's environment each
+    (about ten pipelines per group): one :class:`TrainingJobAlarms` per group."""
+    arns = {s: t.topic_arn for s, t in topics.items() if s in ja.SEVERITIES}
+    groups: list[list[ja.PipelineJobAlarms]] = []
+    for spec in pipelines:
+        if groups and _estimated_bytes(
+            ja.JobAlarmsConfig(pipelines=(*groups[-1], spec), topics=arns).to_json()
+        ) <= ENVIRONMENT_BUDGET:
+            groups[-1].append(spec)
+        else:
+            groups.append([spec])
+    return groups
 
 
 class TrainingJobAlarms(Construct):
@@ -97,9 +115,9 @@ class TrainingJobAlarms(Construct):
         )
         estimate = _estimated_bytes(config.to_json())
         p.check(
-            estimate <= ENVIRONMENT_MAX_BYTES - _OTHER_VARIABLES_BYTES, "pipelines", f"{len(pipelines)} pipelines",
+            estimate <= ENVIRONMENT_BUDGET, "pipelines", f"{len(pipelines)} pipelines",
             f"fewer: their alarm settings (about {estimate} bytes) must fit the function's environment "
-            f"(Lambda: {ENVIRONMENT_MAX_BYTES} bytes in all)",
+            f"(Lambda: {ENVIRONMENT_MAX_BYTES} bytes in all); split them with pack_pipelines",
         )
         p.raise_if_any()
 

@@ -394,7 +394,7 @@ def _job_alarms(**overrides):
 def test_job_alarms_construct_refuses_what_would_break_names_or_the_environment():
     from constructs_lib.job_alarm_requests import PipelineJobAlarms, max_alarm_prefix_chars
 
-    _, spec = _job_alarms()
+    spec = PipelineJobAlarms(pipeline="llm-finetune", alarm_prefix="p-llm-finetune-job/", dashboard="d")
     limit = max_alarm_prefix_chars()
     assert limit == 255 - 63 - len("/gpu-underused-warning-hosts-91-100")
     long = PipelineJobAlarms(pipeline="other", alarm_prefix="x" * (limit + 1), dashboard="d")
@@ -446,6 +446,7 @@ def test_pipelines_are_packed_into_functions_whose_environment_fits():
                               disk_percent={"warning": 80.0, "critical": 90.0}) for i in range(30)]
     groups = pack_pipelines(many, topics)
     assert [p for g in groups for p in g] == many and [len(g) for g in groups] == [12, 12, 6]
-    key = kms.Key(stack, "Key")
-    for i, group in enumerate(groups):  # each one is accepted (raises otherwise)
-        TrainingJobAlarms(stack, f"JobAlarms{i}", pipelines=group, topics=topics, key=key)
+    # A full group is accepted (raises otherwise); one more pipeline is not.
+    TrainingJobAlarms(stack, "JobAlarms", pipelines=groups[0], topics=topics, key=kms.Key(stack, "Key"))
+    with pytest.raises(PlatformValidationError, match="split them with pack_pipelines"):
+        TrainingJobAlarms(stack, "TooMany", pipelines=[*groups[0], groups[1][0]], topics=topics, key=kms.Key(stack, "K2"))

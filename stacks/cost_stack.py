@@ -15,14 +15,16 @@ from constructs import Construct
 from constructs_lib.cost import BudgetAlert, SpendBudget, allow_budget_notifications
 
 from .config import PlatformConfig
-from .config.budgets import budget_name
+from .naming import PlatformNames
 
 
 class CostStack(Stack):
     def __init__(
-        self, scope: Construct, id: str, *, config: PlatformConfig, topic: sns.ITopic, key: kms.IKey, **kwargs
+        self, scope: Construct, id: str, *, config: PlatformConfig, topic: sns.ITopic, key: kms.IKey,
+        names: PlatformNames | None = None, **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        names = names or PlatformNames.of(config)
         b = config.budgets
         assert b is not None
         allow_budget_notifications(topic, key)
@@ -31,13 +33,13 @@ class CostStack(Stack):
         self.budgets: dict[str, SpendBudget] = {}
         if b.monthly_usd is not None:
             self.budgets["platform"] = SpendBudget(
-                self, "PlatformBudget", budget_name=budget_name(config, "platform"), monthly_usd=b.monthly_usd,
+                self, "PlatformBudget", budget_name=names.budget("platform"), monthly_usd=b.monthly_usd,
                 topic=topic, alerts=alerts,
                 tags={"platform": config.platform.name, "environment": config.platform.environment},
             )
         for team in b.teams:
             self.budgets[f"team-{team.name}"] = SpendBudget(
-                self, f"TeamBudget-{team.name.replace('/', '-')}", budget_name=budget_name(config, f"team-{team.name}"),
+                self, f"TeamBudget-{team.name.replace('/', '-')}", budget_name=names.budget(f"team-{team.name}"),
                 monthly_usd=team.monthly_usd, topic=topic, alerts=alerts,
                 tags={b.team_tag: team.name, "environment": config.platform.environment},
             )

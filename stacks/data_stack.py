@@ -13,23 +13,29 @@ exist by then and cannot be created in the inference stack itself. They are not 
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Stack
 from constructs import Construct
 
 from constructs_lib import ArtifactBucket, NotificationTopic, PlatformKey, PromotionParameters
 
 from .config import PlatformConfig
+from .naming import PlatformNames
 
 
 class DataStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs) -> None:
+    """:param names: the platform's names (``build_platform`` passes its one object); default: derived from ``config``."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: PlatformConfig, names: PlatformNames | None = None, **kwargs
+    ) -> None:
         super().__init__(scope, id, termination_protection=config.platform.environment == "prod", **kwargs)
-        self.platform_key = PlatformKey(self, "PlatformKey", alias=f"alias/{config.prefix}")
+        names = names or PlatformNames.of(config)
+        self.platform_key = PlatformKey(self, "PlatformKey", alias=names.key_alias)
         self.key = self.platform_key.key
-        self.artifacts = ArtifactBucket(self, "Artifacts", key=self.key, bucket_name=artifact_bucket_name(config))
+        self.artifacts = ArtifactBucket(self, "Artifacts", key=self.key, bucket_name=names.artifact_bucket)
         self.bucket = self.artifacts.bucket
         self.notifications = NotificationTopic(
-            self, "Notifications", key=self.key, display_name=f"{config.prefix} notifications",
+            self, "Notifications", key=self.key, display_name=f"{names.prefix} notifications",
             emails=config.notifications.emails,
         )
         self.topic = self.notifications.topic
@@ -43,4 +49,4 @@ def artifact_bucket_name(config: PlatformConfig) -> str:
     """``<prefix>-artifacts-<account>-<region>``: unique, stable, importable by name from other stacks.
 
     At most 63 characters: platform.name is at most 15, environment at most 7 (``staging``)."""
-    return f"{config.prefix}-artifacts-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+    return PlatformNames.of(config).artifact_bucket

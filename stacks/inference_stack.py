@@ -24,12 +24,8 @@ from constructs_lib.observability import AlarmRouting, EndpointMonitoring, Platf
 from .config import PlatformConfig
 from .config import endpoints as endpoint_config
 from .config.endpoints import EndpointSection, data_capture_section, endpoint_slo, endpoint_thresholds
-from .data_stack import artifact_bucket_name
+from .naming import PlatformNames
 from .promotion import with_promoted_models
-
-
-def endpoint_physical_name(config: PlatformConfig, endpoint: EndpointSection) -> str:
-    return endpoint_config.endpoint_physical_name(config.prefix, endpoint)
 
 
 def endpoint_props(config: PlatformConfig, ep: EndpointSection) -> dict:
@@ -64,14 +60,16 @@ class InferenceStack(Stack):
         routing: AlarmRouting,
         overview_page: str,
         overview_links: Sequence[str] = (),
+        names: PlatformNames | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        names = names or PlatformNames.of(config)
         self.endpoints: dict[str, InferenceEndpoint] = {}
         self.monitoring: dict[str, EndpointMonitoring] = {}
         # Imported by its account/region-derived name: no cross-stack export pins the bucket.
         bucket = s3.Bucket.from_bucket_attributes(
-            self, "ArtifactsBucket", bucket_name=artifact_bucket_name(config), encryption_key=key
+            self, "ArtifactsBucket", bucket_name=names.artifact_bucket, encryption_key=key
         )
         for ep in endpoints:
             traits = traits_of(EndpointKind(ep.type))

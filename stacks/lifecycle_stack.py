@@ -31,9 +31,7 @@ from constructs_lib.lifecycle import (
 from .config import PlatformConfig
 from .config.endpoints import component_physical_name, component_sections, data_capture_section
 from .config.lifecycle import hyperpod_events_of, training_job_notifications_on
-from .config.training import cluster_physical_name
-from .data_stack import artifact_bucket_name
-from .inference_stack import endpoint_physical_name
+from .naming import PlatformNames
 from .promotion import MODELS_PREFIX, promotion_sources
 
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)")
@@ -54,22 +52,24 @@ class LifecycleStack(Stack):
         endpoints: Mapping[str, InferenceEndpoint],
         topic: sns.ITopic,
         key: kms.IKey,
+        names: PlatformNames | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self._config = config
+        self._names = names = names or PlatformNames.of(config)
         lifecycle = config.lifecycle
-        platform_name = config.prefix
-        physical = {ep.name: endpoint_physical_name(config, ep) for ep in config.endpoints}
+        platform_name = names.prefix
+        physical = {ep.name: names.endpoint(ep.name) for ep in config.endpoints}
         common = dict(topic=topic, key=key, platform_name=platform_name)
 
         self.endpoint_notifications: EndpointFailureNotifications | None = None
         if physical:
-            # Every platform endpoint is named <prefix>-<name> (config.endpoints.endpoint_physical_name): one
+            # Every platform endpoint is named <prefix>-<name> (PlatformNames.endpoint): one
             # prefix pattern and one ARN pattern, of the same size for 5 endpoints or 500 (a list of names
             # passes EventBridge's 4096-character pattern limit at about 180 endpoints).
             self.endpoint_notifications = EndpointFailureNotifications(
-                self, "EndpointNotifications", endpoint_name_prefix=f"{config.prefix}-", **common
+                self, "EndpointNotifications", endpoint_name_prefix=names.endpoint_prefix, **common
             )
 
         self.training_job_notifications: TrainingJobNotifications | None = None
@@ -125,7 +125,7 @@ class LifecycleStack(Stack):
                 self, "HyperPodEventNotifications",
                 # Default: the platform's own clusters (none configured: every cluster of the account).
                 cluster_names=hyperpod.clusters
-                or [cluster_physical_name(config, c) for c in config.training_clusters],
+                or [names.cluster(c.name) for c in config.training_clusters],
                 auto_repair=[HyperPodClusterRef(cluster_name=c.name, cluster_arn=c.arn) for c in hyperpod.auto_repair],
                 **common,
             )
@@ -136,14 +136,14 @@ class LifecycleStack(Stack):
         by_name = {ep.name: ep for ep in config.endpoints}
         # Imported by its account/region-derived name, as the inference stack does: no cross-stack export.
         artifacts = s3.Bucket.from_bucket_attributes(
-            self, "ArtifactsBucket", bucket_name=artifact_bucket_name(config), encryption_key=common["key"]
+            self, "ArtifactsBucket", bucket_name=self._names.artifact_bucket, encryption_key=common["key"]
         )
         targets = []
         images, data_urls = promotion_sources(config)
         for entry in lifecycle.auto_deploy_approved_models:
             ep = by_name[entry.endpoint]
             capture = (
-                S3Prefix(artifacts, f"{DataCaptureSpec.prefix}/{endpoint_physical_name(config, ep)}/")
+                S3Prefix(artifacts, f"{DataCaptureSpec.prefix}/{self._names.endpoint(ep.name)}/")
                 if data_capture_section(ep) else None
             )
             targets.append(

@@ -37,6 +37,7 @@ from constructs_lib.observability import (
 
 from .config import PlatformConfig
 from .config.training import pipeline_monitoring
+from .naming import PlatformNames
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,14 @@ class ObservabilityStack(Stack):
         key: kms.IKey,
         clusters: Sequence[MonitoredCluster] = (),
         pipelines: Mapping[str, TrainingPipelineMetricsSource] | None = None,
+        names: PlatformNames | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self._prefix = config.prefix
+        self._names = names = names or PlatformNames.of(config)
         slack = config.notifications.slack
         self.severity_topics = SeverityTopics(
-            self, "AlarmTopics", key=key, name_prefix=config.prefix, emails=config.notifications.emails,
+            self, "AlarmTopics", key=key, name_prefix=names.prefix, emails=config.notifications.emails,
             slack=SlackChannel(workspace_id=slack.workspace_id, channel_id=slack.channel_id) if slack else None,
         )
         self.clusters: dict[str, ClusterMonitoring] = {
@@ -93,7 +95,7 @@ class ObservabilityStack(Stack):
                 self, _construct_id(section.name) + "Training", pipeline=pipelines[section.name],
                 spec=pipeline_monitoring(section),
                 # "pipeline-": an endpoint or cluster may have the same name (alarm names are unique).
-                prefix=f"{config.prefix}-pipeline-{section.name}", dashboard_name=f"{config.prefix}-pipeline-{section.name}",
+                prefix=names.pipeline(section.name), dashboard_name=names.pipeline(section.name),
                 routing=self.severity_topics.routing,
             )
             for section in config.training_pipelines if section.name in pipelines
@@ -111,7 +113,7 @@ class ObservabilityStack(Stack):
     @property
     def overview_name(self) -> str:
         """The overview's front page: ``<prefix>-overview``."""
-        return f"{self._prefix}-overview"
+        return self._names.overview
 
     def add_overview(
         self, endpoints: Sequence[tuple[EndpointBase, EndpointMonitoring]], shard_pages: Sequence[str] = (),

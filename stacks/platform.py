@@ -14,6 +14,7 @@ from .cost_stack import CostStack
 from .data_stack import DataStack
 from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
+from .naming import PlatformNames
 from .network_stack import NetworkStack
 from .observability_stack import LustreFileSystem, MonitoredCluster, ObservabilityStack
 from .shards import PlatformStack, ShardSizeCheck, shards_in_order
@@ -49,7 +50,7 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     """The platform's stacks in ``app``: the App, or a Stage (one per environment in a CDK pipeline)."""
     p = config.platform
     env = Environment(account=p.account, region=p.region) if (p.account or p.region) else None
-    prefix = config.prefix
+    names = PlatformNames.of(config)  # every stack and physical name; passed to each stack
     if p.account and p.region and config.network and config.network.availability_zones:
         # Answer CDK's availability-zone lookup from config, so synth needs no credentials.
         app.node.set_context(
@@ -57,19 +58,22 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
         )
 
     def kw(concern: str, description: str) -> dict:
-        return dict(env=env, stack_name=f"{prefix}-{concern}", description=f"{prefix}: {description}")
+        return dict(env=env, stack_name=names.stack(concern), description=names.description(description))
 
-    data = DataStack(app, f"{prefix}-data", config=config, **kw("data", "KMS key, artifact bucket, notification topic"))
+    data = DataStack(
+        app, names.stack("data"), config=config, names=names, **kw("data", "KMS key, artifact bucket, notification topic")
+    )
     network = (
         NetworkStack(
-            app, f"{prefix}-network", network=config.network, key=data.key, **kw("network", "VPC, subnets and flow logs")
+            app, names.stack("network"), network=config.network, key=data.key,
+            **kw("network", "VPC, subnets and flow logs"),
         )
         if config.network
         else None
     )
     training = (
         TrainingStack(
-            app, f"{prefix}-training", config=config, key=data.key, vpc=network.vpc if network else None,
+            app, names.stack("training"), config=config, names=names, key=data.key, vpc=network.vpc if network else None,
             topic=data.topic, **kw("training", "HyperPod clusters, FSx for Lustre, training pipelines, training platform"),
         )
         if config.training_clusters or config.training or config.training_pipelines
@@ -78,7 +82,7 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     if training is not None:
         training.add_stack_dependency(data)  # the artifact bucket is imported by name
     observability = ObservabilityStack(
-        app, f"{prefix}-observability", config=config, key=data.key,
+        app, names.stack("observability"), config=config, names=names, key=data.key,
         clusters=_monitored_clusters(config, training),
         pipelines=dict(training.pipelines) if training is not None else {},
         **kw("observability", "dashboards, severity-routed alarms and their topics"),
@@ -86,15 +90,17 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     # One stack per shard that holds endpoints (a training-only platform has none: an empty stack is
     # invalid). Each depends on the data stack (key; the bucket by name) and the severity topics only.
     shards, placed = [], shards_in_order(config)
-    pages = [f"{observability.overview_name}-{shard.key}" for shard, _ in placed]
+    pages = [names.overview_page(shard.key) for shard, _ in placed]
     for (shard, entries), page in zip(placed, pages, strict=True):
         stack = InferenceStack(
-            app, shard.stack_name, config=config, endpoints=entries, key=data.key, topic=data.topic,
+            app, shard.stack_name, config=config, names=names, endpoints=entries, key=data.key, topic=data.topic,
             routing=observability.severity_topics.routing,
             overview_page=page, overview_links=[observability.overview_name],
             env=env, stack_name=shard.stack_name,
-            description=f"{prefix}: SageMaker endpoints of shard {shard.key} "
-                        f"({'endpoints[].stack' if shard.explicit else 'hash of the name'}), their dashboards and alarms",
+            description=names.description(
+                f"SageMaker endpoints of shard {shard.key} "
+                f"({'endpoints[].stack' if shard.explicit else 'hash of the name'}), their dashboards and alarms"
+            ),
         )
         stack.add_stack_dependency(data)
         shards.append(stack)
@@ -102,12 +108,12 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     observability.add_overview([monitored[ep.name] for ep in config.endpoints], shard_pages=pages)
     endpoints = {name: pair[0] for name, pair in monitored.items()}
     lifecycle = LifecycleStack(
-        app, f"{prefix}-lifecycle", config=config, endpoints=endpoints,
+        app, names.stack("lifecycle"), config=config, names=names, endpoints=endpoints,
         topic=data.topic, key=data.key, **kw("lifecycle", "EventBridge rules and functions for SageMaker events"),
     )
     cost = (
         CostStack(
-            app, f"{prefix}-cost", config=config, topic=data.topic, key=data.key,
+            app, names.stack("cost"), config=config, names=names, topic=data.topic, key=data.key,
             **kw("cost", "AWS Budgets for the platform and its teams"),
         )
         if config.budgets is not None

@@ -17,6 +17,7 @@ from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
 from .config import PlatformConfig
 from .config.endpoints import EndpointSection, entry_model, variant_sections
 from .data_stack import artifact_bucket_name
+from .naming import PlatformNames
 
 # Where trained models land in the artifact bucket; approved versions may load their data from there.
 MODELS_PREFIX = "models/"
@@ -25,8 +26,7 @@ MODELS_PREFIX = "models/"
 def parameter_path(config: PlatformConfig, endpoint: str, variant: str) -> str:
     """``/<platform>/<environment>/promotion/<endpoint>/<variant>``: the variant's promotion parameters
     are ``<path>/image`` and ``<path>/model-data``."""
-    p = config.platform
-    return f"/{p.name}/{p.environment}/promotion/{endpoint}/{variant}"
+    return PlatformNames.of(config).promotion_path(endpoint, variant)
 
 
 def models_of(ep: EndpointSection) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from aws_cdk import (
 )
 
 from .config import PlatformConfig
+from .naming import shard_stack_name
 
 # CloudFormation quotas (AWS CloudFormation User Guide, "Understand CloudFormation quotas"): 500
 # resources per stack; 1 MB for a template body uploaded to S3 (the CDK CLI uploads every template).
@@ -67,11 +68,6 @@ class Shard:
 def hash_shard(name: str, shards: int) -> int:
     """The shard (1..``shards``) of endpoint ``name``: the highest SHA-256 score of ``name`` and a shard."""
     return max(range(1, shards + 1), key=lambda k: hashlib.sha256(f"{name}\n{k}".encode()).digest())
-
-
-def shard_stack_name(prefix: str, key: str) -> str:
-    """``acme-ml-dev-inference`` for hash shard 1, ``acme-ml-dev-inference-<key>`` otherwise."""
-    return f"{prefix}-inference" if key == "1" else f"{prefix}-inference-{key}"
 
 
 def place(prefix: str, name: str, stack: str | None, shards: int) -> Shard:

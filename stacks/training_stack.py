@@ -34,7 +34,6 @@ from .config import observability as observability_config
 from .config.training import (
     NODE_PROVISIONING,
     NODE_RECOVERY,
-    cluster_physical_name,
     instance_groups,
     lustre_props,
     node_monitoring,
@@ -42,7 +41,7 @@ from .config.training import (
     parameter_prefix,
     pipeline_props,
 )
-from .data_stack import artifact_bucket_name
+from .naming import PlatformNames
 
 
 class TrainingStack(Stack):
@@ -63,12 +62,14 @@ class TrainingStack(Stack):
         key: kms.IKey,
         vpc: ec2.IVpc | None,
         topic: sns.ITopic,
+        names: PlatformNames | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        self._names = names = names or PlatformNames.of(config)
         # Imported by its account/region-derived name: no cross-stack export pins the bucket.
         bucket = s3.Bucket.from_bucket_attributes(
-            self, "ArtifactsBucket", bucket_name=artifact_bucket_name(config), encryption_key=key
+            self, "ArtifactsBucket", bucket_name=names.artifact_bucket, encryption_key=key
         )
         # Security group and private subnets for VPC-attached training jobs (published in SSM).
         # The platform VPC's owner (network stack) keeps its endpoints and flow logs.
@@ -86,7 +87,7 @@ class TrainingStack(Stack):
             parameter_prefix=parameter_prefix(config),
             # An explicit, lower-case name: a generated one keeps the stack's mixed case, which ECR refuses
             # (moto's CloudFormation creates it in mixed case and then fails; CloudFormation lower-cases it).
-            repository_name=f"{config.prefix}-training",
+            repository_name=names.training,
         )
         self.clusters: dict[str, HyperPodCluster] = {}
         self.storage: dict[str, LustreStorage] = {}
@@ -121,7 +122,7 @@ class TrainingStack(Stack):
             cluster = HyperPodCluster(
                 unit,
                 "Cluster",
-                cluster_name=cluster_physical_name(config, section),
+                cluster_name=names.cluster(section.name),
                 instance_groups=instance_groups(section),
                 orchestration=orchestrated,
                 network=network,
@@ -157,7 +158,7 @@ class TrainingStack(Stack):
                 notification_topic=topic,
                 network=self.network,
                 # The aiplatform:platform tag the lifecycle glue matches (PlatformTag).
-                platform_tag=config.prefix,
+                platform_tag=names.prefix,
                 **pipeline_props(p),
             )
             for p in config.training_pipelines
@@ -184,7 +185,7 @@ class TrainingStack(Stack):
             created = HyperPodEksCluster(
                 unit,
                 "Eks",
-                cluster_name=eks_config.eks_cluster_name(config, section),
+                cluster_name=self._names.cluster(section.name),  # named like its HyperPod cluster
                 vpc=vpc,
                 subnets=network.private_subnets,
                 encryption_key=key,
@@ -220,7 +221,7 @@ class TrainingStack(Stack):
         if settings is None or not config.training_clusters:
             return None
         if settings.workspace == observability_config.CREATE:
-            workspace = PrometheusWorkspace(self, "PrometheusWorkspace", alias=f"{config.prefix}-training", encryption_key=key)
+            workspace = PrometheusWorkspace(self, "PrometheusWorkspace", alias=self._names.training, encryption_key=key)
             CfnOutput(self, "PrometheusRemoteWriteUrl", value=workspace.remote_write_url,
                       description="Remote-write URL of the training clusters' Prometheus workspace")
             return workspace

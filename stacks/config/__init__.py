@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from constructs_lib.errors import PlatformValidationError, Problem
 
+from ..naming import PlatformNames
 from .base import Section
 from .budgets import BudgetsSection, budgets_problems
 from .endpoints import ENDPOINT_ADAPTER, ENDPOINT_TYPES, KIND_SECTIONS, REPLACED_KEYS, EndpointSection
@@ -70,8 +71,8 @@ class PlatformConfig(Section):
 
     @property
     def prefix(self) -> str:
-        """``acme-ml-dev``: the prefix of stack names and physical names."""
-        return f"{self.platform.name}-{self.platform.environment}"
+        """``acme-ml-dev``: the prefix of stack names and physical names (``PlatformNames.prefix``)."""
+        return PlatformNames.of(self).prefix
 
 
 def _endpoint_tag(loc: tuple[Any, ...], i: int) -> bool:
@@ -184,7 +185,7 @@ def _entry_rule_problems(data: dict[str, Any], err: ValidationError) -> list[Pro
     inside = {i: [tuple(e["loc"][3:]) for e in errors if _endpoint_type(tuple(e["loc"]))] for i, errors in by_entry.items()}
     try:
         platform = PlatformSection.model_validate(data.get("platform"))
-        prefix: str | None = f"{platform.name}-{platform.environment}"
+        prefix: str | None = PlatformNames(platform.name, platform.environment).prefix
     except ValidationError:
         prefix = None
     problems: list[Problem] = []

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from constructs_lib.errors import Problem
 
+from ..naming import PlatformNames
 from .base import Section, matching
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class BudgetsSection(Section):
 
 def budget_name(config: PlatformConfig, scope: str) -> str:
     """``acme-ml-dev-platform``, ``acme-ml-dev-team-search``: unique per account."""
-    return f"{config.prefix}-{scope}"
+    return PlatformNames.of(config).budget(scope)
 
 
 def budgets_problems(config: PlatformConfig) -> list[Problem]:

@@ -44,6 +44,7 @@ from constructs_lib.training.eks import (
 )
 from constructs_lib.training.eks_observability import DEFAULT_METRIC_LEVELS, check_observability_addon_props
 
+from ..naming import PlatformNames
 from .base import Section
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class EksSection(Section):
 
 def eks_cluster_name(config: PlatformConfig, cluster: TrainingClusterSection) -> str:
     """A created EKS cluster is named like the HyperPod cluster: ``<platform>-<environment>-<name>``."""
-    return f"{config.prefix}-{cluster.name}"
+    return PlatformNames.of(config).cluster(cluster.name)
 
 
 def addons(cluster: TrainingClusterSection) -> list[EksAddon]:

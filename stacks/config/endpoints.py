@@ -52,6 +52,7 @@ from constructs_lib.observability import (
     check_monitoring_props,
 )
 
+from ..naming import physical_name
 from .base import Section, matching
 
 SageMakerName = Annotated[str, matching(limits.NAME_PATTERN, limits.NAME_RULE)]
@@ -373,13 +374,13 @@ def data_capture_section(ep: Any) -> DataCaptureSection | None:
 
 # -- physical names ----------------------------------------------------------------------------------
 def endpoint_physical_name(prefix: str, endpoint: EndpointSection) -> str:
-    """``acme-ml-dev`` + ``ranker``: endpoint names are unique per account and region."""
-    return f"{prefix}-{endpoint.name}"
+    """``acme-ml-dev`` + ``ranker``: endpoint names are unique per account and region (``PlatformNames.endpoint``)."""
+    return physical_name(prefix, endpoint.name)
 
 
 def component_physical_name(endpoint_physical_name: str, component: str) -> str:
     """``acme-ml-dev-llm-hosting`` + ``llama-8b``: inference component names are unique per region."""
-    return f"{endpoint_physical_name}-{component}"
+    return physical_name(endpoint_physical_name, component)
 
 
 # -- config -> construct props (used by the validation below and by the stacks) ----------------------

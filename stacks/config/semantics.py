@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from constructs_lib.errors import Problem, Problems
 
+from ..naming import physical_name
 from .endpoints import (
     EndpointSection,
     InferenceComponentsEndpoint,
@@ -100,7 +101,7 @@ def endpoint_problems(prefix: str | None, where: str, ep: EndpointSection) -> li
     name lengths are then not checked (the rules run on the bare name).
     """
     problems = Problems("config")
-    full = f"{prefix}-{ep.name}" if prefix is not None else ep.name
+    full = physical_name(prefix, ep.name) if prefix is not None else ep.name
     if prefix is not None:
         problems.check(
             len(full) <= 63, f"{where}.name", ep.name,

@@ -59,6 +59,7 @@ from constructs_lib.training.pipeline import ManagedSpot, check_pipeline_props
 from constructs_lib.training.platform import check_platform_props
 from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_props
 
+from ..naming import PlatformNames
 from .base import Section, matching
 from .eks import EksSection, eks_problems
 
@@ -233,14 +234,14 @@ class TrainingSection(Section):
 # -- physical names ----------------------------------------------------------------------------------
 def cluster_physical_name(config: PlatformConfig, cluster: TrainingClusterSection) -> str:
     """``acme-ml-dev-llm-pretrain``: HyperPod cluster names are unique per account and region."""
-    return f"{config.prefix}-{cluster.name}"
+    return PlatformNames.of(config).cluster(cluster.name)
 
 
 def parameter_prefix(config: PlatformConfig) -> str:
     training = config.training
     if training is not None and training.parameter_prefix is not None:
         return training.parameter_prefix
-    return f"/{config.platform.name}/{config.platform.environment}/training"
+    return PlatformNames.of(config).training_parameters
 
 
 # -- config -> construct props (used by the validation below and by the training stack) -------------

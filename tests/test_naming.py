@@ -1,0 +1,72 @@
+"""``stacks.naming.PlatformNames``: every stack name, physical name and parameter path of a platform comes
+from one object (built in ``build_platform`` and passed to every stack); the config's helpers and the
+stacks agree with it. The names themselves are the deployed contract (tests/test_update_safety.py)."""
+
+from __future__ import annotations
+
+from aws_cdk import Token
+
+from stacks.naming import PlatformNames, physical_name, shard_stack_name
+
+NAMES = PlatformNames(platform="acme-ml", environment="dev")
+
+
+def test_names_of_one_platform_environment():
+    assert NAMES.prefix == "acme-ml-dev"
+    assert [NAMES.stack(c) for c in ("data", "network", "training", "observability", "lifecycle", "cost")] == [
+        "acme-ml-dev-data", "acme-ml-dev-network", "acme-ml-dev-training", "acme-ml-dev-observability",
+        "acme-ml-dev-lifecycle", "acme-ml-dev-cost",
+    ]
+    assert (NAMES.shard_stack("1"), NAMES.shard_stack("2"), NAMES.shard_stack("search")) == (
+        "acme-ml-dev-inference", "acme-ml-dev-inference-2", "acme-ml-dev-inference-search",
+    )
+    assert shard_stack_name("acme-ml-dev", "7") == "acme-ml-dev-inference-7" == physical_name("acme-ml-dev", "inference-7")
+    assert (NAMES.endpoint("ranker"), NAMES.endpoint_prefix, NAMES.cluster("llm-pretrain")) == (
+        "acme-ml-dev-ranker", "acme-ml-dev-", "acme-ml-dev-llm-pretrain",
+    )
+    assert (NAMES.budget("team-search"), NAMES.pipeline("nightly"), NAMES.overview, NAMES.overview_page("2")) == (
+        "acme-ml-dev-team-search", "acme-ml-dev-pipeline-nightly", "acme-ml-dev-overview", "acme-ml-dev-overview-2",
+    )
+    assert (NAMES.training, NAMES.key_alias, NAMES.description("VPC")) == (
+        "acme-ml-dev-training", "alias/acme-ml-dev", "acme-ml-dev: VPC",
+    )
+    assert NAMES.artifact_bucket.startswith("acme-ml-dev-artifacts-") and Token.is_unresolved(NAMES.artifact_bucket)
+    assert (NAMES.promotion_path("chat-llm", "AllTraffic"), NAMES.training_parameters) == (
+        "/acme-ml/dev/promotion/chat-llm/AllTraffic", "/acme-ml/dev/training",
+    )
+
+
+def test_the_config_helpers_name_what_the_names_object_names(default_config):
+    from stacks.config.budgets import budget_name
+    from stacks.config.eks import eks_cluster_name
+    from stacks.config.endpoints import endpoint_physical_name
+    from stacks.config.training import cluster_physical_name, parameter_prefix
+    from stacks.data_stack import artifact_bucket_name
+    from stacks.promotion import parameter_path
+
+    config = default_config
+    names = PlatformNames.of(config)
+    assert names == NAMES and config.prefix == names.prefix
+    assert [endpoint_physical_name(config.prefix, ep) for ep in config.endpoints] == [
+        names.endpoint(ep.name) for ep in config.endpoints
+    ]
+    assert [(cluster_physical_name(config, c), eks_cluster_name(config, c)) for c in config.training_clusters] == [
+        (names.cluster(c.name), names.cluster(c.name)) for c in config.training_clusters
+    ]
+    assert budget_name(config, "platform") == names.budget("platform") == "acme-ml-dev-platform"
+    assert artifact_bucket_name(config) == names.artifact_bucket
+    assert parameter_path(config, "chat-llm", "AllTraffic") == names.promotion_path("chat-llm", "AllTraffic")
+    expected_parameters = config.training.parameter_prefix if config.training and config.training.parameter_prefix else None
+    assert parameter_prefix(config) == (expected_parameters or names.training_parameters)
+
+
+def test_the_platform_stacks_carry_the_names_objects_names(default_platform):
+    """build_platform's stacks are named by the one object: every concern and shard."""
+    platform = default_platform.platform
+    assert {s.stack_name for s in platform.stacks} == {
+        NAMES.stack(c) for c in ("data", "network", "training", "observability", "lifecycle", "cost")
+    } | {NAMES.shard_stack("1")}
+    assert platform.observability.overview_name == NAMES.overview
+    assert {s.stack_name: s.template_options.description for s in platform.stacks}[NAMES.stack("data")] == (
+        "acme-ml-dev: KMS key, artifact bucket, notification topic"
+    )

@@ -67,9 +67,11 @@ class TrainingJobAlarms(Construct):
     The function may put and delete alarms only under the pipelines' alarm prefixes
     (``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_prefix>*``), with alarm actions
     limited to the severity topics (condition key ``cloudwatch:AlarmActions``), and describe only the
-    pipelines' training jobs. ``cloudwatch:DescribeAlarms`` is granted on ``*``: the Service
-    Authorization Reference ("Actions, resources, and condition keys for Amazon CloudWatch") lists no
-    resource type for it, while PutMetricAlarm and DeleteAlarms take the ``alarm`` resource type.
+    pipelines' training jobs (the Service Authorization Reference, "Actions, resources, and condition keys
+    for Amazon CloudWatch", gives DeleteAlarms the ``alarm*`` resource type). ``cloudwatch:DescribeAlarms``
+    (read-only) is granted on ``*``: a request by ``AlarmNamePrefix`` names no alarm ARN, and the
+    DescribeAlarms API reference only says that composite alarms need the permission "scoped to *";
+    whether a narrower resource works for a prefix listing is not documented in what we could read.
 
     :param pipelines: one :class:`job_alarm_requests.PipelineJobAlarms` per pipeline
         (``TrainingPipelineMonitoring.job_alarms``).
@@ -161,8 +163,8 @@ class TrainingJobAlarms(Construct):
         )
         acknowledge(
             self.handler.role,
-            "X-Ray PutTraceSegments/PutTelemetryRecords and cloudwatch:DescribeAlarms support no resource-level "
-            "permissions (Service Authorization Reference: no resource type).",
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
+            "cloudwatch:DescribeAlarms (read-only) lists alarms by name prefix, which names no alarm ARN.",
             "AwsSolutions-IAM5[Resource::*]",
         )
         self.dead_letter_queue = dead_letter_queue(self, key)

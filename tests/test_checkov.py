@@ -20,6 +20,8 @@ SKIPS = {
     ("CKV_AWS_117", "ApprovedModelDeployerHandler"): "as above (SageMaker control plane, DynamoDB idempotency)",
     ("CKV_AWS_117", "IdleEndpointGuardHandler"): "as above (CloudWatch metrics, SageMaker, Application Auto Scaling)",
     ("CKV_AWS_117", "HyperPodEventNotificationsHandler"): "as above (SNS, SageMaker HyperPod node APIs)",
+    ("CKV_AWS_117", "TrainingJobAlarmsHandler"): "as above (CloudWatch alarms of the pipeline's jobs, SageMaker "
+    "DescribeTrainingJob)",
     ("CKV_AWS_117", "ApprovedModelDeployerStepHandler"): "the promotion state machine's steps: SageMaker control "
     "plane, DynamoDB, SNS and Step Functions APIs only",
     ("CKV_AWS_117", "EndpointScalingGuardFunction"): "the endpoint scaling guard custom resource: calls only the "

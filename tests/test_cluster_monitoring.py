@@ -116,7 +116,7 @@ def test_node_health_events_are_linked_to_node_and_instance_group(default_platfo
     t = default_platform["observability"]
     rules = {r["Properties"]["EventPattern"]["detail-type"][0]: r["Properties"]
              for r in resources_of(t, "AWS::Events::Rule").values()
-             if CLUSTER in json.dumps(r["Properties"]["EventPattern"])}
+             if CLUSTER in json.dumps(r["Properties"].get("EventPattern"))}  # schedules have none
     assert rules["SageMaker HyperPod Cluster Event"]["EventPattern"] == {
         "source": ["aws.sagemaker"], "detail-type": ["SageMaker HyperPod Cluster Event"],
         "detail": {"EventDetails": {"ClusterName": [CLUSTER], "InstanceId": [{"exists": True}]}},
@@ -126,7 +126,7 @@ def test_node_health_events_are_linked_to_node_and_instance_group(default_platfo
     (policy,) = [p for p in resources_of(t, "AWS::Logs::ResourcePolicy").values()
                  if "EventBridgeWritesNodeHealthEvents" in json.dumps(p)]
     rule_ids = sorted(k for k, r in resources_of(t, "AWS::Events::Rule").items()
-                      if CLUSTER in json.dumps(r["Properties"]["EventPattern"]))
+                      if CLUSTER in json.dumps(r["Properties"].get("EventPattern")))
     parts = policy["Properties"]["PolicyDocument"]["Fn::Join"][1]
     condition = parts[parts.index(':*\",\"Condition\":{\"ArnEquals\":{\"aws:SourceArn\":[\"') + 1:-1]
     # Exactly the two rules may write: [health rule ARN, cluster-event rule ARN].

@@ -15,6 +15,7 @@ environment and IAM policy as synthesized.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 
 import pytest
@@ -432,11 +433,11 @@ def test_pipelines_are_packed_into_functions_whose_environment_fits():
     """30 pipelines (the most the observability stack's size check lets in): consecutive groups, each of
     which one function accepts; the platform creates TrainingJobAlarms, TrainingJobAlarms2, ..."""
     from aws_cdk import App, Stack
-    from aws_cdk import aws_kms as kms
     from aws_cdk import aws_sns as sns
 
-    from constructs_lib.job_alarm_requests import PipelineJobAlarms
-    from constructs_lib.lifecycle import TrainingJobAlarms, pack_pipelines
+    from constructs_lib.job_alarm_requests import JobAlarmsConfig, PipelineJobAlarms
+    from constructs_lib.lifecycle import pack_pipelines
+    from constructs_lib.lifecycle.training_job_alarms import ENVIRONMENT_BUDGET, _estimated_bytes
 
     stack = Stack(App(), "Packed")
     topics = {s: sns.Topic(stack, s) for s in ("critical", "warning")}
@@ -446,7 +447,8 @@ def test_pipelines_are_packed_into_functions_whose_environment_fits():
                               disk_percent={"warning": 80.0, "critical": 90.0}) for i in range(30)]
     groups = pack_pipelines(many, topics)
     assert [p for g in groups for p in g] == many and [len(g) for g in groups] == [12, 12, 6]
-    # A full group is accepted (raises otherwise); one more pipeline is not.
-    TrainingJobAlarms(stack, "JobAlarms", pipelines=groups[0], topics=topics, key=kms.Key(stack, "Key"))
-    with pytest.raises(PlatformValidationError, match="split them with pack_pipelines"):
-        TrainingJobAlarms(stack, "TooMany", pipelines=[*groups[0], groups[1][0]], topics=topics, key=kms.Key(stack, "K2"))
+    # Each group fits the budget the construct checks (its refusal is tested above); one more pipeline would not.
+    arns = {s: t.topic_arn for s, t in topics.items()}
+    for group, following in itertools.pairwise(groups):
+        assert _estimated_bytes(JobAlarmsConfig(pipelines=tuple(group), topics=arns).to_json()) <= ENVIRONMENT_BUDGET
+        assert _estimated_bytes(JobAlarmsConfig(pipelines=(*group, following[0]), topics=arns).to_json()) > ENVIRONMENT_BUDGET

@@ -111,11 +111,13 @@ def estimate(config: PlatformConfig) -> CostEstimate:
         if item is not None:
             est.items.append(item)
 
+    from constructs_lib.inference import EndpointKind, traits_of
+
     from .config.endpoints import shadow_variant_sections, variant_sections
 
     for ep in config.endpoints:
         floor = ep.autoscaling.min if ep.autoscaling is not None else None
-        if ep.type == "serverless":
+        if not traits_of(EndpointKind(ep.type)).has_instances:  # serverless: billed per request, not always on
             continue
         if variant_sections(ep):
             for v in variant_sections(ep):

@@ -89,13 +89,18 @@ def needs(config: PlatformConfig) -> list[Need]:
         update[key] += count * (2 if blue_green else 1)
         sources[key].append(source)
 
+    from constructs_lib.inference import EndpointKind, traits_of
+
     from .config.endpoints import shadow_variant_sections, variant_sections
 
     for ep in config.endpoints:
-        if ep.type == "serverless":
+        traits = traits_of(EndpointKind(ep.type))
+        if not traits.has_instances:  # serverless: no instance quota
             continue
         top = ep.autoscaling.max if ep.autoscaling is not None else None
-        blue_green = ep.type != "inference-components" and (ep.deployment is None or ep.deployment.strategy != "rolling")
+        # A blue/green update runs both fleets; a rolling one (or an endpoint without deployment
+        # guardrails, whose components roll their copies) replaces instances in place.
+        blue_green = not traits.deployment_not and (ep.deployment is None or ep.deployment.strategy != "rolling")
         variants = (
             [(f"{ep.name}/{v.name}", v.instance_type, v.instance_count) for v in variant_sections(ep)]
             if variant_sections(ep) else [(ep.name, ep.instance_type, ep.instance_count)] if ep.instance_type else []

@@ -72,6 +72,10 @@ class ModelSection(Section):
     model_data_prefix: str | None = Field(default=None, description="Multi-model endpoints: S3 prefix ending in '/'.")
     environment: dict[str, str] = Field(default_factory=dict, description="Container environment variables.")
 
+    def to_spec(self) -> ModelSpec:
+        return ModelSpec(image=self.image, model_data_url=self.model_data_url, environment=dict(self.environment),
+                         model_data_prefix=self.model_data_prefix)
+
 
 class _InstanceCapacity(Section):
     """Keys shared by the single-model shorthand and each entry of ``variants``/``shadow_variants``."""
@@ -85,6 +89,17 @@ class _InstanceCapacity(Section):
     )
     provision_timeout_seconds: int | None = None
 
+    def capacity_props(self) -> dict[str, Any]:
+        """The ``VariantSpec`` / ``ShadowVariantSpec`` fields these keys set (same names but ``routing``)."""
+        return dict(
+            volume_size_gb=self.volume_size_gb,
+            container_startup_timeout_seconds=self.container_startup_timeout_seconds,
+            model_download_timeout_seconds=self.model_download_timeout_seconds,
+            routing=RoutingStrategy(self.routing) if self.routing else None,
+            fallback_instance_types=tuple(self.fallback_instance_types),
+            provision_timeout_seconds=self.provision_timeout_seconds,
+        )
+
 
 class VariantSection(_InstanceCapacity):
     name: str
@@ -92,6 +107,10 @@ class VariantSection(_InstanceCapacity):
     instance_type: str
     instance_count: int = 1
     weight: float = 1.0
+
+    def to_spec(self) -> VariantSpec:
+        return VariantSpec(name=self.name, model=self.model.to_spec(), instance_type=self.instance_type,
+                           instance_count=self.instance_count, weight=self.weight, **self.capacity_props())
 
 
 class ShadowVariantSection(_InstanceCapacity):
@@ -101,20 +120,35 @@ class ShadowVariantSection(_InstanceCapacity):
     instance_count: int = 1
     sampling_percent: int = Field(default=100, description="Share of production requests copied to it.")
 
+    def to_spec(self) -> ShadowVariantSpec:
+        return ShadowVariantSpec(name=self.name, model=self.model.to_spec(), instance_type=self.instance_type,
+                                 instance_count=self.instance_count, sampling_percent=self.sampling_percent,
+                                 **self.capacity_props())
+
 
 class ServerlessSection(Section):
     memory_mb: int
     max_concurrency: int
     provisioned_concurrency: int | None = None
 
+    def to_spec(self) -> ServerlessSpec:
+        return ServerlessSpec(memory_mb=self.memory_mb, max_concurrency=self.max_concurrency,
+                              provisioned_concurrency=self.provisioned_concurrency)
+
 
 class AsyncInferenceSection(Section):
     max_concurrent_invocations_per_instance: int | None = None
+
+    def to_spec(self) -> AsyncInferenceSpec:
+        return AsyncInferenceSpec(max_concurrent_invocations_per_instance=self.max_concurrent_invocations_per_instance)
 
 
 class MetricTargetSection(Section):
     metric: str = Field(description="An instance metric of /aws/sagemaker/Endpoints, e.g. GPUUtilization.")
     target: float = Field(description="Percent; CPU and GPU metrics are summed over cores/devices.")
+
+    def to_spec(self) -> MetricTargetSpec:
+        return MetricTargetSpec(metric_name=self.metric, target_value=self.target)
 
 
 class ScheduleSection(Section):
@@ -123,6 +157,10 @@ class ScheduleSection(Section):
     time_zone: str | None = Field(default=None, description="IANA time zone, e.g. Europe/Berlin; default UTC.")
     min: int | None = None
     max: int | None = None
+
+    def to_spec(self) -> ScheduledScalingSpec:
+        return ScheduledScalingSpec(name=self.name, schedule=self.schedule, time_zone=self.time_zone,
+                                    min_capacity=self.min, max_capacity=self.max)
 
 
 class AutoscalingSection(Section):
@@ -137,6 +175,19 @@ class AutoscalingSection(Section):
     scale_in_cooldown_seconds: int = 300
     scale_out_cooldown_seconds: int = 60
 
+    def to_spec(self) -> AutoScalingSpec:
+        return AutoScalingSpec(
+            min_capacity=self.min, max_capacity=self.max,
+            target_invocations_per_instance=self.target_invocations_per_instance,
+            target_concurrent_requests_per_model=self.target_concurrent_requests_per_model,
+            target_backlog_per_instance=self.target_backlog_per_instance,
+            target_provisioned_concurrency_utilization=self.target_provisioned_concurrency_utilization,
+            metric_targets=tuple(m.to_spec() for m in self.metric_targets),
+            schedules=tuple(s.to_spec() for s in self.schedules),
+            scale_in_cooldown_seconds=self.scale_in_cooldown_seconds,
+            scale_out_cooldown_seconds=self.scale_out_cooldown_seconds,
+        )
+
 
 class ComponentAutoscalingSection(Section):
     min_copies: int
@@ -146,6 +197,16 @@ class ComponentAutoscalingSection(Section):
     schedules: list[ScheduleSection] = Field(default_factory=list, description="min/max are copies.")
     scale_in_cooldown_seconds: int = 300
     scale_out_cooldown_seconds: int = 60
+
+    def to_spec(self) -> ComponentAutoScalingSpec:
+        return ComponentAutoScalingSpec(
+            min_copies=self.min_copies, max_copies=self.max_copies,
+            target_concurrent_requests_per_copy=self.target_concurrent_requests_per_copy,
+            target_invocations_per_copy=self.target_invocations_per_copy,
+            scale_in_cooldown_seconds=self.scale_in_cooldown_seconds,
+            scale_out_cooldown_seconds=self.scale_out_cooldown_seconds,
+            schedules=tuple(s.to_spec() for s in self.schedules),
+        )
 
 
 class ComponentSection(Section):
@@ -158,6 +219,16 @@ class ComponentSection(Section):
     autoscaling: ComponentAutoscalingSection | None = None
     container_startup_timeout_seconds: int | None = None
     model_download_timeout_seconds: int | None = None
+
+    def to_spec(self, endpoint_physical_name: str) -> ComponentSpec:
+        """The component of the endpoint named ``endpoint_physical_name`` (its name is prefixed with it)."""
+        return ComponentSpec(
+            name=component_physical_name(endpoint_physical_name, self.name), model=self.model.to_spec(),
+            memory_mb=self.memory_mb, accelerators=self.accelerators, cpu_cores=self.cpu_cores, copies=self.copies,
+            autoscaling=self.autoscaling.to_spec() if self.autoscaling else None,
+            container_startup_timeout_seconds=self.container_startup_timeout_seconds,
+            model_download_timeout_seconds=self.model_download_timeout_seconds,
+        )
 
 
 class DeploymentSection(Section):
@@ -173,10 +244,23 @@ class DeploymentSection(Section):
         description=f"Signals whose critical alarms the deployment rolls back on; default {', '.join(ROLLBACK_SIGNALS)}.",
     )
 
+    def to_spec(self) -> DeploymentSpec:
+        return DeploymentSpec(
+            strategy=DeploymentStrategy(self.strategy), canary_percent=self.canary_percent,
+            step_percent=self.step_percent, wait_minutes=self.wait_minutes,
+            termination_wait_minutes=self.termination_wait_minutes, max_execution_minutes=self.max_execution_minutes,
+            rollback_alarms=self.rollback_alarms,
+            rollback_signals=tuple(self.rollback_signals) if self.rollback_signals is not None else None,
+        )
+
 
 class DataCaptureSection(Section):
     sampling_percent: int
     capture: list[Literal["input", "output"]] = Field(default_factory=lambda: ["input", "output"])
+
+    def to_spec(self) -> DataCaptureSpec:
+        return DataCaptureSpec(sampling_percent=self.sampling_percent, capture_input="input" in self.capture,
+                               capture_output="output" in self.capture)
 
 
 class SeverityThresholdsSection(Section):
@@ -197,6 +281,12 @@ class SloSection(Section):
     min_requests: int | None = Field(
         default=None, description="Low-traffic guard: requests a burn-rate window needs; default per paging tier."
     )
+
+    def to_spec(self) -> ServiceLevelObjective:
+        return ServiceLevelObjective(
+            availability_percent=self.availability_percent, latency_ms=self.latency_ms,
+            latency_percentile=self.latency_percentile, min_requests=self.min_requests,
+        )
 
 
 def _signal_field(signal: Signal) -> tuple[Any, Any]:
@@ -294,6 +384,9 @@ class ManagedScalingSection(Section):
     min: int
     max: int
 
+    def to_spec(self) -> ManagedInstanceScalingSpec:
+        return ManagedInstanceScalingSpec(min_instances=self.min, max_instances=self.max)
+
 
 class InferenceComponentsEndpoint(_InstanceEndpoint):
     """``type: inference-components``: models are its components, each with its own copies."""
@@ -384,43 +477,17 @@ def component_physical_name(endpoint_physical_name: str, component: str) -> str:
 
 
 # -- config -> construct props (used by the validation below and by the stacks) ----------------------
-def _model(m: ModelSection) -> ModelSpec:
-    return ModelSpec(
-        image=m.image, model_data_url=m.model_data_url, environment=dict(m.environment), model_data_prefix=m.model_data_prefix
-    )
-
-
-def _capacity(section: _InstanceCapacity) -> dict[str, Any]:
-    """Keys shared by the shorthand, ``variants`` and ``shadow_variants`` entries."""
-    return dict(
-        volume_size_gb=section.volume_size_gb,
-        container_startup_timeout_seconds=section.container_startup_timeout_seconds,
-        model_download_timeout_seconds=section.model_download_timeout_seconds,
-        routing=RoutingStrategy(section.routing) if section.routing else None,
-        fallback_instance_types=tuple(section.fallback_instance_types),
-        provision_timeout_seconds=section.provision_timeout_seconds,
-    )
-
-
+# Each section converts itself (``to_spec``, in the spec's own field names); the entry's props combine them.
 def _variants(ep: EndpointSection) -> list[VariantSpec]:
     if isinstance(ep, RealtimeEndpoint) and ep.variants:
-        return [
-            VariantSpec(
-                name=v.name, model=_model(v.model), instance_type=v.instance_type, instance_count=v.instance_count,
-                weight=v.weight, **_capacity(v),
-            )
-            for v in ep.variants
-        ]
+        return [v.to_spec() for v in ep.variants]
     if isinstance(ep, ServerlessEndpoint):
-        s = ep.serverless
         return [
             VariantSpec(
-                model=_model(ep.model) if ep.model else None,
+                model=ep.model.to_spec() if ep.model else None,
                 instance_type=None,
                 instance_count=1,  # no instances: the spec's default, unused
-                serverless=ServerlessSpec(
-                    memory_mb=s.memory_mb, max_concurrency=s.max_concurrency, provisioned_concurrency=s.provisioned_concurrency
-                ) if s else None,
+                serverless=ep.serverless.to_spec() if ep.serverless else None,
                 container_startup_timeout_seconds=ep.container_startup_timeout_seconds,
                 model_download_timeout_seconds=ep.model_download_timeout_seconds,
             )
@@ -428,98 +495,34 @@ def _variants(ep: EndpointSection) -> list[VariantSpec]:
     a = ep.autoscaling
     return [
         VariantSpec(
-            model=_model(ep.model) if ep.model else None,
+            model=ep.model.to_spec() if ep.model else None,
             instance_type=ep.instance_type,
             instance_count=ep.instance_count,
-            managed_scaling=ManagedInstanceScalingSpec(min_instances=a.min, max_instances=a.max)
-            if a and isinstance(ep, InferenceComponentsEndpoint) else None,
-            **_capacity(ep),
+            # inference components: the entry's autoscaling is managed instance scaling of the variant
+            managed_scaling=a.to_spec() if a and isinstance(ep, InferenceComponentsEndpoint) else None,
+            **ep.capacity_props(),
         )
-    ]
-
-
-def _schedules(schedules: list[ScheduleSection]) -> tuple[ScheduledScalingSpec, ...]:
-    return tuple(
-        ScheduledScalingSpec(name=s.name, schedule=s.schedule, time_zone=s.time_zone, min_capacity=s.min, max_capacity=s.max)
-        for s in schedules
-    )
-
-
-def _autoscaling(ep: EndpointSection) -> AutoScalingSpec | None:
-    a = ep.autoscaling
-    if a is None or isinstance(ep, InferenceComponentsEndpoint):  # managed instance scaling (see _variants)
-        return None
-    return AutoScalingSpec(
-        min_capacity=a.min, max_capacity=a.max,
-        target_invocations_per_instance=a.target_invocations_per_instance,
-        target_concurrent_requests_per_model=a.target_concurrent_requests_per_model,
-        target_backlog_per_instance=a.target_backlog_per_instance,
-        target_provisioned_concurrency_utilization=a.target_provisioned_concurrency_utilization,
-        metric_targets=tuple(MetricTargetSpec(metric_name=m.metric, target_value=m.target) for m in a.metric_targets),
-        schedules=_schedules(a.schedules),
-        scale_in_cooldown_seconds=a.scale_in_cooldown_seconds,
-        scale_out_cooldown_seconds=a.scale_out_cooldown_seconds,
-    )
-
-
-def _components(physical_name: str, ep: EndpointSection) -> list[ComponentSpec]:
-    return [
-        ComponentSpec(
-            name=component_physical_name(physical_name, c.name),
-            model=_model(c.model),
-            memory_mb=c.memory_mb,
-            accelerators=c.accelerators,
-            cpu_cores=c.cpu_cores,
-            copies=c.copies,
-            autoscaling=ComponentAutoScalingSpec(
-                min_copies=c.autoscaling.min_copies, max_copies=c.autoscaling.max_copies,
-                target_concurrent_requests_per_copy=c.autoscaling.target_concurrent_requests_per_copy,
-                target_invocations_per_copy=c.autoscaling.target_invocations_per_copy,
-                scale_in_cooldown_seconds=c.autoscaling.scale_in_cooldown_seconds,
-                scale_out_cooldown_seconds=c.autoscaling.scale_out_cooldown_seconds,
-                schedules=_schedules(c.autoscaling.schedules),
-            ) if c.autoscaling else None,
-            container_startup_timeout_seconds=c.container_startup_timeout_seconds,
-            model_download_timeout_seconds=c.model_download_timeout_seconds,
-        )
-        for c in component_sections(ep)
     ]
 
 
 def endpoint_props(prefix: str, ep: EndpointSection) -> dict[str, Any]:
     """Config entry -> ``InferenceEndpoint`` keyword arguments that come from the entry (every kind)."""
-    d = ep.deployment
     physical = endpoint_physical_name(prefix, ep)
+    scaling = ep.autoscaling if not isinstance(ep, InferenceComponentsEndpoint) else None  # see _variants
+    capture = data_capture_section(ep)
     return dict(
         endpoint_name=physical,
         kind=EndpointKind(ep.type),
         variants=_variants(ep),
-        shadow_variants=[
-            ShadowVariantSpec(
-                name=v.name, model=_model(v.model), instance_type=v.instance_type, instance_count=v.instance_count,
-                sampling_percent=v.sampling_percent, **_capacity(v),
-            )
-            for v in shadow_variant_sections(ep)
-        ],
+        shadow_variants=[v.to_spec() for v in shadow_variant_sections(ep)],
         network_isolation=ep.network_isolation if isinstance(ep, _InstanceEndpoint) else None,
         volume_kms_key=ep.volume_kms_key,
-        autoscaling=_autoscaling(ep),
-        deployment=DeploymentSpec(
-            strategy=DeploymentStrategy(d.strategy), canary_percent=d.canary_percent, step_percent=d.step_percent,
-            wait_minutes=d.wait_minutes, termination_wait_minutes=d.termination_wait_minutes,
-            max_execution_minutes=d.max_execution_minutes, rollback_alarms=d.rollback_alarms,
-            rollback_signals=tuple(d.rollback_signals) if d.rollback_signals is not None else None,
-        ) if d else None,
-        data_capture=DataCaptureSpec(
-            sampling_percent=ep.data_capture.sampling_percent,
-            capture_input="input" in ep.data_capture.capture,
-            capture_output="output" in ep.data_capture.capture,
-        ) if isinstance(ep, _InstanceEndpoint) and ep.data_capture else None,
+        autoscaling=scaling.to_spec() if scaling else None,
+        deployment=ep.deployment.to_spec() if ep.deployment else None,
+        data_capture=capture.to_spec() if capture else None,
         alarms=endpoint_thresholds(ep.alarms, ep.type),
-        async_inference=AsyncInferenceSpec(
-            max_concurrent_invocations_per_instance=ep.async_inference.max_concurrent_invocations_per_instance
-        ) if isinstance(ep, AsyncEndpoint) and ep.async_inference else None,
-        components=_components(physical, ep),
+        async_inference=ep.async_inference.to_spec() if isinstance(ep, AsyncEndpoint) and ep.async_inference else None,
+        components=[c.to_spec(physical) for c in component_sections(ep)],
     )
 
 
@@ -546,13 +549,7 @@ def endpoint_thresholds(alarms: Any, kind: EndpointKind | str = EndpointKind.REA
 
 
 def endpoint_slo(section: EndpointSection) -> ServiceLevelObjective | None:
-    slo = section.slo
-    if slo is None:
-        return None
-    return ServiceLevelObjective(
-        availability_percent=slo.availability_percent, latency_ms=slo.latency_ms,
-        latency_percentile=slo.latency_percentile, min_requests=slo.min_requests,
-    )
+    return section.slo.to_spec() if section.slo is not None else None
 
 
 # -- validation: the library's rules, renamed to config key paths ------------------------------------

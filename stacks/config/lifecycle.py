@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, field_validator
 
 from constructs_lib.errors import Problem, Problems
-from constructs_lib.inference import KIND_TRAITS
+from constructs_lib.inference import KIND_TRAITS, EndpointKind, traits_of
 from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
 
 from .base import Section, matching
@@ -178,8 +178,10 @@ def lifecycle_problems(config: PlatformConfig) -> list[Problem]:
         if ep is None:
             problems.add(where, name, f"the name of a configured endpoint; known: {known}")
         elif SCALE_TO_ZERO_TYPES[ep.type]:
-            problems.add(where, name, f"an async or inference-components endpoint ({ep.type}: {SCALE_TO_ZERO_TYPES[ep.type]})")
-        elif ep.type == "async" and ep.autoscaling is None:
+            kinds = " or ".join(t for t, why in SCALE_TO_ZERO_TYPES.items() if not why)
+            problems.add(where, name, f"an {kinds} endpoint ({ep.type}: {SCALE_TO_ZERO_TYPES[ep.type]})")
+        elif ep.autoscaling is None and traits_of(EndpointKind(ep.type)).scalable_dimension is not None:
+            # zero through the variants' scalable target (async); inference components by their copy counts
             problems.add(
                 where, name,
                 "an async endpoint with autoscaling: the guard lowers the minimum of its scalable target, "

@@ -131,6 +131,25 @@ def _changed(kind: EndpointKind, **changes) -> dict:
     return {kind: dataclasses.replace(KIND_TRAITS[kind], **changes)}
 
 
+def _inline_function(scope, id, **_):
+    """Stands in for ``ReliableFunction`` (a construct with ``function``, ``role``, ``add_to_role_policy``)
+    without its bundled asset."""
+    from aws_cdk import aws_lambda as lambda_
+    from constructs import Construct
+
+    class InlineFunction(Construct):
+        def add_to_role_policy(self, statement) -> None:
+            self.function.add_to_role_policy(statement)
+
+    holder = InlineFunction(scope, id)
+    holder.function = lambda_.Function(
+        holder, "Resource", code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_12,
+    )
+    holder.role = holder.function.role
+    return holder
+
+
 def test_the_idle_guard_scales_to_zero_the_kinds_the_table_allows(monkeypatch):
     """With the realtime row allowing scale to zero, the guard takes a realtime endpoint and scales it
     by the row's scalable dimension (its variants' instance count): the policy, resolved."""
@@ -142,6 +161,9 @@ def test_the_idle_guard_scales_to_zero_the_kinds_the_table_allows(monkeypatch):
 
     for kind, row in _changed(EndpointKind.REALTIME, scale_to_zero_not="").items():
         monkeypatch.setitem(KIND_TRAITS, kind, row)
+    # The guard's function with inline code: what is tested is which kinds the guard takes and what it
+    # grants, not the handler's asset (tests/test_lifecycle.py bundles and synthesizes the real one).
+    monkeypatch.setattr("constructs_lib.lifecycle.idle_endpoint_guard.ReliableFunction", _inline_function)
     stack = Stack(new_app(), "Allowed")
     key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555")
     topic = sns.Topic.from_topic_arn(stack, "Topic", "arn:aws:sns:us-east-1:123456789012:t")

@@ -87,7 +87,7 @@ def prod_platform(tmp_path_factory) -> Synthesized:
 
 
 # -- cfn-lint over every assembly the tests synthesize ------------------------------------------------
-_LINTED: dict[str, list[str]] = {}  # sha256 of a template body -> its findings (each template linted once)
+_LINTED: dict[str, list] = {}  # sha256 of a template body -> its cfn-lint matches (each template linted once)
 
 
 def _cfnlint_ignores() -> list[str]:
@@ -97,8 +97,8 @@ def _cfnlint_ignores() -> list[str]:
     return list(yaml.safe_load((REPO / ".cfnlintrc.yaml").read_text())["ignore_checks"])
 
 
-def lint_template(path: Path) -> list[str]:
-    """cfn-lint findings of one template beyond ``.cfnlintrc.yaml``'s ignores, as readable lines.
+def lint_matches(path: Path) -> list:
+    """cfn-lint's matches (``cfnlint.match.Match``) for one template beyond ``.cfnlintrc.yaml``'s ignores.
 
     Runs the pinned cfn-lint in this process (schemas load once per worker, no CLI start-up per call);
     a template already linted in this session (same bytes) is not linted again.
@@ -113,9 +113,21 @@ def lint_template(path: Path) -> list[str]:
     if digest not in _LINTED:
         template, errors = decode(str(path))
         config = ConfigMixIn(["--template", str(path)], ignore_checks=_cfnlint_ignores())
-        matches = errors or list(run_template_by_data(template, config, _cfnlint_rules(config)))
-        _LINTED[digest] = [f"{path.name}:{m.linenumber}: {m.rule.id} {m.message}" for m in matches]
+        _LINTED[digest] = errors or list(run_template_by_data(template, config, _cfnlint_rules(config)))
     return _LINTED[digest]
+
+
+def lint_template(path: Path) -> list[str]:
+    """cfn-lint findings of one template beyond ``.cfnlintrc.yaml``'s ignores, as readable lines."""
+    return [f"{path.name}:{m.linenumber}: {m.rule.id} {m.message}" for m in lint_matches(path)]
+
+
+def lint_json(path: Path) -> list[dict]:
+    """The findings as the CLI's ``--format json`` prints them (Rule.Id, Message, Location.Path, ...)."""
+    from cfnlint.formatters.json import JsonFormatter
+
+    encoder = JsonFormatter.CustomEncoder()
+    return [{**json.loads(json.dumps(encoder.default(m))), "Filename": str(path)} for m in lint_matches(path)]
 
 
 _RULES: list = []  # cfn-lint's rule collection, loaded once per worker

@@ -75,7 +75,7 @@ def test_default_platform_has_no_unacknowledged_findings(default_platform):
 
 def _cfn_lint(templates: list[Path]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--", *map(str, templates)],
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", "--", *map(str, templates)],
         cwd=REPO, capture_output=True, text=True, check=False,
     )
 
@@ -99,7 +99,7 @@ def test_shared_helper_and_cli_agree_on_findings_and_ignores(tmp_path):
     Two small templates instead of the default platform: the platform itself is linted by the helper
     above, and the CLI over it cost 30 s of the suite for a comparison of two empty lists.
     """
-    from tests.conftest import lint_assembly
+    from tests.conftest import lint_assembly, lint_json
 
     (tmp_path / "Bad.template.json").write_text(json.dumps({
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicNam": "x"}}},
@@ -114,6 +114,10 @@ def test_shared_helper_and_cli_agree_on_findings_and_ignores(tmp_path):
     assert [line.split(": ", 1)[1].split(" ", 1)[0] for line in helper] == ["E3002"]
     assert cli.returncode != 0 and "E3002" in cli.stdout and "TopicNam" in cli.stdout, cli.stdout + cli.stderr
     assert "W3005" not in cli.stdout and "Ignored.template.json" not in cli.stdout, cli.stdout
+    # The helper's JSON (what tests that filter findings by rule and path read) is the CLI's --format json.
+    fields = ("Rule", "Location", "Level", "Message", "Filename")
+    helper_json = [{k: f[k] for k in fields} for t in sorted(tmp_path.glob("*.template.json")) for f in lint_json(t)]
+    assert helper_json == [{k: f[k] for k in fields} for f in json.loads(cli.stdout)]
 
 
 def test_lint_assembly_reports_findings_beyond_the_ignore_list(tmp_path):

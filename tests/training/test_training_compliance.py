@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.xdist_group("training-synth")
+from tests.conftest import lint_json
 
-CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+pytestmark = pytest.mark.xdist_group("training-synth")
 
 # cfn-lint findings ignored, each for one kind of resource and with its reason. Everything else fails.
 CFN_LINT_IGNORES = {
@@ -32,15 +30,9 @@ CFN_LINT_IGNORES = {
 
 
 def _cfn_lint(*templates: Path) -> list[dict]:
-    """Run the pinned cfn-lint CLI (as ``make lint`` does) and return its JSON findings."""
-    result = subprocess.run(
-        [str(CFN_LINT), "--format", "json", *map(str, templates)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode in (0, 2, 4, 6, 8, 10, 12, 14), result.stderr
-    return json.loads(result.stdout or "[]")
+    """cfn-lint's findings as ``make lint``'s CLI reports them in ``--format json`` (.cfnlintrc.yaml's
+    ignores), from the suite's in-process helper (it agrees with the CLI: tests/test_compliance.py)."""
+    return [finding for template in templates for finding in lint_json(template)]
 
 
 def _ignored(finding: dict) -> bool:

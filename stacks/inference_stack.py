@@ -24,7 +24,7 @@ from constructs_lib.observability import AlarmRouting, EndpointMonitoring, Platf
 from .config import PlatformConfig
 from .config import endpoints as endpoint_config
 from .config.endpoints import EndpointSection, data_capture_section, endpoint_slo, endpoint_thresholds
-from .naming import PlatformNames
+from .naming import PlatformNames, construct_id
 from .promotion import with_promoted_models
 
 
@@ -74,7 +74,7 @@ class InferenceStack(Stack):
         for ep in endpoints:
             traits = traits_of(EndpointKind(ep.type))
             endpoint = self.endpoints[ep.name] = InferenceEndpoint(
-                self, _construct_id(ep.name) + "Endpoint", **endpoint_props(config, ep),
+                self, construct_id(ep.name) + "Endpoint", **endpoint_props(config, ep),
                 # No alarm_topic: the rollback alarms are the endpoint's critical alarms, which notify
                 # the critical topic through the monitoring's rollup (one incident, one notification).
                 encryption_key=key,
@@ -84,7 +84,7 @@ class InferenceStack(Stack):
             # The monitoring reads the endpoint's own facts (kind, capacity bounds) and its kind's traits.
             self.monitoring[ep.name] = EndpointMonitoring(
                 # The id the foundation's dashboard had: the dashboard (child "Resource") keeps its logical id.
-                self, _construct_id(ep.name) + "Dashboard",
+                self, construct_id(ep.name) + "Dashboard",
                 endpoint=endpoint, routing=routing,
                 thresholds=endpoint_thresholds(ep.alarms, ep.type), slo=endpoint_slo(ep),
             )
@@ -94,7 +94,3 @@ class InferenceStack(Stack):
             self, "Overview", dashboard_name=overview_page, endpoints=list(self.endpoints.values()),
             links=overview_links,
         )
-
-
-def _construct_id(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))

@@ -22,6 +22,12 @@ def physical_name(prefix: str, name: str) -> str:
     return f"{prefix}-{name}"
 
 
+def construct_id(name: str) -> str:
+    """``chat-llm`` -> ``ChatLlm``: the construct id part of a config name (``ChatLlmEndpoint``,
+    ``ChatLlmDashboard``, ``<Cluster>Cluster``, ``<Pipeline>Training``). Part of every logical id below it."""
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
 def shard_stack_name(prefix: str, key: str) -> str:
     """``acme-ml-dev-inference`` for hash shard 1, ``acme-ml-dev-inference-<key>`` otherwise."""
     return physical_name(prefix, "inference") if key == "1" else physical_name(prefix, f"inference-{key}")

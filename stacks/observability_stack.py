@@ -37,7 +37,7 @@ from constructs_lib.observability import (
 
 from .config import PlatformConfig
 from .config.training import pipeline_monitoring
-from .naming import PlatformNames
+from .naming import PlatformNames, construct_id
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class ObservabilityStack(Stack):
         )
         self.clusters: dict[str, ClusterMonitoring] = {
             c.cluster_name: ClusterMonitoring(
-                self, _construct_id(c.cluster_name) + "Cluster", cluster_name=c.cluster_name, metrics=c.metrics,
+                self, construct_id(c.cluster_name) + "Cluster", cluster_name=c.cluster_name, metrics=c.metrics,
                 file_system=c.file_system, routing=self.severity_topics.routing, encryption_key=key,
                 node_health=c.node_health,
             )
@@ -92,7 +92,7 @@ class ObservabilityStack(Stack):
         pipelines = pipelines or {}
         self.training: dict[str, TrainingPipelineMonitoring] = {
             section.name: TrainingPipelineMonitoring(
-                self, _construct_id(section.name) + "Training", pipeline=pipelines[section.name],
+                self, construct_id(section.name) + "Training", pipeline=pipelines[section.name],
                 spec=pipeline_monitoring(section),
                 # "pipeline-": an endpoint or cluster may have the same name (alarm names are unique).
                 prefix=names.pipeline(section.name), dashboard_name=names.pipeline(section.name),
@@ -128,7 +128,7 @@ class ObservabilityStack(Stack):
             for rollup, suffix in ((monitoring.unhealthy, "Unhealthy"), (monitoring.degraded, "Degraded")):
                 if rollup is not None:
                     rollups.append(cw.CompositeAlarm.from_composite_alarm_name(
-                        self, f"{_construct_id(endpoint.endpoint_name)}{suffix}",
+                        self, f"{construct_id(endpoint.endpoint_name)}{suffix}",
                         monitoring.alarm_factory.name_of(rollup),
                     ))
         rollups += [c.unhealthy for c in self.clusters.values() if c.unhealthy is not None]
@@ -141,7 +141,3 @@ class ObservabilityStack(Stack):
             alarms=[*rollups, *others], links=shard_pages,
         )
         return self.overview
-
-
-def _construct_id(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))

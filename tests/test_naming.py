@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aws_cdk import Token
 
-from stacks.naming import PlatformNames, physical_name, shard_stack_name
+from stacks.naming import PlatformNames, construct_id, physical_name, shard_stack_name
 
 NAMES = PlatformNames(platform="acme-ml", environment="dev")
 
@@ -34,6 +34,10 @@ def test_names_of_one_platform_environment():
     assert (NAMES.promotion_path("chat-llm", "AllTraffic"), NAMES.training_parameters) == (
         "/acme-ml/dev/promotion/chat-llm/AllTraffic", "/acme-ml/dev/training",
     )
+    # Construct ids of config names: part of every logical id below them (tests/default_logical_ids.json).
+    assert [construct_id(n) for n in ("chat-llm", "ranker", "acme-ml-dev-llm-pretrain")] == [
+        "ChatLlm", "Ranker", "AcmeMlDevLlmPretrain",
+    ]
 
 
 def test_the_config_helpers_name_what_the_names_object_names(default_config):

@@ -136,8 +136,9 @@ def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]
                  label=s.label) for s in scopes],
         )])
 
-    shown = {a.node.path for a in monitoring.alarm_factory.notifying()}
-    status = [*monitoring.alarm_factory.notifying(), *(a for a in extra_alarms if a.node.path not in shown)]
+    notifying = monitoring.alarm_factory.notifying()
+    shown = {id(a) for a in notifying}
+    status = [*notifying, *(a for a in extra_alarms if id(a) not in shown)]
     for i in range(0, len(status), _quotas.MAX_ALARMS_PER_STATUS_WIDGET):
         chunk = status[i: i + _quotas.MAX_ALARMS_PER_STATUS_WIDGET]
         rows.append([cw.AlarmStatusWidget(

@@ -85,8 +85,10 @@ class AlarmFactory:
         self.inputs: list[cw.Alarm] = []
         # Alarms whose state a rollup composite notifies (page_once), by severity.
         self.rolled_up: dict[Severity, list[cw.AlarmBase]] = {}
-        self._severity: dict[str, Severity] = {}
-        self._names: dict[str, str] = {}
+        # Keyed by the alarm object's identity (the lists above keep each one alive): a key read from
+        # the construct tree (``node.path``) costs two jsii round-trips per lookup.
+        self._severity: dict[int, Severity] = {}
+        self._names: dict[int, str] = {}
 
     def name(self, signal: str, severity: Severity) -> str:
         return f"{self.prefix}-{signal}-{severity.value}"
@@ -94,7 +96,7 @@ class AlarmFactory:
     def name_of(self, alarm: cw.AlarmBase) -> str:
         """The fixed name this factory gave ``alarm`` (one it created, not an adopted one): another stack
         can show the alarm by name (``cw.Alarm.from_alarm_name``) without importing a value from this one."""
-        return self._names[alarm.node.path]
+        return self._names[id(alarm)]
 
     def metric_alarm(
         self,
@@ -212,18 +214,18 @@ class AlarmFactory:
     def notifying(self, severity: Severity | None = None) -> list[cw.AlarmBase]:
         """Alarms that stand for a condition a person is told about, directly or through a rollup
         (everything but burn-rate window inputs), optionally of one severity."""
-        inputs = {a.node.path for a in self.inputs}
+        inputs = {id(a) for a in self.inputs}
         return [
             a for a in self.alarms
-            if a.node.path not in inputs and (severity is None or self._severity[a.node.path] is severity)
+            if id(a) not in inputs and (severity is None or self._severity[id(a)] is severity)
         ]
 
     # -- helpers -------------------------------------------------------------------------------
     def _record(self, alarm: cw.AlarmBase, severity: Severity, name: str | None = None) -> None:
         self.alarms.append(alarm)
-        self._severity[alarm.node.path] = severity
+        self._severity[id(alarm)] = severity
         if name is not None:  # adopted alarms were named by the factory that created them
-            self._names[alarm.node.path] = name
+            self._names[id(alarm)] = name
 
     def _route(self, alarm: cw.AlarmBase, severity: Severity) -> None:
         topic = self.routing.get(severity)

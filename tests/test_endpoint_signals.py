@@ -13,6 +13,7 @@ import json
 import pytest
 
 from tests.conftest import new_app
+from tests.test_inference_kinds import execution_policy
 
 ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3.0-gpu-py311-cu121-ubuntu20.04-sagemaker"
@@ -147,9 +148,8 @@ def test_deployment_rolls_back_on_exactly_the_critical_alarms_of_the_watched_sig
     assert all(json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}) in rule for logical_id in critical)
     # SageMaker reads them with the endpoint's execution role ("Auto-Rollback Configuration and
     # Monitoring": cloudwatch:DescribeAlarms on the auto-rollback alarms): on exactly these alarms.
-    (policy,) = [r["Properties"] for k, r in _resources(default_platform, "AWS::IAM::ManagedPolicy").items()
-                 if k.startswith("ChatLlmEndpointExecutionPolicy")]
-    (describe,) = [st for st in policy["PolicyDocument"]["Statement"] if st.get("Sid") == "DescribeRollbackAlarms"]
+    (describe,) = [st for st in execution_policy(default_platform["inference"], "ChatLlmEndpoint")["PolicyDocument"]["Statement"]
+                   if st.get("Sid") == "DescribeRollbackAlarms"]
     assert describe == {"Sid": "DescribeRollbackAlarms", "Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
                         "Resource": [{"Fn::GetAtt": [logical_id, "Arn"]} for logical_id in critical]}
     # The typed fact the lifecycle deploys with: the same alarms by name.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -41,7 +42,7 @@ from constructs_lib import (
 )
 from constructs_lib.observability import EndpointAlarmThresholds, SeverityThresholds
 from tests.conftest import lint_assembly, new_app, resources_of
-from tests.test_inference_kinds import PLATFORM_KEY_ARN, of, one, statements
+from tests.test_inference_kinds import PLATFORM_KEY_ARN, execution_policy, of, one, statements
 
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04"
 ENDPOINT = "acme-ml-dev-chat-llm"
@@ -372,8 +373,8 @@ def test_vpc_placement_with_default_security_group_and_network_interface_permiss
         {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to S3, ECR and AWS APIs", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
     ]
     assert "SecurityGroupIngress" not in raw[group_id]["Properties"]
-    (policy,) = [r["Properties"] for r in raw.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
-    eni = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}["ManageVpcNetworkInterfaces"]
+    eni = {s["Sid"]: s for s in execution_policy(SimpleNamespace(raw={"Resources": raw}), "Ranker")["PolicyDocument"]["Statement"]}[
+        "ManageVpcNetworkInterfaces"]
     assert "ec2:CreateNetworkInterface" in eni["Action"] and eni["Resource"] == "*"
     assert endpoint.security_groups[0].node.id == "SecurityGroup"
 
@@ -390,9 +391,9 @@ def test_models_in_a_vpc_wait_for_the_separate_rules_of_their_security_groups():
     stack, _ = _endpoint_stack(props)
     raw = Template.from_stack(stack).to_json()["Resources"]
     (rule,) = [k for k, r in raw.items() if r["Type"] == "AWS::EC2::SecurityGroupEgress"]
-    (policy,) = [k for k, r in raw.items() if r["Type"] == "AWS::IAM::ManagedPolicy"]
     (model,) = [r for r in raw.values() if r["Type"] == "AWS::SageMaker::Model"]
-    assert model["DependsOn"] == sorted([policy, rule])
+    # Its permissions come with the role it names (inline policy): the rule is its only explicit dependency.
+    assert model["DependsOn"] == [rule]
 
 
 def test_library_kinds_outside_the_default_config_pass_every_nag_pack(tmp_path):

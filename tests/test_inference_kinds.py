@@ -34,9 +34,18 @@ def props(template, construct: str, cfn_type: str) -> dict:
     return one(template, construct, cfn_type)[1]["Properties"]
 
 
+def execution_policy(template, construct: str) -> dict:
+    """The execution role's one inline policy (no separate policy resource, no managed policy)."""
+    role = props(template, f"{construct}ExecutionRole", "AWS::IAM::Role")
+    assert not of(template, construct, "AWS::IAM::ManagedPolicy") and not of(template, construct, "AWS::IAM::Policy")
+    assert "ManagedPolicyArns" not in role
+    (policy,) = role["Policies"]
+    assert policy["PolicyName"] == "ExecutionPolicy"
+    return policy
+
+
 def statements(template, construct: str) -> dict[str, dict]:
-    policy = props(template, f"{construct}ExecutionPolicy", "AWS::IAM::ManagedPolicy")
-    return {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    return {s["Sid"]: s for s in execution_policy(template, construct)["PolicyDocument"]["Statement"]}
 
 
 @pytest.fixture(scope="module")

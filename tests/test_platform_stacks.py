@@ -301,6 +301,11 @@ REMOVED_LOGICAL_IDS: dict[str, str] = {
     **{f"{endpoint}Dashboard5xxRateCriticalAlarm": "the critical 5XX rate is the endpoint's rollback alarm: created once, "
        "by the endpoint (inference stack, same name), and adopted by its monitoring"
        for endpoint in ("ChatLlm", "Ranker", "FraudScorer")},
+    **{f"{construct}ExecutionPolicy": "stateless: the execution role's statements moved into the role as its inline "
+       "policy (one resource per endpoint instead of two); the role keeps its logical id and permissions"
+       for construct in ("ChatLlmEndpoint", "RankerEndpoint", "FraudScorerEndpoint", "EmbeddingsEndpoint",
+                         "BatchScoringEndpoint", "ManyModelsEndpoint", "LlmHostingEndpoint",
+                         "LlmHostingEndpointLlama8bComponent")},
 }
 
 

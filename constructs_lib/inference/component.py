@@ -92,7 +92,6 @@ class InferenceComponent(Construct):
                 environment=dict(spec.model.environment) or None,
             ),
         )
-        self.model.node.add_dependency(self.execution_policy)
         startup = (
             CfnInferenceComponent.InferenceComponentStartupParametersProperty(
                 container_startup_health_check_timeout_in_seconds=spec.container_startup_timeout_seconds,

@@ -233,10 +233,8 @@ class InferenceEndpoint(EndpointBase):
             enable_network_isolation=isolation if components_mode else None,
             vpc_config=CfnEndpointConfig.VpcConfigProperty(**vpc_config) if components_mode and vpc_config else None,
         )
-        if components_mode:
-            self.endpoint_config.node.add_dependency(self.execution_policy)
-            if vpc_config:
-                wait_for_security_group_rules(self.endpoint_config, self.security_groups)
+        if components_mode and vpc_config:
+            wait_for_security_group_rules(self.endpoint_config, self.security_groups)
         if encryption_key is not None and not volume_kms_key:
             acknowledge(
                 self.endpoint_config,
@@ -362,7 +360,6 @@ class InferenceEndpoint(EndpointBase):
             ),
             vpc_config=sagemaker.CfnModel.VpcConfigProperty(**vpc_config) if vpc_config else None,
         )
-        cfn.node.add_dependency(self.execution_policy)
         if vpc_config:  # instances start with the endpoint: the groups' separate rules must exist by then
             wait_for_security_group_rules(cfn, self.security_groups)
         return cfn

@@ -46,6 +46,12 @@ class Platform:
         ]
 
 
+# Templates are written without indentation (StackProps.suppressTemplateIndentation): CloudFormation's
+# template-size quota (1 MB from S3) counts every byte, and aws-cdk-lib's one-space indentation is
+# about a third of a shard's. CloudFormation and `cdk diff` parse the JSON, so nothing else changes.
+_TEMPLATE_FORMAT = {"suppress_template_indentation": True}
+
+
 def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     """The platform's stacks in ``app``: the App, or a Stage (one per environment in a CDK pipeline)."""
     p = config.platform
@@ -58,7 +64,9 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
         )
 
     def kw(concern: str, description: str) -> dict:
-        return dict(env=env, stack_name=names.stack(concern), description=names.description(description))
+        return dict(
+            env=env, stack_name=names.stack(concern), description=names.description(description), **_TEMPLATE_FORMAT,
+        )
 
     data = DataStack(
         app, names.stack("data"), config=config, names=names, **kw("data", "KMS key, artifact bucket, notification topic")
@@ -96,7 +104,7 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
             app, shard.stack_name, config=config, names=names, endpoints=entries, key=data.key, topic=data.topic,
             routing=observability.severity_topics.routing,
             overview_page=page, overview_links=[observability.overview_name],
-            env=env, stack_name=shard.stack_name,
+            env=env, stack_name=shard.stack_name, **_TEMPLATE_FORMAT,
             description=names.description(
                 f"SageMaker endpoints of shard {shard.key} "
                 f"({'endpoints[].stack' if shard.explicit else 'hash of the name'}), their dashboards and alarms"

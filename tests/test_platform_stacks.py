@@ -26,6 +26,13 @@ def test_stateful_resources_keep_their_logical_ids_and_are_retained(default_plat
         assert resources[logical_id]["UpdateReplacePolicy"] == "Retain"
 
 
+def test_templates_are_written_without_indentation(default_platform):
+    """CloudFormation's 1 MB template quota counts whitespace too (StackProps.suppressTemplateIndentation)."""
+    for stack in default_platform.platform.stacks:
+        text = (default_platform.outdir / f"{stack.artifact_id}.template.json").read_text()
+        assert text.startswith('{"Description":') and "\n" not in text, stack.stack_name
+
+
 @pytest.mark.xdist_group("prod")  # one worker builds prod_platform once
 def test_termination_protection_only_in_prod(default_platform, prod_platform):
     """prod protects every stack (issue 14: termination protection is a prod default)."""

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import jsii
@@ -101,9 +102,10 @@ def _vendor(module: str, staging: Path) -> None:
         shutil.copy2(src, staging / src.name)
 
 
-def stage_function(name: str, directory: Path | str) -> Path:
+def stage_function(name: str, directory: Path | str, data_files: Mapping[str, str] | None = None) -> Path:
     """Write the asset of ``lambda/<name>`` into ``directory`` (created if missing): the handler, the
-    shared modules and the vendored packages. Returns the directory."""
+    shared modules and ``data_files`` (file name -> text: configuration too large for the function's
+    environment, read by the handler next to itself). Returns the directory."""
     if name == _COMMON:
         raise ValueError(f"{_COMMON!r} holds the shared modules, not a function")
     staging = Path(directory)
@@ -114,6 +116,10 @@ def stage_function(name: str, directory: Path | str) -> Path:
     shutil.copy2(Path(__file__).resolve().parent / "sagemaker_events.py", staging / "sagemaker_events.py")
     for schema in SHARED_SCHEMAS.get(name, ()):
         shutil.copy2(Path(__file__).resolve().parent / schema, staging / schema)
+    for file_name, text in sorted((data_files or {}).items()):
+        if Path(file_name).name != file_name or (staging / file_name).exists():
+            raise ValueError(f"data file {file_name!r}: a new file name next to the handler, without folders")
+        (staging / file_name).write_text(text)
     return staging
 
 
@@ -137,29 +143,33 @@ class _LocalStaging:
     """CDK local bundling: stages a function (or, for ``None``, the layer) into the folder CDK gives
     (inside the cloud assembly)."""
 
-    def __init__(self, name: str | None) -> None:
+    def __init__(self, name: str | None, data_files: Mapping[str, str] | None = None) -> None:
         self._name = name
+        self._data_files = dict(data_files or {})
 
     def try_bundle(self, output_dir: str, *, image, **_options) -> bool:
         if self._name is None:
             stage_layer(output_dir)
         else:
-            stage_function(self._name, output_dir)
+            stage_function(self._name, output_dir, self._data_files)
         return True
 
 
-def _local_bundling(name: str | None) -> BundlingOptions:
+def _local_bundling(name: str | None, data_files: Mapping[str, str] | None = None) -> BundlingOptions:
     # The image is never pulled: local bundling always succeeds (a failure raises), no Docker needed.
-    return BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_LocalStaging(name))
+    return BundlingOptions(
+        image=DockerImage.from_registry("local-bundling-only"), local=_LocalStaging(name, data_files)
+    )
 
 
-def function_code(name: str) -> lambda_.Code:
-    """``lambda_.Code`` for ``lambda/<name>`` with the shared modules bundled (Powertools comes from
-    :func:`powertools_layer`); the handler is ``handler.handler``."""
+def function_code(name: str, data_files: Mapping[str, str] | None = None) -> lambda_.Code:
+    """``lambda_.Code`` for ``lambda/<name>`` with the shared modules and ``data_files`` bundled
+    (Powertools comes from :func:`powertools_layer`); the handler is ``handler.handler``. The asset
+    hash is the output's, so other data is another asset (and a code update of the function)."""
     return lambda_.Code.from_asset(
         str(function_source_dir(name)),
         asset_hash_type=AssetHashType.OUTPUT,
-        bundling=_local_bundling(name),
+        bundling=_local_bundling(name, data_files),
     )
 
 

@@ -288,17 +288,29 @@ def test_deployed_models_run_with_their_own_least_privilege_role(lifecycle):
     assert s["AuthenticateToEcrAndPublishMetrics"]["Action"] == ["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
 
 
-def test_idle_guard_reads_every_endpoint_and_scales_none_unless_opted_in(lifecycle, physical):
+def asset_settings(outdir: Path, function: dict) -> dict:
+    """The idle guard's SETTINGS_FILE, read from the function's code asset in the cloud assembly."""
+    env = function["Properties"]["Environment"]["Variables"]
+    asset = outdir / f"asset.{function['Properties']['Code']['S3Key'].removesuffix('.zip')}"
+    return json.loads((asset / env["SETTINGS_FILE"]).read_text())
+
+
+def test_idle_guard_reads_every_endpoint_and_scales_none_unless_opted_in(default_platform, lifecycle, physical):
     s = statements(lifecycle, "IdleEndpointGuardHandlerRoleDefaultPolicy")
-    assert sorted(render(s["DescribeWatchedEndpoints"]["Resource"])) == sorted(
-        arn(f"endpoint/{name}") for name in physical.values()
-    )
+    # One ARN pattern for any number of endpoints: every platform endpoint is named <prefix>-<name>.
+    assert render(s["DescribeWatchedEndpoints"]["Resource"]) == arn("endpoint/acme-ml-dev-*")
+    assert all(name.startswith("acme-ml-dev-") for name in physical.values())
     assert (s["ReadInvocationMetrics"]["Action"], s["ReadInvocationMetrics"]["Resource"]) == ("cloudwatch:GetMetricData", "*")
     assert not {"ScaleOptedInEndpoints", "LowerMinimumCapacity", "ScaleOptedInComponents"} & set(s)
-    env = by_prefix(lifecycle, "AWS::Lambda::Function", "IdleEndpointGuardHandler")[1]["Properties"]["Environment"]
+    function = by_prefix(lifecycle, "AWS::Lambda::Function", "IdleEndpointGuardHandler")[1]
+    env = function["Properties"]["Environment"]["Variables"]
+    # The list is a file in the code asset, not the environment (Lambda: 4 KB of environment in all).
+    assert sorted(env) == sorted(["TOPIC_ARN", "PLATFORM_NAME", "SETTINGS_FILE", "IDLE_HOURS", "POWERTOOLS_SERVICE_NAME",
+                                  "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"])
+    settings = asset_settings(default_platform.outdir, function)
     # each endpoint with its kind: the guard reads the metrics that kind publishes (issue: async endpoints
     # publish no Invocations), never guessing the kind itself
-    assert json.loads(env["Variables"]["ENDPOINTS"]) == [
+    assert settings == {"ENDPOINTS": [
         {"EndpointName": "acme-ml-dev-batch-scoring", "Kind": "async"},
         {"EndpointName": "acme-ml-dev-chat-llm", "Kind": "realtime"},
         {"EndpointName": "acme-ml-dev-embeddings", "Kind": "serverless"},
@@ -307,9 +319,62 @@ def test_idle_guard_reads_every_endpoint_and_scales_none_unless_opted_in(lifecyc
          "InferenceComponents": ["acme-ml-dev-llm-hosting-llama-8b"]},
         {"EndpointName": "acme-ml-dev-many-models", "Kind": "multi-model"},
         {"EndpointName": "acme-ml-dev-ranker", "Kind": "realtime"},
-    ]
-    assert sorted(e["EndpointName"] for e in json.loads(env["Variables"]["ENDPOINTS"])) == sorted(physical.values())
-    assert env["Variables"]["IDLE_HOURS"] == "24" and "SCALE_TO_ZERO_ENDPOINTS" not in env["Variables"]
+    ]}
+    assert sorted(e["EndpointName"] for e in settings["ENDPOINTS"]) == sorted(physical.values())
+    assert env["IDLE_HOURS"] == "24" and env["SETTINGS_FILE"] == "settings.json"
+
+
+def test_idle_guard_of_500_endpoints_keeps_its_environment_and_policy_small(scope):
+    """500 watched endpoints: the environment stays the same few variables (Lambda: 4 KB in all, "Lambda
+    quotas") and DescribeEndpoint one ARN pattern (IAM: 10,240 characters of inline policy per role)."""
+    from aws_cdk.assertions import Template
+
+    from constructs_lib import EndpointKind, IdleEndpointGuard, WatchedEndpoint
+    from constructs_lib.lifecycle.reliable_function import ENVIRONMENT_MAX_BYTES, environment_size
+
+    stack, key, topic = scope
+    names = [f"acme-ml-prod-endpoint-{i:03d}" for i in range(500)]
+    guard = IdleEndpointGuard(
+        stack, "Idle500", topic=topic, key=key, endpoint_name_prefix="acme-ml-prod-",
+        endpoint_names=[WatchedEndpoint(n, EndpointKind.REALTIME) for n in names],
+    )
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    (function,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    env = function["Environment"]["Variables"]
+    assert env == {
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t", "PLATFORM_NAME": "aiplatform",
+        "SETTINGS_FILE": "settings.json", "IDLE_HOURS": "24", "POWERTOOLS_SERVICE_NAME": "idle_endpoint_guard",
+        "POWERTOOLS_METRICS_NAMESPACE": "AIPlatform", "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert environment_size(env) < ENVIRONMENT_MAX_BYTES // 8 and ENVIRONMENT_MAX_BYTES == 4096
+    (policy,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
+    (describe,) = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "DescribeWatchedEndpoints"]
+    assert len(json.dumps(policy["PolicyDocument"])) < 10_240 // 4
+    assert describe["Resource"] == {"Fn::Join": ["", [
+        "arn:", {"Ref": "AWS::Partition"}, ":sagemaker:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+        ":endpoint/acme-ml-prod-*"]]}
+
+
+def test_idle_guard_refuses_names_outside_its_prefix(scope):
+    from constructs_lib import IdleEndpointGuard
+
+    stack, key, topic = scope
+    with pytest.raises(PlatformValidationError, match=(
+            r"endpoint_names: got \['other-a'\]; names that start with endpoint_name_prefix 'acme-'")):
+        IdleEndpointGuard(stack, "Prefix", topic=topic, key=key, endpoint_names=["acme-a", "other-a"],
+                          endpoint_name_prefix="acme-")
+
+
+def test_a_function_environment_over_lambdas_4_kb_is_refused_at_synth(scope):
+    from constructs_lib.lifecycle.reliable_function import ReliableFunction
+
+    stack, key, _ = scope
+    with pytest.raises(PlatformValidationError, match=(
+            r"ReliableFunction Validation/Big: 1 problem\(s\)\n  - environment: got '4107 bytes \(BIG, POWERTOOLS_LOG_LEVEL, "
+            r".*\)'; at most 4096 bytes of variable names and values in all \(Lambda's quota; each unresolved token "
+            r"counted as 256 characters\): pass large settings as data_files instead")):
+        ReliableFunction(stack, "Big", code_name="idle_endpoint_guard", description="too big", key=key,
+                         environment={"BIG": "x" * 4000})
 
 
 def test_training_notifier_registers_only_in_its_group(lifecycle):
@@ -510,9 +575,13 @@ def test_idle_guard_scales_only_the_opted_in_endpoints_and_components(library_st
     assert s["FindScalableTargets"]["Resource"] == "*" and s["ListInferenceComponents"]["Resource"] == "*"
     assert s["ScaleOptedInComponents"]["Action"] == "sagemaker:UpdateInferenceComponentRuntimeConfig"
     assert render(s["ScaleOptedInComponents"]["Resource"]) == [arn("inference-component/llm-a"), arn("inference-component/llm-b")]
-    env = by_prefix(library_stack, "AWS::Lambda::Function", "IdleHandler")[1]["Properties"]["Environment"]["Variables"]
-    assert (json.loads(env["SCALE_TO_ZERO_ENDPOINTS"]), env["IDLE_HOURS"]) == (["batch", "llm"], "12")
-    assert json.loads(env["ENDPOINTS"]) == [  # a bare name takes the kind of its scale_to_zero entry
+    function = by_prefix(library_stack, "AWS::Lambda::Function", "IdleHandler")[1]
+    settings = asset_settings(library_stack.path.parent, function)
+    assert (settings["SCALE_TO_ZERO_ENDPOINTS"], function["Properties"]["Environment"]["Variables"]["IDLE_HOURS"]) == (
+        ["batch", "llm"], "12")
+    # Without endpoint_name_prefix: DescribeEndpoint on each watched endpoint's ARN.
+    assert sorted(render(s["DescribeWatchedEndpoints"]["Resource"])) == [arn(f"endpoint/{n}") for n in ("batch", "chat", "llm")]
+    assert settings["ENDPOINTS"] == [  # a bare name takes the kind of its scale_to_zero entry
         {"EndpointName": "batch", "Kind": "async"},
         {"EndpointName": "chat", "Kind": "realtime"},
         {"EndpointName": "llm", "Kind": "inference-components", "InferenceComponents": ["llm-a", "llm-b"]},

@@ -3,6 +3,7 @@ scaled to zero where SageMaker supports it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import limits
-from ..compliance import acknowledge
+from ..compliance import acknowledge, nag_resource_id
 from ..errors import Problems
 from ..inference.base import endpoint_arn_for
 from ..inference.kinds import InvocationScope, traits_of
@@ -25,13 +26,14 @@ from ._wiring import (
     add_function_target,
     allow_notifications,
     dead_letter_queue,
-    json_environment,
     sagemaker_arn,
 )
 from .events import on_schedule
 from .reliable_function import ReliableFunction
 
 IDLE_HOURS = (1, 720)  # the handler clamps IDLE_HOURS to this range
+# The handler's settings file next to it in the code asset (its SETTINGS_FILE).
+SETTINGS_FILE = "settings.json"
 
 
 def scale_to_zero_kinds() -> tuple[EndpointKind, ...]:
@@ -96,6 +98,14 @@ class IdleEndpointGuard(Construct):
     :param idle_hours: observation window, 1-720; default 24.
     :param check_every: default one hour.
     :param scale_to_zero: default none: idle endpoints are only reported.
+    :param endpoint_name_prefix: a prefix every watched name starts with (the platform's
+        ``<prefix>-``): ``DescribeEndpoint`` is then granted on that one ARN pattern, of the same size for
+        5 endpoints or 500; default none: on each endpoint's ARN (an IAM role's inline policies are
+        limited to 10,240 characters in all, about 120 endpoint ARNs).
+
+    The watched list (and ``scale_to_zero``'s) is a file in the function's code asset
+    (``SETTINGS_FILE``), not an environment variable: Lambda limits a function's environment to 4 KB in
+    all, about 60 endpoints' entries.
     """
 
     def __init__(
@@ -109,6 +119,7 @@ class IdleEndpointGuard(Construct):
         idle_hours: int = 24,
         check_every: Duration = Duration.hours(1),
         scale_to_zero: Sequence[ScaleToZero] = (),
+        endpoint_name_prefix: str | None = None,
         platform_name: str = "aiplatform",
         metrics_namespace: str = METRICS_NAMESPACE,
     ) -> None:
@@ -138,6 +149,16 @@ class IdleEndpointGuard(Construct):
                     target.kind is w.kind, f"endpoint_names[{i}].kind", w.kind.value,
                     f"the kind of its scale_to_zero entry ({target.kind.value})",
                 )
+        if endpoint_name_prefix is not None:
+            p.check(
+                bool(limits.NAME_PATTERN.match(endpoint_name_prefix.rstrip("-"))), "endpoint_name_prefix",
+                endpoint_name_prefix, limits.NAME_RULE + ", optionally followed by '-'",
+            )
+            outside = [n for n in endpoint_names if not n.startswith(endpoint_name_prefix)]
+            p.check(
+                not outside, "endpoint_names", outside[:5],
+                f"names that start with endpoint_name_prefix {endpoint_name_prefix!r} (only those may be described)",
+            )
         p.check(IDLE_HOURS[0] <= idle_hours <= IDLE_HOURS[1], "idle_hours", idle_hours, "1-720 hours")
         p.check(
             60 <= check_every.to_seconds() <= idle_hours * 3600, "check_every", check_every.to_seconds(),
@@ -162,18 +183,18 @@ class IdleEndpointGuard(Construct):
         p.raise_if_any()
 
         names = sorted(set(endpoint_names))
+        # Lists of any length go to the code asset (plain names only: validated against NAME_PATTERN).
+        settings: dict[str, Any] = {
+            "ENDPOINTS": [w.as_environment() for w in sorted(watched, key=lambda w: w.endpoint_name)],
+        }
+        if scale_to_zero:
+            settings["SCALE_TO_ZERO_ENDPOINTS"] = sorted({t.endpoint_name for t in scale_to_zero})
         environment = {
             "TOPIC_ARN": topic.topic_arn,
             "PLATFORM_NAME": platform_name,
-            "ENDPOINTS": json_environment(
-                self, [w.as_environment() for w in sorted(watched, key=lambda w: w.endpoint_name)]
-            ),
+            "SETTINGS_FILE": SETTINGS_FILE,
             "IDLE_HOURS": str(idle_hours),
         }
-        if scale_to_zero:
-            environment["SCALE_TO_ZERO_ENDPOINTS"] = json_environment(
-                self, sorted({t.endpoint_name for t in scale_to_zero})
-            )
         self.handler = ReliableFunction(
             self, "Handler",
             code_name="idle_endpoint_guard",
@@ -183,14 +204,23 @@ class IdleEndpointGuard(Construct):
             reserved_concurrency=1,  # one run at a time: runs are periodic, never urgent
             timeout=Duration.minutes(2),
             metrics_namespace=metrics_namespace,
+            data_files={SETTINGS_FILE: json.dumps(settings, indent=1, sort_keys=True) + "\n"},
         )
         allow_notifications(self.handler, topic, key)
-        self.handler.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="DescribeWatchedEndpoints", actions=["sagemaker:DescribeEndpoint"],
-                resources=[endpoint_arn_for(self, name) for name in names],
-            )
+        described = (
+            [endpoint_arn_for(self, f"{endpoint_name_prefix}*")] if endpoint_name_prefix is not None
+            else [endpoint_arn_for(self, name) for name in names]
         )
+        self.handler.add_to_role_policy(
+            iam.PolicyStatement(sid="DescribeWatchedEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=described)
+        )
+        if endpoint_name_prefix is not None:
+            acknowledge(
+                self.handler.role,
+                "sagemaker:DescribeEndpoint (read-only) on the endpoints named with the platform's prefix, "
+                "which every watched endpoint's name starts with: one ARN pattern for any number of endpoints.",
+                f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, described[0])}]",
+            )
         self.handler.add_to_role_policy(
             iam.PolicyStatement(sid="ReadInvocationMetrics", actions=["cloudwatch:GetMetricData"], resources=["*"])
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy
@@ -22,6 +23,25 @@ RETRY_ATTEMPTS = (0, 2)
 MAX_EVENT_AGE_S = (60, 21600)
 
 
+# "Function environment variables: 4 KB, for all environment variables associated with the function,
+# in aggregate" (Lambda Developer Guide, "Lambda quotas"): names and values, deploy fails above it.
+ENVIRONMENT_MAX_BYTES = 4096
+# An unresolved token (a topic ARN) is counted as this many characters: more than any ARN we pass.
+TOKEN_ALLOWANCE = 256
+
+
+def environment_size(environment: Mapping[str, str]) -> int:
+    """Bytes Lambda counts against its 4 KB environment quota, tokens counted as ``TOKEN_ALLOWANCE``."""
+    return sum(
+        len(name.encode()) + len(_TOKEN.sub("", value).encode()) + TOKEN_ALLOWANCE * len(_TOKEN.findall(value))
+        for name, value in environment.items()
+    )
+
+
+# How aws-cdk-lib renders an unresolved string token (``${Token[TOKEN.123]}``).
+_TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
+
+
 class ReliableFunction(Construct):
     """The code in ``lambda/<code_name>/handler.py`` as a function that does not lose events.
 
@@ -37,6 +57,8 @@ class ReliableFunction(Construct):
     Failed asynchronous invocations reach ``failure_queue`` both as on-failure destination (with the
     error and the original event) and as the function's dead-letter queue.
     :param reserved_concurrency: default 5: a burst of events cannot starve the account's pool.
+    :param data_files: file name -> text written next to the handler in its code asset (settings too
+        large for the environment, which Lambda limits to 4 KB in all: refused at synth above it).
     :param timeout: default 30 s; ``memory_size`` default 256 MB; ``retry_attempts`` default 2;
         ``max_event_age`` default 6 hours; ``log_retention`` default one year.
     """
@@ -57,6 +79,7 @@ class ReliableFunction(Construct):
         max_event_age: Duration = Duration.hours(6),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         metrics_namespace: str = "AIPlatform",
+        data_files: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         p = Problems(f"ReliableFunction {self.node.path}")
@@ -67,6 +90,18 @@ class ReliableFunction(Construct):
             max_event_age.to_seconds(), "60-21600 seconds",
         )
         p.check(reserved_concurrency >= 1, "reserved_concurrency", reserved_concurrency, ">= 1")
+        env = {
+            "POWERTOOLS_SERVICE_NAME": code_name,
+            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **(environment or {}),
+        }
+        size = environment_size(env)
+        p.check(
+            size <= ENVIRONMENT_MAX_BYTES, "environment", f"{size} bytes ({', '.join(sorted(env))})",
+            f"at most {ENVIRONMENT_MAX_BYTES} bytes of variable names and values in all (Lambda's quota; each "
+            f"unresolved token counted as {TOKEN_ALLOWANCE} characters): pass large settings as data_files instead",
+        )
         p.raise_if_any()
 
         self.failure_queue = sqs.Queue(
@@ -83,12 +118,6 @@ class ReliableFunction(Construct):
         self.log_group = logs.LogGroup(
             self, "Logs", encryption_key=key, retention=log_retention, removal_policy=RemovalPolicy.RETAIN
         )
-        env = {
-            "POWERTOOLS_SERVICE_NAME": code_name,
-            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-            **(environment or {}),
-        }
         # Our own role: no AWS-managed basic-execution policy, log writes scoped to this log group.
         self.role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
@@ -100,7 +129,7 @@ class ReliableFunction(Construct):
             dead_letter_queue=self.failure_queue,
             runtime=FUNCTION_RUNTIME,
             handler="handler.handler",
-            code=function_code(code_name),
+            code=function_code(code_name, data_files),
             layers=[powertools_layer(self)],
             description=description,
             environment=env,

@@ -42,7 +42,10 @@ Limits:
 
 Environment: ``ENDPOINTS`` (JSON list of ``{"EndpointName", "Kind", "InferenceComponents"}``; a plain name
 is a real-time endpoint), ``IDLE_HOURS`` (default 24), ``SCALE_TO_ZERO_ENDPOINTS`` (JSON list, default
-none), ``TOPIC_ARN``, ``PLATFORM_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``.
+none), ``TOPIC_ARN``, ``PLATFORM_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``; ``SETTINGS_FILE``: a JSON
+object next to this module in the code asset whose keys are variables of this list (the construct puts
+``ENDPOINTS`` and ``SCALE_TO_ZERO_ENDPOINTS`` there: hundreds of endpoints exceed Lambda's 4 KB
+environment); the file's values win over the environment's.
 AWS calls: sagemaker:DescribeEndpoint; cloudwatch:GetMetricData; and only for endpoints in
 SCALE_TO_ZERO_ENDPOINTS: application-autoscaling:DescribeScalableTargets and RegisterScalableTarget,
 sagemaker:ListInferenceComponents and UpdateInferenceComponentRuntimeConfig; sns:Publish.
@@ -52,9 +55,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import lambda_common as common
@@ -159,17 +164,35 @@ def parse_idle_hours(raw: str) -> tuple[int, list[str]]:
     return clamped, ([f"IDLE_HOURS {hours} clamped to {clamped}"] if clamped != hours else [])
 
 
+def read_settings(environ: Mapping[str, str], directory: Path) -> tuple[dict[str, str], list[str]]:
+    """``environ`` with the variables of its ``SETTINGS_FILE`` (a JSON object in ``directory``; each
+    value is kept as JSON text, the form the environment carries), plus problems found."""
+    settings = dict(environ)
+    name = environ.get("SETTINGS_FILE", "").strip()
+    if not name:
+        return settings, []
+    try:
+        data = json.loads((directory / name).read_text())
+    except (OSError, ValueError) as error:
+        return settings, [f"SETTINGS_FILE {name!r} is not a readable JSON file: {error}"]
+    if not isinstance(data, dict):
+        return settings, [f"SETTINGS_FILE {name!r} must hold a JSON object, got {type(data).__name__}"]
+    settings.update({str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()})
+    return settings, []
+
+
 # --- configuration, read once per execution environment -------------------------------------------
-TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
-REGION = os.environ.get("AWS_REGION", "")
-PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "").strip() or "aiplatform"
-WATCHED, _ENDPOINT_PROBLEMS = parse_watched(os.environ.get("ENDPOINTS", ""))
+_SETTINGS, _FILE_PROBLEMS = read_settings(os.environ, Path(__file__).resolve().parent)
+TOPIC_ARN = _SETTINGS.get("TOPIC_ARN", "")
+REGION = _SETTINGS.get("AWS_REGION", "")
+PLATFORM_NAME = _SETTINGS.get("PLATFORM_NAME", "").strip() or "aiplatform"
+WATCHED, _ENDPOINT_PROBLEMS = parse_watched(_SETTINGS.get("ENDPOINTS", ""))
 ENDPOINTS = tuple(w.name for w in WATCHED)
 SCALE_TO_ZERO_ENDPOINTS, _SCALE_PROBLEMS = parse_name_list(
-    os.environ.get("SCALE_TO_ZERO_ENDPOINTS", ""), "SCALE_TO_ZERO_ENDPOINTS"
+    _SETTINGS.get("SCALE_TO_ZERO_ENDPOINTS", ""), "SCALE_TO_ZERO_ENDPOINTS"
 )
-IDLE_HOURS, _HOURS_PROBLEMS = parse_idle_hours(os.environ.get("IDLE_HOURS", ""))
-CONFIG_PROBLEMS = _ENDPOINT_PROBLEMS + _SCALE_PROBLEMS + _HOURS_PROBLEMS
+IDLE_HOURS, _HOURS_PROBLEMS = parse_idle_hours(_SETTINGS.get("IDLE_HOURS", ""))
+CONFIG_PROBLEMS = _FILE_PROBLEMS + _ENDPOINT_PROBLEMS + _SCALE_PROBLEMS + _HOURS_PROBLEMS
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "") or "AIPlatform"
 
 LOGGER_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE

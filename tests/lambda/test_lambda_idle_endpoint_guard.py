@@ -423,6 +423,25 @@ def test_configuration_problems_are_collected(load_handler, aws, env, problem):
     assert any(problem in p for p in module.CONFIG_PROBLEMS), module.CONFIG_PROBLEMS
 
 
+def test_settings_file_next_to_the_handler_holds_the_lists(pure_handlers, tmp_path):
+    """The construct ships ENDPOINTS and SCALE_TO_ZERO_ENDPOINTS in SETTINGS_FILE (Lambda's environment is
+    4 KB in all); its values win over the environment's, and a bad file is a configuration problem."""
+    read_settings = pure_handlers[NAME].read_settings
+    watched = [{"EndpointName": f"acme-ml-prod-endpoint-{i:03d}", "Kind": "realtime"} for i in range(500)]
+    (tmp_path / "settings.json").write_text(json.dumps({"ENDPOINTS": watched, "SCALE_TO_ZERO_ENDPOINTS": ["x"]}))
+    settings, problems = read_settings({"SETTINGS_FILE": "settings.json", "ENDPOINTS": "[]", "IDLE_HOURS": "6"}, tmp_path)
+    assert problems == [] and settings["IDLE_HOURS"] == "6"
+    parsed, parse_problems = pure_handlers[NAME].parse_watched(settings["ENDPOINTS"])
+    assert (len(parsed), parsed[499].name, parse_problems) == (500, "acme-ml-prod-endpoint-499", [])
+    assert json.loads(settings["SCALE_TO_ZERO_ENDPOINTS"]) == ["x"]
+    assert read_settings({"IDLE_HOURS": "6"}, tmp_path) == ({"IDLE_HOURS": "6"}, [])
+    (tmp_path / "list.json").write_text("[]")
+    assert read_settings({"SETTINGS_FILE": "list.json"}, tmp_path)[1] == [
+        "SETTINGS_FILE 'list.json' must hold a JSON object, got list"]
+    (_, (problem,)) = read_settings({"SETTINGS_FILE": "missing.json"}, tmp_path)
+    assert problem.startswith("SETTINGS_FILE 'missing.json' is not a readable JSON file: ")
+
+
 def test_empty_configuration_and_other_events_are_ignored(load_handler, aws, lambda_context):
     module = load_handler(NAME, TOPIC_ARN="t", ENDPOINTS=None)
     assert module.handler(copy.deepcopy(SCHEDULED), lambda_context) == {

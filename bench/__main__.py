@@ -6,6 +6,9 @@
 - cloud assembly size: bytes of the default platform's cdk.out / the 15 MB target (issue: one shared
   Powertools layer instead of a copy per function), and the part of it that is aws-cdk-lib's AWS CLI
   layer (BucketDeployment of the HyperPod lifecycle scripts), which is not ours to shrink.
+- default platform / empty app: wall and CPU time of one synth of each in a fresh interpreter (as
+  ``cdk synth`` runs the app: start-up included), CDK's default validation on, no nag packs
+  (``bench/synth_once.py``); target at most 2;
 - endpoints: 1, 10, 50, 200 and 500 fully monitored, autoscaled real-time endpoints without any
   grouping key (hash-placed into ``inference.shards`` = one per ten endpoints), synthesized with the
   five nag packs and CDK's template validation on: synth time, stacks, the largest stack's resources
@@ -22,6 +25,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -124,12 +129,50 @@ def marginal_rows(measured: list[tuple[int, float, int, int]]) -> list[str]:
     return rows
 
 
+def fresh_synth(kind: str, config_path: Path | None = None, *, fresh: bool = True) -> tuple[float, float]:
+    """Wall and CPU seconds (this process's children: the interpreter and its jsii runtime) of one
+    ``bench.synth_once`` synth of ``kind`` in a fresh interpreter; ``fresh=False`` (the suite's smoke
+    run) calls it in this process instead (CPU then of this process)."""
+    from bench import synth_once
+
+    outdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+    import resource as rusage  # (the name ``resource`` is a template resource below)
+
+    who = rusage.RUSAGE_CHILDREN if fresh else rusage.RUSAGE_SELF
+    before, start = rusage.getrusage(who), time.perf_counter()
+    if fresh:
+        subprocess.run(
+            [sys.executable, "-m", "bench.synth_once", kind, *([str(config_path)] if config_path else []), str(outdir)],
+            cwd=REPO, check=True, capture_output=True,
+        )
+    else:
+        synth_once.synth(kind, outdir, config_path)
+    wall, after = time.perf_counter() - start, rusage.getrusage(who)
+    shutil.rmtree(outdir, ignore_errors=True)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def platform_vs_empty_rows(config_path: Path | None = None, repeats: int = 3, *, fresh: bool = True) -> list[str]:
+    """The default platform against an app of one stack with one SNS topic, alternating, best of
+    ``repeats`` each (target: at most 2x)."""
+    best = {"platform": (float("inf"),) * 2, "empty": (float("inf"),) * 2}
+    for _ in range(repeats):
+        for kind, so_far in list(best.items()):
+            measured = fresh_synth(kind, config_path, fresh=fresh)
+            best[kind] = tuple(min(a, b) for a, b in zip(so_far, measured, strict=True))
+    (pw, pc), (ew, ec) = best["platform"], best["empty"]
+    return [
+        f"{'default platform / empty app: wall s':<40}{pw:>11.2f}s{pw / ew:>10.2f}  (empty {ew:.2f}s; target <= 2)",
+        f"{'default platform / empty app: CPU s':<40}{pc:>11.2f}s{pc / ec:>10.2f}  (empty {ec:.2f}s)",
+    ]
+
+
 def main(
     repeats: int = 3, config_path: Path | None = None, warm_up: bool = True, endpoint_counts=ENDPOINT_COUNTS,
-    sizes: bool = True,
+    sizes: bool = True, fresh: bool = True,
 ) -> None:
-    """``config_path``/``warm_up=False``/``repeats=1``/``endpoint_counts=(1, 2)``/``sizes=False``: the
-    suite's smoke run (tests/test_bench_smoke.py; bench/sizes.py has its own smoke test there)."""
+    """``config_path``/``warm_up=False``/``repeats=1``/``endpoint_counts=(1, 2)``/``sizes=False``/``fresh=False``:
+    the suite's smoke run (tests/test_bench_smoke.py; bench/sizes.py has its own smoke test there)."""
     if warm_up:
         _synth(False, config_path)  # warm the jsii runtime
     plain = min(_synth(False, config_path)[0] for _ in range(repeats))
@@ -145,6 +188,8 @@ def main(
     total, cli_layer = _assembly_bytes(outdir[-1])
     print(f"{'cdk.out bytes / 15 MB target':<40}{total:>11}B{total / ASSEMBLY_TARGET_BYTES:>10.3f}")
     print(f"{'  of which AWS CLI layer / cdk.out':<40}{cli_layer:>11}B{cli_layer / total:>10.3f}")
+    for row in platform_vs_empty_rows(config_path, repeats, fresh=fresh):
+        print(row, flush=True)
     for row in endpoint_rows(endpoint_counts) if endpoint_counts else ():
         print(row, flush=True)
     if sizes:

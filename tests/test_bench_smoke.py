@@ -1,6 +1,7 @@
 """Every benchmark in bench/ runs once (one quick iteration, nothing timed is asserted), so none can rot.
 
-* ``bench`` (``python -m bench``): synth ratios, on a one-endpoint config with one repeat and no warm-up;
+* ``bench`` (``python -m bench``): synth ratios, on a one-endpoint config with one repeat and no warm-up,
+  the default-vs-empty ratio in this process (``bench/synth_once.py``);
 * ``bench/bench_handlers.py``: every handler's per-event path through its public ``handler(event, context)``
   entry point with the environment it needs, one cold import in a fresh interpreter (the first handler).
 """
@@ -38,11 +39,16 @@ def test_synth_benchmark_prints_its_table(tmp_path, capsys):
 
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY_CONFIG)
-    synth_bench.main(repeats=1, config_path=config, warm_up=False, endpoint_counts=(1,), sizes=False)
+    synth_bench.main(repeats=1, config_path=config, warm_up=False, endpoint_counts=(1,), sizes=False, fresh=False)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[:6]] == ["metric", "synth", "largest", "most", "cdk.out", "of"]
+    # The platform (here the tiny config) against the one-topic app, both through bench/synth_once.py (in
+    # this process here; `python -m bench` runs each in a fresh interpreter, as `cdk synth` does).
+    assert [line[:40].strip() for line in lines[6:8]] == [
+        "default platform / empty app: wall s", "default platform / empty app: CPU s"]
+    assert all(float(line[40:62].split()[-1]) > 0 for line in lines[6:8])
     # The shard rows at a reduced N (one endpoint; the 1-500 acceptance run is `python -m bench`).
-    assert [" ".join(line.split()[:2]) for line in lines[6:]] == ["endpoints 1:"] * 3
+    assert [" ".join(line.split()[:2]) for line in lines[8:]] == ["endpoints 1:"] * 3
     assert "OVER THE ACCEPTANCE BOUND" not in "\n".join(lines)
     # The marginal cost between rows, from two measured rows (endpoints, seconds, resources, bytes).
     assert [line.split()[-1] for line in synth_bench.marginal_rows([(1, 3.0, 28, 44_000), (11, 4.0, 228, 394_000)])] == [

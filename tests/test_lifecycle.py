@@ -334,7 +334,7 @@ def test_idle_guard_of_500_endpoints_keeps_its_environment_and_policy_small(scop
 
     stack, key, topic = scope
     names = [f"acme-ml-prod-endpoint-{i:03d}" for i in range(500)]
-    guard = IdleEndpointGuard(
+    IdleEndpointGuard(
         stack, "Idle500", topic=topic, key=key, endpoint_name_prefix="acme-ml-prod-",
         endpoint_names=[WatchedEndpoint(n, EndpointKind.REALTIME) for n in names],
     )

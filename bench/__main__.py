@@ -22,6 +22,7 @@ Lambda handler timings: ``bench/bench_handlers.py``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -92,11 +93,26 @@ def _stack_sizes(outdir: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its children still running (the jsii runtime's Node process):
+    unlike wall time, not inflated by other load on the machine."""
+    tick, total = os.sysconf("SC_CLK_TCK"), time.process_time()
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        for pid in Path(f"/proc/{os.getpid()}/task/{task}/children").read_text().split():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def endpoint_rows(counts=ENDPOINT_COUNTS) -> list[str]:
-    """One row per endpoint count, then the marginal cost per endpoint between consecutive counts."""
-    rows, measured = [], []
+    """One row per endpoint count, then the marginal cost per endpoint between consecutive counts (wall
+    time, and CPU time of this process and the jsii runtime)."""
+    rows, measured, cpu = [], [], []
     for count in counts:
+        before = cpu_seconds()
         seconds, outdir = _synth(True, config=endpoints_config(count))
+        cpu.append(cpu_seconds() - before)
         sizes = _stack_sizes(outdir)
         shards = {n: v for n, v in sizes.items() if n.startswith("bench-dev-inference")}
         largest_resources = max(sizes.items(), key=lambda kv: kv[1][0])
@@ -115,7 +131,11 @@ def endpoint_rows(counts=ENDPOINT_COUNTS) -> list[str]:
             f"{largest_bytes[1][1] / MAX_STACK_BYTES:>10.3f}  {largest_bytes[0]} (/ 900 KB)"
             + ("" if within else "  OVER THE ACCEPTANCE BOUND")
         )
-    return rows + marginal_rows(measured)
+    cpu_rows = [
+        f"{f'endpoint {n0}->{n1}: marginal CPU ms':<40}{1000 * (c1 - c0) / (n1 - n0):>12.1f}"
+        for (n0, c0), (n1, c1) in itertools.pairwise(zip(counts, cpu, strict=True))
+    ]
+    return rows + marginal_rows(measured) + cpu_rows
 
 
 def marginal_rows(measured: list[tuple[int, float, int, int]]) -> list[str]:

@@ -372,7 +372,7 @@ def test_a_function_environment_over_lambdas_4_kb_is_refused_at_synth(scope):
     with pytest.raises(PlatformValidationError, match=(
             r"ReliableFunction Validation/Big: 1 problem\(s\)\n  - environment: got '4107 bytes \(BIG, POWERTOOLS_LOG_LEVEL, "
             r".*\)'; at most 4096 bytes of variable names and values in all \(Lambda's quota; each unresolved token "
-            r"counted as 256 characters\): pass large settings as data_files instead")):
+            r"counted as 100 characters\): pass large settings as data_files instead")):
         ReliableFunction(stack, "Big", code_name="idle_endpoint_guard", description="too big", key=key,
                          environment={"BIG": "x" * 4000})
 

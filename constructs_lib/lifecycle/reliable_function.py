@@ -26,8 +26,9 @@ MAX_EVENT_AGE_S = (60, 21600)
 # "Function environment variables: 4 KB, for all environment variables associated with the function,
 # in aggregate" (Lambda Developer Guide, "Lambda quotas"): names and values, deploy fails above it.
 ENVIRONMENT_MAX_BYTES = 4096
-# An unresolved token (a topic ARN) is counted as this many characters: more than any ARN we pass.
-TOKEN_ALLOWANCE = 256
+# An unresolved token is counted as this many characters: an ARN of the platform's (topic, key, queue)
+# resolved at deploy, the same estimate the training-job alarms pack their functions' settings with.
+TOKEN_ALLOWANCE = 100
 
 
 def environment_size(environment: Mapping[str, str]) -> int:

@@ -94,20 +94,24 @@ def _stack_sizes(outdir: Path) -> dict[str, tuple[int, int]]:
 
 
 def cpu_seconds() -> float:
-    """CPU seconds of this process and its children still running (the jsii runtime's Node process):
-    unlike wall time, not inflated by other load on the machine."""
-    tick, total = os.sysconf("SC_CLK_TCK"), time.process_time()
-    for task in os.listdir(f"/proc/{os.getpid()}/task"):
-        for pid in Path(f"/proc/{os.getpid()}/task/{task}/children").read_text().split():
-            with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    """CPU seconds of this process and its descendants still running (the jsii runtime: a Node wrapper
+    and the Node program it starts, where aws-cdk-lib runs): unlike wall time, not inflated by other
+    load on the machine."""
+    tick, total, pending = os.sysconf("SC_CLK_TCK"), time.process_time(), [os.getpid()]
+    while pending:
+        parent = pending.pop()
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{parent}/task"):
+                for pid in Path(f"/proc/{parent}/task/{task}/children").read_text().split():
+                    pending.append(int(pid))
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return total
 
 
 def endpoint_rows(counts=ENDPOINT_COUNTS) -> list[str]:
     """One row per endpoint count, then the marginal cost per endpoint between consecutive counts (wall
-    time, and CPU time of this process and the jsii runtime)."""
+    time, and CPU time of this process and the jsii runtime's processes)."""
     rows, measured, cpu = [], [], []
     for count in counts:
         before = cpu_seconds()

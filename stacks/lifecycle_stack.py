@@ -105,7 +105,7 @@ class LifecycleStack(Stack):
                     for ep in config.endpoints
                 ],
                 idle_hours=lifecycle.idle_endpoint_hours,
-                endpoint_name_prefix=f"{config.prefix}-",  # one ARN pattern, like the notifications'
+                endpoint_name_prefix=names.endpoint_prefix,  # one ARN pattern, like the notifications'
                 scale_to_zero=[
                     ScaleToZero(
                         endpoint_name=physical[name],

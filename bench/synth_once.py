@@ -3,8 +3,8 @@
 ``python -m bench.synth_once platform [CONFIG] OUTDIR``: the platform of CONFIG (default
 ``configs/default.yaml``); ``python -m bench.synth_once empty OUTDIR``: an app of one stack with one
 SNS topic. Both read cdk.json's context, build, and call ``app.synth()`` with CDK's default validation
-(construct validations, the shard size plugin) and without the nag packs (``python -m bench`` reports
-their cost separately). Run in a fresh interpreter, so each pays its own start-up (Python imports, the
+(construct validations; the platform adds its size-check plugin) and without the nag packs
+(``python -m bench`` reports their cost separately). Run in a fresh interpreter, so each pays its own start-up (Python imports, the
 jsii runtime loading aws-cdk-lib), as every ``cdk synth`` does.
 """
 

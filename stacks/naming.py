@@ -64,6 +64,11 @@ class PlatformNames:
         """``acme-ml-dev-inference`` for hash shard 1, ``acme-ml-dev-inference-<key>`` otherwise."""
         return shard_stack_name(self.prefix, key)
 
+    def training_shard_stack(self, key: str) -> str:
+        """``acme-ml-dev-training-<key>``: a training shard (``training_clusters[].stack``,
+        ``training_pipelines[].stack``)."""
+        return self.named(f"training-{key}")
+
     def description(self, text: str) -> str:
         return f"{self.prefix}: {text}"
 

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Stage, Tags, Validations
 
 from constructs_lib.inference import InferenceEndpoint
-from constructs_lib.observability import NodeHealthMonitoring
-
 from .config import PlatformConfig, regions
 from .cost_stack import CostStack
 from .data_stack import DataStack
@@ -16,9 +14,9 @@ from .inference_stack import InferenceStack
 from .lifecycle_stack import LifecycleStack
 from .naming import PlatformNames
 from .network_stack import NetworkStack
-from .observability_stack import LustreFileSystem, MonitoredCluster, ObservabilityStack
+from .observability_stack import ObservabilityStack
 from .shards import PlatformStack, ShardSizeCheck, shards_in_order
-from .training_stack import TrainingStack
+from .training_stack import TrainingShardStack, TrainingStack, monitored_clusters
 
 
 @dataclass
@@ -31,6 +29,8 @@ class Platform:
     cost: CostStack | None = None
     #: The inference shards that hold endpoints (see stacks/shards.py), hash shards first.
     shards: list[InferenceStack] = field(default_factory=list)
+    #: The training shards (``training_clusters[].stack``, ``training_pipelines[].stack``), by key.
+    training_shards: list[TrainingShardStack] = field(default_factory=list)
 
     @property
     def endpoints(self) -> dict[str, InferenceEndpoint]:
@@ -41,7 +41,8 @@ class Platform:
     def stacks(self) -> list[Stack]:
         return [
             s for s in (
-                self.network, self.data, *self.shards, self.observability, self.lifecycle, self.training, self.cost,
+                self.network, self.data, *self.shards, self.observability, self.lifecycle, self.training,
+                *self.training_shards, self.cost,
             ) if s
         ]
 
@@ -91,10 +92,27 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
         training.add_stack_dependency(data)  # the artifact bucket is imported by name
     observability = ObservabilityStack(
         app, names.stack("observability"), config=config, names=names, key=data.key,
-        clusters=_monitored_clusters(config, training),
+        clusters=monitored_clusters([c for c in config.training_clusters if c.stack is None], training)
+        if training is not None else [],
         pipelines=dict(training.pipelines) if training is not None else {},
         **kw("observability", "dashboards, severity-routed alarms and their topics"),
     )
+    # One training shard per training_clusters[].stack / training_pipelines[].stack key (sorted): the
+    # entries of that key and their monitoring, alarms on the observability stack's severity topics.
+    training_shards = []
+    for shard_key in sorted({e.stack for e in (*config.training_clusters, *config.training_pipelines)} - {None}):
+        shard_name = names.training_shard_stack(shard_key)
+        stack = TrainingShardStack(
+            app, shard_name, config=config, names=names, shard_key=shard_key, training=training, key=data.key,
+            vpc=network.vpc if network else None, topic=data.topic, routing=observability.severity_topics.routing,
+            env=env, stack_name=shard_name,
+            description=names.description(f"training shard {shard_key} (training_clusters[].stack, "
+                                          "training_pipelines[].stack): HyperPod clusters, training pipelines, "
+                                          "their dashboards and alarms"),
+        )
+        stack.add_stack_dependency(data)  # the artifact bucket is imported by name
+        observability.add_training_shard(stack.monitoring)
+        training_shards.append(stack)
     # One stack per shard that holds endpoints (a training-only platform has none: an empty stack is
     # invalid). Each depends on the data stack (key; the bucket by name) and the severity topics only.
     shards, placed = [], shards_in_order(config)
@@ -129,11 +147,11 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     )
     platform = Platform(
         data=data, network=network, observability=observability, lifecycle=lifecycle,
-        training=training, cost=cost, shards=shards,
+        training=training, cost=cost, shards=shards, training_shards=training_shards,
     )
     if p.region is None:  # with platform.region the config already refused images of other regions
         for concern, stacks in ((regions.INFERENCE, shards), (regions.LIFECYCLE, [lifecycle]),
-                                (regions.TRAINING, [training] if training else [])):
+                                (regions.TRAINING, [training, *training_shards] if training else [])):
             region = regions.images_region(config, concern)
             for stack in stacks if region is not None else ():
                 require_region(stack, region)
@@ -143,13 +161,16 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
     Tags.of(app).add("environment", p.environment)
     for key, value in p.tags.items():
         Tags.of(app).add(key, value)
+    units = [training, *training_shards] if training is not None else []
+    clusters = {name: c for u in units for name, c in u.clusters.items()}
+    storage = {name: s for u in units for name, s in u.storage.items()}
     for team in config.budgets.teams if config.budgets else ():
         for name in team.endpoints:
             Tags.of(endpoints[name]).add(config.budgets.team_tag, team.name)
         for name in team.training_clusters:
-            Tags.of(training.clusters[name]).add(config.budgets.team_tag, team.name)
-            if name in training.storage:
-                Tags.of(training.storage[name]).add(config.budgets.team_tag, team.name)
+            Tags.of(clusters[name]).add(config.budgets.team_tag, team.name)
+            if name in storage:
+                Tags.of(storage[name]).add(config.budgets.team_tag, team.name)
     # After synthesis: refuse any stack over 80 % of CloudFormation's resource or template-size limit,
     # naming what makes it grow (a deploy would fail on the limit after the other stacks changed).
     Validations.of(app).add_plugins(ShardSizeCheck([*(shard for shard, _ in placed), *_growing_stacks(platform)]))
@@ -162,19 +183,31 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
 # What grows each non-shard stack, and the config to change (checked with the shards, stacks/shards.py).
 _GROWTH = {
     "training": "it holds every HyperPod cluster (with its file system and lifecycle scripts) and every training "
-                "pipeline: split training_clusters and training_pipelines between platform configs",
-    "observability": "it holds the platform overview and every training cluster's and pipeline's dashboard and "
-                     "alarms: split training_clusters and training_pipelines between platform configs",
+                "pipeline without a stack key: give some training_clusters[] or training_pipelines[] a stack key "
+                "(a training shard; each moved cluster or pipeline is deleted and re-created)",
+    "observability": "it holds the platform overview and the dashboard and alarms of every training cluster and "
+                     "pipeline without a stack key: give some training_clusters[] or training_pipelines[] a stack "
+                     "key (a training shard; each moved cluster or pipeline is deleted and re-created)",
     "lifecycle": "its functions' permissions name the endpoints and clusters they act on "
                  "(lifecycle.auto_deploy_approved_models, lifecycle.scale_idle_to_zero, HyperPod auto-repair): "
                  "split those entries between platform configs",
 }
 
 
+def _training_shard_hint(key: str) -> str:
+    return (f"give some of its training_clusters[] or training_pipelines[] another stack than '{key}' "
+            "(each moved cluster or pipeline is deleted and re-created)")
+
+
 def _growing_stacks(platform: Platform) -> list[PlatformStack]:
-    """The platform's stacks other than shards that a config can grow, with what to change."""
+    """The platform's stacks other than endpoint shards that a config can grow, with what to change (the
+    training shards too)."""
     stacks = {"training": platform.training, "observability": platform.observability, "lifecycle": platform.lifecycle}
-    return [PlatformStack(stack.stack_name, _GROWTH[concern]) for concern, stack in stacks.items() if stack is not None]
+    return [
+        *(PlatformStack(stack.stack_name, _GROWTH[concern]) for concern, stack in stacks.items() if stack is not None),
+        *(PlatformStack(s.stack_name, _training_shard_hint(s.shard_key), label="training shard")
+          for s in platform.training_shards),
+    ]
 
 
 def termination_protected(config: PlatformConfig) -> bool:
@@ -201,33 +234,3 @@ def require_region(stack: Stack, region: str) -> CfnRule:
             )
         ],
     )
-
-
-def _monitored_clusters(config: PlatformConfig, training: TrainingStack | None) -> list[MonitoredCluster]:
-    """Every configured HyperPod cluster, with its FSx for Lustre file system when it has one."""
-    if training is None:
-        return []
-    monitored = []
-    for section in config.training_clusters:
-        cluster = training.clusters[section.name]
-        storage = training.storage.get(section.name)
-        monitored.append(
-            MonitoredCluster(
-                cluster_name=cluster.cluster_name,
-                metrics=cluster,
-                file_system=LustreFileSystem(storage.file_system_id, section.fsx_lustre.storage_gib,
-                                             storage.per_unit_storage_throughput)
-                if storage is not None and section.fsx_lustre is not None
-                else None,
-                node_health=NodeHealthMonitoring(
-                    gpu_instance_groups=cluster.gpu_instance_groups,
-                    idle_gpu_floor_percent=section.monitoring.idle_gpu_floor_percent,
-                    dcgm=section.monitoring.dcgm,
-                    slurm=cluster.is_slurm,
-                    idle_gpu_hours_per_hour=section.monitoring.idle_gpu_hours_per_hour,
-                )
-                if section.monitoring is not None
-                else None,
-            )
-        )
-    return monitored

@@ -15,13 +15,19 @@ their logical ids. Renaming a cluster in the config replaces it and its file sys
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from constructs_lib.observability import AlarmRouting, LustreFileSystem, NodeHealthMonitoring
 from constructs_lib.observability.prometheus import PrometheusWorkspace
 from constructs_lib.training import HyperPodCluster, LustreStorage, TrainingNetwork, TrainingPlatform
 from constructs_lib.training.eks import EksAddon, HyperPodEksCluster, HyperPodEksDependencies
@@ -39,65 +45,40 @@ from .config.training import (
     node_monitoring,
     orchestration,
     parameter_prefix,
+    TrainingClusterSection,
+    TrainingPipelineSection,
     pipeline_props,
 )
 from .naming import PlatformNames
+from .observability_stack import MonitoredCluster, TrainingMonitoring
 
 
-class TrainingStack(Stack):
-    """``platform`` (:class:`TrainingPlatform`), ``clusters``, ``storage``, ``eks_clusters`` (created EKS
-    clusters), ``eks_dependencies`` and ``pipelines`` keyed by config name.
+class _TrainingUnits(Stack):
+    """What a training stack and a training shard share: HyperPod clusters (with their network, file
+    system and EKS side) and training pipelines, keyed by config name, built from the training
+    platform's shared pieces (repository, role, training network, Prometheus workspace)."""
 
-    :param vpc: the platform VPC (network stack). Required with ``training_clusters``; without it
-        the training platform publishes no subnets and pipelines run their jobs outside a VPC.
-    :param topic: the platform's notification topic: failed pipeline executions are published there.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: PlatformConfig,
-        key: kms.IKey,
-        vpc: ec2.IVpc | None,
-        topic: sns.ITopic,
-        names: PlatformNames | None = None,
-        **kwargs,
-    ) -> None:
-        super().__init__(scope, id, **kwargs)
-        self._names = names = names or PlatformNames.of(config)
-        # Imported by its account/region-derived name: no cross-stack export pins the bucket.
-        bucket = s3.Bucket.from_bucket_attributes(
-            self, "ArtifactsBucket", bucket_name=names.artifact_bucket, encryption_key=key
-        )
-        # Security group and private subnets for VPC-attached training jobs (published in SSM).
-        # The platform VPC's owner (network stack) keeps its endpoints and flow logs.
-        self.network: TrainingNetwork | None = (
-            TrainingNetwork(self, "Network", vpc=vpc, interface_endpoints=()) if vpc is not None else None
-        )
-        training = config.training
-        self.platform = TrainingPlatform(
-            self,
-            "Platform",
-            encryption_key=key,
-            artifacts_bucket=bucket,
-            network=self.network,
-            model_package_groups=list(training.model_package_groups) if training else [],
-            parameter_prefix=parameter_prefix(config),
-            # An explicit, lower-case name: a generated one keeps the stack's mixed case, which ECR refuses
-            # (moto's CloudFormation creates it in mixed case and then fails; CloudFormation lower-cases it).
-            repository_name=names.training,
-        )
+    def _start_units(self, config: PlatformConfig, names: PlatformNames, key: kms.IKey) -> s3.IBucket:
+        self._names = names
         self.clusters: dict[str, HyperPodCluster] = {}
         self.storage: dict[str, LustreStorage] = {}
         self.eks_clusters: dict[str, HyperPodEksCluster] = {}
         self.eks_dependencies: dict[str, HyperPodEksDependencies] = {}
         self.observability_addons: dict[str, HyperPodObservabilityAddon] = {}
+        self.pipelines: dict[str, TrainingPipeline] = {}
         self._imported_buckets: dict[str, s3.IBucket] = {}
-        # observability.prometheus: the workspace every cluster's GPU nodes remote-write to.
-        self.prometheus = self._prometheus(config, key)
-        for section in config.training_clusters:
+        # Imported by its account/region-derived name: no cross-stack export pins the bucket.
+        return s3.Bucket.from_bucket_attributes(
+            self, "ArtifactsBucket", bucket_name=names.artifact_bucket, encryption_key=key
+        )
+
+    def _add_clusters(
+        self, config: PlatformConfig, sections: Sequence[TrainingClusterSection], *, vpc: ec2.IVpc | None,
+        key: kms.IKey, bucket: s3.IBucket, platform: TrainingPlatform | SharedTrainingPlatform, prometheus: PrometheusWorkspace | None,
+    ) -> None:
+        names = self._names
+        self.prometheus = prometheus
+        for section in sections:
             if vpc is None:  # the config refuses training_clusters without a network section
                 raise ValueError("training_clusters need the platform VPC")
             unit = Construct(self, section.name)
@@ -116,7 +97,7 @@ class TrainingStack(Stack):
             dependencies = None
             # EKS nodes get AWS's HyperPod observability add-on instead of the lifecycle scripts'
             # forwarder (which needs docker, which HyperPod's EKS nodes do not run).
-            observability_addon = self.prometheus is not None and eks_config.hyperpod_observability(config, section)
+            observability_addon = prometheus is not None and eks_config.hyperpod_observability(config, section)
             if section.orchestrator == "eks":
                 orchestrated, dependencies = self._eks(unit, config, section, vpc, network, key, storage)
             cluster = HyperPodCluster(
@@ -131,9 +112,9 @@ class TrainingStack(Stack):
                 encryption_key=key,
                 node_recovery=NODE_RECOVERY[section.node_recovery],
                 node_provisioning_mode=NODE_PROVISIONING[section.node_provisioning_mode],
-                ecr_repositories=[self.platform.repository],
+                ecr_repositories=[platform.repository],
                 node_monitoring=node_monitoring(section),
-                prometheus=None if observability_addon else self.prometheus,
+                prometheus=None if observability_addon else prometheus,
             )
             if dependencies is not None:
                 # Nodes join only once the add-ons, the HyperPod chart and volumes are in the EKS cluster.
@@ -150,19 +131,22 @@ class TrainingStack(Stack):
                 description=f"EFA security group of {section.name}",
             )
 
-        self.pipelines: dict[str, TrainingPipeline] = {
-            p.name: TrainingPipeline(
+    def _add_pipelines(
+        self, sections: Sequence[TrainingPipelineSection], *, platform: TrainingPlatform | SharedTrainingPlatform, topic: sns.ITopic,
+        network: TrainingNetwork | None,
+    ) -> None:
+        for p in sections:
+            self.pipelines[p.name] = TrainingPipeline(
                 self,
                 f"Pipeline-{p.name}",
-                platform=self.platform,
+                platform=platform,
                 notification_topic=topic,
-                network=self.network,
+                network=network,
                 # The aiplatform:platform tag the lifecycle glue matches (PlatformTag).
-                platform_tag=names.prefix,
+                platform_tag=self._names.prefix,
                 **pipeline_props(p),
             )
-            for p in config.training_pipelines
-        }
+
 
     def _observability_addon(self, unit, section, orchestrated, dependencies, cluster) -> HyperPodObservabilityAddon:
         """AWS's HyperPod observability add-on, after the HyperPod cluster (it needs a node) and the Pod
@@ -216,6 +200,66 @@ class TrainingStack(Stack):
         self.eks_dependencies[section.name] = dependencies
         return orchestrated, dependencies
 
+    def _bucket(self, name: str) -> s3.IBucket:
+        """The bucket of a data repository's import path, imported once per name."""
+        if name not in self._imported_buckets:
+            self._imported_buckets[name] = s3.Bucket.from_bucket_name(self, f"DataRepositoryBucket-{name}", name)
+        return self._imported_buckets[name]
+
+
+class TrainingStack(_TrainingUnits):
+    """``platform`` (:class:`TrainingPlatform`), ``clusters``, ``storage``, ``eks_clusters`` (created EKS
+    clusters), ``eks_dependencies`` and ``pipelines`` keyed by config name: the entries without a
+    ``stack`` key (the others are in :class:`TrainingShardStack`).
+
+    :param vpc: the platform VPC (network stack). Required with ``training_clusters``; without it
+        the training platform publishes no subnets and pipelines run their jobs outside a VPC.
+    :param topic: the platform's notification topic: failed pipeline executions are published there.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        key: kms.IKey,
+        vpc: ec2.IVpc | None,
+        topic: sns.ITopic,
+        names: PlatformNames | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        names = names or PlatformNames.of(config)
+        bucket = self._start_units(config, names, key)
+        # Security group and private subnets for VPC-attached training jobs (published in SSM).
+        # The platform VPC's owner (network stack) keeps its endpoints and flow logs.
+        self.network: TrainingNetwork | None = (
+            TrainingNetwork(self, "Network", vpc=vpc, interface_endpoints=()) if vpc is not None else None
+        )
+        training = config.training
+        self.platform = TrainingPlatform(
+            self,
+            "Platform",
+            encryption_key=key,
+            artifacts_bucket=bucket,
+            network=self.network,
+            model_package_groups=list(training.model_package_groups) if training else [],
+            parameter_prefix=parameter_prefix(config),
+            # An explicit, lower-case name: a generated one keeps the stack's mixed case, which ECR refuses
+            # (moto's CloudFormation creates it in mixed case and then fails; CloudFormation lower-cases it).
+            repository_name=names.training,
+        )
+        # observability.prometheus: the workspace every cluster's GPU nodes remote-write to (shards' too).
+        self._add_clusters(
+            config, [c for c in config.training_clusters if c.stack is None], vpc=vpc, key=key, bucket=bucket,
+            platform=self.platform, prometheus=self._prometheus(config, key),
+        )
+        self._add_pipelines(
+            [p for p in config.training_pipelines if p.stack is None], platform=self.platform, topic=topic,
+            network=self.network,
+        )
+
     def _prometheus(self, config, key):
         settings = config.observability.prometheus if config.observability else None
         if settings is None or not config.training_clusters:
@@ -227,8 +271,89 @@ class TrainingStack(Stack):
             return workspace
         return PrometheusWorkspace.from_workspace_arn(self, "PrometheusWorkspace", settings.workspace)
 
-    def _bucket(self, name: str) -> s3.IBucket:
-        """The bucket of a data repository's import path, imported once per name."""
-        if name not in self._imported_buckets:
-            self._imported_buckets[name] = s3.Bucket.from_bucket_name(self, f"DataRepositoryBucket-{name}", name)
-        return self._imported_buckets[name]
+
+@dataclass(frozen=True)
+class SharedTrainingPlatform:
+    """What a shard's clusters and pipelines use of the training stack's :class:`TrainingPlatform`
+    (``TrainingPipeline`` reads these four attributes): the data stack's key, the artifact bucket and the
+    repository imported in the shard by name, and the training-job role (its ARN a cross-stack reference)."""
+
+    encryption_key: kms.IKey
+    artifacts_bucket: s3.IBucket
+    repository: ecr.IRepository
+    training_job_role: iam.IRole
+
+
+class TrainingShardStack(_TrainingUnits):
+    """A training shard: the ``training_clusters`` and ``training_pipelines`` entries of one ``stack`` key,
+    with their monitoring (``monitoring``: :class:`TrainingMonitoring`, alarms routed to the observability
+    stack's severity topics), so the training and observability stacks stop growing with them.
+
+    It refers to the data stack (key, topic; the bucket by name), the network stack (VPC), the training
+    stack's :class:`TrainingPlatform` (repository, role, training network, model package groups, Prometheus
+    workspace) and the severity topics; no stack imports from it (the overview names its alarms).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        shard_key: str,
+        training: TrainingStack,
+        key: kms.IKey,
+        vpc: ec2.IVpc | None,
+        topic: sns.ITopic,
+        routing: AlarmRouting,
+        names: PlatformNames | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        names = names or PlatformNames.of(config)
+        self.shard_key = shard_key
+        bucket = self._start_units(config, names, key)
+        clusters = [c for c in config.training_clusters if c.stack == shard_key]
+        pipelines = [p for p in config.training_pipelines if p.stack == shard_key]
+        # The training platform's ECR repository by its fixed name: an image URI built from an imported ARN
+        # would split an Fn::GetStackOutput, which Fn::Split does not take (cfn-lint E1022).
+        platform = SharedTrainingPlatform(
+            encryption_key=key, artifacts_bucket=bucket, training_job_role=training.platform.training_job_role,
+            repository=ecr.Repository.from_repository_name(self, "TrainingRepository", names.training),
+        )
+        self._add_clusters(config, clusters, vpc=vpc, key=key, bucket=bucket, platform=platform,
+                           prometheus=training.prometheus)
+        self._add_pipelines(pipelines, platform=platform, topic=topic, network=training.network)
+        self.monitoring = TrainingMonitoring(
+            self, config=config, names=names, key=key, routing=routing,
+            clusters=monitored_clusters(clusters, self), pipelines=self.pipelines, sections=pipelines,
+        )
+
+
+def monitored_clusters(sections: Sequence[TrainingClusterSection], units: _TrainingUnits) -> list[MonitoredCluster]:
+    """The HyperPod clusters of ``sections`` built in ``units``, each with its FSx for Lustre file system
+    when it has one."""
+    monitored = []
+    for section in sections:
+        cluster = units.clusters[section.name]
+        storage = units.storage.get(section.name)
+        monitored.append(
+            MonitoredCluster(
+                cluster_name=cluster.cluster_name,
+                metrics=cluster,
+                file_system=LustreFileSystem(storage.file_system_id, section.fsx_lustre.storage_gib,
+                                             storage.per_unit_storage_throughput)
+                if storage is not None and section.fsx_lustre is not None
+                else None,
+                node_health=NodeHealthMonitoring(
+                    gpu_instance_groups=cluster.gpu_instance_groups,
+                    idle_gpu_floor_percent=section.monitoring.idle_gpu_floor_percent,
+                    dcgm=section.monitoring.dcgm,
+                    slurm=cluster.is_slurm,
+                    idle_gpu_hours_per_hour=section.monitoring.idle_gpu_hours_per_hour,
+                )
+                if section.monitoring is not None
+                else None,
+            )
+        )
+    return monitored

@@ -212,8 +212,9 @@ def test_the_platforms_other_stacks_are_checked_with_what_grows_them(default_pla
     problems = size_problems(sizes, checked)
     assert problems["acme-ml-dev-training"] == (
         "stack acme-ml-dev-training has 401 resources (more than 400, 80% of CloudFormation's 500 per stack): "
-        "it holds every HyperPod cluster (with its file system and lifecycle scripts) and every training pipeline: "
-        "split training_clusters and training_pipelines between platform configs"
+        "it holds every HyperPod cluster (with its file system and lifecycle scripts) and every training pipeline "
+        "without a stack key: give some training_clusters[] or training_pipelines[] a stack key (a training shard; "
+        "each moved cluster or pipeline is deleted and re-created)"
     )
     assert "lifecycle.scale_idle_to_zero" in problems["acme-ml-dev-lifecycle"]
     assert isinstance(checked["acme-ml-dev-observability"], PlatformStack)

@@ -62,6 +62,7 @@ from constructs_lib.training.storage import DEFAULT_STORAGE_GIB, check_lustre_pr
 from ..naming import PlatformNames
 from .base import Section, matching
 from .eks import EksSection, eks_problems
+from .endpoints import StackKey
 
 if TYPE_CHECKING:
     from . import PlatformConfig
@@ -119,6 +120,13 @@ class ClusterMonitoringSection(Section):
     )
 
 
+# ``training_clusters[].stack`` / ``training_pipelines[].stack``: the same keys as ``endpoints[].stack``.
+TRAINING_SHARD_RULE = (
+    "Training shard stack <prefix>-training-<stack> holding this {what} and its dashboard and alarms (with the "
+    "other entries of the same key); default: the training and observability stacks."
+)
+
+
 class TrainingClusterSection(Section):
     name: str = Field(description="Cluster name; the physical name is <platform>-<environment>-<name> (<= 63).")
     orchestrator: Literal["slurm", "eks"] = "slurm"
@@ -130,6 +138,10 @@ class TrainingClusterSection(Section):
     eks: EksSection | None = Field(default=None, description="With orchestrator eks: create the EKS cluster, add-ons, charts.")
     monitoring: ClusterMonitoringSection | None = Field(
         default=None, description="Node collector in the lifecycle scripts: idle GPUs, GPU health (DCGM), Slurm queue, EFA errors."
+    )
+    stack: StackKey | None = Field(
+        default=None, description=TRAINING_SHARD_RULE.format(what="cluster, its file system") + " Changing it replaces "
+        "the cluster and its file system.",
     )
 
 
@@ -217,6 +229,10 @@ class TrainingPipelineSection(Section):
     )
     monitoring: TrainingMonitoringSection = Field(
         default_factory=TrainingMonitoringSection, description="Dashboard and alarms of the pipeline's executions and jobs.",
+    )
+    stack: StackKey | None = Field(
+        default=None, description=TRAINING_SHARD_RULE.format(what="pipeline") + " Changing it re-creates the "
+        "pipeline's state machine, schedule and alarms.",
     )
 
 

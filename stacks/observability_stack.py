@@ -7,7 +7,9 @@ The severity topics live here rather than in the stateful data stack: they hold 
 topic only asks its e-mail subscribers to confirm again, and their logical ids are pinned by tests),
 and keeping them here adds no cross-stack export to the termination-protected data stack. The
 shards' alarms refer to them, so this stack deploys before the shards; it therefore imports nothing
-from a shard: the front page shows the endpoints' rollup alarms by fixed name.
+from a shard: the front page shows the endpoints' rollup alarms by fixed name. The training shards'
+clusters and pipelines (``stack`` key) have their monitoring in their shard (:class:`TrainingMonitoring`,
+the same construct ids as here) and their alarms on the front page by name too.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Stage, Tags, Validations
 
 from constructs_lib.inference import InferenceEndpoint
+
 from .config import PlatformConfig, regions
 from .cost_stack import CostStack
 from .data_stack import DataStack

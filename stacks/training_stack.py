@@ -11,6 +11,10 @@ Physical names: clusters ``<platform>-<environment>-<name>`` (like endpoints); m
 exactly as configured (the lifecycle section refers to them by those names). Stateful resources (FSx
 file systems, the ECR repository, model package groups) are retained or keep their names; tests pin
 their logical ids. Renaming a cluster in the config replaces it and its file system.
+
+Entries with a ``stack`` key live in a :class:`TrainingShardStack` (``<prefix>-training-<key>``) with
+their monitoring, built by the same code with the same construct ids; the training stack keeps the
+training platform they use and the entries without a key.
 """
 
 from __future__ import annotations
@@ -40,13 +44,13 @@ from .config import observability as observability_config
 from .config.training import (
     NODE_PROVISIONING,
     NODE_RECOVERY,
+    TrainingClusterSection,
+    TrainingPipelineSection,
     instance_groups,
     lustre_props,
     node_monitoring,
     orchestration,
     parameter_prefix,
-    TrainingClusterSection,
-    TrainingPipelineSection,
     pipeline_props,
 )
 from .naming import PlatformNames

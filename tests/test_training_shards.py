@@ -80,6 +80,15 @@ def test_the_shard_holds_the_keyed_cluster_and_pipeline_with_their_monitoring(sh
     assert "llm-pretrain" not in json.dumps(t.raw) and "llm-finetune" not in json.dumps(t.raw)
 
 
+def test_the_shard_depends_only_on_data_network_training_and_observability(sharded):
+    (shard,) = sharded.platform.training_shards
+    assert {s.stack_name for s in shard.dependencies} == {
+        "acme-ml-dev-data", "acme-ml-dev-network", "acme-ml-dev-training", "acme-ml-dev-observability",
+    }
+    # Nothing depends on the shard: it deploys, updates and is deleted on its own.
+    assert not [s.stack_name for s in sharded.platform.stacks if shard in s.dependencies]
+
+
 def test_the_training_and_observability_stacks_no_longer_hold_them(sharded):
     training, observability = json.dumps(sharded["training"].raw), sharded["observability"]
     assert "team-a" not in training.replace("training-team-a", "")  # only the exports the shard imports

@@ -5,7 +5,7 @@
   ids resolved from the construct tree, no path metadata needed): an endpoint owns its ``InferenceEndpoint`` and its ``EndpointMonitoring`` in its shard; a cluster its
   ``HyperPodCluster`` and file system in the training stack and its ``ClusterMonitoring`` in the
   observability stack; a pipeline its ``TrainingPipeline`` and ``TrainingPipelineMonitoring``. Bytes are
-  the resource's share of the template as CDK writes it (``JSON.stringify(template, undefined, 1)``);
+  the resource's share of the template as written (compact JSON: ``suppressTemplateIndentation``);
   what no endpoint, cluster or pipeline owns (topics, the shared layer, the guard function, the VPC) is
   reported as shared.
 - **ours vs L1**: the same resources declared as ``CfnResource`` (aws-cdk-lib's L1 base class, the
@@ -32,8 +32,9 @@ class Owned:
 
 
 def _resource_bytes(logical_id: str, resource: dict) -> int:
-    # The resource's entry as CDK writes it (indent 1), with its logical id key.
-    return len(json.dumps({logical_id: resource}, indent=1)) - 4
+    # The resource's entry as the platform's stacks write it (no indentation: StackProps
+    # suppress_template_indentation in stacks/platform.py), with its logical id key.
+    return len(json.dumps({logical_id: resource}, separators=(",", ":"))) - 2
 
 
 def owned_logical_ids(constructs: Iterable) -> set[tuple[str, str]]:
@@ -150,12 +151,15 @@ def report(config=None) -> list[str]:
 
     config = config if config is not None else load_config(DEFAULT_CONFIG)
     context = json.loads((Path(__file__).resolve().parents[1] / "cdk.json").read_text())["context"]
-    outdir = Path(tempfile.mkdtemp(prefix="bench-sizes-"))
-    start = time.perf_counter()
-    app = App(context=context, outdir=str(outdir))
-    platform = build_platform(app, config)
-    app.synth()
-    ours = time.perf_counter() - start
+    # Twice, timing the second: the first pays the jsii runtime's start and the asset staging's
+    # first hashing, which the L1 rebuild after it would not.
+    for _ in range(2):
+        outdir = Path(tempfile.mkdtemp(prefix="bench-sizes-"))
+        start = time.perf_counter()
+        app = App(context=context, outdir=str(outdir))
+        platform = build_platform(app, config)
+        app.synth()
+        ours = time.perf_counter() - start
     owned, shared = attribute(outdir, platform_owners(platform, config), {s.artifact_id: s.stack_name for s in platform.stacks})
     l1, resources, _ = l1_seconds(outdir, context)
     return [

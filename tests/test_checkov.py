@@ -57,9 +57,14 @@ def _main_worktree() -> Path:
 
 @pytest.mark.xdist_group("checkov")
 def test_checkov_has_no_failure_outside_the_skip_list(default_platform):
+    # The assembly's templates, each named (-f): with -d checkov also opens every JSON/YAML file of the
+    # assets (the Powertools layer, the lifecycle scripts) to see whether it is a template; none is, the
+    # findings are the same (compared: 498 passed, 16 failed, 0 parsing errors) in about 2-3 CPU-s less.
+    templates = sorted(default_platform.outdir.glob("*.template.json"))
+    assert len(templates) == len(default_platform.platform.stacks)
     run = subprocess.run(
-        [str(_checkov()), "-d", str(default_platform.outdir), "--framework", "cloudformation", "--quiet",
-         "--compact", "-o", "json", "--skip-download"],
+        [str(_checkov()), *(arg for t in templates for arg in ("-f", str(t))), "--framework", "cloudformation",
+         "--quiet", "--compact", "-o", "json", "--skip-download"],
         capture_output=True, text=True, timeout=600, check=False,
     )
     reports = json.loads(run.stdout)

@@ -2,8 +2,9 @@
 
 ``make test`` runs ``-n 2 --dist loadgroup``: tests marked ``xdist_group(name)`` run on one worker, so
 a session fixture they share (a platform synth, the deploy-local round, the checkov scan) is built
-once. If grouping silently stops (pytest 9.2 with pytest-xdist 3.8 did: pytest-dev/pytest-xdist#1386),
-each worker builds them again and the suite takes minutes longer without any test failing; these do.
+once; tests using the platform synths are grouped automatically (tests/conftest.py). If grouping
+silently stops (pytest 9.2 with pytest-xdist 3.8 did: pytest-dev/pytest-xdist#1386), each worker
+builds them again and the suite takes minutes longer without any test failing; these do.
 """
 
 from __future__ import annotations
@@ -35,3 +36,16 @@ def test_grouped_tests_run_on_one_worker(probe):
     assert set(_WORKERS.values()) == {worker}, _WORKERS
     if probe == 3:
         assert len(_WORKERS) == 4, _WORKERS
+
+
+def test_every_platform_synth_user_runs_in_the_platform_group(request):
+    """tests/conftest.py puts every test using ``default_platform`` or ``prod_platform``, and the rest of
+    its xdist group, in one group: one worker synthesizes each platform once."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        pytest.skip("not running under pytest-xdist")
+    from tests.conftest import PLATFORM_FIXTURES, PLATFORM_GROUP
+
+    users = [i for i in request.session.items if any(f in i.fixturenames for f in PLATFORM_FIXTURES)]
+    if not users:
+        pytest.skip("no test using a platform synth was collected in this run")
+    assert [i.nodeid for i in users if not i.nodeid.endswith(f"@{PLATFORM_GROUP}")] == []

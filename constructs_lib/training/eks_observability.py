@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import Enum
-from typing import Protocol
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_eks as eks
@@ -38,6 +37,7 @@ from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
 from constructs_lib.errors import Problems, is_token
+from constructs_lib.training._cluster_spec import PrometheusRemoteWrite
 from constructs_lib.training._nag import wildcard_resource
 
 ADDON_NAME = "amazon-sagemaker-hyperpod-observability"
@@ -75,16 +75,6 @@ DEFAULT_METRIC_LEVELS: Mapping[str, MetricLevel] = {
 }
 # Categories AWS's module only ever switches between DISABLED and ADVANCED.
 _NO_BASIC = ("taskGovernanceMetrics", "scalingMetrics", "networkMetrics")
-
-
-class PrometheusWorkspaceRef(Protocol):
-    """``constructs_lib.observability.PrometheusWorkspace`` or its ``from_workspace_arn``."""
-
-    @property
-    def workspace_arn(self) -> str: ...
-
-    @property
-    def prometheus_endpoint(self) -> str: ...
 
 
 def node_size_xlarge(instance_type: str) -> float:
@@ -142,7 +132,7 @@ class HyperPodObservabilityAddon(Construct):
         *,
         cluster_name: str,
         cluster_arn: str,
-        workspace: PrometheusWorkspaceRef,
+        workspace: PrometheusRemoteWrite,
         instance_types: list[str],
         metric_levels: Mapping[str, str] | None = None,
         scrape_interval_s: int = DEFAULT_SCRAPE_INTERVAL_S,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge
 from ..errors import Problems
@@ -31,12 +31,31 @@ ENVIRONMENT_MAX_BYTES = 4096
 TOKEN_ALLOWANCE = 100
 
 
-def environment_size(environment: Mapping[str, str]) -> int:
-    """Bytes Lambda counts against its 4 KB environment quota, tokens counted as ``TOKEN_ALLOWANCE``."""
-    return sum(
-        len(name.encode()) + len(_TOKEN.sub("", value).encode()) + TOKEN_ALLOWANCE * len(_TOKEN.findall(value))
-        for name, value in environment.items()
-    )
+def environment_size(environment: Mapping[str, str], scope: IConstruct | None = None) -> int:
+    """Bytes Lambda counts against its 4 KB environment quota, tokens counted as ``TOKEN_ALLOWANCE``.
+
+    With ``scope``, a token is resolved first and only its intrinsics are estimated: a value that is one
+    token around a long literal (``Stack.to_json_string`` of settings holding an ARN) counts its literal
+    text, not ``TOKEN_ALLOWANCE``."""
+    stack = Stack.of(scope) if scope is not None else None
+    return sum(len(name.encode()) + _value_size(value, stack) for name, value in environment.items())
+
+
+def _value_size(value: str, stack: Stack | None) -> int:
+    if stack is not None and _TOKEN.search(value):
+        return _rendered_size(stack.resolve(value))
+    return len(_TOKEN.sub("", value).encode()) + TOKEN_ALLOWANCE * len(_TOKEN.findall(value))
+
+
+def _rendered_size(resolved: object) -> int:
+    """A resolved value's size once CloudFormation renders it: literal parts as they are, each other
+    intrinsic (``Ref``, ``Fn::GetAtt``, ``Fn::GetStackOutput``, ...) as ``TOKEN_ALLOWANCE``."""
+    if isinstance(resolved, str):
+        return len(resolved.encode())
+    if isinstance(resolved, dict) and set(resolved) == {"Fn::Join"}:
+        separator, parts = resolved["Fn::Join"]
+        return sum(_rendered_size(p) for p in parts) + len(separator.encode()) * max(len(parts) - 1, 0)
+    return TOKEN_ALLOWANCE
 
 
 # How aws-cdk-lib renders an unresolved string token (``${Token[TOKEN.123]}``).
@@ -97,7 +116,7 @@ class ReliableFunction(Construct):
             "POWERTOOLS_LOG_LEVEL": "INFO",
             **(environment or {}),
         }
-        size = environment_size(env)
+        size = environment_size(env, self)
         p.check(
             size <= ENVIRONMENT_MAX_BYTES, "environment", f"{size} bytes ({', '.join(sorted(env))})",
             f"at most {ENVIRONMENT_MAX_BYTES} bytes of variable names and values in all (Lambda's quota; each "

@@ -72,19 +72,21 @@ def platform_owners(platform, config) -> dict[str, list]:
     for shard in platform.shards:
         for name, endpoint in shard.endpoints.items():
             owners[f"endpoint:{kinds[name]}:{name}"] = [endpoint, shard.monitoring[name]]
-    if platform.training is not None:
-        for name, cluster in platform.training.clusters.items():
-            # The training stack groups a cluster's network, storage and cluster under one scope.
-            scope = platform.training.node.try_find_child(name)
+    # The training stack with the observability stack's monitoring, then each training shard with its own.
+    units = [(platform.training, platform.observability)] if platform.training is not None else []
+    units += [(shard, shard.monitoring) for shard in platform.training_shards]
+    for unit, monitoring in units:
+        for name, cluster in unit.clusters.items():
+            # A training stack groups a cluster's network, storage and cluster under one scope.
+            scope = unit.node.try_find_child(name)
             owners[f"cluster:{name}"] = [
                 *([scope] if scope is not None else
-                  [cluster, *([platform.training.storage[name]] if name in platform.training.storage else [])]),
-                *([platform.observability.clusters[cluster.cluster_name]]
-                  if cluster.cluster_name in platform.observability.clusters else []),
+                  [cluster, *([unit.storage[name]] if name in unit.storage else [])]),
+                *([monitoring.clusters[cluster.cluster_name]] if cluster.cluster_name in monitoring.clusters else []),
             ]
-        for name, pipeline in platform.training.pipelines.items():
+        for name, pipeline in unit.pipelines.items():
             owners[f"pipeline:{name}"] = [
-                pipeline, *([platform.observability.training[name]] if name in platform.observability.training else []),
+                pipeline, *([monitoring.training[name]] if name in monitoring.training else []),
             ]
     return owners
 

@@ -45,6 +45,12 @@ class TrainingJobStatus:
     STOPPED = "Stopped"
 
 
+# A job with one of these statuses has ended or is being stopped: nothing of it is left to watch.
+TRAINING_JOB_ENDING = (
+    TrainingJobStatus.COMPLETED, TrainingJobStatus.FAILED, TrainingJobStatus.STOPPING, TrainingJobStatus.STOPPED,
+)
+
+
 class ModelApprovalStatus:
     APPROVED = "Approved"
     REJECTED = "Rejected"

@@ -106,7 +106,7 @@ def build_platform(app: Stage, config: PlatformConfig) -> Platform:
         stack = TrainingShardStack(
             app, shard_name, config=config, names=names, shard_key=shard_key, training=training, key=data.key,
             vpc=network.vpc if network else None, topic=data.topic, routing=observability.severity_topics.routing,
-            env=env, stack_name=shard_name,
+            env=env, stack_name=shard_name, **_TEMPLATE_FORMAT,
             description=names.description(f"training shard {shard_key} (training_clusters[].stack, "
                                           "training_pipelines[].stack): HyperPod clusters, training pipelines, "
                                           "their dashboards and alarms"),

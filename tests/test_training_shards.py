@@ -20,6 +20,8 @@ from stacks.shards import StackSize, size_problems
 from tests.conftest import lint_template, resources_of, synth_platform
 
 SHARD = "acme-ml-dev-training-team-a"
+# The module's one synth, on one worker under --dist loadgroup (not once per worker).
+pytestmark = pytest.mark.xdist_group("training-shards")
 
 
 def _data() -> dict:

@@ -28,10 +28,7 @@ from .events import on_schedule, on_training_jobs_named
 from .reliable_function import ReliableFunction
 
 # Statuses the function acts on: InProgress creates a job's alarms, the others delete them.
-STATUSES = (
-    ev.TrainingJobStatus.IN_PROGRESS, ev.TrainingJobStatus.COMPLETED, ev.TrainingJobStatus.FAILED,
-    ev.TrainingJobStatus.STOPPING, ev.TrainingJobStatus.STOPPED,
-)
+STATUSES = (ev.TrainingJobStatus.IN_PROGRESS, *ev.TRAINING_JOB_ENDING)
 DEFAULT_SWEEP = Duration.hours(1)
 # Lambda quotas: "Environment variables: 4 KB" (all of a function's variables together); the other
 # variables of a ReliableFunction take about 150 bytes, a topic ARN resolved at deploy about 100.

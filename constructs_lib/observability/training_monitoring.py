@@ -211,11 +211,7 @@ class TrainingPipelineMonitoring(Construct):
             look_first_at=self._look("rollup"),
         )
         # Only the job alarms are warnings, and they notify themselves: no warning rollup.
-        self.degraded = f.rollup(
-            signal="degraded", severity=Severity.WARNING,
-            summary=f"Training pipeline {name} is degraded: at least one warning alarm is in ALARM.",
-            look_first_at=self._look("rollup"),
-        )
+        self.degraded = None
 
     def _job_alarms(self) -> ja.PipelineJobAlarms:
         """The alarms each running job of the pipeline gets (created and deleted by ``TrainingJobAlarms``)."""

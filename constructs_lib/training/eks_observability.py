@@ -30,14 +30,16 @@ import re
 from collections.abc import Mapping
 from enum import Enum
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
 from constructs_lib.errors import Problems, is_token
+from constructs_lib.training._cluster_role import CLUSTER_LOG_GROUP_PREFIX
 from constructs_lib.training._cluster_spec import PrometheusRemoteWrite
+from constructs_lib.training._iam import log_group_arn
 from constructs_lib.training._nag import wildcard_resource
 
 ADDON_NAME = "amazon-sagemaker-hyperpod-observability"
@@ -45,7 +47,6 @@ NAMESPACE = "hyperpod-observability"
 SERVICE_ACCOUNT = "hyperpod-observability-operator-otel-collector"
 # The guide: "The smallest Amazon EC2 instance type that works in this case is 4xlarge."
 MIN_NODE_SIZE_XLARGE = 4
-LOG_GROUP_PREFIX = "/aws/sagemaker/Clusters/"
 # The troubleshooting guide's CloudwatchLogsAccess statement, as listed there.
 LOG_ACTIONS = (
     "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
@@ -147,8 +148,7 @@ class HyperPodObservabilityAddon(Construct):
         problems.raise_if_any()
         levels = {k: MetricLevel(v).value for k, v in {**DEFAULT_METRIC_LEVELS, **(metric_levels or {})}.items()}
         stack = Stack.of(self)
-        log_groups = stack.format_arn(service="logs", resource="log-group", resource_name=f"{LOG_GROUP_PREFIX}*",
-                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        log_groups = log_group_arn(self, f"{CLUSTER_LOG_GROUP_PREFIX}/*")
         log_streams = f"{log_groups}:log-stream:*"
         self.role = iam.Role(
             self,

@@ -53,20 +53,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from constructs_lib import job_alarm_requests as _requests
 from constructs_lib.errors import Problems
 from constructs_lib.limits import instance_family
 
-NAMESPACE = "/aws/sagemaker/TrainingJobs"
+# Written once in the standard-library module the job-alarms function ships with.
+NAMESPACE = _requests.NAMESPACE
 STATES_NAMESPACE = "AWS/States"
 # SageMaker names a job's hosts algo-1 ... algo-N (Host = <job>/algo-<n>).
-HOST_PREFIX = "algo-"
+HOST_PREFIX = _requests.HOST_PREFIX
 # SageMaker publishes host metrics every minute (same guide: "Metrics are available at a 1-minute frequency").
 HOST_METRIC_PERIOD_S = 60
 
 
 class Dimension:
-    HOST = "Host"
-    TRAINING_JOB_NAME = "TrainingJobName"
+    HOST = _requests.HOST_DIMENSION
+    TRAINING_JOB_NAME = _requests.JOB_DIMENSION
     STATE_MACHINE_ARN = "StateMachineArn"
 
 
@@ -75,9 +77,9 @@ class HostMetric(str, Enum):
 
     CPU_UTILIZATION = "CPUUtilization"
     MEMORY_UTILIZATION = "MemoryUtilization"
-    GPU_UTILIZATION = "GPUUtilization"
+    GPU_UTILIZATION = _requests.GPU_UTILIZATION
     GPU_MEMORY_UTILIZATION = "GPUMemoryUtilization"
-    DISK_UTILIZATION = "DiskUtilization"
+    DISK_UTILIZATION = _requests.DISK_UTILIZATION
 
     @property
     def summed_over_gpus(self) -> bool:

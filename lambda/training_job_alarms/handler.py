@@ -59,10 +59,7 @@ cloudwatch_client, sagemaker_client = common.clients("cloudwatch", "sagemaker")
 
 _TRAINING_STATUSES = common.known_values(ev.TrainingJobStatus)
 # Statuses after which a job's alarms go: it ended, or it is being stopped (nothing left to watch).
-ENDING = (
-    ev.TrainingJobStatus.COMPLETED, ev.TrainingJobStatus.FAILED, ev.TrainingJobStatus.STOPPING,
-    ev.TrainingJobStatus.STOPPED,
-)
+ENDING = ev.TRAINING_JOB_ENDING
 UNKNOWN = "(unknown job)"
 
 

@@ -37,8 +37,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-TEMPLATE_LIMIT_BYTES = 1_000_000
-RESOURCE_LIMIT = 500
+from stacks.shards import RESOURCE_LIMIT, TEMPLATE_BYTES_LIMIT, measure
+
+# The project's context (cdk.json), read once: every in-process synth here uses it.
+CDK_CONTEXT = json.loads((REPO / "cdk.json").read_text())["context"]
 ENDPOINT_COUNTS = (1, 10, 50, 200, 500)
 # The acceptance bound of the 500-endpoint row (issue: every stack under 450 resources and 900 KB).
 MAX_STACK_RESOURCES = 450
@@ -55,7 +57,7 @@ def _synth(with_nag: bool, config_path: Path | None = None, config=None) -> tupl
     from stacks.platform import build_platform
 
     outdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    context = json.loads((REPO / "cdk.json").read_text())["context"]
+    context = CDK_CONTEXT
     start = time.perf_counter()
     app = App(context=context, outdir=str(outdir))
     build_platform(app, config if config is not None else load_config(config_path or DEFAULT_CONFIG))
@@ -86,10 +88,11 @@ def endpoints_config(count: int):
 
 
 def _stack_sizes(outdir: Path) -> dict[str, tuple[int, int]]:
-    """Stack (template file stem) -> (resources, bytes)."""
+    """Stack (template file stem) -> (resources, bytes), measured as the size check measures them."""
     return {
-        p.name.removesuffix(".template.json"): (len(json.loads(p.read_text())["Resources"]), p.stat().st_size)
+        p.name.removesuffix(".template.json"): (size.resources, size.template_bytes)
         for p in outdir.glob("*.template.json")
+        for size in (measure(p),)
     }
 
 
@@ -207,7 +210,7 @@ def main(
     most = max(len(json.loads(p.read_text())["Resources"]) for p in templates)
     print(f"{'metric':<40}{'value':>12}{'ratio':>10}")
     print(f"{'synth with nag / without':<40}{nagged:>11.2f}s{nagged / plain:>10.2f}")
-    print(f"{'largest template / 1 MB limit':<40}{largest:>11}B{largest / TEMPLATE_LIMIT_BYTES:>10.3f}")
+    print(f"{'largest template / 1 MB limit':<40}{largest:>11}B{largest / TEMPLATE_BYTES_LIMIT:>10.3f}")
     print(f"{'most resources in a stack / 500':<40}{most:>12}{most / RESOURCE_LIMIT:>10.3f}")
     total, cli_layer = _assembly_bytes(outdir[-1])
     print(f"{'cdk.out bytes / 15 MB target':<40}{total:>11}B{total / ASSEMBLY_TARGET_BYTES:>10.3f}")
@@ -219,7 +222,7 @@ def main(
     if sizes:
         from bench.sizes import report
 
-        for row in report():
+        for row in report(CDK_CONTEXT):
             print(row, flush=True)
 
 

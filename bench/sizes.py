@@ -19,16 +19,12 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from stacks.shards import StackSize
 
-@dataclass(frozen=True)
-class Owned:
-    """Resources and template bytes of one owner (an endpoint, a cluster, a pipeline)."""
-
-    resources: int
-    template_bytes: int
+# Resources and template bytes of one owner (an endpoint, a cluster, a pipeline): the size check's record.
+Owned = StackSize
 
 
 def _resource_bytes(logical_id: str, resource: dict) -> int:
@@ -141,7 +137,7 @@ def l1_seconds(outdir: Path, context: Mapping) -> tuple[float, int, Path]:
     return time.perf_counter() - start, count, l1_outdir
 
 
-def report(config=None) -> list[str]:
+def report(context: Mapping, config=None) -> list[str]:
     """The size rows of ``config`` (default: the embedded default config) and the L1 comparison, from
     one in-process synth with the project's context (no nag packs, in both runs)."""
     import tempfile
@@ -152,7 +148,6 @@ def report(config=None) -> list[str]:
     from stacks.platform import build_platform
 
     config = config if config is not None else load_config(DEFAULT_CONFIG)
-    context = json.loads((Path(__file__).resolve().parents[1] / "cdk.json").read_text())["context"]
     # Twice, timing the second: the first pays the jsii runtime's start and the asset staging's
     # first hashing, which the L1 rebuild after it would not.
     for _ in range(2):

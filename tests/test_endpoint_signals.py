@@ -187,7 +187,9 @@ def test_one_incident_notifies_each_severity_topic_once(default_platform):
             (topic,) = reached[name]
             severity = "critical" if name.endswith("-critical") else "warning"
             assert topics[topic].endswith(f"{severity} alarms"), (name, topics[topic])
-    assert len([n for n in alarms if n.startswith(f"{CHAT}-") and n.endswith("-critical")]) == 4  # 5xx, latency, disk, rollup
+    assert sorted(n for n in alarms if n.startswith(f"{CHAT}-") and n.endswith("-critical")) == [
+        f"{CHAT}-5xx-rate-critical", f"{CHAT}-disk-critical", f"{CHAT}-p99-model-latency-critical",
+        f"{CHAT}-unhealthy-critical"]
 
 
 def test_an_endpoint_whose_alarms_notify_a_topic_is_refused_by_routed_monitoring(tmp_path):

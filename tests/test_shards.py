@@ -150,6 +150,10 @@ def test_adding_an_endpoint_in_the_middle_moves_no_other_endpoint_or_logical_id(
     before, after = owned(data), owned(grown)
     assert {n: after[n] for n in names} == before
     assert len({stack for stack, _ in before.values()}) >= 2 and before["embeddings"][0] == "acme-ml-dev-inference-search"
+    # Each endpoint sits where its own name (and key) places it, before and after the insertion.
+    keys = {"embeddings": "search"}
+    assert {n: stack for n, (stack, _) in after.items()} == {
+        n: place("acme-ml-dev", n, keys.get(n), 3).stack_name for n in [*names, "reranker"]}
     assert "reranker" in after and all(ids for _, ids in after.values())
 
 
@@ -218,3 +222,6 @@ def test_the_platforms_other_stacks_are_checked_with_what_grows_them(default_pla
     )
     assert "lifecycle.scale_idle_to_zero" in problems["acme-ml-dev-lifecycle"]
     assert isinstance(checked["acme-ml-dev-observability"], PlatformStack)
+    assert problems["acme-ml-dev-observability"].startswith(
+        "stack acme-ml-dev-observability has 401 resources (more than 400, 80% of CloudFormation's 500 per stack): "
+        "it holds the platform overview")

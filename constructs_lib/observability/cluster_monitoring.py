@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -262,7 +263,7 @@ class ClusterMonitoring(Construct):
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
             actions=["sqs:SendMessage"],
             resources=[self.dead_letter_queue.queue_arn],
-            conditions={"ArnEquals": {"aws:SourceArn": rules[0].rule_arn if len(rules) == 1 else [r.rule_arn for r in rules]}},
+            conditions={"ArnEquals": {"aws:SourceArn": _source_arns(rules)}},
         ))
         if health_event_log_group is None:
             self._allow_eventbridge(self.health_event_log_group, rules)
@@ -617,7 +618,7 @@ class ClusterMonitoring(Construct):
                     "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                     "Resource": f"{arn}:*",
                     "Condition": {"ArnEquals": {
-                        "aws:SourceArn": rules[0].rule_arn if len(rules) == 1 else [r.rule_arn for r in rules],
+                        "aws:SourceArn": _source_arns(rules),
                     }},
                 }],
             }),
@@ -684,3 +685,8 @@ def _validate(path, cluster_name, metrics, file_system, t: ClusterAlarmThreshold
             p.check(node_health.idle_gpu_hours_per_hour > 0, "node_health.idle_gpu_hours_per_hour",
                     node_health.idle_gpu_hours_per_hour, "> 0 GPU-hours")
     p.raise_if_any()
+
+
+def _source_arns(rules: Sequence[events.IRule]) -> str | list[str]:
+    """The rules allowed to deliver, as a policy condition value (one ARN, or the list)."""
+    return rules[0].rule_arn if len(rules) == 1 else [r.rule_arn for r in rules]

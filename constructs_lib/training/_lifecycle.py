@@ -26,6 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .collector import DCGM_EXPORTER_CSV
+
 SCRIPTS_DIR = Path(__file__).resolve().parent / "lifecycle_scripts"
 ON_CREATE = "on_create.sh"  # EKS entry (LifeCycleConfig.OnCreate)
 ON_INIT_COMPLETE = "on_init_complete.sh"  # Slurm entry (LifeCycleConfig.OnInitComplete)
@@ -33,7 +35,7 @@ NODE_LAYOUT = "aiplatform_cluster.json"
 # The file name HyperPod's legacy Slurm configuration reads; never staged (see the module docstring).
 LEGACY_PROVISIONING_PARAMETERS = "provisioning_parameters.json"
 AGENT_CONFIG = "cloudwatch_agent_config.json"
-DCGM_EXPORTER_CSV = "dcgm_exporter_metrics.csv"  # only with a Prometheus workspace (install_prometheus_forwarder.sh)
+# DCGM_EXPORTER_CSV (collector, where its content is built): only with a Prometheus workspace.
 COLLECTOR_CONFIG = "node_collector.json"  # only with node monitoring (install_node_collector.sh skips without)
 LAYOUT_VERSION = "2.0.0"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")

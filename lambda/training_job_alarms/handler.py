@@ -133,15 +133,25 @@ def put_alarms(cloudwatch: Any, requests: list[dict[str, Any]]) -> None:
 
 
 # --- this handler's logic --------------------------------------------------------------------------
-def sweep(cloudwatch: Any, sagemaker: Any, spec: ja.PipelineJobAlarms, *, skip: str = "") -> list[str]:
-    """Delete the alarms of ``spec``'s jobs that are no longer InProgress; returns the jobs swept."""
+def alarms_by_job(cloudwatch: Any, spec: ja.PipelineJobAlarms) -> dict[str, list[str]]:
+    """The pipeline's job alarms, by job: one listing of the pipeline's prefix."""
     by_job: dict[str, list[str]] = {}
     for name in alarms_named(cloudwatch, spec.alarm_prefix):
         job = spec.job_of(name)
-        if job is not None and job != skip:
+        if job is not None and name.startswith(spec.job_prefix(job)):
             by_job.setdefault(job, []).append(name)
+    return by_job
+
+
+def sweep(
+    cloudwatch: Any, sagemaker: Any, spec: ja.PipelineJobAlarms, *, skip: str = "",
+    by_job: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """Delete the alarms of ``spec``'s jobs that are no longer InProgress; returns the jobs swept.
+    ``by_job``: the pipeline's alarms already listed (:func:`alarms_by_job`)."""
+    by_job = alarms_by_job(cloudwatch, spec) if by_job is None else by_job
     swept = []
-    for job in sorted(by_job)[:MAX_SWEPT_JOBS]:
+    for job in sorted(j for j in by_job if j != skip)[:MAX_SWEPT_JOBS]:
         status, _ = describe_job(sagemaker, job)
         if status != ev.TrainingJobStatus.IN_PROGRESS:
             delete_alarms(cloudwatch, by_job[job])
@@ -150,19 +160,15 @@ def sweep(cloudwatch: Any, sagemaker: Any, spec: ja.PipelineJobAlarms, *, skip: 
     return swept
 
 
-def end_job(cloudwatch: Any, spec: ja.PipelineJobAlarms, job: str) -> int:
-    """Delete every alarm of ``job``."""
-    return delete_alarms(cloudwatch, alarms_named(cloudwatch, spec.job_prefix(job)))
-
-
 def watch_job(
-    cloudwatch: Any, spec: ja.PipelineJobAlarms, job: str, hosts: int, topics: dict[str, str]
+    cloudwatch: Any, spec: ja.PipelineJobAlarms, job: str, hosts: int, topics: dict[str, str], existing: list[str]
 ) -> list[str]:
-    """Put every alarm of ``job`` and delete the job's alarms the configuration no longer asks for."""
+    """Put every alarm of ``job`` and delete the job's alarms (``existing``, listed before) the
+    configuration no longer asks for."""
     requests = ja.alarm_requests(spec, job, hosts, topics)
     put_alarms(cloudwatch, requests)
     wanted = {r["AlarmName"] for r in requests}
-    delete_alarms(cloudwatch, [n for n in alarms_named(cloudwatch, spec.job_prefix(job)) if n not in wanted])
+    delete_alarms(cloudwatch, [n for n in existing if n not in wanted])
     return sorted(wanted)
 
 
@@ -190,6 +196,11 @@ def process(
 
     status = common.canonical_status(detail.get("TrainingJobStatus"), _TRAINING_STATUSES)
     result: dict[str, Any] = {"training_job": job, "pipeline": spec.pipeline, "event_status": status}
+    if status != ev.TrainingJobStatus.IN_PROGRESS and status not in ENDING:
+        return ignored(f"status {clip(status, 64) or '(none)'} of job {job} needs no action")
+    # One listing of the pipeline's alarms serves this job's update and the sweep of the others.
+    by_job = alarms_by_job(cloudwatch, spec)
+    existing = by_job.get(job, [])
     if status == ev.TrainingJobStatus.IN_PROGRESS:
         current, described = describe_job(sagemaker, job)
         result["status"] = current
@@ -199,14 +210,12 @@ def process(
                 logger.warning("Host alarms cover the first hosts only",
                                extra={"training_job": job, "hosts": hosts, "alarmed": ja.MAX_HOSTS})
             result.update(action="alarms-put", hosts=hosts,
-                          alarms=watch_job(cloudwatch, spec, job, hosts, config.topics))
+                          alarms=watch_job(cloudwatch, spec, job, hosts, config.topics, existing))
         else:  # late or out-of-order InProgress event: the job has moved on
-            result.update(action="alarms-deleted", deleted=end_job(cloudwatch, spec, job))
-    elif status in ENDING:
-        result.update(action="alarms-deleted", status=status, deleted=end_job(cloudwatch, spec, job))
+            result.update(action="alarms-deleted", deleted=delete_alarms(cloudwatch, existing))
     else:
-        return ignored(f"status {clip(status, 64) or '(none)'} of job {job} needs no action")
-    result["swept"] = sweep(cloudwatch, sagemaker, spec, skip=job)
+        result.update(action="alarms-deleted", status=status, deleted=delete_alarms(cloudwatch, existing))
+    result["swept"] = sweep(cloudwatch, sagemaker, spec, skip=job, by_job=by_job)
     return result
 
 

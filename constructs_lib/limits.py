@@ -1,8 +1,9 @@
-"""SageMaker limits enforced at synth, defined once and shared by the constructs and the config schema.
+"""SageMaker limits enforced at synth, defined once and shared by the constructs and the config schema
+(and the one Lambda quota the glue's functions are checked against).
 
 Sources: botocore's SageMaker service model (the pinned ``botocore`` in requirements.txt) for the
-instance-type enums, and the SageMaker API reference for the limits listed in
-``REFERENCE.md`` (names, counts, serverless sizes, timeouts).
+instance-type enums, the SageMaker API reference for the limits listed in ``REFERENCE.md`` (names,
+counts, serverless sizes, timeouts), and the Lambda Developer Guide's "Lambda quotas".
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ SSM_PARAMETER_NAME_RULE = (
     f"an SSM parameter name /level/.../name: 1-15 levels of letters, digits, '_', '.', '-', at most "
     f"{SSM_PARAMETER_NAME_MAX} characters, not starting with /aws or /ssm"
 )
+
+# "Function environment variables: 4 KB, for all environment variables associated with the function,
+# in aggregate" (Lambda Developer Guide, "Lambda quotas"): names and values; a deploy fails above it.
+# Measured with ``constructs_lib.lifecycle.reliable_function.environment_size``.
+LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 
 MAX_PRODUCTION_VARIANTS = 10
 # AutoRollbackConfig.Alarms of a deployment: 1-10 (botocore sagemaker AlarmList)

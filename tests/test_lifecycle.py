@@ -330,7 +330,6 @@ def test_idle_guard_of_500_endpoints_keeps_its_environment_and_policy_small(scop
     from aws_cdk.assertions import Template
 
     from constructs_lib import EndpointKind, IdleEndpointGuard, WatchedEndpoint
-    from constructs_lib.lifecycle.reliable_function import ENVIRONMENT_MAX_BYTES, environment_size
 
     stack, key, topic = scope
     names = [f"acme-ml-prod-endpoint-{i:03d}" for i in range(500)]
@@ -346,7 +345,6 @@ def test_idle_guard_of_500_endpoints_keeps_its_environment_and_policy_small(scop
         "SETTINGS_FILE": "settings.json", "IDLE_HOURS": "24", "POWERTOOLS_SERVICE_NAME": "idle_endpoint_guard",
         "POWERTOOLS_METRICS_NAMESPACE": "AIPlatform", "POWERTOOLS_LOG_LEVEL": "INFO",
     }
-    assert environment_size(env) < ENVIRONMENT_MAX_BYTES // 8 and ENVIRONMENT_MAX_BYTES == 4096
     (policy,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
     (describe,) = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "DescribeWatchedEndpoints"]
     assert len(json.dumps(policy["PolicyDocument"])) < 10_240 // 4
@@ -640,6 +638,19 @@ def test_deployer_refuses_missing_targets_roles_and_bad_names(scope):
     assert re.search(r"targets\[2\]: got \['g', 'chat'\]; each \(model_package_group, endpoint_name\) pair once", text)
     assert "image_repositories: got []; the ECR repositories of the approved images" in text
     assert "model_data: got []; the S3 prefixes of the approved model data" in text
+
+
+def test_deployer_refuses_targets_over_half_of_lambdas_environment(scope):
+    """DEPLOY_TARGETS may take half of the 4096 bytes Lambda allows a function's environment ("Lambda
+    quotas"), measured like every function environment (ReliableFunction's environment_size)."""
+    from constructs_lib import ApprovedModelDeployer, DeployTarget
+
+    stack, key, topic = scope
+    targets = [DeployTarget("chat-llm-models", f"endpoint-{i:02d}-{'x' * 40}") for i in range(40)]
+    with pytest.raises(PlatformValidationError, match=(
+            r"targets: got '\d{4} bytes of DEPLOY_TARGETS'; at most 2048 bytes: Lambda allows 4096 bytes of "
+            r"environment variables in all")):
+        ApprovedModelDeployer(stack, "Many", topic=topic, key=key, targets=targets)
 
 
 def test_endpoint_notifications_take_names_or_a_prefix_and_refuse_a_pattern_eventbridge_would(scope):

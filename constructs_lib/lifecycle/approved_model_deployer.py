@@ -37,13 +37,11 @@ from ._wiring import (
     state_table,
 )
 from .events import on_model_package_approved
-from .reliable_function import ReliableFunction
+from .reliable_function import ReliableFunction, environment_size
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints"
 IDEMPOTENCY_EXPIRY_S = (300, 7 * 24 * 3600)
-# Lambda limits all environment variables of a function together to 4 KB.
-MAX_ENVIRONMENT_BYTES = 4096
 # The handler names what it creates "<endpoint>-v<version>[-cfg]-<hash>", at most 63 characters, cutting
 # the endpoint part when needed (lambda/model_deployer: resource_name). Up to this many characters of
 # the endpoint name always survive (versions up to 8 digits), so IAM can name the resources by prefix.
@@ -374,10 +372,13 @@ class ApprovedModelDeployer(Construct):
                     "the S3 prefixes of the approved model data (or a model_execution_role)")
         low, high = IDEMPOTENCY_EXPIRY_S
         p.check(low <= expiry.to_seconds() <= high, "idempotency_expiry", expiry.to_seconds(), f"{low}-{high} seconds")
-        size = len(json_environment(self, deploy_targets).encode())
+        # Half of the function's environment (Lambda's quota), the other variables need the rest.
+        budget = limits.LAMBDA_ENVIRONMENT_MAX_BYTES // 2
+        size = environment_size({ENVIRONMENT_VARIABLE: json_environment(self, deploy_targets)}, self)
         p.check(
-            size <= MAX_ENVIRONMENT_BYTES // 2, "targets", f"{size} bytes of DEPLOY_TARGETS",
-            f"at most {MAX_ENVIRONMENT_BYTES // 2} bytes: Lambda allows 4 KB of environment variables in all",
+            size <= budget, "targets", f"{size} bytes of {ENVIRONMENT_VARIABLE}",
+            f"at most {budget} bytes: Lambda allows {limits.LAMBDA_ENVIRONMENT_MAX_BYTES} bytes of environment "
+            "variables in all",
         )
         p.raise_if_any()
 

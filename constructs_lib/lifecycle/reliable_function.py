@@ -17,22 +17,22 @@ from constructs import Construct, IConstruct
 from ..compliance import acknowledge
 from ..errors import Problems
 from ..functions_code import FUNCTION_RUNTIME, function_code, powertools_layer
+from ..limits import LAMBDA_ENVIRONMENT_MAX_BYTES
 
 TIMEOUT_S = (1, 900)
 RETRY_ATTEMPTS = (0, 2)
 MAX_EVENT_AGE_S = (60, 21600)
 
 
-# "Function environment variables: 4 KB, for all environment variables associated with the function,
-# in aggregate" (Lambda Developer Guide, "Lambda quotas"): names and values, deploy fails above it.
-ENVIRONMENT_MAX_BYTES = 4096
 # An unresolved token is counted as this many characters: an ARN of the platform's (topic, key, queue)
-# resolved at deploy, the same estimate the training-job alarms pack their functions' settings with.
+# resolved at deploy.
 TOKEN_ALLOWANCE = 100
 
 
 def environment_size(environment: Mapping[str, str], scope: IConstruct | None = None) -> int:
-    """Bytes Lambda counts against its 4 KB environment quota, tokens counted as ``TOKEN_ALLOWANCE``.
+    """Bytes Lambda counts against its environment quota (``limits.LAMBDA_ENVIRONMENT_MAX_BYTES``), tokens
+    counted as ``TOKEN_ALLOWANCE``: the one measure of every check of a function's environment (this
+    construct's, the training-job alarms' packing, the model deployer's targets).
 
     With ``scope``, a token is resolved first and only its intrinsics are estimated: a value that is one
     token around a long literal (``Stack.to_json_string`` of settings holding an ARN) counts its literal
@@ -118,8 +118,8 @@ class ReliableFunction(Construct):
         }
         size = environment_size(env, self)
         p.check(
-            size <= ENVIRONMENT_MAX_BYTES, "environment", f"{size} bytes ({', '.join(sorted(env))})",
-            f"at most {ENVIRONMENT_MAX_BYTES} bytes of variable names and values in all (Lambda's quota; each "
+            size <= LAMBDA_ENVIRONMENT_MAX_BYTES, "environment", f"{size} bytes ({', '.join(sorted(env))})",
+            f"at most {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes of variable names and values in all (Lambda's quota; each "
             f"unresolved token counted as {TOKEN_ALLOWANCE} characters): pass large settings as data_files instead",
         )
         p.raise_if_any()

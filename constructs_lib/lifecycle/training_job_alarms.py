@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import ArnFormat, Duration, Stack, Token
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -16,6 +16,7 @@ from .. import job_alarm_requests as ja
 from .. import sagemaker_events as ev
 from ..compliance import acknowledge
 from ..errors import Problems
+from ..limits import LAMBDA_ENVIRONMENT_MAX_BYTES
 from ._wiring import (
     METRICS_NAMESPACE,
     acknowledge_wildcards,
@@ -25,17 +26,24 @@ from ._wiring import (
     sagemaker_arn,
 )
 from .events import on_schedule, on_training_jobs_named
-from .reliable_function import ReliableFunction
+from .reliable_function import ReliableFunction, environment_size
 
 # Statuses the function acts on: InProgress creates a job's alarms, the others delete them.
 STATUSES = (ev.TrainingJobStatus.IN_PROGRESS, *ev.TRAINING_JOB_ENDING)
 DEFAULT_SWEEP = Duration.hours(1)
-# Lambda quotas: "Environment variables: 4 KB" (all of a function's variables together); the other
-# variables of a ReliableFunction take about 150 bytes, a topic ARN resolved at deploy about 100.
-ENVIRONMENT_MAX_BYTES = 4096
+# The alarm settings may take the function's environment (Lambda's quota) but for what the other
+# variables of a ReliableFunction take (about 150 bytes).
 _OTHER_VARIABLES_BYTES = 200
-_TOKEN_ESTIMATE_BYTES = 100
-ENVIRONMENT_BUDGET = ENVIRONMENT_MAX_BYTES - _OTHER_VARIABLES_BYTES
+ENVIRONMENT_BUDGET = LAMBDA_ENVIRONMENT_MAX_BYTES - _OTHER_VARIABLES_BYTES
+
+
+def settings_size(pipelines: Sequence[ja.PipelineJobAlarms], topics: Mapping[str, sns.ITopic]) -> int:
+    """Bytes the ``JOB_ALARMS`` variable of one function for ``pipelines`` takes, measured as every
+    function environment is (``environment_size``: a topic ARN resolved at deploy as ``TOKEN_ALLOWANCE``)."""
+    config = ja.JobAlarmsConfig(
+        pipelines=tuple(pipelines), topics={s: t.topic_arn for s, t in topics.items() if s in ja.SEVERITIES}
+    )
+    return environment_size({ja.ENVIRONMENT_VARIABLE: json.dumps(config.to_json(), separators=(",", ":"))})
 
 
 def pack_pipelines(
@@ -43,12 +51,9 @@ def pack_pipelines(
 ) -> list[list[ja.PipelineJobAlarms]]:
     """``pipelines`` in their order, in as few consecutive groups as fit one function's environment each
     (about ten pipelines per group): one :class:`TrainingJobAlarms` per group."""
-    arns = {s: t.topic_arn for s, t in topics.items() if s in ja.SEVERITIES}
     groups: list[list[ja.PipelineJobAlarms]] = []
     for spec in pipelines:
-        if groups and _estimated_bytes(
-            ja.JobAlarmsConfig(pipelines=(*groups[-1], spec), topics=arns).to_json()
-        ) <= ENVIRONMENT_BUDGET:
+        if groups and settings_size([*groups[-1], spec], topics) <= ENVIRONMENT_BUDGET:
             groups[-1].append(spec)
         else:
             groups.append([spec])
@@ -112,11 +117,11 @@ class TrainingJobAlarms(Construct):
         config = ja.JobAlarmsConfig(
             pipelines=tuple(pipelines), topics={s: t.topic_arn for s, t in topics.items() if s in ja.SEVERITIES}
         )
-        estimate = _estimated_bytes(config.to_json())
+        estimate = settings_size(pipelines, topics)
         p.check(
             estimate <= ENVIRONMENT_BUDGET, "pipelines", f"{len(pipelines)} pipelines",
             f"fewer: their alarm settings (about {estimate} bytes) must fit the function's environment "
-            f"(Lambda: {ENVIRONMENT_MAX_BYTES} bytes in all); split them with pack_pipelines",
+            f"(Lambda: {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes in all); split them with pack_pipelines",
         )
         p.raise_if_any()
 
@@ -176,16 +181,3 @@ class TrainingJobAlarms(Construct):
         )
         add_function_target(self.sweep_rule, self.handler, self.dead_letter_queue)
 
-
-def _estimated_bytes(value: object) -> int:
-    """JSON size of ``value`` with every unresolved token (a topic ARN) counted as a resolved ARN."""
-    def walk(v: object) -> object:
-        if isinstance(v, str) and Token.is_unresolved(v):
-            return "x" * _TOKEN_ESTIMATE_BYTES
-        if isinstance(v, dict):
-            return {k: walk(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [walk(x) for x in v]
-        return v
-
-    return len(json.dumps(walk(value), separators=(",", ":")))

@@ -31,6 +31,12 @@ SSM_PARAMETER_NAME_RULE = (
     f"{SSM_PARAMETER_NAME_MAX} characters, not starting with /aws or /ssm"
 )
 
+
+def is_ssm_parameter_name(name: str) -> bool:
+    """Whether ``name`` is a parameter name the platform may use (``SSM_PARAMETER_NAME_RULE``)."""
+    return bool(SSM_PARAMETER_NAME.match(name)) and len(name) <= SSM_PARAMETER_NAME_MAX
+
+
 # "Function environment variables: 4 KB, for all environment variables associated with the function,
 # in aggregate" (Lambda Developer Guide, "Lambda quotas"): names and values; a deploy fails above it.
 # Measured with ``constructs_lib.lifecycle.reliable_function.environment_size``.

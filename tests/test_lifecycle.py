@@ -626,14 +626,20 @@ def scope():
 
 
 def test_deployer_refuses_missing_targets_roles_and_bad_names(scope):
-    from constructs_lib import ApprovedModelDeployer, DeployTarget
+    from constructs_lib import ApprovedModelDeployer, DeployTarget, PromotedModel
 
     stack, key, topic = scope
+    promoted = {"primary": PromotedModel(image_parameter="/aws/chat", model_data_parameter="/p/" + "x" * 900)}
     with pytest.raises(PlatformValidationError) as raised:
         ApprovedModelDeployer(stack, "D", topic=topic, key=key, targets=[
             DeployTarget("Bad_Group", "chat"), DeployTarget("g", "chat"), DeployTarget("g", "chat"),
+            DeployTarget("g", "chat-2", promoted=promoted),
         ])
     text = str(raised.value)
+    # the parameter names' rule is the library's one (limits.is_ssm_parameter_name), names known at synth
+    rule = r"an SSM parameter name /level/\.\.\./name: .* not starting with /aws or /ssm, known at synth"
+    assert re.search(r"targets\[3\]\.promoted\['primary'\]\.image_parameter: got '/aws/chat'; " + rule, text)
+    assert re.search(r"targets\[3\]\.promoted\['primary'\]\.model_data_parameter: got '/p/x{900}'; " + rule, text)
     assert re.search(r"targets\[0\]\.model_package_group: got 'Bad_Group'; 1-63 letters", text)
     assert re.search(r"targets\[2\]: got \['g', 'chat'\]; each \(model_package_group, endpoint_name\) pair once", text)
     assert "image_repositories: got []; the ECR repositories of the approved images" in text

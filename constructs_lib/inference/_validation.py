@@ -113,8 +113,7 @@ def _check_promoted(p: Problems, where: str, model: ModelSpec, promotable: bool)
     for attr, name in names:
         if not is_token(name):
             p.check(
-                bool(limits.SSM_PARAMETER_NAME.match(name)) and len(name) <= limits.SSM_PARAMETER_NAME_MAX,
-                f"{where}.{attr}", name, limits.SSM_PARAMETER_NAME_RULE,
+                limits.is_ssm_parameter_name(name), f"{where}.{attr}", name, limits.SSM_PARAMETER_NAME_RULE,
             )
     if (promoted.model_data_parameter is None) != (model.model_data_url is None):
         p.add(

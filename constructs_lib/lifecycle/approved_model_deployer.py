@@ -358,8 +358,7 @@ class ApprovedModelDeployer(Construct):
                 for attr, name in (("image_parameter", spec.image_parameter), ("model_data_parameter", spec.model_data_parameter)):
                     if name is not None:  # IAM statements name these at synth
                         p.check(
-                            not is_token(name) and bool(limits.SSM_PARAMETER_NAME.match(name))
-                            and len(name) <= limits.SSM_PARAMETER_NAME_MAX,
+                            not is_token(name) and limits.is_ssm_parameter_name(name),
                             f"{w}.promoted[{variant!r}].{attr}", name, limits.SSM_PARAMETER_NAME_RULE + ", known at synth",
                         )
             pair = (t.model_package_group, t.endpoint_name)

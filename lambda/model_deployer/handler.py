@@ -106,11 +106,17 @@ METRIC_ALREADY_DEPLOYED = "DeploymentsAlreadyDone"
 
 _MODEL_PACKAGE_ARN_RE = re.compile(r":model-package/(?P<group>[^/]+)/(?P<version>\d+)$")
 
+# A container's image and model data (ModelPackageContainerDefinition and CreateModel's
+# ContainerDefinition members): also the keys of a variant's promotion parameters (DEPLOY_TARGETS), which
+# hold exactly these two values.
+IMAGE = deploy_targets.IMAGE
+MODEL_DATA_URL = deploy_targets.MODEL_DATA_URL
+
 # Fields copied from a model package container into CreateModel's ContainerDefinition.
 _CONTAINER_FIELDS = (
     "ContainerHostname",
-    "Image",
-    "ModelDataUrl",
+    IMAGE,
+    MODEL_DATA_URL,
     "ModelDataSource",
     "AdditionalModelDataSources",
     "Environment",
@@ -283,7 +289,7 @@ def container_definitions(package: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {key: copy.deepcopy(c[key]) for key in _CONTAINER_FIELDS if c.get(key) not in (None, "", {}, [])}
         for c in containers
-        if as_text(c.get("Image"))
+        if as_text(c.get(IMAGE))
     ]
 
 
@@ -396,15 +402,15 @@ def promoted_values(target: DeployTarget, containers: list[dict[str, Any]]) -> d
         raise UnrecordableVersion(f"{where} hold an image and a ModelDataUrl; the version has {', '.join(extra)}")
     values: dict[str, dict[str, str]] = {}
     for variant, names in target.parameters.items():
-        data = as_text(container.get("ModelDataUrl"))
-        if bool(data) != ("ModelDataUrl" in names):
+        data = as_text(container.get(MODEL_DATA_URL))
+        if bool(data) != (MODEL_DATA_URL in names):
             raise UnrecordableVersion(
                 f"{where}: variant {variant}'s template model "
                 + ("has model data, the version none" if data == "" else "has no model data, the version has some")
             )
-        values[variant] = {names["Image"]: as_text(container.get("Image"))}
+        values[variant] = {names[IMAGE]: as_text(container.get(IMAGE))}
         if data:
-            values[variant][names["ModelDataUrl"]] = data
+            values[variant][names[MODEL_DATA_URL]] = data
     return values
 
 
@@ -424,24 +430,27 @@ def serving_values(sagemaker: Any, target: DeployTarget, config_name: str) -> di
         model = sagemaker.describe_model(ModelName=models[variant])
         primary = common.as_object(model.get("PrimaryContainer"))
         containers = [primary] if primary else as_objects(model.get("Containers"))
-        if len(containers) != 1 or not as_text(containers[0].get("Image")):
+        if len(containers) != 1 or not as_text(containers[0].get(IMAGE)):
             logger.warning("Served model has no single container", extra={"model": models[variant]})
             continue
-        values[names["Image"]] = as_text(containers[0].get("Image"))
-        if "ModelDataUrl" in names and as_text(containers[0].get("ModelDataUrl")):
-            values[names["ModelDataUrl"]] = as_text(containers[0].get("ModelDataUrl"))
+        values[names[IMAGE]] = as_text(containers[0].get(IMAGE))
+        if MODEL_DATA_URL in names and as_text(containers[0].get(MODEL_DATA_URL)):
+            values[names[MODEL_DATA_URL]] = as_text(containers[0].get(MODEL_DATA_URL))
     return values
 
 
-def restore_parameters(sagemaker: Any, ssm: Any, target: DeployTarget, endpoint_name: str) -> dict[str, str]:
+def restore_parameters(sagemaker: Any, ssm: Any, target: DeployTarget, endpoint: dict[str, Any]) -> dict[str, str]:
     """Put back into the promotion parameters what the endpoint serves now (after a refused, failed or
-    rolled-back update), so CloudFormation deploys that and not the version that did not make it."""
+    rolled-back update), so CloudFormation deploys that and not the version that did not make it.
+
+    ``endpoint`` is the caller's ``DescribeEndpoint`` response, taken after the update was refused or
+    ended: its ``EndpointConfigName`` is what the endpoint serves (an update in progress shows in
+    ``PendingDeploymentSummary``, not there)."""
     if not target.parameters:
         return {}
-    endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
     values = serving_values(sagemaker, target, as_text(endpoint.get("EndpointConfigName")))
     put_parameters(ssm, values)
-    logger.info("Promotion parameters restored", extra={"endpoint": endpoint_name, "parameters": values})
+    logger.info("Promotion parameters restored", extra={"endpoint": target.endpoint_name, "parameters": values})
     return values
 
 
@@ -454,7 +463,7 @@ def deploy_to_endpoint(
     containers: list[dict[str, Any]],
     target: DeployTarget,
     role_arn: str,
-    ssm: Any = None,
+    ssm: Any,
 ) -> TargetResult:
     """Bring ``target`` onto the package version. Raises ClientError when an AWS call fails.
 
@@ -513,8 +522,8 @@ def deploy_to_endpoint(
     try:
         sagemaker.update_endpoint(**update)
     except ClientError:
-        if recorded:  # refused: the parameters get back what the endpoint keeps serving
-            restore_parameters(sagemaker, ssm, target, endpoint_name)
+        if recorded:  # refused: the parameters get back what the endpoint keeps serving (described above)
+            restore_parameters(sagemaker, ssm, target, endpoint)
         raise
     result.endpoint_action = "update-started"
     result.deployment = _deployment_label(deployment)
@@ -574,10 +583,9 @@ def deploy_approved(
     role_arn: str,
     topic_arn: str,
     platform: str,
-    ssm: Any = None,
+    ssm: Any,
 ) -> dict[str, Any]:
     """Deploy one approved package version to its targets; ``event`` is the idempotency key's source."""
-    ssm = ssm or ssm_client
     envelope = Envelope.parse(event)
     try:
         package = sagemaker.describe_model_package(ModelPackageName=approval.arn)
@@ -682,13 +690,15 @@ def process(
     *,
     sagemaker: Any,
     sns: Any,
+    ssm: Any,
     targets: dict[str, tuple[DeployTarget, ...]] | None = None,
     role_arn: str | None = None,
     topic_arn: str | None = None,
     platform: str = PLATFORM_NAME,
     deploy: Any = None,
 ) -> dict[str, Any]:
-    """Decide and act on one event. ``deploy`` defaults to the idempotent deployment when configured."""
+    """Decide and act on one event. ``deploy`` defaults to the idempotent deployment when configured;
+    ``ssm`` writes the promotion parameters of a direct deployment (the workflow's steps get their own)."""
     targets = DEPLOY_TARGETS if targets is None else targets
     role_arn = MODEL_EXECUTION_ROLE_ARN if role_arn is None else role_arn
     topic_arn = TOPIC_ARN if topic_arn is None else topic_arn
@@ -717,6 +727,7 @@ def process(
         targets=group_targets,
         sagemaker=sagemaker,
         sns=sns,
+        ssm=ssm,
         role_arn=role_arn,
         topic_arn=topic_arn,
         platform=platform,
@@ -912,7 +923,7 @@ def step(
     topic_arn: str,
     platform: str,
     now: float,
-    ssm: Any = None,
+    ssm: Any,
 ) -> dict[str, Any]:
     """One Task state of the promotion state machine; returns the next state (``Next`` routes).
 
@@ -982,9 +993,11 @@ def step(
             return {**state, "Next": "Next"}
         target = next((t for t in targets.get(wanted["Group"], ()) if t.endpoint_name == endpoint), None)
 
-        def abandon(detail: str, *, restore: bool = False) -> dict[str, Any]:
-            if restore and target is not None:  # first: a transient error retries the whole step
-                restore_parameters(sagemaker, ssm, target, endpoint)
+        def abandon(detail: str, *, restore_from: dict[str, Any] | None = None) -> dict[str, Any]:
+            """``restore_from``: the endpoint's DescribeEndpoint response, whose served models the
+            promotion parameters get back."""
+            if restore_from is not None and target is not None:  # first: a transient error retries the whole step
+                restore_parameters(sagemaker, ssm, target, restore_from)
             _add_version(dynamodb, table, endpoint, "Abandoned", wanted["Version"])
             _notify(sns, topic_arn, endpoint, "failed", wanted, detail, platform)
             common.count(metrics, METRIC_ABANDONED)
@@ -1048,12 +1061,12 @@ def step(
                 f"the endpoint is {status} on {as_text(endpoint_now.get('EndpointConfigName'))}"
             )
             if status == ev.EndpointStatus.IN_SERVICE:  # back on the previous config: rolled back
-                restore_parameters(sagemaker, ssm, target, endpoint)
+                restore_parameters(sagemaker, ssm, target, endpoint_now)
                 _add_version(dynamodb, table, endpoint, "RolledBack", wanted["Version"])
                 _notify(sns, topic_arn, endpoint, "rolled-back", wanted, reason, platform)
                 common.count(metrics, METRIC_ROLLED_BACK)
                 return {**state, "Next": "Next"}
-            return abandon(reason, restore=True)
+            return abandon(reason, restore_from=endpoint_now)
     except TransientError:
         raise
     except (ClientError, BotoCoreError) as error:
@@ -1063,8 +1076,8 @@ def step(
 
 
 # --- entry point -----------------------------------------------------------------------------------
-def _enqueue(*, role_arn: str, **kwargs: Any) -> dict[str, Any]:
-    """The entry's action with the workflow configured (``role_arn`` is the steps' concern)."""
+def _enqueue(*, role_arn: str, ssm: Any, **kwargs: Any) -> dict[str, Any]:
+    """The entry's action with the workflow configured (``role_arn`` and ``ssm`` are the steps' concern)."""
     return enqueue(
         dynamodb=dynamodb_client, stepfunctions=stepfunctions_client, table=PROMOTION_TABLE,
         state_machine_arn=STATE_MACHINE_ARN, **kwargs,
@@ -1091,7 +1104,7 @@ def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> di
     idempotency_config.register_lambda_context(context)
     if DEPLOY_TARGETS_PROBLEMS:
         logger.error("DEPLOY_TARGETS has problems", extra={"problems": DEPLOY_TARGETS_PROBLEMS})
-    result = process(event, sagemaker=sagemaker_client, sns=sns_client)
+    result = process(event, sagemaker=sagemaker_client, sns=sns_client, ssm=ssm_client)
     if result["action"] == "ignored":
         common.count(metrics, common.METRIC_IGNORED)
     return result

@@ -355,6 +355,7 @@ def test_last_deployment_config_of_the_endpoint_is_reused(plain):
         containers=[{"Image": IMAGE}],
         target=target,
         role_arn=ROLE,
+        ssm=NO_SSM,
     )
     assert result.endpoint_action == "update-started"
     assert fake.updates[0]["DeploymentConfig"] == CANARY
@@ -398,7 +399,7 @@ def test_inference_component_endpoint_is_reported_not_changed(plain, event):
             "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 0, "MaxInstanceCount": 2},
         }
     ]
-    result = plain.process(event(APPROVED), sagemaker=sagemaker, sns=sns, deploy=plain.deploy_approved)
+    result = plain.process(event(APPROVED), sagemaker=sagemaker, sns=sns, ssm=NO_SSM, deploy=plain.deploy_approved)
     assert result["action"] == "not-deployed"
     assert result["targets"][0]["endpoint_action"] == "skipped"
     assert sagemaker.updates == [] and list(sagemaker.configs) == ["old"]
@@ -585,6 +586,16 @@ def plain(load_handler):
     )
 
 
+class _NoSSM:
+    """The SSM client of targets without promotion parameters: any call fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"ssm.{name} called for a target without promotion parameters")
+
+
+NO_SSM = _NoSSM()
+
+
 class FakeSageMaker:
     """Just enough SageMaker for deploy_approved: an approved package and one endpoint."""
 
@@ -685,7 +696,7 @@ def test_arbitrary_input_never_raises(plain, lambda_context, monkeypatch, raw):
 def test_the_sample_drives_the_plain_function_with_fakes(plain, event):
     module = plain
     sns, sagemaker = StubSNS(), FakeSageMaker()
-    result = module.process(event(APPROVED), sagemaker=sagemaker, sns=sns, deploy=module.deploy_approved)
+    result = module.process(event(APPROVED), sagemaker=sagemaker, sns=sns, ssm=NO_SSM, deploy=module.deploy_approved)
     assert result["action"] == "deployed"
     [update] = sagemaker.updates
     assert update["EndpointConfigName"] == expected_names(module)[1]

@@ -403,11 +403,32 @@ def test_a_refused_update_puts_back_what_the_endpoint_serves(world):
     endpoint.status = "Updating"  # a stack update started between the status and deploy steps
     arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{GROUP}/7"
     state = {"EndpointName": ENDPOINT, "Version": 7, "PackageArn": arn, "Group": GROUP}
+    world["sm"].calls.clear()
     result = module.handler({"Step": "deploy", "State": state, "Execution": "e1"}, context)
     assert result["Next"] == "WaitInService" and endpoint.refused == 1
+    # the step's and the deployment's DescribeEndpoint; the restore uses the deployment's, not a third
+    assert [c[0] for c in world["sm"].calls].count("describe_endpoint") == 2
     # written before UpdateEndpoint, then put back to the served v6 when SageMaker refused it
     assert parameter_history(DATA_PARAMETER) == [data_url(6), data_url(7), data_url(6)]
     assert parameter_history(IMAGE_PARAMETER) == [IMAGE, IMAGE, IMAGE]
+
+
+def test_a_rollback_restores_the_parameters_from_the_steps_one_describe_endpoint(world):
+    """The outcome step describes the endpoint once: the response that shows the rollback (InService on
+    the old config) also names the config whose models the parameters get back."""
+    module, endpoint, context, sm = world["module"], world["endpoint"], world["promotions"].context, world["sm"]
+    module.handler(approval(7), context)  # records v7 as wanted (the execution is not run here)
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name=DATA_PARAMETER, Value=data_url(7), Type="String", Overwrite=True)  # recorded before the update
+    endpoint.failure_reason = "Deployment rolled back: alarm chat-llm-5xx went to ALARM during the canary"
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{GROUP}/7"
+    state = {"EndpointName": ENDPOINT, "Version": 7, "PackageArn": arn, "Group": GROUP}
+    sm.calls.clear()
+    result = module.handler({"Step": "outcome", "State": state, "Execution": "e1"}, context)
+    assert result["Next"] == "Next"
+    assert [c for c in sm.calls if c[0] == "describe_endpoint"] == [("describe_endpoint", {"EndpointName": ENDPOINT})]
+    assert parameter_values(endpoint.parameters) == [IMAGE, data_url(6)]  # what config-a serves
+    assert subjects(world) == [f"[aiplatform] {GROUP} v7 ROLLED BACK on {ENDPOINT}"]
 
 
 def test_a_version_cloudformation_could_not_deploy_is_refused_before_anything_changes(world):

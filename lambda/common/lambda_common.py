@@ -34,6 +34,10 @@ METRIC_NOTIFIED = "NotificationsPublished"
 METRIC_IGNORED = "EventsIgnored"
 METRIC_FAILED = "ProcessingFailures"
 
+# detail-type of the event an EventBridge schedule rule (``rate(...)``/``cron(...)``) delivers, with source
+# ``aws.events`` (the scheduled-event sample in the EventBridge User Guide); handlers on a schedule check it.
+SCHEDULED_EVENT = "Scheduled Event"
+
 # Endpoint, endpoint-config, model, cluster and training-job names of the SageMaker API.
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 

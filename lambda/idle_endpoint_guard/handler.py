@@ -74,7 +74,6 @@ METRIC_CHECKED = "EndpointsChecked"
 METRIC_IDLE = "IdleEndpoints"
 METRIC_SCALED = "ScaleToZeroActions"
 
-SCHEDULED_EVENT = "Scheduled Event"
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INVOCATIONS_METRIC = ev.UsageMetric.INVOCATIONS
 KINDS = common.known_values(ev.EndpointKind)
@@ -546,7 +545,7 @@ def guard(
 def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if CONFIG_PROBLEMS:
         logger.error("Configuration problems", extra={"problems": CONFIG_PROBLEMS})
-    if envelope.detail_type not in ("", SCHEDULED_EVENT):
+    if envelope.detail_type not in ("", common.SCHEDULED_EVENT):
         common.count(metrics, common.METRIC_IGNORED)
         return ignored(f"unhandled detail-type {clip(envelope.detail_type, 128)!r}")
     if not ENDPOINTS:

@@ -41,7 +41,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import Envelope, as_text, clip
 
 SERVICE = "training-job-alarms"
-SCHEDULED_EVENT = "Scheduled Event"
 
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "") or "AIPlatform"
 CONFIG = ja.parse_environment(os.environ.get(ja.ENVIRONMENT_VARIABLE, ""))
@@ -177,7 +176,7 @@ def process(
     envelope: Envelope, *, cloudwatch: Any, sagemaker: Any, config: ja.JobAlarmsConfig = CONFIG
 ) -> dict[str, Any]:
     """Decide and act on one parsed event. Returns what was done."""
-    if envelope.is_object and envelope.detail_type == SCHEDULED_EVENT:
+    if envelope.is_object and envelope.detail_type == common.SCHEDULED_EVENT:
         swept = {p.pipeline: sweep(cloudwatch, sagemaker, p) for p in config.pipelines}
         return {"action": "swept", "swept": swept}
     unhandled = envelope.unhandled((ev.DetailType.TRAINING_JOB_STATE_CHANGE,))

@@ -39,7 +39,7 @@ from constructs_lib.observability import (
 )
 
 from .config import PlatformConfig
-from .config.training import TrainingPipelineSection, pipeline_monitoring
+from .config.training import TrainingPipelineSection
 from .naming import PlatformNames, construct_id
 
 
@@ -163,7 +163,7 @@ class TrainingMonitoring:
         self.training: dict[str, TrainingPipelineMonitoring] = {
             section.name: TrainingPipelineMonitoring(
                 scope, construct_id(section.name) + "Training", pipeline=pipelines[section.name],
-                spec=pipeline_monitoring(section),
+                spec=section.monitoring.to_spec(),
                 # "pipeline-": an endpoint or cluster may have the same name (alarm names are unique).
                 prefix=names.pipeline(section.name), dashboard_name=names.pipeline(section.name),
                 routing=routing,

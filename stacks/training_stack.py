@@ -41,18 +41,7 @@ from constructs_lib.training.pipeline import TrainingPipeline
 from .config import PlatformConfig
 from .config import eks as eks_config
 from .config import observability as observability_config
-from .config.training import (
-    NODE_PROVISIONING,
-    NODE_RECOVERY,
-    TrainingClusterSection,
-    TrainingPipelineSection,
-    instance_groups,
-    lustre_props,
-    node_monitoring,
-    orchestration,
-    parameter_prefix,
-    pipeline_props,
-)
+from .config.training import TrainingClusterSection, TrainingPipelineSection, parameter_prefix
 from .naming import PlatformNames
 from .observability_stack import MonitoredCluster, TrainingMonitoring
 
@@ -94,10 +83,10 @@ class _TrainingUnits(Stack):
                     "Storage",
                     network=network,
                     encryption_key=key,
-                    **lustre_props(section.fsx_lustre, bucket=self._bucket),
+                    **section.fsx_lustre.to_spec(bucket=self._bucket),
                 )
                 self.storage[section.name] = storage
-            orchestrated = orchestration(section)
+            orchestrated = None  # the entry's own: Slurm, or the existing EKS cluster
             dependencies = None
             # EKS nodes get AWS's HyperPod observability add-on instead of the lifecycle scripts'
             # forwarder (which needs docker, which HyperPod's EKS nodes do not run).
@@ -107,18 +96,13 @@ class _TrainingUnits(Stack):
             cluster = HyperPodCluster(
                 unit,
                 "Cluster",
-                cluster_name=names.cluster(section.name),
-                instance_groups=instance_groups(section),
-                orchestration=orchestrated,
                 network=network,
                 shared_storage=storage,
                 lifecycle_bucket=bucket,
                 encryption_key=key,
-                node_recovery=NODE_RECOVERY[section.node_recovery],
-                node_provisioning_mode=NODE_PROVISIONING[section.node_provisioning_mode],
                 ecr_repositories=[platform.repository],
-                node_monitoring=node_monitoring(section),
                 prometheus=None if observability_addon else prometheus,
+                **section.to_spec(cluster_name=names.cluster(section.name), orchestration=orchestrated),
             )
             if dependencies is not None:
                 # Nodes join only once the add-ons, the HyperPod chart and volumes are in the EKS cluster.
@@ -148,7 +132,7 @@ class _TrainingUnits(Stack):
                 network=network,
                 # The aiplatform:platform tag the lifecycle glue matches (PlatformTag).
                 platform_tag=self._names.prefix,
-                **pipeline_props(p),
+                **p.to_spec(),
             )
 
 
@@ -187,7 +171,7 @@ class _TrainingUnits(Stack):
             CfnOutput(unit, "EksClusterName", value=eks_name,
                       description=f"EKS cluster of {section.name}: aws eks update-kubeconfig --name <this>")
         else:
-            orchestrated = orchestration(section)
+            orchestrated = section.orchestration_spec()
             eks_name = str(section.eks_cluster_arn).rsplit("/", 1)[-1]
         dependencies = HyperPodEksDependencies(
             unit,

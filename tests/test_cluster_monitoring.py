@@ -188,11 +188,10 @@ def test_bad_cluster_monitoring_config_is_refused_with_its_path(monitoring, mess
 
 def test_monitoring_config_becomes_the_clusters_node_monitoring():
     from constructs_lib.training.collector import NodeMonitoring
-    from stacks.config.training import node_monitoring
 
-    config = _cluster_config(idle_gpu_floor_percent=25, dcgm=True)()
-    assert node_monitoring(config.training_clusters[0]) == NodeMonitoring(idle_gpu_floor_percent=25, dcgm=True)
-    assert node_monitoring(config.training_clusters[0].model_copy(update={"monitoring": None})) is None
+    (cluster,) = _cluster_config(idle_gpu_floor_percent=25, dcgm=True)().training_clusters
+    assert cluster.to_spec(cluster_name="c")["node_monitoring"] == NodeMonitoring(idle_gpu_floor_percent=25, dcgm=True)
+    assert cluster.model_copy(update={"monitoring": None}).to_spec(cluster_name="c")["node_monitoring"] is None
 
 
 def test_node_health_needs_a_metrics_source_with_the_collector_helpers(tmp_path):

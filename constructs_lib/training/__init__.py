@@ -2,14 +2,15 @@
 
 Public API (re-exported by ``constructs_lib``):
 
-* :class:`HyperPodCluster` with :class:`InstanceGroup`, :class:`SlurmOrchestration`,
+* :class:`HyperPodCluster` (and :class:`HyperPodClusterOptions`, its keywords a config sets) with :class:`InstanceGroup`, :class:`SlurmOrchestration`,
   :class:`EksOrchestration` and the enums :class:`SlurmNodeType`, :class:`DeepHealthCheck`,
   :class:`NodeRecovery`, :class:`NodeProvisioningMode`, :class:`SlurmConfigStrategy`;
 * :class:`TrainingNetwork` (VPC, endpoints, flow logs, EFA security group);
 * :class:`LustreStorage` with :class:`DataRepository`, :class:`LustreDeploymentType`,
-  :class:`DataRepositoryEvent`;
+  :class:`DataRepositoryEvent` (and :class:`LustreStorageOptions`, its keywords a config sets);
 * :class:`TrainingPlatform` (training-job role, key, artifacts bucket, ECR, model package groups, SSM);
-* :class:`TrainingPipeline` with :class:`ManagedSpot` and, from :mod:`constructs_lib.training.distribution`,
+* :class:`TrainingPipeline` with :class:`TrainingPipelineOptions` (its keywords a config sets),
+  :class:`ManagedSpot` and, from :mod:`constructs_lib.training.distribution`,
   :class:`Distribution`, :class:`DistributionConfig`, :class:`DataParallel`, :class:`ModelParallel`,
   :class:`DataChannel`, :class:`DataDistribution`, :class:`InputMode`, :class:`EntryPoint` (Step
   Functions: multi-instance training job, model registration, failure notification, optional schedule);
@@ -23,6 +24,7 @@ from constructs_lib.training.cluster import (
     DeepHealthCheck,
     EksOrchestration,
     HyperPodCluster,
+    HyperPodClusterOptions,
     InstanceGroup,
     NodeProvisioningMode,
     NodeRecovery,
@@ -47,13 +49,14 @@ from constructs_lib.training.network import (
     EKS_INTERFACE_ENDPOINTS,
     TrainingNetwork,
 )
-from constructs_lib.training.pipeline import ManagedSpot, TrainingPipeline
+from constructs_lib.training.pipeline import ManagedSpot, TrainingPipeline, TrainingPipelineOptions
 from constructs_lib.training.platform import TrainingPlatform
 from constructs_lib.training.storage import (
     DataRepository,
     DataRepositoryEvent,
     LustreDeploymentType,
     LustreStorage,
+    LustreStorageOptions,
 )
 
 from ._limits import EKS_CLUSTER_ARN_PATTERN  # the config checks ARNs with the construct's pattern
@@ -76,10 +79,12 @@ __all__ = [
     "EksOrchestration",
     "EntryPoint",
     "HyperPodCluster",
+    "HyperPodClusterOptions",
     "InputMode",
     "InstanceGroup",
     "LustreDeploymentType",
     "LustreStorage",
+    "LustreStorageOptions",
     "ManagedSpot",
     "MetricDefinition",
     "ModelParallel",
@@ -91,5 +96,6 @@ __all__ = [
     "SlurmOrchestration",
     "TrainingNetwork",
     "TrainingPipeline",
+    "TrainingPipelineOptions",
     "TrainingPlatform",
 ]

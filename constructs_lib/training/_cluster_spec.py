@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypedDict, runtime_checkable
+
+from constructs_lib.training.collector import NodeMonitoring
 
 
 class SlurmNodeType(str, Enum):
@@ -138,3 +140,25 @@ class PrometheusRemoteWrite(Protocol):
 
     @property
     def remote_write_url(self) -> str: ...
+
+
+class _HyperPodClusterOptionsRequired(TypedDict):
+    """The keywords :class:`HyperPodClusterOptions` must hold (the constructor's required ones)."""
+
+    cluster_name: str
+    instance_groups: Sequence[InstanceGroup]
+
+
+class HyperPodClusterOptions(_HyperPodClusterOptionsRequired, total=False):
+    """The keyword arguments of :class:`~constructs_lib.training.cluster.HyperPodCluster` that shape the
+    cluster itself: every one but the deploy-time objects (network, storage, buckets, keys,
+    repositories, Prometheus workspace), with the constructor's names, types and defaults.
+
+    ``HyperPodCluster(scope, id, network=..., **options)`` (type checkers check the splat). The
+    platform's config builds one per ``training_clusters`` entry (``TrainingClusterSection.to_spec()``).
+    """
+
+    orchestration: Orchestration | None
+    node_recovery: NodeRecovery
+    node_provisioning_mode: NodeProvisioningMode
+    node_monitoring: NodeMonitoring | None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from aws_cdk import Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -72,6 +72,8 @@ CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,25}$")
 MAX_RUNTIME = (Duration.minutes(1), Duration.days(28))  # CreateTrainingJob StoppingCondition limits
 MIN_VOLUME_GB = 1
+DEFAULT_MAX_RUNTIME = Duration.hours(24)
+DEFAULT_VOLUME_SIZE = Size.gibibytes(100)
 CONTENT_TYPES = ("application/json",)
 DEFAULT_CHANNEL = "train"
 # CreateTrainingJob RetryStrategy: SageMaker restarts a job that failed with an internal error
@@ -96,6 +98,39 @@ class ManagedSpot:
     """
 
     max_wait: Duration
+
+
+class _TrainingPipelineOptionsRequired(TypedDict):
+    """The keywords :class:`TrainingPipelineOptions` must hold (the constructor's required ones)."""
+
+    pipeline_name: str
+    image_tag: str
+    instance_type: str
+
+
+class TrainingPipelineOptions(_TrainingPipelineOptionsRequired, total=False):
+    """The keyword arguments of :class:`TrainingPipeline` that describe the job, its schedule and its
+    registration: every one but the deploy-time objects (``platform``, ``notification_topic``,
+    ``network``, ``platform_tag``), with the constructor's names, types and defaults.
+
+    ``TrainingPipeline(scope, id, platform=..., notification_topic=..., **options)`` (type checkers
+    check the splat); :func:`check_pipeline_props` takes the same mapping. The platform's config builds
+    one per ``training_pipelines`` entry (``TrainingPipelineSection.to_spec()``).
+    """
+
+    model_package_group: str | None
+    inference_image: str | None
+    instance_count: int
+    distribution: Distribution | DistributionConfig | None
+    entry_point: EntryPoint | None
+    channels: Sequence[DataChannel] | None
+    hyperparameters: Mapping[str, str] | None
+    input_prefix: str | None
+    volume_size: Size | None
+    max_runtime: Duration | None
+    managed_spot: ManagedSpot | None
+    schedule: events.Schedule | None
+    metric_definitions: Sequence[jm.MetricDefinition]
 
 
 class TrainingPipeline(Construct):
@@ -166,24 +201,20 @@ class TrainingPipeline(Construct):
         metric_definitions: Sequence[jm.MetricDefinition] = (),
     ) -> None:
         super().__init__(scope, id)
-        max_runtime = max_runtime or Duration.hours(24)
-        volume_size = volume_size or Size.gibibytes(100)
-        _validate(
-            self.node.path,
-            pipeline_name=pipeline_name,
-            instance_type=instance_type,
-            instance_count=instance_count,
-            distribution=distribution,
-            entry_point=entry_point,
-            channels=channels,
-            input_prefix=input_prefix,
-            max_runtime=max_runtime,
-            managed_spot=managed_spot,
-            volume_size=volume_size,
-            model_package_group=model_package_group,
-            inference_image=inference_image,
-            metric_definitions=metric_definitions,
+        max_runtime = max_runtime or DEFAULT_MAX_RUNTIME
+        volume_size = volume_size or DEFAULT_VOLUME_SIZE
+        problems = Problems(f"TrainingPipeline {self.node.path}")
+        check_pipeline_props(
+            problems,
+            TrainingPipelineOptions(
+                pipeline_name=pipeline_name, image_tag=image_tag, instance_type=instance_type,
+                instance_count=instance_count, distribution=distribution, entry_point=entry_point,
+                channels=channels, input_prefix=input_prefix, max_runtime=max_runtime, managed_spot=managed_spot,
+                volume_size=volume_size, model_package_group=model_package_group, inference_image=inference_image,
+                metric_definitions=metric_definitions,
+            ),
         )
+        problems.raise_if_any()
         self.pipeline_name = pipeline_name
         self.instance_type = instance_type
         self.instance_count = instance_count
@@ -590,61 +621,23 @@ def _sagemaker_arn(scope: Construct, resource: str, name: str) -> str:
     return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
 
 
-def _validate(
-    path: str,
-    *,
-    pipeline_name: str,
-    instance_type: str,
-    instance_count: int,
-    distribution: Any,
-    entry_point: Any,
-    channels: Sequence[Any] | None,
-    input_prefix: str | None,
-    max_runtime: Duration,
-    managed_spot: ManagedSpot | None,
-    volume_size: Size,
-    model_package_group: str | None,
-    inference_image: str | None,
-    metric_definitions: Sequence[jm.MetricDefinition],
-) -> None:
-    problems = Problems(f"TrainingPipeline {path}")
-    check_pipeline_props(
-        problems,
-        pipeline_name=pipeline_name,
-        instance_type=instance_type,
-        instance_count=instance_count,
-        distribution=distribution,
-        entry_point=entry_point,
-        channels=channels,
-        input_prefix=input_prefix,
-        max_runtime_s=max_runtime.to_seconds(),
-        max_wait_s=managed_spot.max_wait.to_seconds() if managed_spot else None,
-        volume_size_gb=volume_size.to_gibibytes(),
-        model_package_group=model_package_group,
-        inference_image=inference_image,
-        metric_definitions=metric_definitions,
-    )
-    problems.raise_if_any()
-
-
-def check_pipeline_props(
-    problems: Problems,
-    *,
-    pipeline_name: str,
-    instance_type: str,
-    instance_count: int,
-    distribution: Any,
-    max_runtime_s: float,
-    max_wait_s: float | None,
-    volume_size_gb: float,
-    model_package_group: str | None,
-    inference_image: str | None,
-    entry_point: Any = None,
-    channels: Sequence[Any] | None = None,
-    input_prefix: str | None = None,
-    metric_definitions: Sequence[jm.MetricDefinition] = (),
-) -> None:
-    """Every rule on :class:`TrainingPipeline` props (shared by the construct and the config schema)."""
+def check_pipeline_props(problems: Problems, options: TrainingPipelineOptions) -> None:
+    """Every rule on :class:`TrainingPipeline` props, recorded in ``problems`` under the props' names
+    (shared by the construct and the config schema; omitted options take the constructor's defaults)."""
+    pipeline_name = options["pipeline_name"]
+    instance_type = options["instance_type"]
+    instance_count = options.get("instance_count", 1)
+    distribution = options.get("distribution")
+    entry_point = options.get("entry_point")
+    channels = options.get("channels")
+    input_prefix = options.get("input_prefix")
+    model_package_group = options.get("model_package_group")
+    inference_image = options.get("inference_image")
+    metric_definitions = options.get("metric_definitions", ())
+    max_runtime_s = (options.get("max_runtime") or DEFAULT_MAX_RUNTIME).to_seconds()
+    managed_spot = options.get("managed_spot")
+    max_wait_s = managed_spot.max_wait.to_seconds() if managed_spot else None
+    volume_size_gb = (options.get("volume_size") or DEFAULT_VOLUME_SIZE).to_gibibytes()
     jm.check_metric_definitions(problems, list(metric_definitions))
     problems.check(
         isinstance(pipeline_name, str) and bool(PIPELINE_NAME_PATTERN.match(pipeline_name)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypedDict
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -74,6 +75,22 @@ class DataRepository:
     def data_repository_path(self) -> str:
         prefix = self.prefix.strip("/")
         return f"s3://{self.bucket.bucket_name}/{prefix + '/' if prefix else ''}"
+
+
+class LustreStorageOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`LustreStorage` that size and link the file system: every one
+    but the deploy-time objects and policies (``network``, ``subnet``, ``encryption_key``,
+    ``removal_policy``, ...), with the constructor's names, types and defaults.
+
+    ``LustreStorage(scope, id, network=..., **options)`` (type checkers check the splat);
+    :func:`check_lustre_props` takes the same keywords. The platform's config builds one per
+    ``fsx_lustre`` section (``FsxLustreSection.to_spec(bucket=...)``).
+    """
+
+    storage_capacity_gib: int
+    deployment_type: LustreDeploymentType
+    per_unit_storage_throughput: int | None
+    data_repositories: Sequence[DataRepository]
 
 
 class LustreStorage(Construct):

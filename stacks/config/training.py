@@ -7,8 +7,15 @@ checks, EBS size, one Slurm controller, the EKS cluster ARN, FSx storage and thr
 deployment type, model package group names, pipeline instance types and spot waits) is checked by
 the rule functions of ``constructs_lib.training`` (``check_cluster_props``, ``check_lustre_props``,
 ``check_platform_props``, ``check_pipeline_props``): :func:`training_problems` runs them on the very props the training stack
-will pass to the constructs (built by the converters below), and renames the construct's prop paths
-to config key paths. Each rule therefore lives in one place, and config and constructs cannot drift.
+will pass to the constructs, and renames the construct's prop paths to config key paths. Each rule
+therefore lives in one place, and config and constructs cannot drift.
+
+Each section builds its library type with ``to_spec()``, in that type's own field names: a cluster
+entry gives ``HyperPodCluster``'s keywords (``HyperPodClusterOptions``), ``fsx_lustre``
+``LustreStorage``'s (``LustreStorageOptions``, given a bucket resolver for the data repositories), a
+pipeline entry ``TrainingPipeline``'s (``TrainingPipelineOptions``), and each sub-section its spec
+(``InstanceGroup``, ``NodeMonitoring``, ``DataRepository``, ``ManagedSpot``, ``DistributionConfig``,
+``EntryPoint``, ``DataChannel``, ``MetricDefinition``, ``TrainingMonitoringSpec``).
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 from aws_cdk import Duration, Size
 from aws_cdk import aws_events as events
+from aws_cdk import aws_s3 as s3
 from pydantic import Field, StringConstraints
 
 from constructs_lib import limits
@@ -29,14 +37,17 @@ from constructs_lib.observability.training_monitoring import TrainingMonitoringS
 from constructs_lib.training import (
     DataRepository,
     EksOrchestration,
+    HyperPodClusterOptions,
     InstanceGroup,
     LustreDeploymentType,
+    LustreStorageOptions,
     NodeProvisioningMode,
     NodeRecovery,
     SlurmNodeType,
     SlurmOrchestration,
+    TrainingPipelineOptions,
 )
-from constructs_lib.training.cluster import check_cluster_props
+from constructs_lib.training.cluster import Orchestration, check_cluster_props
 from constructs_lib.training.collector import NodeMonitoring, check_node_monitoring
 from constructs_lib.training.distribution import (
     DataChannel,
@@ -95,10 +106,30 @@ class InstanceGroupSection(Section):
     ebs_volume_gb: int | None = Field(default=None, description="Extra EBS volume at /opt/sagemaker, 1-16384 GB.")
     training_plan_arn: str | None = Field(default=None, description="A SageMaker training plan reserving the capacity.")
 
+    def to_spec(self, *, slurm: bool) -> InstanceGroup:
+        """The group of a Slurm cluster (``slurm``) or an EKS one."""
+        return InstanceGroup(
+            name=self.name,
+            instance_type=self.instance_type,
+            instance_count=self.count,
+            # EKS groups have no Slurm role; a controller or login group there is refused by the
+            # construct's rule ("unset with EKS orchestration").
+            slurm_node_type=SLURM_NODE_TYPES[self.role] if slurm or self.role != "worker" else None,
+            threads_per_core=self.threads_per_core,
+            ebs_volume_size_gb=self.ebs_volume_gb,
+            deep_health_checks=tuple(self.deep_health_checks),
+            training_plan_arn=self.training_plan_arn,
+        )
+
 
 class DataRepositorySection(Section):
     import_path: S3Uri = Field(description="s3://bucket/prefix linked to file_system_path (imported on change).")
     file_system_path: str = Field(default=DEFAULT_DATASETS_PATH, description="Directory of the file system.")
+
+    def to_spec(self, *, bucket: Callable[[str], s3.IBucket]) -> DataRepository:
+        """``bucket(name)`` returns the ``s3.IBucket`` of the import path's bucket."""
+        bucket_name, prefix = split_s3_uri(self.import_path)
+        return DataRepository(bucket=bucket(bucket_name), prefix=prefix, file_system_path=self.file_system_path)
 
 
 class FsxLustreSection(Section):
@@ -109,6 +140,19 @@ class FsxLustreSection(Section):
     deployment_type: str = Field(default=LustreDeploymentType.PERSISTENT_2.value, description="PERSISTENT_2 or PERSISTENT_1.")
     data_repositories: list[DataRepositorySection] = Field(default_factory=list, description="At most 8, not nested.")
 
+    def to_spec(self, *, bucket: Callable[[str], s3.IBucket]) -> LustreStorageOptions:
+        """``LustreStorage``'s keywords (all but ``network`` and the key); ``bucket(name)`` returns the
+        ``s3.IBucket`` of a data repository's import path."""
+        known = self.deployment_type in tuple(LustreDeploymentType)
+        return LustreStorageOptions(
+            storage_capacity_gib=self.storage_gib,
+            # An unknown name goes through as it is, for check_lustre_props to refuse in its words.
+            deployment_type=LustreDeploymentType(self.deployment_type) if known
+            else cast(LustreDeploymentType, self.deployment_type),
+            per_unit_storage_throughput=self.throughput_mbps_per_tib,
+            data_repositories=[r.to_spec(bucket=bucket) for r in self.data_repositories],
+        )
+
 
 class ClusterMonitoringSection(Section):
     idle_gpu_floor_percent: float = Field(
@@ -118,6 +162,10 @@ class ClusterMonitoringSection(Section):
     idle_gpu_hours_per_hour: float | None = Field(
         default=1, description="Warning when an instance group spends this many GPU-hours idle in an hour; null: off."
     )
+
+    def to_spec(self) -> NodeMonitoring:
+        """The cluster's ``node_monitoring`` (what the node collector publishes)."""
+        return NodeMonitoring(idle_gpu_floor_percent=self.idle_gpu_floor_percent, dcgm=self.dcgm)
 
 
 # ``training_clusters[].stack`` / ``training_pipelines[].stack``: the same keys as ``endpoints[].stack``.
@@ -144,9 +192,32 @@ class TrainingClusterSection(Section):
         "the cluster and its file system.",
     )
 
+    def orchestration_spec(self) -> SlurmOrchestration | EksOrchestration:
+        """The orchestration of an existing EKS cluster, or Slurm (a created EKS cluster supplies its own)."""
+        if self.orchestrator == "eks":
+            group = self.eks.cluster_security_group_id if self.eks else None
+            return EksOrchestration(cluster_arn=self.eks_cluster_arn, cluster_security_group_id=group)  # type: ignore[arg-type]
+        return SlurmOrchestration()
+
+    def to_spec(self, *, cluster_name: str, orchestration: Orchestration | None = None) -> HyperPodClusterOptions:
+        """``HyperPodCluster``'s keywords of this entry, named ``cluster_name`` (the physical name) and
+        orchestrated by ``orchestration`` (a created EKS cluster's) or else :meth:`orchestration_spec`."""
+        slurm = self.orchestrator == "slurm"
+        return HyperPodClusterOptions(
+            cluster_name=cluster_name,
+            instance_groups=[g.to_spec(slurm=slurm) for g in self.instance_groups],
+            orchestration=orchestration if orchestration is not None else self.orchestration_spec(),
+            node_recovery=NODE_RECOVERY[self.node_recovery],
+            node_provisioning_mode=NODE_PROVISIONING[self.node_provisioning_mode],
+            node_monitoring=self.monitoring.to_spec() if self.monitoring is not None else None,
+        )
+
 
 class ManagedSpotSection(Section):
     max_wait_hours: int = Field(description="Longest run including waits for spot capacity; >= max_runtime_hours.")
+
+    def to_spec(self) -> ManagedSpot:
+        return ManagedSpot(max_wait=Duration.hours(self.max_wait_hours))
 
 
 DistributionKind = Literal["torch_distributed", "pytorchddp", "mpi"]
@@ -162,10 +233,21 @@ class DistributionSection(Section):
     )
     processes_per_host: int | None = Field(default=None, description="mpi only: processes per instance.")
 
+    def to_spec(self) -> DistributionConfig:
+        return DistributionConfig(
+            kind=Distribution(self.kind),
+            data_parallel=DataParallel(self.data_parallel) if self.data_parallel else None,
+            model_parallel=ModelParallel(parameters=dict(self.model_parallel)) if self.model_parallel is not None else None,
+            processes_per_host=self.processes_per_host,
+        )
+
 
 class EntryPointSection(Section):
     script: str = Field(description="Script inside the code archive, e.g. train.py (sagemaker_program).")
     source_prefix: str = Field(description="Key prefix of the artifact bucket holding sourcedir.tar.gz; ends with /.")
+
+    def to_spec(self) -> EntryPoint:
+        return EntryPoint(script=self.script, source_prefix=self.source_prefix)
 
 
 class ChannelSection(Section):
@@ -174,10 +256,21 @@ class ChannelSection(Section):
     distribution: Literal["FullyReplicated", "ShardedByS3Key"] = "FullyReplicated"
     input_mode: Literal["File", "FastFile", "Pipe"] | None = None
 
+    def to_spec(self) -> DataChannel:
+        return DataChannel(
+            name=self.name,
+            s3_prefix=self.s3_prefix,
+            distribution=DataDistribution(self.distribution),
+            input_mode=InputMode(self.input_mode) if self.input_mode else None,
+        )
+
 
 class MetricDefinitionSection(Section):
     name: str = Field(description="CloudWatch metric name, e.g. train_loss (letters, digits, _ . : / # % + -).")
     regex: str = Field(description="Regex over the job's logs; its first group is the value, e.g. loss=([0-9\\.]+).")
+
+    def to_spec(self) -> MetricDefinition:
+        return MetricDefinition(name=self.name, regex=self.regex)
 
 
 class TrainingMonitoringSection(Section):
@@ -194,6 +287,17 @@ class TrainingMonitoringSection(Section):
     gpu_underuse_minutes: int = Field(default=30, description="A multiple of 5 from 10 to 180.")
     disk_utilization_warning_percent: float | None = Field(default=80.0, description="A running job's host volume; null: off.")
     disk_utilization_critical_percent: float | None = Field(default=90.0, description="A running job's host volume; null: off.")
+
+    def to_spec(self) -> TrainingMonitoringSpec:
+        """The pipeline's alarm settings (observability stack)."""
+        return TrainingMonitoringSpec(
+            progress_metric=self.progress_metric,
+            stall_minutes=self.stall_minutes,
+            gpu_utilization_floor_percent=self.gpu_utilization_floor_percent,
+            gpu_underuse_minutes=self.gpu_underuse_minutes,
+            disk_percent=SeverityThresholds(warning=self.disk_utilization_warning_percent,
+                                            critical=self.disk_utilization_critical_percent),
+        )
 
 
 class TrainingPipelineSection(Section):
@@ -235,6 +339,29 @@ class TrainingPipelineSection(Section):
         "pipeline's state machine, schedule and alarms.",
     )
 
+    def to_spec(self) -> TrainingPipelineOptions:
+        """``TrainingPipeline``'s keywords of this entry (all but the platform, topic, network and tag)."""
+        distribution = self.distribution
+        return TrainingPipelineOptions(
+            pipeline_name=self.name,
+            image_tag=self.image_tag,
+            instance_type=self.instance_type,
+            instance_count=self.instance_count,
+            distribution=Distribution(distribution) if isinstance(distribution, str)
+            else distribution.to_spec() if distribution is not None else None,
+            entry_point=self.entry_point.to_spec() if self.entry_point else None,
+            channels=[c.to_spec() for c in self.channels] if self.channels is not None else None,
+            hyperparameters=dict(self.hyperparameters),
+            input_prefix=self.input_prefix,
+            volume_size=Size.gibibytes(self.volume_size_gb),
+            max_runtime=Duration.hours(self.max_runtime_hours),
+            managed_spot=self.managed_spot.to_spec() if self.managed_spot else None,
+            model_package_group=self.model_package_group,
+            inference_image=self.inference_image,
+            schedule=events.Schedule.expression(self.schedule) if self.schedule else None,
+            metric_definitions=[d.to_spec() for d in self.metric_definitions],
+        )
+
 
 class TrainingSection(Section):
     model_package_groups: list[str] = Field(
@@ -260,136 +387,14 @@ def parameter_prefix(config: PlatformConfig) -> str:
     return PlatformNames.of(config).training_parameters
 
 
-# -- config -> construct props (used by the validation below and by the training stack) -------------
-def instance_groups(cluster: TrainingClusterSection) -> list[InstanceGroup]:
-    slurm = cluster.orchestrator == "slurm"
-    return [
-        InstanceGroup(
-            name=g.name,
-            instance_type=g.instance_type,
-            instance_count=g.count,
-            # EKS groups have no Slurm role; a controller or login group there is refused by the
-            # construct's rule ("unset with EKS orchestration").
-            slurm_node_type=SLURM_NODE_TYPES[g.role] if slurm or g.role != "worker" else None,
-            threads_per_core=g.threads_per_core,
-            ebs_volume_size_gb=g.ebs_volume_gb,
-            deep_health_checks=tuple(g.deep_health_checks),
-            training_plan_arn=g.training_plan_arn,
-        )
-        for g in cluster.instance_groups
-    ]
-
-
-def node_monitoring(cluster: TrainingClusterSection) -> NodeMonitoring | None:
-    """The cluster's ``node_monitoring`` prop (``None`` without a ``monitoring`` section)."""
-    m = cluster.monitoring
-    return None if m is None else NodeMonitoring(idle_gpu_floor_percent=m.idle_gpu_floor_percent, dcgm=m.dcgm)
-
-
-def orchestration(cluster: TrainingClusterSection) -> SlurmOrchestration | EksOrchestration:
-    """The orchestration of an existing EKS cluster or Slurm (a created EKS cluster supplies its own)."""
-    if cluster.orchestrator == "eks":
-        group = cluster.eks.cluster_security_group_id if cluster.eks else None
-        return EksOrchestration(cluster_arn=cluster.eks_cluster_arn, cluster_security_group_id=group)  # type: ignore[arg-type]
-    return SlurmOrchestration()
-
-
 # Stands for a created EKS cluster's ARN while validating (the real one is a deploy-time token).
 _CREATED_EKS_ARN = "arn:aws:eks:us-east-1:000000000000:cluster/created"
-
-
-def lustre_props(fsx: FsxLustreSection, *, bucket: Callable[[str], Any]) -> dict[str, Any]:
-    """Keyword arguments of ``LustreStorage`` (all but ``network`` and the key).
-
-    ``bucket(name)`` returns the ``s3.IBucket`` of a data repository's import path.
-    """
-    known = fsx.deployment_type in tuple(LustreDeploymentType)
-    repositories = []
-    for repository in fsx.data_repositories:
-        bucket_name, prefix = split_s3_uri(repository.import_path)
-        repositories.append(
-            DataRepository(bucket=bucket(bucket_name), prefix=prefix, file_system_path=repository.file_system_path)
-        )
-    return dict(
-        storage_capacity_gib=fsx.storage_gib,
-        deployment_type=LustreDeploymentType(fsx.deployment_type) if known else fsx.deployment_type,
-        per_unit_storage_throughput=fsx.throughput_mbps_per_tib,
-        data_repositories=repositories,
-    )
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/a/b`` -> ``("bucket", "a/b")``."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     return bucket, prefix
-
-
-def distribution(pipeline: TrainingPipelineSection) -> Distribution | DistributionConfig | None:
-    value = pipeline.distribution
-    if value is None or isinstance(value, str):
-        return Distribution(value) if value else None
-    return DistributionConfig(
-        kind=Distribution(value.kind),
-        data_parallel=DataParallel(value.data_parallel) if value.data_parallel else None,
-        model_parallel=ModelParallel(parameters=dict(value.model_parallel)) if value.model_parallel is not None else None,
-        processes_per_host=value.processes_per_host,
-    )
-
-
-def channels(pipeline: TrainingPipelineSection) -> list[DataChannel] | None:
-    if pipeline.channels is None:
-        return None
-    return [
-        DataChannel(
-            name=c.name,
-            s3_prefix=c.s3_prefix,
-            distribution=DataDistribution(c.distribution),
-            input_mode=InputMode(c.input_mode) if c.input_mode else None,
-        )
-        for c in pipeline.channels
-    ]
-
-
-def pipeline_props(pipeline: TrainingPipelineSection) -> dict[str, Any]:
-    """Keyword arguments of ``TrainingPipeline`` that come from the config entry alone."""
-    entry = pipeline.entry_point
-    return dict(
-        pipeline_name=pipeline.name,
-        image_tag=pipeline.image_tag,
-        instance_type=pipeline.instance_type,
-        instance_count=pipeline.instance_count,
-        distribution=distribution(pipeline),
-        entry_point=EntryPoint(script=entry.script, source_prefix=entry.source_prefix) if entry else None,
-        channels=channels(pipeline),
-        hyperparameters=dict(pipeline.hyperparameters),
-        input_prefix=pipeline.input_prefix,
-        volume_size=Size.gibibytes(pipeline.volume_size_gb),
-        max_runtime=Duration.hours(pipeline.max_runtime_hours),
-        managed_spot=ManagedSpot(max_wait=Duration.hours(pipeline.managed_spot.max_wait_hours))
-        if pipeline.managed_spot
-        else None,
-        model_package_group=pipeline.model_package_group,
-        inference_image=pipeline.inference_image,
-        schedule=events.Schedule.expression(pipeline.schedule) if pipeline.schedule else None,
-        metric_definitions=metric_definitions(pipeline),
-    )
-
-
-def metric_definitions(pipeline: TrainingPipelineSection) -> list[MetricDefinition]:
-    return [MetricDefinition(name=d.name, regex=d.regex) for d in pipeline.metric_definitions]
-
-
-def pipeline_monitoring(pipeline: TrainingPipelineSection) -> TrainingMonitoringSpec:
-    """The pipeline's ``TrainingMonitoringSpec`` (observability stack)."""
-    m = pipeline.monitoring
-    return TrainingMonitoringSpec(
-        progress_metric=m.progress_metric,
-        stall_minutes=m.stall_minutes,
-        gpu_utilization_floor_percent=m.gpu_utilization_floor_percent,
-        gpu_underuse_minutes=m.gpu_underuse_minutes,
-        disk_percent=SeverityThresholds(warning=m.disk_utilization_warning_percent,
-                                        critical=m.disk_utilization_critical_percent),
-    )
 
 
 # -- validation ----------------------------------------------------------------------------------------
@@ -429,6 +434,10 @@ class _NamedBucket:
     bucket_name: str
 
 
+def _named_bucket(name: str) -> s3.IBucket:
+    return cast(s3.IBucket, _NamedBucket(name))
+
+
 def _translated(problems: list[Problem], prefix: str, keys: dict[str, str], words: dict[str, str]) -> list[Problem]:
     def key(match: re.Match[str]) -> str:
         word = match.group(0)
@@ -466,22 +475,23 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         if cluster.orchestrator != "eks" and cluster.eks_cluster_arn is not None:
             problems.add(f"{where}.eks_cluster_arn", cluster.eks_cluster_arn, "only with orchestrator eks")
         found = Problems(where)
-        orchestrated = orchestration(cluster)
-        if cluster.eks is not None and cluster.eks.create is not None:
-            orchestrated = EksOrchestration(cluster_arn=_CREATED_EKS_ARN)
+        created = cluster.eks is not None and cluster.eks.create is not None
+        spec = cluster.to_spec(
+            cluster_name=cluster.name, orchestration=EksOrchestration(cluster_arn=_CREATED_EKS_ARN) if created else None,
+        )
         check_cluster_props(
             found,
-            cluster_name=cluster.name,
-            instance_groups=instance_groups(cluster),
-            orchestration=orchestrated,
-            node_recovery=NODE_RECOVERY[cluster.node_recovery],
-            node_provisioning_mode=NODE_PROVISIONING[cluster.node_provisioning_mode],
+            cluster_name=spec["cluster_name"],
+            instance_groups=list(spec["instance_groups"]),
+            orchestration=spec["orchestration"],
+            node_recovery=spec["node_recovery"],
+            node_provisioning_mode=spec["node_provisioning_mode"],
             has_network=True,  # the platform's network section (required, see semantics._network)
         )
         problems.extend(_translated(found.items, where, _CLUSTER_KEYS, _CLUSTER_WORDS))
         if cluster.monitoring is not None:
             found = Problems(where)
-            check_node_monitoring(found, "monitoring", node_monitoring(cluster))
+            check_node_monitoring(found, "monitoring", cluster.monitoring.to_spec())
             if cluster.monitoring.idle_gpu_hours_per_hour is not None:
                 found.check(cluster.monitoring.idle_gpu_hours_per_hour > 0, "monitoring.idle_gpu_hours_per_hour",
                             cluster.monitoring.idle_gpu_hours_per_hour, "> 0 GPU-hours, or null (no alarm)")
@@ -490,7 +500,7 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         problems.extend([p for p in eks_problems(config, where, cluster) if (p.where, repr(p.value)) not in seen])
         if cluster.fsx_lustre is not None:
             found = Problems(where)
-            check_lustre_props(found, **lustre_props(cluster.fsx_lustre, bucket=_NamedBucket))
+            check_lustre_props(found, **cluster.fsx_lustre.to_spec(bucket=_named_bucket))
             problems.extend(_translated(found.items, f"{where}.fsx_lustre", _LUSTRE_KEYS, {}))
     net = config.network
     if config.training_clusters and net is not None and net.max_azs is not None:
@@ -538,25 +548,9 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
                 "one of training.model_package_groups (the training stack creates them): " + (", ".join(groups) or "none"),
             )
         found = Problems(where)
-        props = pipeline_props(pipeline)
-        check_pipeline_props(
-            found,
-            pipeline_name=pipeline.name,
-            instance_type=pipeline.instance_type,
-            instance_count=pipeline.instance_count,
-            distribution=props["distribution"],
-            entry_point=props["entry_point"],
-            channels=props["channels"],
-            input_prefix=pipeline.input_prefix,
-            max_runtime_s=pipeline.max_runtime_hours * 3600,
-            max_wait_s=pipeline.managed_spot.max_wait_hours * 3600 if pipeline.managed_spot else None,
-            volume_size_gb=pipeline.volume_size_gb,
-            model_package_group=pipeline.model_package_group,
-            inference_image=pipeline.inference_image,
-            metric_definitions=props["metric_definitions"],
-        )
+        check_pipeline_props(found, pipeline.to_spec())
         check_training_monitoring(
-            found, pipeline_monitoring(pipeline), metric_names=[d.name for d in pipeline.metric_definitions],
+            found, pipeline.monitoring.to_spec(), metric_names=[d.name for d in pipeline.metric_definitions],
         )
         problems.extend(_translated(found.items, where, _PIPELINE_KEYS, {}))
     training = config.training
@@ -583,13 +577,6 @@ __all__ = [
     "TrainingPipelineSection",
     "TrainingSection",
     "cluster_physical_name",
-    "instance_groups",
-    "lustre_props",
-    "metric_definitions",
-    "node_monitoring",
-    "orchestration",
     "parameter_prefix",
-    "pipeline_monitoring",
-    "pipeline_props",
     "training_problems",
 ]

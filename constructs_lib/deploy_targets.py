@@ -4,7 +4,7 @@ handler that reads it.
 ``constructs_lib.lifecycle.DeployTarget.as_environment`` writes each target with :meth:`TargetEntry.to_environment`;
 ``lambda/model_deployer`` reads them back with :func:`parse_deploy_targets`. Like ``sagemaker_events.py``,
 this module is copied next to the handler in its asset (``constructs_lib.functions_code``), so it imports
-nothing but the standard library.
+nothing but the standard library and ``sagemaker_events`` (copied next to it too).
 
 Shape: ``{"<model package group>": [<entry>, ...]}``; an entry is an endpoint name or
 ``{"EndpointName": ..., "DeploymentConfig": {...UpdateEndpoint DeploymentConfig...}, "VariantNames": [...],
@@ -15,9 +15,13 @@ instead of a list is accepted too, and the group may be given by its ARN.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+try:  # in constructs_lib
+    from .sagemaker_events import NAME_PATTERN
+except ImportError:  # in a function asset, where both files sit next to the handler
+    from sagemaker_events import NAME_PATTERN
 
 ENVIRONMENT_VARIABLE = "DEPLOY_TARGETS"
 
@@ -28,9 +32,6 @@ PARAMETERS = "Parameters"
 # Keys of one variant's promotion parameters (SSM parameter names).
 IMAGE = "Image"
 MODEL_DATA_URL = "ModelDataUrl"
-
-# SageMaker endpoint names (CreateEndpoint EndpointName pattern in the botocore model).
-ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def parse_deploy_targets(raw: str) -> tuple[dict[str, tuple[TargetEntry, ...]], 
                 problems.append(f"{path}: expected an endpoint name or an object, got {type(entry).__name__}")
                 continue
             name = entry.get(ENDPOINT_NAME)
-            if not isinstance(name, str) or not ENDPOINT_NAME_PATTERN.match(name):
+            if not isinstance(name, str) or not NAME_PATTERN.match(name):
                 problems.append(f"{path}.{ENDPOINT_NAME}: {name!r} is not a valid endpoint name")
                 continue
             deployment = entry.get(DEPLOYMENT_CONFIG)

@@ -6,7 +6,8 @@ pipeline; ``constructs_lib.lifecycle.TrainingJobAlarms`` writes them (with the s
 ``JOB_ALARMS`` environment of ``lambda/training_job_alarms``, which reads them back with
 :func:`parse_environment` and calls :func:`alarm_requests` for each job that is ``InProgress``. Like
 ``sagemaker_events.py``, this module is copied next to the handler in its asset
-(``constructs_lib.functions_code.SHARED_SCHEMAS``), so it imports nothing but the standard library.
+(``constructs_lib.functions_code.SHARED_SCHEMAS``), so it imports nothing but the standard library and
+``sagemaker_events`` (copied next to it too).
 
 Why per-job alarms: a job's metrics carry its name in their dimensions (``TrainingJobName = <job>``,
 ``Host = <job>/algo-<n>``: SageMaker Developer Guide, "Amazon SageMaker AI metrics in Amazon
@@ -29,9 +30,13 @@ mean GPU utilization (it is paid for and idle). The guide advises against ``AVG`
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+try:  # in constructs_lib
+    from .sagemaker_events import NAME_PATTERN
+except ImportError:  # in a function asset, where both files sit next to the handler
+    from sagemaker_events import NAME_PATTERN
 
 ENVIRONMENT_VARIABLE = "JOB_ALARMS"
 
@@ -61,8 +66,6 @@ DISK = "disk"
 # The longest suffix a job alarm name gets after "<alarm_prefix><job>": "/gpu-underused-warning-hosts-91-100".
 LONGEST_SUFFIX = f"/{GPU_UNDERUSED}-{WARNING}-hosts-{MAX_HOSTS - HOSTS_PER_ALARM + 1}-{MAX_HOSTS}"
 JOB_NAME_MAX = 63  # CreateTrainingJob TrainingJobName
-
-_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class PipelineJobAlarms:
         if not alarm_name.startswith(self.alarm_prefix):
             return None
         job = alarm_name[len(self.alarm_prefix):].split("/", 1)[0]
-        return job if _JOB_NAME.match(job) else None
+        return job if NAME_PATTERN.match(job) else None
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

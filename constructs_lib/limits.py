@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-# Names of endpoints, endpoint configs, variants, clusters, instance groups, components.
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+from . import sagemaker_events as _events
+
+# Names of endpoints, endpoint configs, variants, clusters, instance groups, components: the pattern the
+# handlers check too, defined in the module every function asset carries.
+NAME_PATTERN = _events.NAME_PATTERN
 NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
 # Container images (ECR, by tag or digest) and S3 locations of models.
 ECR_IMAGE = re.compile(

@@ -1,4 +1,4 @@
-"""EventBridge vocabulary of SageMaker, defined once.
+"""EventBridge vocabulary of SageMaker, defined once (with the pattern of the resource names its events carry).
 
 Pure Python with no imports beyond the standard library: the CDK constructs use it for event
 patterns, and the Lambda bundler copies this file into every function asset as
@@ -11,6 +11,12 @@ from __future__ import annotations
 import re
 
 SOURCE = "aws.sagemaker"
+
+# Names of endpoints, endpoint configs, training jobs, model package groups, variants, clusters and
+# instance groups (botocore sagemaker: EndpointName, EndpointConfigName, TrainingJobName, EntityName
+# pattern, at most 63 characters). The one copy: ``limits.NAME_PATTERN`` for the constructs and the
+# config, ``lambda_common.NAME_RE`` and the shared schemas for the handlers (this file is in every asset).
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
 class DetailType:

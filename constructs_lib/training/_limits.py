@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from constructs_lib.limits import _enum
+from constructs_lib.limits import NAME_PATTERN, _enum
 
 # AWS::SageMaker::Cluster
 INSTANCE_GROUPS = (1, 100)
@@ -36,8 +36,9 @@ DATA_REPOSITORY_ASSOCIATIONS_MAX = 8
 FILE_SYSTEM_PATH_PATTERN = re.compile(r"^/[^\u0000\u0085\u2028\u2029\r\n]{0,4095}$")
 S3_URI_PATTERN = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")
 
-# SageMaker model package groups (AWS::SageMaker::ModelPackageGroup.ModelPackageGroupName).
-MODEL_PACKAGE_GROUP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# SageMaker model package groups (AWS::SageMaker::ModelPackageGroup.ModelPackageGroupName, botocore
+# EntityName): the pattern of every SageMaker name.
+MODEL_PACKAGE_GROUP_NAME_PATTERN = NAME_PATTERN
 
 
 def training_instance_types() -> frozenset[str]:

@@ -38,8 +38,8 @@ METRIC_FAILED = "ProcessingFailures"
 # ``aws.events`` (the scheduled-event sample in the EventBridge User Guide); handlers on a schedule check it.
 SCHEDULED_EVENT = "Scheduled Event"
 
-# Endpoint, endpoint-config, model, cluster and training-job names of the SageMaker API.
-NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# Endpoint, endpoint-config, cluster and training-job names of the SageMaker API (the shared vocabulary's).
+NAME_RE = ev.NAME_PATTERN
 
 
 # --- set-up, once per execution environment -------------------------------------------------------

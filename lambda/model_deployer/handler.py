@@ -255,9 +255,9 @@ _ENDPOINT_STATUSES = common.known_values(ev.EndpointStatus)
 
 
 def resource_name(endpoint_name: str, package_arn: str, version: str, kind: str) -> str:
-    """Deterministic, valid SageMaker name (``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$``) for a model or
-    endpoint config built from ``package_arn`` for ``endpoint_name``; ``kind`` is ``model``, ``config``
-    or ``promotion`` (the Step Functions execution name, which allows these characters too)."""
+    """Deterministic, valid SageMaker name (``common.NAME_RE``) for a model or endpoint config built
+    from ``package_arn`` for ``endpoint_name``; ``kind`` is ``model``, ``config`` or ``promotion``
+    (the Step Functions execution name, which allows these characters too)."""
     digest = hashlib.sha256(f"{kind}|{package_arn}|{endpoint_name}".encode()).hexdigest()[:8]
     parts = [f"v{version}" if version.isdigit() else "", "cfg" if kind == "config" else "", digest]
     suffix = "-".join(part for part in parts if part)

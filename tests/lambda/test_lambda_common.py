@@ -424,7 +424,28 @@ def test_metric_names_are_shared():
         "EventsIgnored",
         "ProcessingFailures",
     )
+
+
+def test_the_handlers_name_pattern_is_the_librarys_and_botocores():
+    """One SageMaker name pattern: the handlers' (lambda_common, the shared schemas) is the one in
+    sagemaker_events that the constructs and the config check with (limits.NAME_PATTERN), which is
+    botocore's EndpointName/TrainingJobName/EntityName pattern."""
+    import deploy_targets
+    import job_alarm_requests
+    import sagemaker_events
+    from botocore.session import get_session
+
+    from constructs_lib import limits
+
+    assert common.NAME_RE is sagemaker_events.NAME_PATTERN is deploy_targets.NAME_PATTERN is job_alarm_requests.NAME_PATTERN
+    assert common.NAME_RE.pattern == limits.NAME_PATTERN.pattern
+    model = get_session().get_service_model("sagemaker")
+    for operation, member in (("CreateEndpoint", "EndpointName"), ("CreateTrainingJob", "TrainingJobName"),
+                              ("CreateModelPackageGroup", "ModelPackageGroupName")):
+        shape = model.operation_model(operation).input_shape.members[member]
+        assert limits.NAME_PATTERN.pattern == f"^{shape.metadata['pattern']}$", operation
     assert common.NAME_RE.match("acme-ml-dev-chat-llm") and not common.NAME_RE.match("-x")
+    assert not common.NAME_RE.match("a" * 64) and not common.NAME_RE.match("a--")
 
 
 # --- the bundled assets ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from typing import Any
 
 import boto3
@@ -21,6 +20,8 @@ from hypothesis import strategies as st
 from lambda_testkit import REGION, RecordingClient, StubSNS, emf_metric_names, events_for, sns_inbox
 from moto.sagemaker.models import sagemaker_backends
 
+from constructs_lib.limits import NAME_PATTERN
+
 NAME = "model_deployer"
 APPROVED = "model-package-approved.json"
 GROUP = "chat-llm-models"
@@ -30,7 +31,6 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm-serving:1.4.0"
 MODEL_DATA = "s3://ml-artifacts-123456789012/chat-llm/v7/model.tar.gz"
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TABLE = "aiplatform-idempotency"
-NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 CANARY = {
     "BlueGreenUpdatePolicy": {
         "TrafficRoutingConfiguration": {
@@ -487,7 +487,7 @@ def test_resource_names_are_valid_deterministic_and_distinct(pure_handlers, endp
     model = module.resource_name(endpoint, arn, version, "model")
     config = module.resource_name(endpoint, arn, version, "config")
     for name in (model, config):
-        assert NAME_RE.match(name) and len(name) <= 63, name
+        assert NAME_PATTERN.match(name) and len(name) <= 63, name
     assert model != config
     assert model == module.resource_name(endpoint, arn, version, "model")
     assert model != module.resource_name(endpoint, arn.replace(f"/{version or 1}", "/999"), version, "model")

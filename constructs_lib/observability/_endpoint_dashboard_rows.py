@@ -16,13 +16,10 @@ from ..inference.kinds import traits_of
 from ..inference.metrics import ComponentMetric, EndpointMetric, InstanceMetric, Statistic
 from . import _endpoint_signals as sig
 from . import _quotas
+from ._layout import FULL_WIDTH, HEIGHT, WIDTH
 
 if TYPE_CHECKING:
     from .endpoint_monitoring import EndpointMonitoring
-
-WIDTH = 8
-HEIGHT = 6
-FULL_WIDTH = 24
 
 
 def dashboard_rows(monitoring: EndpointMonitoring, extra_alarms: list[cw.IAlarm]) -> list[list[cw.IWidget]]:

@@ -20,11 +20,9 @@ from .. import sagemaker_events as ev
 from ..compliance import acknowledge
 from ..errors import Problems
 from . import _quotas
+from ._layout import FULL_WIDTH, HEIGHT, WIDTH
 from .alarms import AlarmFactory, AlarmRouting, Datapoints, Severity, SeverityThresholds
 
-WIDTH = 8
-HEIGHT = 6
-FULL_WIDTH = 24
 GIB = 1024**3
 RETRY_ATTEMPTS = 8
 MAX_EVENT_AGE = Duration.hours(2)

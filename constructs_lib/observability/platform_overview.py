@@ -16,11 +16,8 @@ from ..inference.kinds import traits_of
 from ..inference.metrics import EndpointMetric, Statistic
 from . import _endpoint_signals as sig
 from . import _quotas
+from ._layout import FULL_WIDTH, OVERVIEW_HEIGHT, WIDTH
 from .cluster_monitoring import ClusterMonitoring
-
-WIDTH = 8
-HEIGHT = 5
-FULL_WIDTH = 24
 
 
 @dataclass
@@ -130,7 +127,7 @@ def _graph(title: str, left: list[cw.IMetric], right: Sequence[cw.IMetric] = (),
     count = sum(count_metrics(m) for m in [*left, *right])
     if count > _quotas.MAX_METRICS_PER_WIDGET:
         raise ValueError(f"widget {title!r} would show {count} metrics (quota {_quotas.MAX_METRICS_PER_WIDGET})")
-    return cw.GraphWidget(title=title, left=left, right=list(right), width=WIDTH, height=HEIGHT, **kw), count
+    return cw.GraphWidget(title=title, left=left, right=list(right), width=WIDTH, height=OVERVIEW_HEIGHT, **kw), count
 
 
 def _endpoint_block(ep: EndpointBase) -> _Block:

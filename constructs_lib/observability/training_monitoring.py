@@ -45,11 +45,9 @@ from .. import job_alarm_requests as ja
 from ..errors import Problems
 from ..training import job_metrics as jm
 from . import _quotas
+from ._layout import FULL_WIDTH, HEIGHT, WIDTH
 from .alarms import AlarmFactory, AlarmRouting, Datapoints, Severity, SeverityThresholds
 
-WIDTH = 8
-HEIGHT = 6
-FULL_WIDTH = 24
 # The job alarms' windows: 5-minute periods (job_alarm_requests.PERIOD_S), 10 minutes to 3 hours.
 MAX_STALL_MINUTES = 180
 # Stall alarms count datapoints per 5 minutes: a job that logs its progress metric every few minutes,

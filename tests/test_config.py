@@ -35,6 +35,19 @@ def problems_of(data) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
+def test_an_alarm_threshold_is_checked_once_with_the_endpoints_kind():
+    """The library's threshold rule, run once (by check_endpoint_props, with the endpoint's kind) and reported
+    at the config path: an async endpoint's warning is compared with the async critical default (450000 ms,
+    half the async invocation timeout), and one problem comes out."""
+    found = problems_of(cfg(**{"endpoints.4.alarms": {"model_latency_p99_ms": {"warning": 500000}},
+                               "endpoints.0.alarms": {"disk_percent": {"warning": 120}}}))
+    assert [p for p in found if ".alarms." in p] == [
+        "endpoints[0].alarms.disk_percent.warning: got 120.0; a percentage in (0, 100]",
+        "endpoints[0].alarms.disk_percent.warning: got 120.0; at most the critical threshold (90)",
+        "endpoints[4].alarms.model_latency_p99_ms.warning: got 500000.0; at most the critical threshold (450000)",
+    ]
+
+
 def test_default_config_is_valid():
     config = load_config(DEFAULT_CONFIG)
     assert config.prefix == "acme-ml-dev"

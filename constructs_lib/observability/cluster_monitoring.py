@@ -679,10 +679,14 @@ def _validate(path, cluster_name, metrics, file_system, t: ClusterAlarmThreshold
                 f"with node_health, an object with {'(), '.join(node_methods)}() (HyperPodCluster with node_monitoring)")
         p.check(0 < node_health.idle_gpu_floor_percent <= 100, "node_health.idle_gpu_floor_percent",
                 node_health.idle_gpu_floor_percent, "a percentage in (0, 100]")
-        if node_health.idle_gpu_hours_per_hour is not None:
-            p.check(node_health.idle_gpu_hours_per_hour > 0, "node_health.idle_gpu_hours_per_hour",
-                    node_health.idle_gpu_hours_per_hour, "> 0 GPU-hours")
+        check_idle_gpu_hours(p, "node_health.idle_gpu_hours_per_hour", node_health.idle_gpu_hours_per_hour)
     p.raise_if_any()
+
+
+def check_idle_gpu_hours(p: Problems, where: str, value: float | None) -> None:
+    """The rule on ``NodeHealthMonitoring.idle_gpu_hours_per_hour`` (run by ``ClusterMonitoring`` and the config)."""
+    if value is not None:
+        p.check(value > 0, where, value, "> 0 GPU-hours, or None (no alarm)")
 
 
 def _source_arns(rules: Sequence[events.IRule]) -> str | list[str]:

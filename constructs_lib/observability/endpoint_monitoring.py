@@ -223,11 +223,16 @@ def _capacity_bounds(endpoint: EndpointBase) -> tuple[int | None, int | None]:
 
 
 def check_monitoring_props(
-    p: Problems, *, thresholds: EndpointAlarmThresholds, slo: ServiceLevelObjective | None, gpus_per_instance: int | None
+    p: Problems, *, thresholds: EndpointAlarmThresholds | None, slo: ServiceLevelObjective | None,
+    gpus_per_instance: int | None,
 ) -> None:
     """Every rule of :class:`EndpointMonitoring`'s props, recorded in ``p`` with prop paths
-    (``thresholds.disk_percent.warning``); the platform config runs it too, renaming the paths."""
-    check_thresholds(p, "thresholds", thresholds)
+    (``thresholds.disk_percent.warning``); the platform config runs it too, renaming the paths.
+
+    ``thresholds=None``: the caller checks them once elsewhere (the platform config passes one thresholds
+    object to the endpoint and its monitoring, and ``check_endpoint_props`` already checks it as ``alarms``)."""
+    if thresholds is not None:
+        check_thresholds(p, "thresholds", thresholds)
     if gpus_per_instance is not None:
         p.check(gpus_per_instance >= 1, "gpus_per_instance", gpus_per_instance, ">= 1")
     if slo is not None:

@@ -15,6 +15,7 @@ only in the config (unique names, physical name lengths, references between sect
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -66,6 +67,13 @@ StackKey = Annotated[
 ]
 
 
+def _default(spec: type, name: str) -> Any:
+    """The library's default of the spec field ``name``: a config key left out means what the construct's
+    prop left out means, written once (in the spec)."""
+    value = next(f.default for f in dataclasses.fields(spec) if f.name == name)
+    return value.value if isinstance(value, Enum) else value
+
+
 class ModelSection(Section):
     image: str = Field(description="ECR image URI (account.dkr.ecr.region.amazonaws.com/repo:tag).")
     model_data_url: str | None = Field(default=None, description="s3:// URI of model.tar.gz.")
@@ -105,8 +113,8 @@ class VariantSection(_InstanceCapacity):
     name: str
     model: ModelSection
     instance_type: str
-    instance_count: int = 1
-    weight: float = 1.0
+    instance_count: int = _default(VariantSpec, "instance_count")
+    weight: float = _default(VariantSpec, "weight")
 
     def to_spec(self) -> VariantSpec:
         return VariantSpec(name=self.name, model=self.model.to_spec(), instance_type=self.instance_type,
@@ -117,8 +125,10 @@ class ShadowVariantSection(_InstanceCapacity):
     name: str
     model: ModelSection
     instance_type: str
-    instance_count: int = 1
-    sampling_percent: int = Field(default=100, description="Share of production requests copied to it.")
+    instance_count: int = _default(ShadowVariantSpec, "instance_count")
+    sampling_percent: int = Field(
+        default=_default(ShadowVariantSpec, "sampling_percent"), description="Share of production requests copied to it."
+    )
 
     def to_spec(self) -> ShadowVariantSpec:
         return ShadowVariantSpec(name=self.name, model=self.model.to_spec(), instance_type=self.instance_type,
@@ -172,8 +182,8 @@ class AutoscalingSection(Section):
     target_provisioned_concurrency_utilization: float | None = None
     metric_targets: list[MetricTargetSection] = Field(default_factory=list)
     schedules: list[ScheduleSection] = Field(default_factory=list)
-    scale_in_cooldown_seconds: int = 300
-    scale_out_cooldown_seconds: int = 60
+    scale_in_cooldown_seconds: int = _default(AutoScalingSpec, "scale_in_cooldown_seconds")
+    scale_out_cooldown_seconds: int = _default(AutoScalingSpec, "scale_out_cooldown_seconds")
 
     def to_spec(self) -> AutoScalingSpec:
         return AutoScalingSpec(
@@ -195,8 +205,8 @@ class ComponentAutoscalingSection(Section):
     target_concurrent_requests_per_copy: float | None = None
     target_invocations_per_copy: float | None = None
     schedules: list[ScheduleSection] = Field(default_factory=list, description="min/max are copies.")
-    scale_in_cooldown_seconds: int = 300
-    scale_out_cooldown_seconds: int = 60
+    scale_in_cooldown_seconds: int = _default(ComponentAutoScalingSpec, "scale_in_cooldown_seconds")
+    scale_out_cooldown_seconds: int = _default(ComponentAutoScalingSpec, "scale_out_cooldown_seconds")
 
     def to_spec(self) -> ComponentAutoScalingSpec:
         return ComponentAutoScalingSpec(
@@ -215,7 +225,7 @@ class ComponentSection(Section):
     memory_mb: int = Field(description="MinMemoryRequiredInMb.")
     accelerators: int | None = Field(default=None, description="NumberOfAcceleratorDevicesRequired.")
     cpu_cores: float | None = Field(default=None, description="NumberOfCpuCoresRequired.")
-    copies: int = Field(default=1, description="Initial RuntimeConfig.CopyCount.")
+    copies: int = Field(default=_default(ComponentSpec, "copies"), description="Initial RuntimeConfig.CopyCount.")
     autoscaling: ComponentAutoscalingSection | None = None
     container_startup_timeout_seconds: int | None = None
     model_download_timeout_seconds: int | None = None
@@ -232,13 +242,15 @@ class ComponentSection(Section):
 
 
 class DeploymentSection(Section):
-    strategy: Literal["all-at-once", "canary", "linear", "rolling"] = "canary"
-    canary_percent: int = 10
-    step_percent: int = 20
-    wait_minutes: int = 10
-    termination_wait_minutes: int = 5
+    strategy: Literal["all-at-once", "canary", "linear", "rolling"] = _default(DeploymentSpec, "strategy")
+    canary_percent: int = _default(DeploymentSpec, "canary_percent")
+    step_percent: int = _default(DeploymentSpec, "step_percent")
+    wait_minutes: int = _default(DeploymentSpec, "wait_minutes")
+    termination_wait_minutes: int = _default(DeploymentSpec, "termination_wait_minutes")
     max_execution_minutes: int | None = None
-    rollback_alarms: bool = Field(default=True, description="Roll back on the critical alarms of rollback_signals.")
+    rollback_alarms: bool = Field(
+        default=_default(DeploymentSpec, "rollback_alarms"), description="Roll back on the critical alarms of rollback_signals."
+    )
     rollback_signals: list[str] | None = Field(
         default=None,
         description=f"Signals whose critical alarms the deployment rolls back on; default {', '.join(ROLLBACK_SIGNALS)}.",
@@ -277,7 +289,9 @@ class SloSection(Section):
     latency_ms: int | None = Field(
         default=None, description="ModelLatency objective in milliseconds (not OverheadLatency: SageMaker's own time)."
     )
-    latency_percentile: float = Field(default=99, description="Share of requests within latency_ms.")
+    latency_percentile: float = Field(
+        default=_default(ServiceLevelObjective, "latency_percentile"), description="Share of requests within latency_ms."
+    )
     min_requests: int | None = Field(
         default=None, description="Low-traffic guard: requests a burn-rate window needs; default per paging tier."
     )
@@ -317,8 +331,8 @@ AlarmsSection = create_model(
     "AlarmsSection",
     __base__=Section,
     __doc__="Alarm thresholds by signal, keyed by severity: a key left out keeps the default, null switches it off.",
-    evaluation_periods=(int, 3),
-    datapoints_to_alarm=(int, 2),
+    evaluation_periods=(int, EndpointAlarmThresholds().evaluation_periods),
+    datapoints_to_alarm=(int, EndpointAlarmThresholds().datapoints_to_alarm),
     **{signal.key: _signal_field(signal) for signal in SIGNALS},
 )
 
@@ -347,7 +361,7 @@ class _InstanceEndpoint(_EndpointBase, _InstanceCapacity):
 
     model: ModelSection | None = None
     instance_type: str | None = None
-    instance_count: int = 1
+    instance_count: int = _default(VariantSpec, "instance_count")
     network_isolation: bool | None = Field(default=None, description="Default true.")
     data_capture: DataCaptureSection | None = None
 
@@ -560,7 +574,6 @@ _SEGMENTS = {
     "max_capacity": "max",
     "metric_name": "metric",
     "target_value": "target",
-    "thresholds": "alarms",
 }
 # Whole prop paths whose config key differs in more than a name (relative to the entry).
 _PATHS = {
@@ -633,7 +646,8 @@ def endpoint_rule_problems(prefix: str, where: str, ep: EndpointSection) -> list
         components=props["components"], network_isolation=props["network_isolation"], has_vpc=False,
         security_group_count=1, subnet_count=None,
     )
-    check_monitoring_props(found, thresholds=props["alarms"], slo=endpoint_slo(ep), gpus_per_instance=None)
+    # The thresholds are the endpoint's "alarms" (checked above with the endpoint's kind): once, not again here.
+    check_monitoring_props(found, thresholds=None, slo=endpoint_slo(ep), gpus_per_instance=None)
     shorthand = not variant_sections(ep)
     out: list[Problem] = []
     seen: set[tuple[str, str]] = set()
@@ -642,7 +656,7 @@ def endpoint_rule_problems(prefix: str, where: str, ep: EndpointSection) -> list
         if _CONFIG_NAMED.match(path) and p.allowed == limits.NAME_RULE:
             continue  # the schema checks these names; semantics checks their physical lengths
         allowed = _config_words(p.allowed)
-        if (path, allowed) in seen:  # e.g. evaluation_periods: a rule of the rollback and the severity alarms
+        if (path, allowed) in seen:
             continue
         seen.add((path, allowed))
         out.append(Problem(f"{where}.{path}" if path else where, _config_value(p.value, ep, path), allowed))

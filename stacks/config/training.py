@@ -33,6 +33,7 @@ from pydantic import Field, StringConstraints
 from constructs_lib import limits
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.observability.alarms import SeverityThresholds
+from constructs_lib.observability.cluster_monitoring import NodeHealthMonitoring, check_idle_gpu_hours
 from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec, check_training_monitoring
 from constructs_lib.training import (
     DataRepository,
@@ -160,7 +161,8 @@ class ClusterMonitoringSection(Section):
     )
     dcgm: bool = Field(default=False, description="GPU health from NVIDIA DCGM: XID, ECC, throttling, NVLink errors.")
     idle_gpu_hours_per_hour: float | None = Field(
-        default=1, description="Warning when an instance group spends this many GPU-hours idle in an hour; null: off."
+        default=NodeHealthMonitoring.idle_gpu_hours_per_hour,
+        description="Warning when an instance group spends this many GPU-hours idle in an hour; null: off.",
     )
 
     def to_spec(self) -> NodeMonitoring:
@@ -492,10 +494,8 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         if cluster.monitoring is not None:
             found = Problems(where)
             check_node_monitoring(found, "monitoring", cluster.monitoring.to_spec())
-            if cluster.monitoring.idle_gpu_hours_per_hour is not None:
-                found.check(cluster.monitoring.idle_gpu_hours_per_hour > 0, "monitoring.idle_gpu_hours_per_hour",
-                            cluster.monitoring.idle_gpu_hours_per_hour, "> 0 GPU-hours, or null (no alarm)")
-            problems.extend(_translated(found.items, where, {}, {}))
+            check_idle_gpu_hours(found, "monitoring.idle_gpu_hours_per_hour", cluster.monitoring.idle_gpu_hours_per_hour)
+            problems.extend(_translated(found.items, where, {}, {"or None": "or null"}))
         seen = {(p.where, repr(p.value)) for p in problems.items}
         problems.extend([p for p in eks_problems(config, where, cluster) if (p.where, repr(p.value)) not in seen])
         if cluster.fsx_lustre is not None:

@@ -3,7 +3,8 @@
 Function assets are bundled locally straight into the cloud assembly (no staging folder in the temp
 folder); the HyperPod lifecycle scripts' temp copy is removed when the process exits. A fresh
 interpreter with its own ``TMPDIR`` stages the lifecycle scripts, synthesizes a function in two apps
-and exits; its temp folder must then hold no ``aiplatform-*`` folder.
+and exits; its temp folder must then hold no ``aiplatform-*`` folder. The same interpreter then
+imports app.py to show that synth loads no AWS client.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO, lint_assembly
+
+pytestmark = pytest.mark.xdist_group("fresh-interpreter")  # one worker runs the subprocess once
 
 _SYNTH = """
 import json, sys, tempfile
@@ -34,25 +39,33 @@ for run in ("a", "b"):
     assembly = app.synth()
     assets = json.loads((Path(assembly.directory) / "Litter.assets.json").read_text())["files"]
     hashes.append(sorted(assets))
-print(json.dumps({"hashes": hashes, "during": sorted(p.name for p in Path(sys.argv[1]).iterdir())}))
+during = sorted(p.name for p in Path(sys.argv[1]).iterdir())
+import app, stacks.platform  # what `cdk synth` imports: the app and every stack module
+modules = {m: m in sys.modules for m in ("stacks.preflight", "boto3")}
+print(json.dumps({"hashes": hashes, "during": during, "imported": modules}))
 """
 
 
-def test_synth_leaves_no_staging_folder_in_the_temp_folder(tmp_path, monkeypatch):
-    temp = tmp_path / "tmp"
+@pytest.fixture(scope="module")
+def fresh_synth(tmp_path_factory) -> tuple[dict, Path, Path]:
+    """Runs ``_SYNTH`` once in a fresh interpreter with its own ``TMPDIR``; returns its report, that
+    temp folder and the output folder."""
+    root = tmp_path_factory.mktemp("fresh-synth")
+    temp = root / "tmp"
     temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))
-    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR in this process too
-    assert tempfile.gettempdir() == str(temp)
     done = subprocess.run(
-        [sys.executable, "-c", _SYNTH, str(temp), str(tmp_path / "out")],
+        [sys.executable, "-c", _SYNTH, str(temp), str(root / "out")],
         # CDK_VALIDATION=false: the built-in CloudFormation validation of these plain Apps can only warn
         # (see tests/test_cli.py), and its WASM engine's start was half of this test's CPU time (measured).
         cwd=REPO, env={**os.environ, "TMPDIR": str(temp), "CDK_VALIDATION": "false"},
         capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1]), temp, root / "out"
+
+
+def test_synth_leaves_no_staging_folder_in_the_temp_folder(fresh_synth):
+    result, temp, out = fresh_synth
     # Bundled into the assembly: no aiplatform-fn-* folder even while the process runs; the lifecycle
     # scripts' copy exists while the process builds constructs and is gone after it exits.
     ours = [n for n in result["during"] if n.startswith("aiplatform-")]
@@ -62,11 +75,19 @@ def test_synth_leaves_no_staging_folder_in_the_temp_folder(tmp_path, monkeypatch
     first, second = result["hashes"]
     assert first == second
     (function_asset,) = [
-        p for p in (tmp_path / "out" / "a").glob("asset.*") if p.is_dir() and (p / "handler.py").is_file()
+        p for p in (out / "a").glob("asset.*") if p.is_dir() and (p / "handler.py").is_file()
     ]
     assert function_asset.name.removeprefix("asset.") in first
     assert (function_asset / "handler.py").read_bytes() == (
         REPO / "lambda" / "endpoint_notifier" / "handler.py"
     ).read_bytes()
-    assert not list((tmp_path / "out" / "a").glob("bundling-temp-*"))  # renamed into asset.<hash>
-    assert lint_assembly(tmp_path / "out" / "a") == []
+    assert not list((out / "a").glob("bundling-temp-*"))  # renamed into asset.<hash>
+    assert lint_assembly(out / "a") == []
+
+
+def test_synth_imports_neither_preflight_nor_boto3(fresh_synth):
+    """Synth never calls AWS: importing app.py and every stack module loads neither the preflight
+    module (which reads quotas) nor boto3. Checked in the same fresh interpreter as above, after a synth,
+    instead of a second interpreter that pays the jsii start again (about 9 CPU-s)."""
+    result, _, _ = fresh_synth
+    assert result["imported"] == {"stacks.preflight": False, "boto3": False}

@@ -17,16 +17,22 @@ import importlib.util
 import itertools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from aws_lambda_powertools.metrics.metrics import Metrics
+from botocore.config import Config
+from botocore.stub import Stubber
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lambda_testkit import ACCOUNT, COMMON_DIR, EVENTS_DIR, LAMBDA_DIR, REGION, REPO, TEST_ENV, UNSET_ENV
 from moto import mock_aws
+from moto.sns.models import Subscription
 
 _counter = itertools.count()
 
@@ -48,6 +54,53 @@ _register_shared_module("deploy_targets")  # the model deployer's DEPLOY_TARGETS
 _register_shared_module("job_alarm_requests")  # the training job alarms' JOB_ALARMS schema
 if str(COMMON_DIR) not in sys.path:
     sys.path.insert(0, str(COMMON_DIR))
+
+
+# --- test-run speed: what every test would otherwise rebuild ---------------------------------------
+# Each test imports its handler afresh, and a handler creates its clients at import, as Lambda does once
+# per execution environment: about 1,200 clients in this directory, 30 ms each (botocore builds the
+# client class and its endpoint resolver every time), a third of these tests' CPU (profiled). Clients
+# hold no state of moto's (its backends are reset per test; its request hook is process-wide), so a
+# client is created once per service, region and settings and shared. A client that a test stubs with
+# botocore's Stubber is not shared again (an active stubber would answer the next test's calls).
+_CLIENTS: dict[tuple[Any, ...], Any] = {}
+_create_client = boto3.client
+
+
+def _settings(config: Config | None) -> tuple[tuple[str, str], ...] | None:
+    return None if config is None else tuple(sorted((k, repr(v)) for k, v in config._user_provided_options.items()))
+
+
+def _shared_client(service_name: str, region_name: str | None = None, *, config: Config | None = None, **other: Any):
+    if other:  # endpoint_url, credentials, ...: not what handlers or these tests share
+        return _create_client(service_name, region_name=region_name, config=config, **other)
+    key = (service_name, region_name, os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION"), _settings(config))
+    if key not in _CLIENTS:
+        _CLIENTS[key] = _create_client(service_name, region_name=region_name, config=config)
+    return _CLIENTS[key]
+
+
+@pytest.fixture(autouse=True)
+def shared_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    stubbed: list[Any] = []
+    activate = Stubber.activate
+
+    def activate_and_remember(self: Stubber) -> None:
+        stubbed.append(self.client)
+        activate(self)
+
+    monkeypatch.setattr(boto3, "client", _shared_client)
+    monkeypatch.setattr(Stubber, "activate", activate_and_remember)
+    yield
+    for key in [k for k, c in _CLIENTS.items() if any(c is s for s in stubbed)]:
+        del _CLIENTS[key]
+
+
+# moto signs every message it delivers from a topic to a subscribed queue with an RSA key it generates
+# per subscription (moto.sns.models.Subscription.private_key): 2048-bit, about 100 ms each, 78 times in
+# this directory. Nothing here checks those signatures: one key serves every subscription.
+_SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+Subscription.private_key = lambda self: _SIGNING_KEY  # type: ignore[method-assign]
 
 
 def _apply_test_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -522,32 +522,45 @@ def test_layer_holds_powertools_under_python_for_lambdas_sys_path(layer, tracing
 
 
 _ASSET_RUN = """
-import importlib.util, json, sys
-asset, layer, runtime, block_xray = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "block"
+import importlib.util, json, os, sys
+assets, layer, runtime, block_xray = sys.argv[1].split(":"), sys.argv[2], sys.argv[3], sys.argv[4] == "block"
 if block_xray:
     sys.modules["aws_xray_sdk"] = None
-# Lambda's order: the function's folder, the layer's python/ (/opt/python), the runtime's packages.
-sys.path[:0] = [asset, layer + "/python", runtime]  # -I -S: no site-packages, no PYTHONPATH, no cwd
+base = list(sys.path)  # -I -S: the standard library only (no site-packages, no PYTHONPATH, no cwd)
 class Context:
     function_name = "fn"; memory_limit_in_mb = 128; aws_request_id = "r"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
     def get_remaining_time_in_millis(self): return 1000
-spec = importlib.util.spec_from_file_location("handler", asset + "/handler.py")
-module = importlib.util.module_from_spec(spec)
-sys.modules["handler"] = module
-spec.loader.exec_module(module)
-event = {"id": "1", "detail-type": "Something Else", "source": "aws.sagemaker", "detail": {}}
-action = module.handler(event, Context())["action"]
 names = ("lambda_common", "sagemaker_events", "aws_lambda_powertools", "typing_extensions", "aws_xray_sdk",
          "wrapt", "boto3")
-origins = {n: getattr(sys.modules.get(n), "__file__", None) for n in names}
-wrapt_c = getattr(sys.modules.get("wrapt.__wrapt__"), "_using_c_extension", None)
-print(json.dumps({"tracer": type(module.tracer).__name__, "disabled": module.tracer.disabled,
-                  "action": action, "origins": origins, "wrapt_c": wrapt_c}))
+results = {}
+for asset in assets:
+    # Lambda's order: the function's folder, the layer's python/ (/opt/python), the runtime's packages.
+    # One function at a time: only its folder is on the path, and nothing imported from another
+    # function's folder stays loaded (the layer's and the runtime's modules are the same files for all).
+    sys.path[:] = [asset, layer + "/python", runtime, *base]
+    os.environ["LAMBDA_TASK_ROOT"] = asset
+    for name, loaded in list(sys.modules.items()):
+        origin = getattr(loaded, "__file__", None) or ""
+        if name == "handler" or any(origin.startswith(other + "/") for other in assets):
+            del sys.modules[name]
+    spec = importlib.util.spec_from_file_location("handler", asset + "/handler.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["handler"] = module
+    spec.loader.exec_module(module)
+    event = {"id": "1", "detail-type": "Something Else", "source": "aws.sagemaker", "detail": {}}
+    action = module.handler(event, Context())["action"]
+    origins = {n: getattr(sys.modules.get(n), "__file__", None) for n in names}
+    wrapt_c = getattr(sys.modules.get("wrapt.__wrapt__"), "_using_c_extension", None)
+    results[asset] = {"tracer": type(module.tracer).__name__, "disabled": module.tracer.disabled,
+                      "action": action, "origins": origins, "wrapt_c": wrapt_c}
+print(json.dumps(results))
 """
 
 
-def _run_asset(root: Path, layer: Path, runtime: Path, mode: str) -> dict[str, Any]:
+def _run_assets(roots: list[Path], layer: Path, runtime: Path, mode: str) -> dict[Path, dict[str, Any]]:
+    """Runs each asset's handler, in turn, in one fresh interpreter with Lambda's environment (one
+    interpreter per function cost about 1.5 CPU-s each, most of it importing boto3 and Powertools)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "AWS_REGION": REGION,
@@ -557,32 +570,37 @@ def _run_asset(root: Path, layer: Path, runtime: Path, mode: str) -> dict[str, A
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_LAMBDA_FUNCTION_NAME": "fn",  # as inside Lambda: Powertools traces unless disabled
-        "LAMBDA_TASK_ROOT": str(root),
         "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
         "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
     }
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _ASSET_RUN, str(root), str(layer), str(runtime), mode],
+        [sys.executable, "-I", "-S", "-c", _ASSET_RUN, ":".join(map(str, roots)), str(layer), str(runtime), mode],
         env=env,
-        cwd=root,
+        cwd=roots[0],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    return {Path(asset): result for asset, result in results.items()}
+
+
+@pytest.fixture(scope="module")
+def asset_runs(staged, layer, lambda_runtime) -> dict[Path, dict[str, Any]]:
+    return _run_assets([staged[name] for name in HANDLERS], layer, lambda_runtime, "vendored")
 
 
 @pytest.mark.parametrize("name", HANDLERS)
-def test_handler_runs_from_its_asset_and_the_layer_alone(staged, layer, lambda_runtime, tracing_vendored, name):
+def test_handler_runs_from_its_asset_and_the_layer_alone(staged, layer, lambda_runtime, tracing_vendored, asset_runs, name):
     root = staged[name]
-    result = _run_asset(root, layer, lambda_runtime, "vendored")
+    result = asset_runs[root]
     assert result["action"] == "ignored"
     origins = result["origins"]
     ours = ("lambda_common",) + (("sagemaker_events",) if name in EVENT_HANDLERS else ())
     for module in ours:
-        assert origins[module].startswith(str(root)), (module, origins[module])
+        assert origins[module].startswith(str(root) + "/"), (module, origins[module])
     for module in ("aws_lambda_powertools", "typing_extensions"):
         assert origins[module].startswith(str(layer / "python")), (module, origins[module])
     assert origins["boto3"].startswith(str(lambda_runtime))
@@ -595,7 +613,7 @@ def test_handler_runs_from_its_asset_and_the_layer_alone(staged, layer, lambda_r
 
 
 def test_handlers_run_untraced_when_the_layer_lacks_the_xray_sdk(staged, layer, lambda_runtime):
-    result = _run_asset(staged["endpoint_notifier"], layer, lambda_runtime, "block")
+    (result,) = _run_assets([staged["endpoint_notifier"]], layer, lambda_runtime, "block").values()
     assert (result["tracer"], result["action"]) == ("_NoTracer", "ignored")
 
 

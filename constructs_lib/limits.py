@@ -115,6 +115,14 @@ def is_accelerated(instance_type: str) -> bool:
     return instance_family(instance_type).startswith(ACCELERATED_FAMILY_PREFIXES)
 
 
+def has_nvidia_gpus(instance_type: str) -> bool:
+    """``ml.g5.2xlarge``, ``ml.gr6.4xlarge``, ``ml.p5.48xlarge``: the G and P families of SageMaker's training
+    and HyperPod instance types (botocore enums TrainingInstanceType, ClusterInstanceType: g4dn-g7e, gr6,
+    p2-p6e) carry NVIDIA GPUs (EC2 accelerated computing specifications; Gr6 has NVIDIA L4 like G6);
+    Trainium ``trn``, Inferentia ``inf`` and CPU families do not. The one test of "has NVIDIA GPUs"."""
+    return instance_family(instance_type)[:1] in ("g", "p")
+
+
 def is_burstable(instance_type: str) -> bool:
     """``ml.t2``/``ml.t3`` hosts: Application Auto Scaling refuses them."""
     return instance_family(instance_type).startswith("t")

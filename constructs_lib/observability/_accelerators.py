@@ -16,6 +16,7 @@ _FAMILY_SIZES = {
     "g5": {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8},
     "g6": {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8},
     "g6e": {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8},
+    "p2": {"8xlarge": 8, "16xlarge": 16},
     "p3": {"8xlarge": 4, "16xlarge": 8},
     "p3dn": {"24xlarge": 8},
     "p4d": {"24xlarge": 8},
@@ -23,6 +24,9 @@ _FAMILY_SIZES = {
     "p5": {"48xlarge": 8},
     "p5e": {"48xlarge": 8},
     "p5en": {"48xlarge": 8},
+    "p6-b200": {"48xlarge": 8},
+    "p6-b300": {"48xlarge": 8},
+    "p6e-gb200": {"36xlarge": 4},
 }
 
 

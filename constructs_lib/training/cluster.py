@@ -28,6 +28,7 @@ from constructs import Construct
 
 from constructs_lib._security_group_rules import wait_for_security_group_rules
 from constructs_lib.errors import PlatformValidationError, Problem
+from constructs_lib.limits import has_nvidia_gpus
 from constructs_lib.sagemaker_events import SOURCE, DetailType
 from constructs_lib.training import _lifecycle
 from constructs_lib.training._cluster_checks import check_cluster_props, validate_cluster
@@ -449,7 +450,7 @@ class HyperPodCluster(Construct):
     @property
     def gpu_instance_groups(self) -> tuple[str, ...]:
         """Groups whose instance type has NVIDIA GPUs (``ml.g*``, ``ml.p*``): the groups with GPU metrics."""
-        return tuple(g.name for g in self.instance_groups if _has_nvidia_gpus(g.instance_type))
+        return tuple(g.name for g in self.instance_groups if has_nvidia_gpus(g.instance_type))
 
     # -- construction -----------------------------------------------------------------------------
     def _node_layout(self) -> dict[str, Any]:
@@ -567,8 +568,3 @@ def _metric_id(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).lower()
 
 
-def _has_nvidia_gpus(instance_type: str) -> bool:
-    """``ml.g5.2xlarge``, ``ml.p5.48xlarge``: the G and P families carry NVIDIA GPUs (Trainium ``trn``,
-    Inferentia ``inf`` and CPU families do not)."""
-    family = instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
-    return family[:1] in ("g", "p") and not family.startswith("gr")

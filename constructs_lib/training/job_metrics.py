@@ -55,7 +55,7 @@ from enum import Enum
 
 from constructs_lib import job_alarm_requests as _requests
 from constructs_lib.errors import Problems
-from constructs_lib.limits import instance_family
+from constructs_lib.limits import has_nvidia_gpus
 
 # Written once in the standard-library module the job-alarms function ships with.
 NAMESPACE = _requests.NAMESPACE
@@ -235,16 +235,13 @@ def search_may_match(pipeline_name: str, other_pipeline: str) -> bool:
 
 
 # -- unit conversion -----------------------------------------------------------------------------------
-# GPUs per instance of the GPU training families (Amazon EC2 accelerated computing specifications);
-# other families (CPU, Trainium/Inferentia: Neuron devices, no GPUUtilization) have none.
-_GPU_FAMILIES = ("g4dn", "g5", "g6", "g6e", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en")
-
-
 def gpus_per_instance(instance_type: str) -> int:
-    """GPUs of a training instance type (``ml.p4d.24xlarge`` -> 8, ``ml.m5.xlarge`` -> 0)."""
+    """GPUs of a training instance type (``ml.p4d.24xlarge`` -> 8, ``ml.m5.xlarge`` -> 0): none without
+    NVIDIA GPUs (``limits.has_nvidia_gpus``: CPU, Trainium/Inferentia with Neuron devices and no
+    GPUUtilization), else the count per size (Amazon EC2 accelerated computing specifications)."""
     from constructs_lib.observability._accelerators import gpus_per_instance as _gpus
 
-    if instance_family(instance_type) not in _GPU_FAMILIES:
+    if not has_nvidia_gpus(instance_type):
         return 0
     return _gpus(instance_type)
 

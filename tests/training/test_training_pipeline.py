@@ -569,7 +569,25 @@ def test_gpus_per_training_instance_type():
 
     assert [gpus_per_instance(t) for t in ("ml.p4d.24xlarge", "ml.p5.48xlarge", "ml.g5.12xlarge", "ml.g5.2xlarge",
                                            "ml.m5.xlarge", "ml.trn1.32xlarge", "ml.c5.18xlarge")] == [8, 8, 4, 1, 0, 0, 0]
+    # GPUs or not is limits.has_nvidia_gpus, the HyperPod cluster's test too: the newer NVIDIA families count
+    # (they had none here while the cluster gave them GPU metrics), Neuron and CPU families do not
+    assert [gpus_per_instance(t) for t in ("ml.p6-b200.48xlarge", "ml.p6e-gb200.36xlarge", "ml.g7e.2xlarge",
+                                           "ml.inf2.xlarge", "ml.trn2.48xlarge")] == [8, 4, 1, 0, 0]
     assert per_device_threshold(40, 4) == 160 and per_device_threshold(40, 0) == 40
+
+
+def test_one_rule_says_which_instance_types_have_nvidia_gpus():
+    """The cluster's GPU groups and the jobs' GPU counts agree on every HyperPod and training instance type
+    (botocore ClusterInstanceType, TrainingInstanceType): a type has GPU metrics in both or in neither."""
+    from constructs_lib import limits
+    from constructs_lib.training._limits import training_instance_types
+    from constructs_lib.training.job_metrics import gpus_per_instance
+
+    types = limits.cluster_instance_types() | training_instance_types()
+    assert {t for t in types if limits.has_nvidia_gpus(t)} == {t for t in types if gpus_per_instance(t) > 0}
+    assert [limits.has_nvidia_gpus(t) for t in ("ml.gr6.4xlarge", "ml.g4dn.xlarge", "ml.p5en.48xlarge",
+                                                "ml.trn1.32xlarge", "ml.inf2.xlarge", "ml.m5.xlarge")] == [
+        True, True, True, False, False, False]
 
 
 @pytest.fixture(scope="module")

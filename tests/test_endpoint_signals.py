@@ -1,4 +1,4 @@
-"""The signal registry (``constructs_lib/observability/_endpoint_signals.py``): one alarm path for every
+"""The signal registry (``constructs_lib/observability/endpoint_signals.py``): one alarm path for every
 endpoint alarm, rollback alarms included, with exact properties; one incident notifies each severity
 topic once; the deployment rolls back on exactly the critical alarms of the signals it watches.
 

@@ -113,7 +113,7 @@ def test_the_table_says_what_aws_documents():
 
 
 def test_each_signal_applies_to_the_kinds_that_publish_its_metric():
-    from constructs_lib.observability._endpoint_signals import SIGNALS
+    from constructs_lib.observability.endpoint_signals import SIGNALS
 
     assert {s.key: sorted(k.value for k in s.kinds) for s in SIGNALS} == {
         "error_rate_5xx_percent": sorted(k.value for k in EndpointKind),

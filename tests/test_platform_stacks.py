@@ -361,6 +361,21 @@ def test_stacks_import_no_private_module():
     assert private == []
 
 
+def test_inference_imports_no_private_observability_module():
+    """The endpoint construct and its validation read the signal registry through its public module
+    (``observability.endpoint_signals``), not through observability's private helpers."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    private = []
+    for path in sorted((root / "constructs_lib" / "inference").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and (node.module or "").startswith("observability"):
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                private += [f"{path.name}: {n}" for n in names if any(p.startswith("_") for p in n.split("."))]
+    assert private == []
+
+
 def test_monitoring_and_stacks_read_typed_endpoint_facts(default_platform):
     """No getattr on endpoints and no reading their generated resources back: EndpointBase carries the
     facts (instance types, autoscaling bounds, rollback alarms), imported endpoints included."""

@@ -12,8 +12,12 @@ from functools import cache
 
 from .. import limits
 from ..errors import Problems, is_token
-from ..observability._endpoint_signals import EndpointAlarmThresholds, check_rollback, check_thresholds
-from ..observability._quotas import MAX_METRICS_PER_ALARM
+from ..observability.endpoint_signals import (
+    EndpointAlarmThresholds,
+    alarm_count,
+    check_rollback,
+    check_thresholds,
+)
 from .kinds import traits_of
 from .metrics import INSTANCE_METRICS, SUMMED_INSTANCE_METRICS, ScalableDimension
 from .specs import (
@@ -524,9 +528,8 @@ def _deployment(p: Problems, kind: EndpointKind, variants: Sequence[VariantSpec]
 
 
 def _alarm_groups(kind: EndpointKind, variants: Sequence[VariantSpec]) -> int:
-    """Alarms per invocation signal: one while the variants' metric math fits one alarm (2 metrics each,
-    10 per alarm), else one per variant (``_endpoint_signals.alarm_groups``)."""
-    return 1 if len(variants) * 2 <= MAX_METRICS_PER_ALARM else len(variants)
+    """Alarms per invocation signal of the variants (``endpoint_signals.alarm_count``: 2 metrics each)."""
+    return alarm_count(len(variants))
 
 
 def validate_component(p: Problems, w: str, c: ComponentSpec, instance_types: Sequence[str]) -> None:

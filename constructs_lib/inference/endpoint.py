@@ -21,14 +21,14 @@ from constructs import Construct
 
 from .._security_group_rules import wait_for_security_group_rules
 from ..compliance import acknowledge
-from ..observability._endpoint_signals import (
+from ..observability.alarms import AlarmFactory, Severity
+from ..observability.endpoint_signals import (
     SIGNALS_BY_KEY,
     EndpointAlarmThresholds,
     SignalContext,
     signal_alarms,
     watched_signals,
 )
-from ..observability.alarms import AlarmFactory, Severity
 from ._role import ExecutionRoleRequest, Grant, build_execution_role
 from ._scaling import add_schedules, scale_out_from_zero, service_linked_role
 from ._update_guard import (

@@ -1,6 +1,5 @@
 """Observability: dashboards and severity-routed alarms for endpoints and clusters, and the platform overview."""
 
-from ._endpoint_signals import ROLLBACK_SIGNALS, SIGNALS, SIGNALS_BY_KEY, Signal
 from .alarms import AlarmFactory, AlarmRouting, Datapoints, Severity, SeverityThresholds
 from .cluster_monitoring import (
     ClusterAlarmThresholds,
@@ -14,6 +13,7 @@ from .cluster_monitoring import (
 )
 from .endpoint_dashboard import EndpointDashboard
 from .endpoint_monitoring import EndpointAlarmThresholds, EndpointMonitoring, check_monitoring_props
+from .endpoint_signals import ROLLBACK_SIGNALS, SIGNALS, SIGNALS_BY_KEY, Signal
 from .platform_overview import PlatformOverview
 from .prometheus import ImportedPrometheusWorkspace, PrometheusWorkspace
 from .severity_topics import SeverityTopics, SlackChannel

@@ -1,6 +1,6 @@
 """The dashboard rows of :class:`~constructs_lib.observability.endpoint_monitoring.EndpointMonitoring`.
 
-The construct creates the alarms (one loop over the signal registry, ``_endpoint_signals``); this module
+The construct creates the alarms (one loop over the signal registry, ``endpoint_signals``); this module
 lays out its dashboard from the same registry (threshold annotations) and the endpoint's metric helpers.
 """
 
@@ -14,8 +14,8 @@ from aws_cdk import aws_cloudwatch as cw
 from ..inference.base import EndpointBase
 from ..inference.kinds import traits_of
 from ..inference.metrics import ComponentMetric, EndpointMetric, InstanceMetric, Statistic
-from . import _endpoint_signals as sig
 from . import _quotas
+from . import endpoint_signals as sig
 from ._layout import FULL_WIDTH, HEIGHT, WIDTH
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """``EndpointMonitoring``: the dashboard and severity-routed alarms of one SageMaker endpoint.
 
-The alarms are made here, from the signal registry (``_endpoint_signals``: signals, thresholds, their
+The alarms are made here, from the signal registry (``endpoint_signals``: signals, thresholds, their
 rules); the dashboard is laid out by ``_endpoint_dashboard_rows``.
 """
 
@@ -17,11 +17,11 @@ from ..errors import Problems
 from ..inference.base import EndpointBase
 from ..inference.kinds import traits_of
 from ..inference.metrics import EndpointMetric, InstanceMetric
-from . import _endpoint_signals as sig
+from . import endpoint_signals as sig
 from ._accelerators import gpus_per_instance as _gpus_of
 from ._endpoint_dashboard_rows import dashboard_rows
-from ._endpoint_signals import EndpointAlarmThresholds, check_thresholds
 from .alarms import AlarmFactory, AlarmRouting, Severity
+from .endpoint_signals import EndpointAlarmThresholds, check_thresholds
 from .slo import ServiceLevelObjective, burn_rate_alarms
 
 # Runbook line of the rollup composites; every signal's own line is in its registry entry.
@@ -38,7 +38,7 @@ class EndpointMonitoring(Construct):
     alarm status.
 
     Alarms are created by one :class:`AlarmFactory` (name ``<endpoint>-<signal>-<severity>``, runbook
-    line, routing) in one loop over the signal registry (``_endpoint_signals.SIGNALS``: 5XX rate, p99
+    line, routing) in one loop over the signal registry (``endpoint_signals.SIGNALS``: 5XX rate, p99
     model latency, GPU memory, disk, pinned at max capacity, async backlog without capacity, ...), which
     also draws the thresholds on the dashboard; with an SLO, multi-window burn-rate alarms replace the
     static 5XX and latency ones. The endpoint's own alarms (``endpoint.signal_alarms``: the critical

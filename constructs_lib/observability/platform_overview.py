@@ -14,8 +14,8 @@ from ..errors import Problems
 from ..inference.base import EndpointBase
 from ..inference.kinds import traits_of
 from ..inference.metrics import EndpointMetric, Statistic
-from . import _endpoint_signals as sig
 from . import _quotas
+from . import endpoint_signals as sig
 from ._layout import FULL_WIDTH, OVERVIEW_HEIGHT, WIDTH
 from .cluster_monitoring import ClusterMonitoring
 

@@ -120,10 +120,15 @@ def metric_id(*parts: str) -> str:
     return "m_" + "_".join(re.sub(r"[^a-z0-9]+", "_", p.lower()).strip("_") for p in parts)
 
 
+def alarm_count(scopes: int, metrics_per_scope: int = 2) -> int:
+    """Alarms per invocation signal over ``scopes`` variants or components: one while their metric math
+    stays within CloudWatch's 10 metrics per alarm, otherwise one per scope (the endpoint's validation
+    counts its rollback alarms with it)."""
+    return 1 if scopes * metrics_per_scope <= _quotas.MAX_METRICS_PER_ALARM else scopes
+
+
 def _groups(scopes: list[Scope], metrics_per_scope: int) -> list[list[Scope]]:
-    """Scopes combined in one alarm while its metric math stays within CloudWatch's 10 metrics per
-    alarm; otherwise one alarm per scope."""
-    if len(scopes) * metrics_per_scope <= _quotas.MAX_METRICS_PER_ALARM:
+    if alarm_count(len(scopes), metrics_per_scope) == 1:
         return [scopes] if scopes else []
     return [[s] for s in scopes]
 

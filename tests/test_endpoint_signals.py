@@ -71,11 +71,27 @@ def test_registry_entries_are_unique_complete_and_their_defaults_valid():
         "error_rate_5xx_percent", "model_latency_p99_ms", "model_setup_time_ms"]
 
 
-def test_config_alarms_keys_are_the_registry_keys():
-    from constructs_lib.observability import SIGNALS
-    from stacks.config.endpoints import AlarmsSection
+def test_every_registry_signal_is_a_config_key_that_reaches_its_thresholds():
+    """endpoints[].alarms.<signal> for every signal of the registry: both severities given reach the library's
+    thresholds, one given keeps the kind's default for the other, null switches the signal off; a key that
+    is no signal is refused."""
+    from pydantic import ValidationError
 
-    assert set(AlarmsSection.model_fields) == {s.key for s in SIGNALS} | {"evaluation_periods", "datapoints_to_alarm"}
+    from constructs_lib.observability import SIGNALS
+    from stacks.config.endpoints import AlarmsSection, endpoint_thresholds
+
+    for signal in SIGNALS:
+        kind = sorted(signal.kinds, key=lambda k: k.value)[0]
+
+        def thresholds(given, kind=kind, key=signal.key):
+            return endpoint_thresholds(AlarmsSection.model_validate({key: given}), kind).of(key, kind)
+
+        both, off, critical = thresholds({"warning": 1.0, "critical": 2.0}), thresholds(None), thresholds({"critical": 3.0})
+        assert (both.warning, both.critical) == (1.0, 2.0), signal.key
+        assert (off.warning, off.critical) == (None, None), signal.key
+        assert (critical.warning, critical.critical) == (signal.defaults(kind).warning, 3.0), signal.key
+    with pytest.raises(ValidationError, match="no_such_signal"):
+        AlarmsSection.model_validate({"no_such_signal": {"critical": 1}})
 
 
 # -- the serverless ModelSetupTime alarm (added by one registry entry) --------------------------------

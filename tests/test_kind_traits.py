@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 
 import pytest
 
@@ -36,6 +38,23 @@ def _names(cls) -> set[str]:
     return {v for k, v in vars(cls).items() if not k.startswith("_") and isinstance(v, str)}
 
 
+def _of_type(value: object, hint: object) -> bool:
+    """``value`` matches the annotation ``hint`` (``str``, ``int``, ``bool``, ``str | None``, ``frozenset[str]``,
+    ``tuple[tuple[str, str, str], ...]``); a bool is no int here."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is types.UnionType:
+        return any(_of_type(value, a) for a in args)
+    if origin is frozenset:
+        return isinstance(value, frozenset) and all(_of_type(v, args[0]) for v in value)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return isinstance(value, tuple) and all(_of_type(v, args[0]) for v in value)
+        return isinstance(value, tuple) and len(value) == len(args) and all(map(_of_type, value, args))
+    if hint is type(None):
+        return value is None
+    return type(value) is hint
+
+
 def _scalable_dimensions() -> set[str]:
     """The ``ScalableDimension`` enum of the pinned botocore application-autoscaling model."""
     import botocore.session
@@ -48,10 +67,9 @@ def _scalable_dimensions() -> set[str]:
 @pytest.mark.parametrize("kind", list(EndpointKind), ids=lambda k: k.value)
 def test_every_kind_has_every_trait(kind):
     t = KIND_TRAITS[kind]
-    assert isinstance(t, KindTraits)
-    for f in dataclasses.fields(KindTraits):  # each field set, of its declared kind of value
-        value = getattr(t, f.name)
-        assert value is None or isinstance(value, (str, bool, int, frozenset, tuple)), f.name
+    hints = typing.get_type_hints(KindTraits)
+    for f in dataclasses.fields(KindTraits):  # each field of its annotated type (a set or list is not a frozenset)
+        assert _of_type(getattr(t, f.name), hints[f.name]), (f.name, getattr(t, f.name))
     assert t.called.split(" ", 1)[0] in ("a", "an") and t.called.endswith(" endpoint")
     assert t.invocation_scope in (InvocationScope.VARIANT, InvocationScope.COMPONENT)
     vocabulary = _names(ComponentMetric) if t.invocation_scope == InvocationScope.COMPONENT else _names(EndpointMetric)

@@ -41,6 +41,8 @@ def test_names_of_one_platform_environment():
 
 
 def test_the_config_helpers_name_what_the_names_object_names(default_config):
+    """The config's helpers give the default config's deployed names (the names object's, pinned above),
+    and the training parameters follow a configured prefix instead of the default path."""
     from stacks.config.budgets import budget_name
     from stacks.config.eks import eks_cluster_name
     from stacks.config.endpoints import endpoint_physical_name
@@ -49,19 +51,21 @@ def test_the_config_helpers_name_what_the_names_object_names(default_config):
     from stacks.promotion import parameter_path
 
     config = default_config
-    names = PlatformNames.of(config)
-    assert names == NAMES and config.prefix == names.prefix
+    assert PlatformNames.of(config) == NAMES
     assert [endpoint_physical_name(config.prefix, ep) for ep in config.endpoints] == [
-        names.endpoint(ep.name) for ep in config.endpoints
+        "acme-ml-dev-chat-llm", "acme-ml-dev-ranker", "acme-ml-dev-fraud-scorer", "acme-ml-dev-embeddings",
+        "acme-ml-dev-batch-scoring", "acme-ml-dev-llm-hosting", "acme-ml-dev-many-models",
     ]
     assert [(cluster_physical_name(config, c), eks_cluster_name(config, c)) for c in config.training_clusters] == [
-        (names.cluster(c.name), names.cluster(c.name)) for c in config.training_clusters
+        ("acme-ml-dev-llm-pretrain", "acme-ml-dev-llm-pretrain"),
     ]
-    assert budget_name(config, "platform") == names.budget("platform") == "acme-ml-dev-platform"
-    assert artifact_bucket_name(config) == names.artifact_bucket
-    assert parameter_path(config, "chat-llm", "AllTraffic") == names.promotion_path("chat-llm", "AllTraffic")
-    expected_parameters = config.training.parameter_prefix if config.training and config.training.parameter_prefix else None
-    assert parameter_prefix(config) == (expected_parameters or names.training_parameters)
+    assert budget_name(config, "platform") == "acme-ml-dev-platform"
+    bucket = artifact_bucket_name(config)  # account and region are resolved at deploy
+    assert bucket.startswith("acme-ml-dev-artifacts-") and Token.is_unresolved(bucket)
+    assert parameter_path(config, "chat-llm", "AllTraffic") == "/acme-ml/dev/promotion/chat-llm/AllTraffic"
+    assert config.training.parameter_prefix is None and parameter_prefix(config) == "/acme-ml/dev/training"
+    custom = config.model_copy(update={"training": config.training.model_copy(update={"parameter_prefix": "/team/ml"})})
+    assert parameter_prefix(custom) == "/team/ml"
 
 
 def test_the_platform_stacks_carry_the_names_objects_names(default_platform):

@@ -81,7 +81,7 @@ def test_every_registry_signal_is_a_config_key_that_reaches_its_thresholds():
     from stacks.config.endpoints import AlarmsSection, endpoint_thresholds
 
     for signal in SIGNALS:
-        kind = sorted(signal.kinds, key=lambda k: k.value)[0]
+        kind = min(signal.kinds, key=lambda k: k.value)
 
         def thresholds(given, kind=kind, key=signal.key):
             return endpoint_thresholds(AlarmsSection.model_validate({key: given}), kind).of(key, kind)

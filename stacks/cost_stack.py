@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.cost import BudgetAlert, SpendBudget, allow_budget_notifications
+from constructs_lib.cost import SpendBudget, allow_budget_notifications
 
 from .config import PlatformConfig
 from .naming import PlatformNames
@@ -28,18 +28,10 @@ class CostStack(Stack):
         b = config.budgets
         assert b is not None
         allow_budget_notifications(topic, key)
-        alerts = [BudgetAlert.actual(p) for p in b.alerts.actual_percent]
-        alerts += [BudgetAlert.forecasted(p) for p in b.alerts.forecast_percent]
         self.budgets: dict[str, SpendBudget] = {}
-        if b.monthly_usd is not None:
-            self.budgets["platform"] = SpendBudget(
-                self, "PlatformBudget", budget_name=names.budget("platform"), monthly_usd=b.monthly_usd,
-                topic=topic, alerts=alerts,
-                tags={"platform": config.platform.name, "environment": config.platform.environment},
-            )
-        for team in b.teams:
-            self.budgets[f"team-{team.name}"] = SpendBudget(
-                self, f"TeamBudget-{team.name.replace('/', '-')}", budget_name=names.budget(f"team-{team.name}"),
-                monthly_usd=team.monthly_usd, topic=topic, alerts=alerts,
-                tags={b.team_tag: team.name, "environment": config.platform.environment},
+        for budget_key, options in b.to_spec(names=names, platform=config.platform).items():
+            # Construct ids PlatformBudget and TeamBudget-<team> (a team name may hold '/', an id may not).
+            team = budget_key.removeprefix("team-").replace("/", "-")
+            self.budgets[budget_key] = SpendBudget(
+                self, "PlatformBudget" if budget_key == "platform" else f"TeamBudget-{team}", topic=topic, **options,
             )

@@ -13,23 +13,18 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.inference import DataCaptureSpec, EndpointKind, InferenceEndpoint
+from constructs_lib.inference import DataCaptureSpec, InferenceEndpoint
 from constructs_lib.lifecycle import (
     ApprovedModelDeployer,
-    DeployTarget,
     EndpointFailureNotifications,
-    HyperPodClusterRef,
     HyperPodEventNotifications,
     IdleEndpointGuard,
-    ModelRegistration,
     S3Prefix,
-    ScaleToZero,
     TrainingJobNotifications,
-    WatchedEndpoint,
 )
 
 from .config import PlatformConfig
-from .config.endpoints import component_physical_name, component_sections, data_capture_section
+from .config.endpoints import data_capture_section
 from .config.lifecycle import hyperpod_events_of, training_job_notifications_on
 from .naming import PlatformNames
 from .promotion import MODELS_PREFIX, promotion_sources
@@ -77,10 +72,7 @@ class LifecycleStack(Stack):
             registration = lifecycle.register_models_from_training
             self.training_job_notifications = TrainingJobNotifications(
                 self, "TrainingJobNotifications",
-                registration=ModelRegistration(
-                    model_package_group=registration.model_package_group,
-                    inference_image=registration.inference_image,
-                ) if registration else None,
+                registration=registration.to_spec() if registration else None,
                 **common,
             )
 
@@ -94,28 +86,10 @@ class LifecycleStack(Stack):
             self.idle_endpoint_guard = IdleEndpointGuard(
                 self, "IdleEndpointGuard",
                 # Each with its kind: the kind decides which metrics show traffic.
-                endpoint_names=[
-                    WatchedEndpoint(
-                        endpoint_name=physical[ep.name],
-                        kind=EndpointKind(ep.type),
-                        inference_components=tuple(
-                            component_physical_name(physical[ep.name], c.name) for c in component_sections(ep)
-                        ),
-                    )
-                    for ep in config.endpoints
-                ],
+                endpoint_names=[ep.watched_endpoint(physical[ep.name]) for ep in config.endpoints],
                 idle_hours=lifecycle.idle_endpoint_hours,
                 endpoint_name_prefix=names.endpoint_prefix,  # one ARN pattern, like the notifications'
-                scale_to_zero=[
-                    ScaleToZero(
-                        endpoint_name=physical[name],
-                        kind=EndpointKind(by_name[name].type),
-                        inference_components=tuple(
-                            component_physical_name(physical[name], c.name) for c in component_sections(by_name[name])
-                        ),
-                    )
-                    for name in lifecycle.scale_idle_to_zero
-                ],
+                scale_to_zero=[by_name[name].scale_to_zero(physical[name]) for name in lifecycle.scale_idle_to_zero],
                 **common,
             )
 
@@ -127,7 +101,7 @@ class LifecycleStack(Stack):
                 # Default: the platform's own clusters (none configured: every cluster of the account).
                 cluster_names=hyperpod.clusters
                 or [names.cluster(c.name) for c in config.training_clusters],
-                auto_repair=[HyperPodClusterRef(cluster_name=c.name, cluster_arn=c.arn) for c in hyperpod.auto_repair],
+                auto_repair=[c.to_spec() for c in hyperpod.auto_repair],
                 **common,
             )
 
@@ -147,12 +121,7 @@ class LifecycleStack(Stack):
                 S3Prefix(artifacts, f"{DataCaptureSpec.prefix}/{self._names.endpoint(ep.name)}/")
                 if data_capture_section(ep) else None
             )
-            targets.append(
-                DeployTarget.for_endpoint(
-                    endpoints[entry.endpoint], model_package_group=entry.model_package_group,
-                    variant_names=entry.variants, data_capture=capture,
-                )
-            )
+            targets.append(entry.to_spec(endpoints[entry.endpoint], data_capture=capture))
         return ApprovedModelDeployer(
             self, "ApprovedModelDeployer",
             targets=targets,

@@ -143,8 +143,7 @@ class _TrainingUnits(Stack):
         addon = HyperPodObservabilityAddon(
             unit, "Observability", cluster_name=dependencies.cluster_name, cluster_arn=orchestrated.cluster_arn,
             workspace=self.prometheus, instance_types=[g.instance_type for g in section.instance_groups],
-            metric_levels=dict(settings.metric_levels), scrape_interval_s=settings.scrape_interval_s,
-            logging=settings.logging,
+            **settings.to_spec(),
         )
         agent = dependencies.addons.get(EksAddon.POD_IDENTITY_AGENT)
         return addon.after(cluster.resource, *([agent] if agent is not None else []))
@@ -161,9 +160,7 @@ class _TrainingUnits(Stack):
                 vpc=vpc,
                 subnets=network.private_subnets,
                 encryption_key=key,
-                version=eks.create.version,
-                admins=list(eks.create.admins),
-                public_access_cidrs=list(eks.create.public_access_cidrs),
+                **eks.create.to_spec(),
             )
             self.eks_clusters[section.name] = created
             orchestrated = created.orchestration()
@@ -180,10 +177,8 @@ class _TrainingUnits(Stack):
             cluster_security_group_id=orchestrated.cluster_security_group_id,
             vpc=vpc,
             subnets=network.private_subnets,
-            addons=eks_config.addons(section),
-            dependencies_chart=eks_config.dependencies_chart(section),
             lustre_volumes=[storage] if storage is not None else [],
-            installer=eks_config.installer(section),
+            **eks.to_spec(lustre=storage is not None),
         )
         self.eks_dependencies[section.name] = dependencies
         return orchestrated, dependencies

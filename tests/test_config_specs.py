@@ -3,7 +3,7 @@
 ``metric_name``, ``capture_input``, ``instance_count``, ``max_runtime``), and ``endpoint_props`` only
 combines the endpoint sections' specs. The training entries give the constructs' keyword arguments as
 typed dicts (``TrainingPipelineOptions``, ``LustreStorageOptions``, ``HyperPodClusterOptions``) that
-mirror the constructors' signatures. No synth."""
+mirror the constructors' signatures; so do the budgets' (``SpendBudgetOptions``). No synth."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import get_type_hints
 
 import pytest
 
+from constructs_lib.cost import BudgetAlert, SpendBudget, SpendBudgetOptions
+from constructs_lib.cost.budget import AlertKind
 from constructs_lib.inference import (
     AsyncInferenceSpec,
     AutoScalingSpec,
@@ -29,6 +31,7 @@ from constructs_lib.inference import (
     ShadowVariantSpec,
     VariantSpec,
 )
+from constructs_lib.lifecycle import HyperPodClusterRef, ModelRegistration, ScaleToZero, WatchedEndpoint
 from constructs_lib.observability import ServiceLevelObjective, SeverityThresholds
 from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec
 from constructs_lib.training import (
@@ -57,8 +60,25 @@ from constructs_lib.training import (
     TrainingPipeline,
     TrainingPipelineOptions,
 )
+from constructs_lib.training.eks import (
+    EksAddon,
+    HyperPodDependenciesChart,
+    HyperPodEksCluster,
+    HyperPodEksClusterOptions,
+    HyperPodEksDependencies,
+    HyperPodEksDependenciesOptions,
+)
+from constructs_lib.training.eks_observability import (
+    HyperPodObservabilityAddon,
+    HyperPodObservabilityAddonOptions,
+)
+from stacks.config import budgets as bu_config
+from stacks.config import eks as eks_config
 from stacks.config import endpoints as ep_config
+from stacks.config import lifecycle as lc_config
 from stacks.config import training as tr_config
+from stacks.config.platform import PlatformSection
+from stacks.naming import PlatformNames
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker:1"
 MODEL = {"image": IMAGE, "model_data_url": "s3://models/ranker.tar.gz"}
@@ -272,6 +292,36 @@ def test_cluster_entry_gives_hyperpod_clusters_keywords_in_its_own_names():
     assert eks.to_spec(cluster_name="x", orchestration=created)["orchestration"] is created
 
 
+
+def test_eks_sections_give_the_eks_constructs_keywords():
+    create = eks_config.EksCreateSection(version="1.32", admins=["arn:aws:iam::123456789012:role/Admin"],
+                                         public_access_cidrs=["203.0.113.0/24"])
+    assert create.to_spec() == HyperPodEksClusterOptions(
+        version="1.32", admins=["arn:aws:iam::123456789012:role/Admin"], public_access_cidrs=["203.0.113.0/24"])
+    assert eks_config.EksObservabilitySection(metric_levels={"cluster": "ADVANCED"}, scrape_interval_s=60,
+                                              logging=True).to_spec() == HyperPodObservabilityAddonOptions(
+        metric_levels={"cluster": "ADVANCED"}, scrape_interval_s=60, logging=True)
+    created = eks_config.EksSection.model_validate({
+        "create": {}, "addons": {"coredns": False, "cloudwatch_observability": True},
+        "dependencies_chart_values": {"mlflow": {"enabled": False}},
+    })
+    # A created cluster's defaults, the FSx CSI driver with a file system, then the switches.
+    assert created.to_spec(lustre=True) == HyperPodEksDependenciesOptions(
+        addons=[EksAddon.VPC_CNI, EksAddon.KUBE_PROXY, EksAddon.POD_IDENTITY_AGENT, EksAddon.CERT_MANAGER,
+                EksAddon.FSX_CSI_DRIVER, EksAddon.CLOUDWATCH_OBSERVABILITY],
+        dependencies_chart=HyperPodDependenciesChart(values={"mlflow": {"enabled": False}}), installer=True,
+    )
+    existing = eks_config.EksSection(cluster_security_group_id="sg-0123456789abcdef0", dependencies_chart="charts/hp")
+    assert existing.to_spec(lustre=False) == HyperPodEksDependenciesOptions(
+        addons=[EksAddon.POD_IDENTITY_AGENT], dependencies_chart=HyperPodDependenciesChart(directory="charts/hp", values={}),
+        installer=True,
+    )
+    bare = eks_config.EksSection(cluster_security_group_id="sg-0123456789abcdef0", dependencies_chart=False)
+    assert (bare.to_spec(lustre=False)["dependencies_chart"], bare.to_spec(lustre=False)["installer"]) == (None, False)
+    assert bare.to_spec(lustre=True)["installer"] is True  # the FSx PersistentVolume goes in through it
+    assert bare.model_copy(update={"installer": False}).to_spec(lustre=True)["installer"] is False
+
+
 @pytest.mark.parametrize(
     ("options", "construct", "deploy_time"),
     [
@@ -281,6 +331,14 @@ def test_cluster_entry_gives_hyperpod_clusters_keywords_in_its_own_names():
         (HyperPodClusterOptions, HyperPodCluster, {"network", "vpc_subnets", "shared_storage", "lifecycle_bucket",
                                                    "encryption_key", "ebs_encryption_key", "ecr_repositories",
                                                    "prometheus"}),
+        (SpendBudgetOptions, SpendBudget, {"topic"}),
+        (HyperPodEksClusterOptions, HyperPodEksCluster, {"cluster_name", "vpc", "subnets", "encryption_key",
+                                                         "removal_policy"}),
+        (HyperPodEksDependenciesOptions, HyperPodEksDependencies, {"cluster_name", "cluster_security_group_id", "vpc",
+                                                                   "subnets", "addon_versions", "lustre_volumes",
+                                                                   "volume_namespace"}),
+        (HyperPodObservabilityAddonOptions, HyperPodObservabilityAddon, {"cluster_name", "cluster_arn", "workspace",
+                                                                         "instance_types"}),
     ],
 )
 def test_options_mirror_the_constructors_keywords(options, construct, deploy_time):
@@ -294,3 +352,56 @@ def test_options_mirror_the_constructors_keywords(options, construct, deploy_tim
     assert set(get_type_hints(options)) == set(parameters) - deploy_time
     assert get_type_hints(options) == {name: hints[name] for name in get_type_hints(options)}
     assert options.__required_keys__ == {name for name, p in parameters.items() if p.default is p.empty} - deploy_time
+
+
+# -- lifecycle and budgets --------------------------------------------------------------------------
+CLUSTER_ARN = "arn:aws:sagemaker:us-east-1:123456789012:cluster/abcdef012345"
+
+
+def test_lifecycle_sections_convert_to_specs_in_the_specs_own_field_names():
+    registration = lc_config.ModelRegistrationSection(model_package_group="chat-llm-models", inference_image=IMAGE)
+    assert registration.to_spec() == ModelRegistration(model_package_group="chat-llm-models", inference_image=IMAGE)
+    assert lc_config.ModelRegistrationSection(model_package_group="llm").to_spec() == (
+        ModelRegistration(model_package_group="llm", inference_image=None)
+    )
+    assert lc_config.AutoRepairSection(name="acme-ml-dev-pretrain", arn=CLUSTER_ARN).to_spec() == (
+        HyperPodClusterRef(cluster_name="acme-ml-dev-pretrain", cluster_arn=CLUSTER_ARN)
+    )
+
+
+def test_endpoint_entries_give_the_idle_guards_targets_with_their_kind_and_components():
+    hosting = ep_config.ENDPOINT_ADAPTER.validate_python({
+        "name": "llm", "type": "inference-components", "instance_type": "ml.g5.12xlarge",
+        "components": [{"name": "a", "model": {"image": IMAGE}, "memory_mb": 1024},
+                       {"name": "b", "model": {"image": IMAGE}, "memory_mb": 1024}],
+    })
+    components = ("acme-ml-dev-llm-a", "acme-ml-dev-llm-b")
+    assert hosting.watched_endpoint("acme-ml-dev-llm") == WatchedEndpoint(
+        endpoint_name="acme-ml-dev-llm", kind=EndpointKind.INFERENCE_COMPONENTS, inference_components=components)
+    assert hosting.scale_to_zero("acme-ml-dev-llm") == ScaleToZero(
+        endpoint_name="acme-ml-dev-llm", kind=EndpointKind.INFERENCE_COMPONENTS, inference_components=components)
+    batch = ep_config.ENDPOINT_ADAPTER.validate_python(
+        {"name": "batch", "type": "async", "model": MODEL, "instance_type": "ml.g5.xlarge"})
+    assert batch.scale_to_zero("acme-ml-dev-batch") == ScaleToZero(endpoint_name="acme-ml-dev-batch", kind=EndpointKind.ASYNC)
+    ranker = ep_config.ENDPOINT_ADAPTER.validate_python({"name": "ranker", "model": MODEL, "instance_type": "ml.c5.xlarge"})
+    assert ranker.watched_endpoint("acme-ml-dev-ranker") == WatchedEndpoint(
+        endpoint_name="acme-ml-dev-ranker", kind=EndpointKind.REALTIME, inference_components=())
+
+
+def test_budgets_give_spend_budgets_keywords_per_budget_with_the_alerts_in_order():
+    budgets = bu_config.BudgetsSection.model_validate({
+        "monthly_usd": 30000, "team_tag": "owner", "alerts": {"actual_percent": [50, 100], "forecast_percent": [90]},
+        "teams": [{"name": "search/ranking", "monthly_usd": 4000, "endpoints": ["ranker"]}],
+    })
+    alerts = [BudgetAlert(AlertKind.ACTUAL, 50), BudgetAlert(AlertKind.ACTUAL, 100), BudgetAlert(AlertKind.FORECASTED, 90)]
+    assert budgets.alerts.to_spec() == alerts
+    platform = PlatformSection(name="acme-ml", environment="staging")
+    assert budgets.to_spec(names=PlatformNames(platform="acme-ml", environment="staging"), platform=platform) == {
+        "platform": SpendBudgetOptions(budget_name="acme-ml-staging-platform", monthly_usd=30000, alerts=alerts,
+                                       tags={"platform": "acme-ml", "environment": "staging"}),
+        "team-search/ranking": SpendBudgetOptions(budget_name="acme-ml-staging-team-search/ranking", monthly_usd=4000,
+                                                  alerts=alerts, tags={"owner": "search/ranking", "environment": "staging"}),
+    }
+    teams_only = budgets.model_copy(update={"monthly_usd": None})
+    assert list(teams_only.to_spec(names=PlatformNames(platform="acme-ml", environment="staging"), platform=platform)) == [
+        "team-search/ranking"]

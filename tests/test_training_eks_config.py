@@ -10,7 +10,6 @@ import yaml
 
 from constructs_lib.errors import PlatformValidationError
 from stacks.config import DEFAULT_CONFIG, parse_config
-from stacks.config import eks as eks_config
 
 BASE = yaml.safe_load(DEFAULT_CONFIG.read_text())
 ARN = "arn:aws:eks:us-east-1:123456789012:cluster/ml"
@@ -31,6 +30,11 @@ def config_with(cluster, *, network=None, platform=None):
     return data
 
 
+def dependencies(cluster):
+    """The ``HyperPodEksDependencies`` keywords the training stack passes for ``cluster``."""
+    return cluster.eks.to_spec(lustre=cluster.fsx_lustre is not None)
+
+
 def problems_of(data) -> list[str]:
     with pytest.raises(PlatformValidationError) as caught:
         parse_config(data, source="eks.yaml")
@@ -45,11 +49,11 @@ def test_existing_cluster_with_its_vpc_and_security_group_is_accepted():
     )
     (cluster,) = config.training_clusters
     # Existing clusters already run the networking add-ons; the Pod Identity agent is added.
-    assert [a.value for a in eks_config.addons(cluster)] == ["eks-pod-identity-agent"]
+    assert [a.value for a in dependencies(cluster)["addons"]] == ["eks-pod-identity-agent"]
     # The vendored HyperPod chart goes in (a plain EKS cluster lacks it); the cert-manager add-on does not
     # (an existing cluster may run its own, and two copies conflict).
-    assert eks_config.dependencies_chart(cluster).vendored
-    assert eks_config.installer(cluster) is True
+    assert dependencies(cluster)["dependencies_chart"].vendored
+    assert dependencies(cluster)["installer"] is True
 
 
 def test_dependencies_chart_and_cert_manager_switch_off_and_on():
@@ -57,21 +61,21 @@ def test_dependencies_chart_and_cert_manager_switch_off_and_on():
     cert-manager is the EKS community add-on, on by default only for a created cluster."""
     config = parse_config(config_with({"eks": {"create": {}}}), source="eks.yaml")
     (cluster,) = config.training_clusters
-    assert eks_config.dependencies_chart(cluster).vendored
-    assert [a.value for a in eks_config.addons(cluster)] == [
+    assert dependencies(cluster)["dependencies_chart"].vendored
+    assert [a.value for a in dependencies(cluster)["addons"]] == [
         "vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "cert-manager"]
     config = parse_config(config_with({"eks": {"create": {}, "dependencies_chart": False,
                                                "addons": {"cert_manager": False}}}), source="eks.yaml")
     (cluster,) = config.training_clusters
-    assert eks_config.dependencies_chart(cluster) is None and eks_config.installer(cluster) is False
-    assert "cert-manager" not in [a.value for a in eks_config.addons(cluster)]
+    assert dependencies(cluster)["dependencies_chart"] is None and dependencies(cluster)["installer"] is False
+    assert "cert-manager" not in [a.value for a in dependencies(cluster)["addons"]]
     config = parse_config(
         config_with({"eks_cluster_arn": ARN, "eks": {"cluster_security_group_id": SG, "addons": {"cert_manager": True}}},
                     network=EXISTING_NETWORK),
         source="eks.yaml",
     )
     (cluster,) = config.training_clusters
-    assert [a.value for a in eks_config.addons(cluster)] == ["eks-pod-identity-agent", "cert-manager"]
+    assert [a.value for a in dependencies(cluster)["addons"]] == ["eks-pod-identity-agent", "cert-manager"]
 
 
 def test_created_cluster_defaults_add_the_fsx_csi_driver_with_fsx_and_honour_switches():
@@ -81,11 +85,11 @@ def test_created_cluster_defaults_add_the_fsx_csi_driver_with_fsx_and_honour_swi
         source="eks.yaml",
     )
     (cluster,) = config.training_clusters
-    assert [a.value for a in eks_config.addons(cluster)] == [
+    assert [a.value for a in dependencies(cluster)["addons"]] == [
         "vpc-cni", "kube-proxy", "eks-pod-identity-agent", "cert-manager", "aws-fsx-csi-driver",
         "amazon-cloudwatch-observability"]
     assert cluster.eks.create.version == "1.33"
-    assert eks_config.installer(cluster) is True  # the FSx PersistentVolume goes in through it
+    assert dependencies(cluster)["installer"] is True  # the FSx PersistentVolume goes in through it
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypedDict
 
 from aws_cdk import Stack
 from aws_cdk import aws_budgets as budgets
@@ -46,6 +47,23 @@ class BudgetAlert:
     @classmethod
     def forecasted(cls, percent: float) -> BudgetAlert:
         return cls(AlertKind.FORECASTED, percent)
+
+
+class _SpendBudgetOptionsRequired(TypedDict):
+    """The keywords :class:`SpendBudgetOptions` must hold (the constructor's required ones)."""
+
+    budget_name: str
+    monthly_usd: float
+
+
+class SpendBudgetOptions(_SpendBudgetOptionsRequired, total=False):
+    """The keyword arguments of :class:`SpendBudget` but the ``topic``, with the constructor's names,
+    types and defaults: ``SpendBudget(scope, id, topic=..., **options)`` (type checkers check the
+    splat). The platform's config builds one per budget (``BudgetsSection.to_spec()``).
+    """
+
+    tags: Mapping[str, str]
+    alerts: Sequence[BudgetAlert]
 
 
 def allow_budget_notifications(topic: sns.ITopic, key: kms.IKey | None = None) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -133,6 +133,17 @@ class HyperPodDependenciesChart:
     def vendored(self) -> bool:
         """Whether this is the copy vendored in this package."""
         return isinstance(self.directory, str) and Path(self.directory).resolve() == Path(VENDORED_CHART_DIRECTORY).resolve()
+
+
+class HyperPodEksClusterOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`HyperPodEksCluster` that a config sets (every one but the name,
+    network, key and removal policy), with the constructor's names, types and defaults:
+    ``HyperPodEksCluster(scope, id, cluster_name=..., vpc=..., subnets=..., encryption_key=..., **options)``.
+    The platform's config builds it from ``eks.create`` (``EksCreateSection.to_spec()``)."""
+
+    version: str
+    admins: Sequence[str]
+    public_access_cidrs: Sequence[str]
 
 
 class HyperPodEksCluster(Construct):
@@ -284,6 +295,17 @@ def _cluster_admin(stack: Stack) -> eks.CfnAccessEntry.AccessPolicyProperty:
         access_scope=eks.CfnAccessEntry.AccessScopeProperty(type="cluster"),
         policy_arn=CLUSTER_ADMIN_POLICY.format(partition=stack.partition),
     )
+
+
+class HyperPodEksDependenciesOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`HyperPodEksDependencies` that a config sets: what goes into the
+    EKS cluster (add-ons, the HyperPod chart, the kubectl handler), with the constructor's names, types
+    and defaults: ``HyperPodEksDependencies(scope, id, cluster_name=..., ..., lustre_volumes=..., **options)``.
+    The platform's config builds it from ``eks`` (``EksSection.to_spec(lustre=...)``)."""
+
+    addons: Sequence[EksAddon]
+    dependencies_chart: HyperPodDependenciesChart | None
+    installer: bool | None
 
 
 class HyperPodEksDependencies(Construct):

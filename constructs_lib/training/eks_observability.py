@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import Enum
+from typing import TypedDict
 
 from aws_cdk import Stack
 from aws_cdk import aws_eks as eks
@@ -87,6 +88,18 @@ def node_size_xlarge(instance_type: str) -> float:
     if match:
         return float(match.group(1) or 1)
     return 0.5 if size == "large" else 0.25
+
+
+class HyperPodObservabilityAddonOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`HyperPodObservabilityAddon` that its settings set (metric levels,
+    scrape interval, logs), with the constructor's names, types and defaults:
+    ``HyperPodObservabilityAddon(scope, id, cluster_name=..., cluster_arn=..., workspace=...,
+    instance_types=..., **options)``. The platform's config builds it from ``eks.observability``
+    (``EksObservabilitySection.to_spec()``)."""
+
+    metric_levels: Mapping[str, str] | None
+    scrape_interval_s: int
+    logging: bool
 
 
 def check_observability_addon_props(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
+from constructs_lib.cost import BudgetAlert, SpendBudgetOptions
 from constructs_lib.errors import Problem
 
 from ..naming import PlatformNames
@@ -19,6 +20,7 @@ from .base import Section, matching
 
 if TYPE_CHECKING:
     from . import PlatformConfig
+    from .platform import PlatformSection
 
 # AWS Budgets API: at most 10 notifications per budget (``Notification`` shape documentation).
 MAX_NOTIFICATIONS_PER_BUDGET = 10
@@ -34,6 +36,10 @@ TagValue = Annotated[
 class BudgetAlertsSection(Section):
     actual_percent: list[Percent] = Field(default_factory=lambda: [80.0, 100.0], description="ACTUAL spend above these % of the limit.")
     forecast_percent: list[Percent] = Field(default_factory=lambda: [100.0], description="FORECASTED spend above these %.")
+
+    def to_spec(self) -> list[BudgetAlert]:
+        """The alerts of every budget: the ``ACTUAL`` thresholds, then the ``FORECASTED`` ones."""
+        return [BudgetAlert.actual(p) for p in self.actual_percent] + [BudgetAlert.forecasted(p) for p in self.forecast_percent]
 
 
 class TeamBudgetSection(Section):
@@ -57,6 +63,24 @@ class BudgetsSection(Section):
     max_estimated_monthly_usd: float | None = Field(
         default=None, gt=0, description="Refuse the config when the estimated always-on monthly cost exceeds this."
     )
+
+    def to_spec(self, *, names: PlatformNames, platform: PlatformSection) -> dict[str, SpendBudgetOptions]:
+        """``SpendBudget``'s keywords (all but the topic) per budget, keyed ``platform`` (with ``monthly_usd``)
+        and ``team-<name>``: the platform's costs are those tagged with its name and environment, a team's
+        those tagged ``team_tag: <name>`` in the environment."""
+        alerts = self.alerts.to_spec()
+        specs: dict[str, SpendBudgetOptions] = {}
+        if self.monthly_usd is not None:
+            specs["platform"] = SpendBudgetOptions(
+                budget_name=names.budget("platform"), monthly_usd=self.monthly_usd, alerts=alerts,
+                tags={"platform": platform.name, "environment": platform.environment},
+            )
+        for team in self.teams:
+            specs[f"team-{team.name}"] = SpendBudgetOptions(
+                budget_name=names.budget(f"team-{team.name}"), monthly_usd=team.monthly_usd, alerts=alerts,
+                tags={self.team_tag: team.name, "environment": platform.environment},
+            )
+        return specs
 
 
 def budget_name(config: PlatformConfig, scope: str) -> str:

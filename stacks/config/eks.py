@@ -20,7 +20,9 @@ or, for an existing cluster (same account and region, in the existing platform V
 The rules live in ``constructs_lib.training.eks`` (``check_eks_cluster_props``,
 ``check_dependencies_props``); :func:`eks_problems` runs them on the props the training stack will
 pass and renames prop paths to key paths, plus the rules that need the whole platform config
-(account, region, network).
+(account, region, network). Those props are the sections' ``to_spec()``: ``eks.create`` gives
+``HyperPodEksClusterOptions``, ``eks`` ``HyperPodEksDependenciesOptions`` (add-ons, chart, kubectl
+handler) and ``eks.observability`` ``HyperPodObservabilityAddonOptions``.
 """
 
 from __future__ import annotations
@@ -38,11 +40,17 @@ from constructs_lib.training.eks import (
     EXISTING_CLUSTER_ADDONS,
     EksAddon,
     HyperPodDependenciesChart,
+    HyperPodEksClusterOptions,
+    HyperPodEksDependenciesOptions,
     check_dependencies_props,
     check_eks_cluster_props,
     check_existing_cluster_security_group,
 )
-from constructs_lib.training.eks_observability import DEFAULT_METRIC_LEVELS, check_observability_addon_props
+from constructs_lib.training.eks_observability import (
+    DEFAULT_METRIC_LEVELS,
+    HyperPodObservabilityAddonOptions,
+    check_observability_addon_props,
+)
 
 from ..naming import PlatformNames
 from .base import Section
@@ -60,6 +68,12 @@ class EksCreateSection(Section):
     public_access_cidrs: list[str] = Field(
         default_factory=list, description="CIDRs allowed on the public API endpoint; none = private endpoint only."
     )
+
+    def to_spec(self) -> HyperPodEksClusterOptions:
+        """``HyperPodEksCluster``'s keywords of the created cluster (all but its name, network and key)."""
+        return HyperPodEksClusterOptions(
+            version=self.version, admins=list(self.admins), public_access_cidrs=list(self.public_access_cidrs),
+        )
 
 
 class EksAddonsSection(Section):
@@ -101,6 +115,11 @@ class EksObservabilitySection(Section):
     scrape_interval_s: int = Field(default=30, description="Scrape interval of every category, 10-300 seconds.")
     logging: bool = Field(default=False, description="Container logs to CloudWatch Logs (/aws/sagemaker/Clusters/...).")
 
+    def to_spec(self) -> HyperPodObservabilityAddonOptions:
+        return HyperPodObservabilityAddonOptions(
+            metric_levels=dict(self.metric_levels), scrape_interval_s=self.scrape_interval_s, logging=self.logging,
+        )
+
 
 class EksSection(Section):
     create: EksCreateSection | None = Field(default=None, description="Create the EKS cluster (instead of eks_cluster_arn).")
@@ -123,26 +142,36 @@ class EksSection(Section):
         default_factory=EksObservabilitySection, description="The HyperPod observability add-on's metric levels and logs.",
     )
 
+    def to_spec(self, *, lustre: bool) -> HyperPodEksDependenciesOptions:
+        """``HyperPodEksDependencies``' keywords (all but the cluster, network and volumes) for a cluster
+        with an FSx for Lustre file system (``lustre``) or without.
+
+        ``addons``: the defaults for a created or existing cluster, the FSx CSI driver with ``lustre``,
+        then the section's ``true``/``false`` overrides. ``dependencies_chart``: the vendored copy by
+        default, a folder when one is named, none with ``false``. ``installer``: as configured, else
+        when the chart or a volume needs it."""
+        chosen = list(CREATED_CLUSTER_ADDONS if self.create is not None else EXISTING_CLUSTER_ADDONS)
+        if lustre:
+            chosen.append(EksAddon.FSX_CSI_DRIVER)
+        for key, addon in _ADDON_KEYS.items():
+            wanted = getattr(self.addons, key)
+            if wanted is True and addon not in chosen:
+                chosen.append(addon)
+            elif wanted is False and addon in chosen:
+                chosen.remove(addon)
+        values = dict(self.dependencies_chart_values)
+        chart = (
+            None if self.dependencies_chart is False
+            else HyperPodDependenciesChart(values=values) if self.dependencies_chart is True
+            else HyperPodDependenciesChart(directory=self.dependencies_chart, values=values)
+        )
+        installer = self.installer if self.installer is not None else chart is not None or lustre
+        return HyperPodEksDependenciesOptions(addons=chosen, dependencies_chart=chart, installer=installer)
+
 
 def eks_cluster_name(config: PlatformConfig, cluster: TrainingClusterSection) -> str:
     """A created EKS cluster is named like the HyperPod cluster: ``<platform>-<environment>-<name>``."""
     return PlatformNames.of(config).cluster(cluster.name)
-
-
-def addons(cluster: TrainingClusterSection) -> list[EksAddon]:
-    """The add-ons to install: the defaults for a created or existing cluster, the FSx CSI driver with
-    ``fsx_lustre``, then the section's ``true``/``false`` overrides."""
-    eks = cluster.eks or EksSection()
-    chosen = list(CREATED_CLUSTER_ADDONS if eks.create is not None else EXISTING_CLUSTER_ADDONS)
-    if cluster.fsx_lustre is not None:
-        chosen.append(EksAddon.FSX_CSI_DRIVER)
-    for key, addon in _ADDON_KEYS.items():
-        wanted = getattr(eks.addons, key)
-        if wanted is True and addon not in chosen:
-            chosen.append(addon)
-        elif wanted is False and addon in chosen:
-            chosen.remove(addon)
-    return chosen
 
 
 def hyperpod_observability(config: PlatformConfig, cluster: TrainingClusterSection) -> bool:
@@ -152,25 +181,6 @@ def hyperpod_observability(config: PlatformConfig, cluster: TrainingClusterSecti
     wanted = (cluster.eks or EksSection()).addons.hyperpod_observability
     has_workspace = config.observability is not None and config.observability.prometheus is not None
     return has_workspace if wanted is None else wanted
-
-
-def installer(cluster: TrainingClusterSection) -> bool:
-    """Whether the kubectl handler is created: as configured, else when the chart or a volume needs it."""
-    eks = cluster.eks or EksSection()
-    if eks.installer is not None:
-        return eks.installer
-    return dependencies_chart(cluster) is not None or cluster.fsx_lustre is not None
-
-
-def dependencies_chart(cluster: TrainingClusterSection) -> HyperPodDependenciesChart | None:
-    """The HyperPod chart: the vendored copy by default, a folder when one is named, none with ``false``."""
-    eks = cluster.eks or EksSection()
-    values = dict(eks.dependencies_chart_values)
-    if eks.dependencies_chart is False:
-        return None
-    if eks.dependencies_chart is True:
-        return HyperPodDependenciesChart(values=values)
-    return HyperPodDependenciesChart(directory=eks.dependencies_chart, values=values)
 
 
 _CREATE_KEYS = {"version": "eks.create.version", "admins": "eks.create.admins",
@@ -210,12 +220,13 @@ def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSec
             problems.add(f"{where}.eks.cluster_security_group_id", eks.cluster_security_group_id,
                          "omit it with eks.create (the created cluster's security group is used)")
         found = Problems(where)
+        created = eks.create.to_spec()
         check_eks_cluster_props(
             found,
             cluster_name=eks_cluster_name(config, cluster),
-            version=eks.create.version,
-            admins=list(eks.create.admins),
-            public_access_cidrs=list(eks.create.public_access_cidrs),
+            version=created["version"],
+            admins=list(created["admins"]),
+            public_access_cidrs=list(created["public_access_cidrs"]),
         )
         problems.extend(_renamed(found.items, where, {**_CREATE_KEYS, "cluster_name": "name"}))
     else:
@@ -244,26 +255,28 @@ def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSec
             check_existing_cluster_security_group(problems, f"{where}.eks.cluster_security_group_id",
                                                   eks.cluster_security_group_id)
     found = Problems(where)
-    chart = dependencies_chart(cluster)
+    dependencies = eks.to_spec(lustre=cluster.fsx_lustre is not None)
     check_dependencies_props(
         found,
-        addons=addons(cluster),
-        dependencies_chart=chart,
+        addons=list(dependencies["addons"]),
+        dependencies_chart=dependencies["dependencies_chart"],
         lustre_volume_count=1 if cluster.fsx_lustre is not None else 0,
-        installer=installer(cluster),
+        installer=bool(dependencies["installer"]),
     )
     problems.extend(_renamed(found.items, where, _DEPENDENCY_KEYS))
     if hyperpod_observability(config, cluster):
         if config.observability is None or config.observability.prometheus is None:
             problems.add(f"{where}.eks.addons.hyperpod_observability", True,
                          "observability.prometheus with it (the add-on remote-writes to that workspace), or false")
-        if eks.create is not None and EksAddon.POD_IDENTITY_AGENT not in addons(cluster):
+        if eks.create is not None and EksAddon.POD_IDENTITY_AGENT not in dependencies["addons"]:
             problems.add(f"{where}.eks.addons.pod_identity_agent", False,
                          "true with eks.addons.hyperpod_observability (the add-on gets its credentials through EKS "
                          "Pod Identity: SageMaker guide, 'Setting up the SageMaker HyperPod observability add-on')")
         found = Problems(where)
+        observability = eks.observability.to_spec()
         check_observability_addon_props(
-            found, metric_levels=eks.observability.metric_levels, scrape_interval_s=eks.observability.scrape_interval_s,
+            found, metric_levels=dict(observability["metric_levels"] or {}),
+            scrape_interval_s=observability["scrape_interval_s"],
             instance_types=[g.instance_type for g in cluster.instance_groups],
         )
         problems.extend([Problem(f"{where}.{p.where if p.where == 'instance_groups' else 'eks.observability.' + p.where}",
@@ -281,10 +294,7 @@ __all__ = [
     "EksCreateSection",
     "EksObservabilitySection",
     "EksSection",
-    "addons",
-    "dependencies_chart",
     "eks_cluster_name",
     "eks_problems",
     "hyperpod_observability",
-    "installer",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, TypeAdapter, create_model
 
@@ -43,6 +43,7 @@ from constructs_lib.inference import (
     VariantSpec,
     check_endpoint_props,
 )
+from constructs_lib.lifecycle import ScaleToZero, WatchedEndpoint
 from constructs_lib.observability import (
     ROLLBACK_SIGNALS,
     SIGNALS,
@@ -354,6 +355,22 @@ class _EndpointBase(Section):
     alarms: AlarmsSection = Field(default_factory=AlarmsSection)
     slo: SloSection | None = None
     customer_facing: bool | None = Field(default=None, description="Default true for realtime: prod requires an slo.")
+    if TYPE_CHECKING:  # each kind's model declares its own literal (the union's discriminator)
+        type: str
+
+    def watched_endpoint(self, physical_name: str) -> WatchedEndpoint:
+        """What the idle guard watches of this endpoint, named ``physical_name``: its kind and inference
+        components (the kind decides which metrics show traffic)."""
+        return WatchedEndpoint(endpoint_name=physical_name, kind=EndpointKind(self.type),
+                               inference_components=self._component_names(physical_name))
+
+    def scale_to_zero(self, physical_name: str) -> ScaleToZero:
+        """The idle guard's scale-to-zero target of this endpoint, named ``physical_name``."""
+        return ScaleToZero(endpoint_name=physical_name, kind=EndpointKind(self.type),
+                           inference_components=self._component_names(physical_name))
+
+    def _component_names(self, physical_name: str) -> tuple[str, ...]:
+        return tuple(component_physical_name(physical_name, c.name) for c in component_sections(self))
 
 
 class _InstanceEndpoint(_EndpointBase, _InstanceCapacity):

@@ -17,6 +17,12 @@ training-job failures are notified; ``false`` switches each off (:func:`training
 :func:`hyperpod_events_of`). Otherwise an empty section creates nothing beyond the endpoint failure
 notifications. :func:`lifecycle_problems` holds the rules that span sections (endpoint names, kinds,
 platform).
+
+Sections that become a library type build it with ``to_spec()`` in that type's own field names
+(``register_models_from_training`` -> ``ModelRegistration``, ``hyperpod_events.auto_repair[]`` ->
+``HyperPodClusterRef``, ``auto_deploy_approved_models[]`` -> ``DeployTarget``, given the endpoint
+construct); the idle guard's ``WatchedEndpoint`` and ``ScaleToZero`` come from the endpoint entries
+(``watched_endpoint``, ``scale_to_zero``).
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ from pydantic import Field, field_validator
 from constructs_lib.errors import Problem, Problems
 from constructs_lib.inference import KIND_TRAITS, EndpointKind, traits_of
 from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
+from constructs_lib.lifecycle import DeployTarget, HyperPodClusterRef, ModelRegistration, S3Prefix
 
 from .base import Section, matching
 from .endpoints import EcrImage, S3Uri, SageMakerName, variant_sections
 
 if TYPE_CHECKING:
+    from constructs_lib.inference import InferenceEndpoint
+
     from . import PlatformConfig
 
 ClusterArn = Annotated[
@@ -63,6 +72,12 @@ class AutoDeploySection(Section):
         "model, and a deploy that changes the endpoint puts it back.",
     )
 
+    def to_spec(self, endpoint: InferenceEndpoint, *, data_capture: S3Prefix | None) -> DeployTarget:
+        """The deployer's target: ``endpoint`` (the construct of this entry's endpoint), its variants
+        (``variants``; default every variant) and where its data capture writes (``None``: no capture)."""
+        return DeployTarget.for_endpoint(endpoint, model_package_group=self.model_package_group,
+                                         variant_names=self.variants, data_capture=data_capture)
+
 
 class ModelRegistrationSection(Section):
     model_package_group: SageMakerName
@@ -70,10 +85,16 @@ class ModelRegistrationSection(Section):
         default=None, description="Image of the registered version when the training event names none."
     )
 
+    def to_spec(self) -> ModelRegistration:
+        return ModelRegistration(model_package_group=self.model_package_group, inference_image=self.inference_image)
+
 
 class AutoRepairSection(Section):
     name: SageMakerName
     arn: ClusterArn = Field(description="The cluster ARN (its last part is an id SageMaker generates).")
+
+    def to_spec(self) -> HyperPodClusterRef:
+        return HyperPodClusterRef(cluster_name=self.name, cluster_arn=self.arn)
 
 
 class HyperPodEventsSection(Section):

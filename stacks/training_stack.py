@@ -31,7 +31,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.observability import AlarmRouting, LustreFileSystem, NodeHealthMonitoring
+from constructs_lib.observability import AlarmRouting, LustreFileSystem
 from constructs_lib.observability.prometheus import PrometheusWorkspace
 from constructs_lib.training import HyperPodCluster, LustreStorage, TrainingNetwork, TrainingPlatform
 from constructs_lib.training.eks import EksAddon, HyperPodEksCluster, HyperPodEksDependencies
@@ -328,13 +328,8 @@ def monitored_clusters(sections: Sequence[TrainingClusterSection], units: _Train
                                              storage.per_unit_storage_throughput)
                 if storage is not None and section.fsx_lustre is not None
                 else None,
-                node_health=NodeHealthMonitoring(
-                    gpu_instance_groups=cluster.gpu_instance_groups,
-                    idle_gpu_floor_percent=section.monitoring.idle_gpu_floor_percent,
-                    dcgm=section.monitoring.dcgm,
-                    slurm=cluster.is_slurm,
-                    idle_gpu_hours_per_hour=section.monitoring.idle_gpu_hours_per_hour,
-                )
+                node_health=section.monitoring.health_spec(gpu_instance_groups=cluster.gpu_instance_groups,
+                                                           slurm=cluster.is_slurm)
                 if section.monitoring is not None
                 else None,
             )

@@ -32,7 +32,7 @@ from constructs_lib.inference import (
     VariantSpec,
 )
 from constructs_lib.lifecycle import HyperPodClusterRef, ModelRegistration, ScaleToZero, WatchedEndpoint
-from constructs_lib.observability import ServiceLevelObjective, SeverityThresholds
+from constructs_lib.observability import NodeHealthMonitoring, ServiceLevelObjective, SeverityThresholds
 from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec
 from constructs_lib.training import (
     DataChannel,
@@ -173,9 +173,12 @@ def test_training_sub_sections_convert_to_specs_in_the_specs_own_field_names():
     # EKS groups have no Slurm role; a controller there keeps its role for the construct's rule to refuse.
     assert workers.to_spec(slurm=False).slurm_node_type is None
     assert controller.to_spec(slurm=False).slurm_node_type is SlurmNodeType.CONTROLLER
-    assert tr_config.ClusterMonitoringSection(idle_gpu_floor_percent=25, dcgm=True, idle_gpu_hours_per_hour=2).to_spec() == (
-        NodeMonitoring(idle_gpu_floor_percent=25, dcgm=True)
-    )
+    monitoring = tr_config.ClusterMonitoringSection(idle_gpu_floor_percent=25, dcgm=True, idle_gpu_hours_per_hour=2)
+    assert monitoring.to_spec() == NodeMonitoring(idle_gpu_floor_percent=25, dcgm=True)
+    assert monitoring.health_spec(gpu_instance_groups=["workers"], slurm=True) == NodeHealthMonitoring(
+        gpu_instance_groups=("workers",), idle_gpu_floor_percent=25, dcgm=True, slurm=True, idle_gpu_hours_per_hour=2)
+    assert tr_config.ClusterMonitoringSection(idle_gpu_hours_per_hour=None).health_spec(
+        gpu_instance_groups=(), slurm=False).idle_gpu_hours_per_hour is None
     assert tr_config.ManagedSpotSection(max_wait_hours=48).to_spec().max_wait.to_hours() == 48
     assert tr_config.DistributionSection.model_validate({
         "kind": "torch_distributed", "data_parallel": "smddp", "model_parallel": {"hybrid_shard_degree": 8},

@@ -14,14 +14,15 @@ Each section builds its library type with ``to_spec()``, in that type's own fiel
 entry gives ``HyperPodCluster``'s keywords (``HyperPodClusterOptions``), ``fsx_lustre``
 ``LustreStorage``'s (``LustreStorageOptions``, given a bucket resolver for the data repositories), a
 pipeline entry ``TrainingPipeline``'s (``TrainingPipelineOptions``), and each sub-section its spec
-(``InstanceGroup``, ``NodeMonitoring``, ``DataRepository``, ``ManagedSpot``, ``DistributionConfig``,
-``EntryPoint``, ``DataChannel``, ``MetricDefinition``, ``TrainingMonitoringSpec``).
+(``InstanceGroup``, ``NodeMonitoring`` (and ``health_spec()``: ``NodeHealthMonitoring``), ``DataRepository``,
+``ManagedSpot``, ``DistributionConfig``, ``EntryPoint``, ``DataChannel``, ``MetricDefinition``,
+``TrainingMonitoringSpec``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
@@ -168,6 +169,14 @@ class ClusterMonitoringSection(Section):
     def to_spec(self) -> NodeMonitoring:
         """The cluster's ``node_monitoring`` (what the node collector publishes)."""
         return NodeMonitoring(idle_gpu_floor_percent=self.idle_gpu_floor_percent, dcgm=self.dcgm)
+
+    def health_spec(self, *, gpu_instance_groups: Sequence[str], slurm: bool) -> NodeHealthMonitoring:
+        """The dashboard rows and alarms of what the collector publishes (observability), for the built
+        cluster's GPU groups and orchestrator."""
+        return NodeHealthMonitoring(
+            gpu_instance_groups=tuple(gpu_instance_groups), idle_gpu_floor_percent=self.idle_gpu_floor_percent,
+            dcgm=self.dcgm, slurm=slurm, idle_gpu_hours_per_hour=self.idle_gpu_hours_per_hour,
+        )
 
 
 # ``training_clusters[].stack`` / ``training_pipelines[].stack``: the same keys as ``endpoints[].stack``.

@@ -297,6 +297,29 @@ def test_contract_example_is_accepted_as_written():
         ),
         pytest.param(
             with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "max_runtime_hours": -1}]),
+            r"training_pipelines\[0\]\.max_runtime_hours: got -1; Input should be greater than or equal to 0",
+            id="pipeline-negative-runtime",  # a negative Duration was a jsii traceback
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models", "volume_size_gb": -5}]),
+            r"training_pipelines\[0\]\.volume_size_gb: got -5; Input should be greater than or equal to 0",
+            id="pipeline-negative-volume",  # a negative Size was a jsii traceback
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "managed_spot": {"max_wait_hours": -2}}]),
+            r"training_pipelines\[0\]\.managed_spot\.max_wait_hours: got -2; Input should be greater than or equal to 0",
+            id="pipeline-negative-spot-wait",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
+                                               "max_runtime_hours": 0}]),
+            r"training_pipelines\[0\]\.max_runtime_hours: got '0 s'; 1 minute to 28 days",
+            id="pipeline-zero-runtime",
+        ),
+        pytest.param(
+            with_clusters(training_pipelines=[{**PIPELINE, "model_package_group": "chat-llm-models",
                                                "schedule": "every sunday"}]),
             r"training_pipelines\[0\]\.schedule: got 'every sunday'; an EventBridge schedule expression: cron\(\.\.\.\) or rate\(\.\.\.\)",
             id="pipeline-schedule",

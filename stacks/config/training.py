@@ -225,7 +225,8 @@ class TrainingClusterSection(Section):
 
 
 class ManagedSpotSection(Section):
-    max_wait_hours: int = Field(description="Longest run including waits for spot capacity; >= max_runtime_hours.")
+    # ge=0: a CDK Duration cannot be negative (jsii raises before any rule runs); the bounds are the library's.
+    max_wait_hours: int = Field(ge=0, description="Longest run including waits for spot capacity; >= max_runtime_hours.")
 
     def to_spec(self) -> ManagedSpot:
         return ManagedSpot(max_wait=Duration.hours(self.max_wait_hours))
@@ -326,8 +327,10 @@ class TrainingPipelineSection(Section):
     entry_point: EntryPointSection | None = Field(default=None, description="Script and code archive (framework images).")
     channels: list[ChannelSection] | None = Field(default=None, description="Input channels (instead of input_prefix).")
     hyperparameters: dict[str, str] = Field(default_factory=dict)
-    volume_size_gb: int = 100
-    max_runtime_hours: int = 24
+    # ge=0: a CDK Size or Duration cannot be negative (jsii raises before any rule runs); the bounds
+    # (at least 1 GiB, 1 minute to 28 days) are check_pipeline_props'.
+    volume_size_gb: int = Field(default=100, ge=0, description="Storage volume per instance, at least 1 GiB.")
+    max_runtime_hours: int = Field(default=24, ge=0, description="Longest run, 1 minute to 28 days.")
     managed_spot: ManagedSpotSection | None = Field(default=None, description="Spot capacity, resumed from checkpoints.")
     input_prefix: str | None = Field(default=None, description="Key prefix in the artifact bucket. Default datasets/<name>/.")
     model_package_group: str | None = Field(

@@ -38,6 +38,7 @@ from constructs_lib.observability.cluster_monitoring import NodeHealthMonitoring
 from constructs_lib.observability.training_monitoring import TrainingMonitoringSpec, check_training_monitoring
 from constructs_lib.training import (
     DataRepository,
+    DeepHealthCheck,
     EksOrchestration,
     HyperPodClusterOptions,
     InstanceGroup,
@@ -119,7 +120,8 @@ class InstanceGroupSection(Section):
             slurm_node_type=SLURM_NODE_TYPES[self.role] if slurm or self.role != "worker" else None,
             threads_per_core=self.threads_per_core,
             ebs_volume_size_gb=self.ebs_volume_gb,
-            deep_health_checks=tuple(self.deep_health_checks),
+            # The names as given (DeepHealthCheck is a str enum): check_cluster_props refuses unknown ones in its words.
+            deep_health_checks=cast(tuple[DeepHealthCheck, ...], tuple(self.deep_health_checks)),
             training_plan_arn=self.training_plan_arn,
         )
 

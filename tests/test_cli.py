@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import textwrap
@@ -44,15 +45,44 @@ def test_cdk_cli_refuses_bad_config_without_traceback(tmp_path):
     assert "end-of-life" not in output  # the Node 20 banner is silenced by the project's settings
 
 
+def _without_cli_metadata(body: dict) -> dict:
+    """A template without what only the CLI adds: path and asset metadata on resources and the version
+    reporting resource (the CLI's --path-metadata, --asset-metadata and --version-reporting, all on by
+    default)."""
+    body = json.loads(json.dumps(body))
+    resources = body["Resources"]
+    resources.pop("CDKMetadata", None)
+    body.get("Conditions", {}).pop("CDKMetadataAvailable", None)
+    if not body.get("Conditions", True):
+        del body["Conditions"]
+    for resource in resources.values():
+        for key in [k for k in resource.get("Metadata", {}) if k == "aws:cdk:path" or k.startswith("aws:asset:")]:
+            del resource["Metadata"][key]
+        if resource.get("Metadata") == {}:
+            del resource["Metadata"]
+    return body
+
+
 @pytest.mark.xdist_group("cli")
-def test_cdk_cli_synthesizes_default_config(tmp_path):
+def test_cdk_cli_synthesizes_default_config(tmp_path, default_platform):
+    """``cdk synth`` through cdk.json and app.py writes the very templates the in-process synth of the
+    default config wrote with CDK's template validation on (``default_platform``), plus the CLI's
+    metadata. So this run skips that validation (``CDK_VALIDATION=false``, AppProps
+    builtinCloudFormationValidation): starting its engine again and checking the same templates a second
+    time cost about 10 of this run's CPU-s (measured); a difference in any template fails here."""
     out = tmp_path / "cdk.out"
-    result = _cdk("synth", "--quiet", "-o", str(out))
+    result = subprocess.run([str(CDK), "synth", "--quiet", "-o", str(out)], cwd=REPO, env={**ENV, "CDK_VALIDATION": "false"},
+                            capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert sorted(p.name for p in out.glob("*.template.json")) == [
+    names = sorted(p.name for p in out.glob("*.template.json"))
+    assert names == [
         f"acme-ml-dev-{c}.template.json"
         for c in ("cost", "data", "inference", "lifecycle", "network", "observability", "training")
     ]
+    for name in names:
+        cli = json.loads((out / name).read_text())
+        assert "CDKMetadata" in cli["Resources"]  # the CLI's own additions are there, and only they differ
+        assert _without_cli_metadata(cli) == json.loads((default_platform.outdir / name).read_text()), name
     assert "end-of-life" not in result.stdout + result.stderr
     # issue 14: synth prints the dated estimate of always-on capacity
     assert "Estimated monthly cost of always-on capacity: $7,897 (estimate: on-demand us-east-1 prices as of" in result.stderr

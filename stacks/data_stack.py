@@ -45,8 +45,3 @@ class DataStack(Stack):
         self.promotion_parameters = PromotionParameters(self, "PromotionParameters", models=models) if models else None
 
 
-def artifact_bucket_name(config: PlatformConfig) -> str:
-    """``<prefix>-artifacts-<account>-<region>``: unique, stable, importable by name from other stacks.
-
-    At most 63 characters: platform.name is at most 15, environment at most 7 (``staging``)."""
-    return PlatformNames.of(config).artifact_bucket

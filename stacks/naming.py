@@ -116,7 +116,9 @@ class PlatformNames:
 
     @property
     def artifact_bucket(self) -> str:
-        """``acme-ml-dev-artifacts-<account>-<region>`` (tokens: bucket names are global)."""
+        """``acme-ml-dev-artifacts-<account>-<region>`` (tokens: bucket names are global): unique, stable,
+        importable by name from other stacks. At most 63 characters: platform.name is at most 15,
+        environment at most 7 (``staging``)."""
         return f"{self.prefix}-artifacts-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
     # -- SSM parameter paths -----------------------------------------------------------------------

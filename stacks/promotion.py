@@ -16,17 +16,10 @@ from constructs_lib.inference.specs import DEFAULT_VARIANT_NAME
 
 from .config import PlatformConfig
 from .config.endpoints import EndpointSection, entry_model, variant_sections
-from .data_stack import artifact_bucket_name
 from .naming import PlatformNames
 
 # Where trained models land in the artifact bucket; approved versions may load their data from there.
 MODELS_PREFIX = "models/"
-
-
-def parameter_path(config: PlatformConfig, endpoint: str, variant: str) -> str:
-    """``/<platform>/<environment>/promotion/<endpoint>/<variant>``: the variant's promotion parameters
-    are ``<path>/image`` and ``<path>/model-data``."""
-    return PlatformNames.of(config).promotion_path(endpoint, variant)
 
 
 def models_of(ep: EndpointSection) -> dict[str, Any]:
@@ -76,12 +69,12 @@ def promoted_models(config: PlatformConfig, ep: EndpointSection, models: dict[st
     if not variants:
         return models
     images, data_urls = promotion_sources(config)
-    prefixes = (f"s3://{artifact_bucket_name(config)}/{MODELS_PREFIX}", *data_urls)
+    prefixes = (f"s3://{PlatformNames.of(config).artifact_bucket}/{MODELS_PREFIX}", *data_urls)
     return {
         name: dataclasses.replace(
             model,
             promoted=PromotedModel.under(
-                parameter_path(config, ep.name, name), model_data=model.model_data_url is not None,
+                PlatformNames.of(config).promotion_path(ep.name, name), model_data=model.model_data_url is not None,
                 image_repositories=tuple(images), model_data_prefixes=prefixes,
             ),
         ) if name in variants else model

@@ -83,9 +83,6 @@ class BudgetsSection(Section):
         return specs
 
 
-def budget_name(config: PlatformConfig, scope: str) -> str:
-    """``acme-ml-dev-platform``, ``acme-ml-dev-team-search``: unique per account."""
-    return PlatformNames.of(config).budget(scope)
 
 
 def budgets_problems(config: PlatformConfig) -> list[Problem]:
@@ -115,7 +112,7 @@ def budgets_problems(config: PlatformConfig) -> list[Problem]:
         if team.name in names:
             problems.append(Problem(f"{where}.name", team.name, "a team name unique within budgets.teams"))
         names.append(team.name)
-        name = budget_name(config, f"team-{team.name}")
+        name = PlatformNames.of(config).budget(f"team-{team.name}")
         if len(name) > MAX_BUDGET_NAME or ":" in name or "\\" in name:
             problems.append(Problem(f"{where}.name", team.name, f"a name that makes '{name}' a budget name (1-100 chars, no ':' or '\\')"))
         for kind, known, listed in (("endpoints", endpoints, team.endpoints), ("training_clusters", clusters, team.training_clusters)):

@@ -169,9 +169,6 @@ class EksSection(Section):
         return HyperPodEksDependenciesOptions(addons=chosen, dependencies_chart=chart, installer=installer)
 
 
-def eks_cluster_name(config: PlatformConfig, cluster: TrainingClusterSection) -> str:
-    """A created EKS cluster is named like the HyperPod cluster: ``<platform>-<environment>-<name>``."""
-    return PlatformNames.of(config).cluster(cluster.name)
 
 
 def hyperpod_observability(config: PlatformConfig, cluster: TrainingClusterSection) -> bool:
@@ -223,7 +220,7 @@ def eks_problems(config: PlatformConfig, where: str, cluster: TrainingClusterSec
         created = eks.create.to_spec()
         check_eks_cluster_props(
             found,
-            cluster_name=eks_cluster_name(config, cluster),
+            cluster_name=PlatformNames.of(config).cluster(cluster.name),  # named like its HyperPod cluster
             version=created["version"],
             admins=list(created["admins"]),
             public_access_cidrs=list(created["public_access_cidrs"]),
@@ -294,7 +291,6 @@ __all__ = [
     "EksCreateSection",
     "EksObservabilitySection",
     "EksSection",
-    "eks_cluster_name",
     "eks_problems",
     "hyperpod_observability",
 ]

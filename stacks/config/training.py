@@ -391,9 +391,6 @@ class TrainingSection(Section):
 
 
 # -- physical names ----------------------------------------------------------------------------------
-def cluster_physical_name(config: PlatformConfig, cluster: TrainingClusterSection) -> str:
-    """``acme-ml-dev-llm-pretrain``: HyperPod cluster names are unique per account and region."""
-    return PlatformNames.of(config).cluster(cluster.name)
 
 
 def parameter_prefix(config: PlatformConfig) -> str:
@@ -483,7 +480,7 @@ def training_problems(config: PlatformConfig) -> list[Problem]:
         if cluster.name in names:
             problems.add(f"{where}.name", cluster.name, f"a unique name (training_clusters[{names[cluster.name]}] has it)")
         names.setdefault(cluster.name, i)
-        full = cluster_physical_name(config, cluster)
+        full = PlatformNames.of(config).cluster(cluster.name)
         problems.check(
             len(full) <= 63, f"{where}.name", cluster.name,
             f"a name short enough that '{full}' (platform-environment-name) has at most 63 characters",
@@ -590,7 +587,6 @@ __all__ = [
     "TrainingMonitoringSection",
     "TrainingPipelineSection",
     "TrainingSection",
-    "cluster_physical_name",
     "parameter_prefix",
     "training_problems",
 ]

@@ -230,6 +230,23 @@ def test_job_alarms_rules_select_the_pipelines_jobs_by_name_prefix_and_sweep_hou
         assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0].startswith("TrainingJobAlarmsDeadLetterQueue")
 
 
+def test_job_alarms_cleanup_is_served_by_the_function_and_deleted_after_both_rules(default_platform):
+    """The cleanup custom resource (its Delete deletes the pipelines' alarms): ServiceToken is the function's
+    ARN, so it is deleted before the function; both rules DependsOn it, so they are deleted before it
+    (CloudFormation deletes dependents first: Template Reference, "DependsOn attribute")."""
+    t = default_platform["observability"]
+    name, _ = _job_alarms_function(t)
+    ((cleanup_id, cleanup),) = resources_of(t, "Custom::TrainingJobAlarmsCleanup").items()
+    assert cleanup_id.startswith("TrainingJobAlarmsCleanup")
+    assert cleanup["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": [name, "Arn"]}, "ServiceTimeout": "600", "AlarmPrefixes": [f"{PREFIX}-job/"]}
+    assert (cleanup["UpdateReplacePolicy"], cleanup["DeletionPolicy"]) == ("Delete", "Delete")
+    rules = {k: r for k, r in resources_of(t, "AWS::Events::Rule").items() if k.startswith("TrainingJobAlarms")}
+    assert len(rules) == 2
+    for rule_id, rule in rules.items():
+        assert cleanup_id in rule["DependsOn"], rule_id
+
+
 def test_job_alarms_policy_is_scoped_to_the_alarm_prefix_and_the_pipelines_jobs(default_platform):
     from tests.test_lifecycle import render
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -31,6 +31,11 @@ from .reliable_function import ReliableFunction, environment_size
 # Statuses the function acts on: InProgress creates a job's alarms, the others delete them.
 STATUSES = (ev.TrainingJobStatus.IN_PROGRESS, *ev.TRAINING_JOB_ENDING)
 DEFAULT_SWEEP = Duration.hours(1)
+CLEANUP_RESOURCE_TYPE = "Custom::TrainingJobAlarmsCleanup"
+# How long CloudFormation waits for the cleanup's answer (ServiceTimeout, 1-3600 s, default 3600: User Guide,
+# "CloudFormation custom resource request and response reference"): the function's 120 s timeout and
+# Lambda's two retries of a failed asynchronous invocation (about 1 and 2 minutes apart) fit in it.
+CLEANUP_TIMEOUT = Duration.minutes(10)
 # The alarm settings may take the function's environment (Lambda's quota) but for what the other
 # variables of a ReliableFunction take (about 150 bytes).
 _OTHER_VARIABLES_BYTES = 200
@@ -64,7 +69,19 @@ class TrainingJobAlarms(Construct):
     """One rule on ``SageMaker Training Job State Change`` of the pipelines' jobs (``<pipeline>-`` name
     prefixes), one hourly sweep rule, and the ``training_job_alarms`` function behind both
     (:mod:`constructs_lib.job_alarm_requests` says which alarms a job gets). Exposes ``rule``,
-    ``sweep_rule``, ``handler`` (:class:`ReliableFunction`) and ``dead_letter_queue``.
+    ``sweep_rule``, ``handler`` (:class:`ReliableFunction`), ``dead_letter_queue`` and ``cleanup``.
+
+    ``cleanup`` (``Custom::TrainingJobAlarmsCleanup``, served by the same function: ``ServiceToken`` is its
+    ARN, property ``AlarmPrefixes``) deletes every alarm of the pipelines when it is deleted, with the stack
+    or the construct; its Create and Update do nothing. Delete order: both rules depend on it
+    (``DependsOn``) and it references the function (``Fn::GetAtt``), so CloudFormation deletes the rules,
+    then the cleanup, then the function and its role policy ("Resource A is deleted before resource B"
+    when A references B, and ``DependsOn`` declares resources "that must be created or deleted in a
+    specific order": CloudFormation Template Reference, "DependsOn attribute"): no new event re-creates an
+    alarm after the cleanup, and the function still may delete alarms while it runs. What remains: an
+    event EventBridge already handed to Lambda (asynchronous invocations are queued, and retried) can
+    still be processed between the cleanup's deletion and the function's; that window is the time
+    CloudFormation takes to delete the function after the cleanup, which AWS does not bound.
 
     The function may put and delete alarms only under the pipelines' alarm prefixes
     (``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_prefix>*``), with alarm actions
@@ -180,4 +197,16 @@ class TrainingJobAlarms(Construct):
             description="Deletes alarms left behind by training jobs that ended (a lost event)",
         )
         add_function_target(self.sweep_rule, self.handler, self.dead_letter_queue)
+        # CloudFormation invokes a Lambda-backed custom resource asynchronously with the request (Lambda
+        # Developer Guide, "Using AWS Lambda with CloudFormation"); the handler answers on its ResponseURL.
+        self.cleanup = CustomResource(
+            self, "Cleanup",
+            service_token=self.handler.function.function_arn,
+            resource_type=CLEANUP_RESOURCE_TYPE,
+            properties={"AlarmPrefixes": [spec.alarm_prefix for spec in pipelines]},
+            service_timeout=CLEANUP_TIMEOUT,
+        )
+        # Dependents are deleted first: the rules go before the cleanup runs (see the class docstring).
+        self.rule.node.add_dependency(self.cleanup)
+        self.sweep_rule.node.add_dependency(self.cleanup)
 

@@ -12,7 +12,9 @@ reads its configuration once at import and passes what a helper needs (``logger`
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import urllib.request
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 SUBJECT_MAX_CHARS = 99  # SNS: "must be less than 100 characters long"
 MESSAGE_MAX_BYTES = 8 * 1024
 FIELD_MAX_CHARS = 2000
+# CloudFormation custom resources: "The total size of the response body can't exceed 4096 bytes" (User Guide,
+# "CloudFormation custom resource request and response reference"): the reason is clipped well below that.
+REASON_MAX_CHARS = 3000
+CUSTOM_RESOURCE_REQUEST_TYPES = ("Create", "Update", "Delete")
 
 # Metric names every handler emits (namespace: POWERTOOLS_METRICS_NAMESPACE of the function).
 METRIC_NOTIFIED = "NotificationsPublished"
@@ -305,6 +311,39 @@ def count_outcome(metrics: Metrics, result: dict[str, Any]) -> dict[str, Any]:
     """Count an ignored event as ``EventsIgnored``, any other outcome as ``NotificationsPublished``."""
     count(metrics, METRIC_IGNORED if result.get("action") == "ignored" else METRIC_NOTIFIED)
     return result
+
+
+# --- CloudFormation custom resources --------------------------------------------------------------
+def is_custom_resource_request(event: object) -> bool:
+    """A CloudFormation custom-resource request: ``RequestType`` Create/Update/Delete and a ``ResponseURL``
+    (User Guide, "Custom resource request objects"). CloudFormation invokes a Lambda-backed custom resource
+    asynchronously with that event (Lambda Developer Guide, "Using AWS Lambda with CloudFormation")."""
+    return (
+        isinstance(event, dict) and isinstance(event.get("ResponseURL"), str) and bool(event["ResponseURL"])
+        and event.get("RequestType") in CUSTOM_RESOURCE_REQUEST_TYPES
+    )
+
+
+def respond(event: dict[str, Any], status: str, result: dict[str, Any], reason: str = "", *, service: str = "") -> None:
+    """PUT the CloudFormation response to the request's pre-signed ``ResponseURL``: ``Status`` (SUCCESS or
+    FAILED), ``Reason``, ``PhysicalResourceId`` (``result``'s, else the request's, else its logical id),
+    ``StackId``, ``RequestId`` and ``LogicalResourceId`` copied from the request, and ``Data`` (User Guide,
+    "Custom resource response objects"). An empty ``Content-Type``: the URL is pre-signed without one."""
+    body = json.dumps({
+        "Status": status,
+        "Reason": clip(reason or f"See CloudWatch Logs of {service or 'the function'}", REASON_MAX_CHARS),
+        "PhysicalResourceId": result.get("PhysicalResourceId") or event.get("PhysicalResourceId")
+        or event.get("LogicalResourceId") or service,
+        "StackId": event.get("StackId"),
+        "RequestId": event.get("RequestId"),
+        "LogicalResourceId": event.get("LogicalResourceId"),
+        "Data": result.get("Data", {}),
+    }).encode()
+    request = urllib.request.Request(
+        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        response.read()
 
 
 # --- entry point -----------------------------------------------------------------------------------

@@ -36,9 +36,7 @@ application-autoscaling:DeregisterScalableTarget, RegisterScalableTarget, PutSch
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +49,8 @@ PHASE_BEFORE = "before"
 PHASE_AFTER = "after"
 KIND_INSTANCES = "instances"
 KIND_INFERENCE_COMPONENTS = "inference-components"
-REASON_MAX_CHARS = 3000  # the whole response body must stay under 4 KB
 
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AIPlatform")
-REQUEST_TYPES = ("Create", "Update", "Delete")
 logger, tracer, metrics = common.powertools(SERVICE, METRICS_NAMESPACE, os.environ.get("POWERTOOLS_SERVICE_NAME"))
 sagemaker_client, autoscaling_client = common.clients("sagemaker", "application-autoscaling")
 
@@ -263,27 +259,13 @@ def handle(event: dict[str, Any], *, sagemaker: Any, autoscaling: Any) -> dict[s
 
 
 def respond(event: dict[str, Any], status: str, result: dict[str, Any], reason: str = "") -> None:
-    """PUT the CloudFormation response to the pre-signed ``ResponseURL``."""
-    body = json.dumps({
-        "Status": status,
-        "Reason": common.clip(reason or f"See CloudWatch Logs of {SERVICE}", REASON_MAX_CHARS),
-        "PhysicalResourceId": result.get("PhysicalResourceId") or event.get("PhysicalResourceId") or event.get("LogicalResourceId", SERVICE),
-        "StackId": event.get("StackId"),
-        "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"),
-        "Data": result.get("Data", {}),
-    }).encode()
-    request = urllib.request.Request(
-        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=20) as response:
-        response.read()
+    common.respond(event, status, result, reason, service=SERVICE)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if not isinstance(event, dict) or not event.get("ResponseURL") or event.get("RequestType") not in REQUEST_TYPES:
+    if not common.is_custom_resource_request(event):
         logger.warning("Not a CloudFormation custom-resource request: ignored")
         return {"action": "ignored"}
     logger.append_keys(request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))

@@ -17,6 +17,16 @@ Triggered by EventBridge for ``SageMaker Training Job State Change`` of the pipe
 * Jobs of no configured pipeline, jobs tagged ``aiplatform:pipeline`` with another pipeline's name,
   other detail-types and malformed events: logged and ignored.
 
+* A CloudFormation custom-resource request (``RequestType`` and ``ResponseURL``; checked before any
+  EventBridge path): ``Delete`` (the stack, or the construct, is being deleted) deletes every alarm under
+  the alarm prefixes of the request's ``AlarmPrefixes`` that are prefixes of configured pipelines, best
+  effort, and answers SUCCESS even when some could not be deleted (logged, and said in ``Reason``): a
+  FAILED answer to a Delete leaves the stack DELETE_FAILED ("To successfully delete a stack with a custom
+  resource, the custom resource provider must respond successfully to a delete request", User Guide,
+  "Delete request for CloudFormation custom resources"), and the alarms it could not delete would stay
+  anyway. ``Create`` and ``Update`` do nothing and answer SUCCESS. The physical id stays the one
+  CloudFormation sent (``CLEANUP_ID`` on Create), so an Update is never a replacement.
+
 Every step is idempotent (put overwrites, delete only what DescribeAlarms lists), so a redelivered event
 needs no deduplication. An AWS call that fails raises after logging: Lambda retries, then the on-failure
 destination gets the event.
@@ -46,6 +56,10 @@ METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "") or "AIPla
 CONFIG = ja.parse_environment(os.environ.get(ja.ENVIRONMENT_VARIABLE, ""))
 # Jobs a sweep describes per pipeline and invocation (the schedule sweeps the rest later).
 MAX_SWEPT_JOBS = 25
+
+# PhysicalResourceId of the cleanup custom resource (User Guide, "Custom resource response objects": a
+# different id on Update is a replacement, whose old resource CloudFormation then deletes).
+CLEANUP_ID = "training-job-alarms-cleanup"
 
 METRIC_CREATED = "JobAlarmsPut"
 METRIC_DELETED = "JobAlarmsDeleted"
@@ -218,8 +232,51 @@ def process(
     return result
 
 
+def cleanup(event: dict[str, Any], *, cloudwatch: Any, config: ja.JobAlarmsConfig = CONFIG) -> tuple[dict[str, Any], str]:
+    """The cleanup custom resource's work for one request: ``(result, reason)``; ``reason`` is empty when
+    everything was done. Delete: every alarm under the requested prefixes of configured pipelines goes
+    (DescribeAlarms by prefix, paginated; DeleteAlarms in batches of at most 100 names)."""
+    physical_id = as_text(event.get("PhysicalResourceId")) or CLEANUP_ID
+    if event.get("RequestType") != "Delete":
+        return {"PhysicalResourceId": physical_id, "Data": {"Deleted": "0"}}, ""
+    requested = common.as_object(event.get("ResourceProperties")).get("AlarmPrefixes")
+    requested = set(requested) if isinstance(requested, list) else set()
+    deleted, problems = 0, []
+    for spec in config.pipelines:
+        if spec.alarm_prefix not in requested:
+            continue
+        try:
+            deleted += delete_alarms(cloudwatch, alarms_named(cloudwatch, spec.alarm_prefix))
+        except (ClientError, BotoCoreError) as error:  # logged by the helper; the other pipelines still go
+            problems.append(f"{spec.pipeline}: {type(error).__name__}: {error}")
+    ignored_prefixes = sorted(str(p) for p in requested - {p.alarm_prefix for p in config.pipelines})
+    if ignored_prefixes:
+        logger.warning("Cleanup prefixes of no configured pipeline ignored", extra={"prefixes": ignored_prefixes})
+    reason = ""
+    if problems:
+        reason = "Alarms left behind (deleting them failed; the stack is deleted anyway): " + "; ".join(problems)
+        logger.error("Job alarms cleanup incomplete", extra={"problems": problems})
+    logger.info("Job alarms cleaned up", extra={"deleted": deleted})
+    return {"PhysicalResourceId": physical_id, "Data": {"Deleted": str(deleted)}}, reason
+
+
+def answer_custom_resource(event: dict[str, Any]) -> dict[str, Any]:
+    """Do a custom-resource request and answer it on its ResponseURL: SUCCESS, always (a Delete is best effort)."""
+    logger.append_keys(request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
+    try:
+        result, reason = cleanup(event, cloudwatch=cloudwatch_client)
+    except Exception as error:  # anything unforeseen: still answer, or CloudFormation waits for ServiceTimeout
+        logger.exception("Job alarms cleanup failed")
+        result = {"PhysicalResourceId": as_text(event.get("PhysicalResourceId")) or CLEANUP_ID, "Data": {"Deleted": "0"}}
+        reason = f"Alarms may be left behind: {type(error).__name__}: {error}"
+    common.respond(event, "SUCCESS", result, reason or "Done", service=SERVICE)
+    return {"action": "custom-resource", "Status": "SUCCESS", **result}
+
+
 # --- entry point -----------------------------------------------------------------------------------
 def run(envelope: Envelope, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if common.is_custom_resource_request(event):
+        return answer_custom_resource(event)
     result = process(envelope, cloudwatch=cloudwatch_client, sagemaker=sagemaker_client)
     if result.get("action") == "ignored":
         common.count(metrics, common.METRIC_IGNORED)

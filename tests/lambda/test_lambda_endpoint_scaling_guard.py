@@ -74,7 +74,7 @@ def guard(load_handler, aws, monkeypatch):
         responses.append(json.loads(req.data))
         return Response()
 
-    monkeypatch.setattr(module.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(module.common.urllib.request, "urlopen", urlopen)  # common.respond PUTs
     module.responses = responses
     return module
 

@@ -289,3 +289,153 @@ def test_job_alarms_environment_round_trips_and_refuses_garbage(config):
     assert ja.parse_environment(json.dumps(config.to_json())) == config
     with pytest.raises(ValueError, match="JOB_ALARMS is not the JSON the construct writes"):
         ja.parse_environment("{not json")
+
+
+# --- the cleanup custom resource (CloudFormation request/response: User Guide, "Custom resource request
+# objects" / "Custom resource response objects"; the ResponseURL PUT is captured as in the scaling guard's tests)
+CLEANUP_ID = "training-job-alarms-cleanup"
+
+
+def cleanup_request(request_type: str, prefixes=(PREFIX, VISION_PREFIX)) -> dict:
+    event = {
+        "RequestType": request_type, "ResponseURL": "https://cloudformation-custom-resource-response.example/r",
+        "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/observability/1", "RequestId": "req-7",
+        "LogicalResourceId": "TrainingJobAlarmsCleanup0A1B2C3D", "ResourceType": "Custom::TrainingJobAlarmsCleanup",
+        "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:job-alarms",
+        "ResourceProperties": {"ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:job-alarms",
+                               "AlarmPrefixes": list(prefixes)},
+    }
+    if request_type != "Create":
+        event["PhysicalResourceId"] = CLEANUP_ID
+    return event
+
+
+@pytest.fixture
+def responses(alarms_fn, monkeypatch) -> list[dict]:
+    answered: list[dict] = []
+
+    class Response:
+        def read(self) -> bytes:
+            return b""
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            return None
+
+    def urlopen(req, timeout):
+        assert req.get_method() == "PUT" and timeout == 20
+        assert req.full_url == "https://cloudformation-custom-resource-response.example/r"
+        answered.append(json.loads(req.data))
+        return Response()
+
+    monkeypatch.setattr(alarms_fn.common.urllib.request, "urlopen", urlopen)
+    return answered
+
+
+def put_alarms(cloudwatch, config, pipeline: int, job: str, hosts: int = 1) -> set[str]:
+    import job_alarm_requests as ja
+
+    requests = ja.alarm_requests(config.pipelines[pipeline], job, hosts, config.topics)
+    for request in requests:
+        cloudwatch.put_metric_alarm(**request)
+    return {r["AlarmName"] for r in requests}
+
+
+def unrelated_alarm(cloudwatch) -> str:
+    cloudwatch.put_metric_alarm(AlarmName="acme-ml-dev-endpoint-ranker-5xx", Namespace="AWS/SageMaker",
+                                MetricName="Invocation5XXErrors", Statistic="Sum", Period=60, EvaluationPeriods=1,
+                                Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+    return "acme-ml-dev-endpoint-ranker-5xx"
+
+
+def all_alarms(cloudwatch) -> set[str]:
+    pages = cloudwatch.get_paginator("describe_alarms").paginate(PaginationConfig={"PageSize": 100})
+    return {a["AlarmName"] for page in pages for a in page["MetricAlarms"]}
+
+
+def test_cleanup_delete_removes_every_alarm_of_the_pipelines_in_batches_and_nothing_else(
+        alarms_fn, responses, sagemaker, cloudwatch, lambda_context, config):
+    """Running jobs' alarms of both pipelines go (more than 100: DescribeAlarms is paged, DeleteAlarms takes at
+    most 100 names per call, botocore model AlarmNames max 100); another alarm stays. Answered SUCCESS with
+    the physical id CloudFormation sent, and the request never reaches the EventBridge path."""
+    ours = set()
+    for n in range(1, 31):  # 30 running jobs of the first pipeline, 4 alarms each
+        ours |= put_alarms(cloudwatch, config, 0, f"llm-finetune-run-{n}")
+    ours |= put_alarms(cloudwatch, config, 1, "vision-pretrain-7")
+    assert len(ours) > 100
+    other = unrelated_alarm(cloudwatch)
+    assert all_alarms(cloudwatch) == ours | {other}
+    calls = []
+    delete = cloudwatch.delete_alarms
+    batches = []
+
+    def recording_delete(**kwargs):
+        batches.append(len(kwargs["AlarmNames"]))
+        return delete(**kwargs)
+
+    alarms_fn.cloudwatch_client = cloudwatch
+    cloudwatch.delete_alarms = recording_delete
+    alarms_fn.process = lambda *a, **k: calls.append(a) or {}  # the EventBridge path must not run
+    try:
+        result = alarms_fn.handler(cleanup_request("Delete"), lambda_context)
+    finally:
+        del cloudwatch.delete_alarms
+    assert calls == []
+    assert all_alarms(cloudwatch) == {other}
+    assert max(batches) <= 100 and sum(batches) == len(ours)
+    assert responses == [{
+        "Status": "SUCCESS", "Reason": "Done", "PhysicalResourceId": CLEANUP_ID,
+        "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/observability/1", "RequestId": "req-7",
+        "LogicalResourceId": "TrainingJobAlarmsCleanup0A1B2C3D", "Data": {"Deleted": str(len(ours))},
+    }]
+    assert result["action"] == "custom-resource" and result["Status"] == "SUCCESS"
+
+
+def test_cleanup_deletes_only_prefixes_the_request_names_and_the_function_is_configured_for(
+        alarms_fn, responses, cloudwatch, lambda_context, config):
+    llm = put_alarms(cloudwatch, config, 0, JOB)
+    vision = put_alarms(cloudwatch, config, 1, "vision-pretrain-7")
+    alarms_fn.handler(cleanup_request("Delete", prefixes=(VISION_PREFIX, "acme-ml-dev-endpoint-")), lambda_context)
+    assert all_alarms(cloudwatch) == llm and not vision & all_alarms(cloudwatch)
+    assert responses[0]["Status"] == "SUCCESS" and responses[0]["Data"] == {"Deleted": str(len(vision))}
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_cleanup_create_and_update_delete_nothing_and_answer_success(
+        alarms_fn, responses, cloudwatch, lambda_context, config, request_type):
+    ours = put_alarms(cloudwatch, config, 0, JOB)
+    alarms_fn.handler(cleanup_request(request_type), lambda_context)
+    assert all_alarms(cloudwatch) == ours
+    (response,) = responses
+    assert (response["Status"], response["PhysicalResourceId"], response["Data"]) == (
+        "SUCCESS", CLEANUP_ID, {"Deleted": "0"})
+
+
+def test_cleanup_answers_success_with_the_reason_when_delete_alarms_fails(
+        alarms_fn, responses, cloudwatch, lambda_context, config):
+    """A FAILED answer to a Delete would leave the stack DELETE_FAILED: best effort, SUCCESS, reason said."""
+    from botocore.stub import Stubber
+
+    stubbed = boto3.client("cloudwatch", region_name=REGION, endpoint_url="https://monitoring.us-east-1.amazonaws.com")
+    alarms_fn.cloudwatch_client = stubbed
+    with Stubber(stubbed) as stub:
+        stub.add_response("describe_alarms", {"MetricAlarms": [{"AlarmName": f"{PREFIX}{JOB}/disk-critical"}]},
+                          {"AlarmNamePrefix": PREFIX, "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100})
+        stub.add_client_error("delete_alarms", "AccessDenied", "not authorized to DeleteAlarms",
+                              expected_params={"AlarmNames": [f"{PREFIX}{JOB}/disk-critical"]})
+        stub.add_response("describe_alarms", {"MetricAlarms": []},
+                          {"AlarmNamePrefix": VISION_PREFIX, "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100})
+        alarms_fn.handler(cleanup_request("Delete"), lambda_context)
+        stub.assert_no_pending_responses()
+    (response,) = responses
+    assert (response["Status"], response["PhysicalResourceId"]) == ("SUCCESS", CLEANUP_ID)
+    assert response["Reason"] == (
+        "Alarms left behind (deleting them failed; the stack is deleted anyway): llm-finetune: ClientError: "
+        "An error occurred (AccessDenied) when calling the DeleteAlarms operation: not authorized to DeleteAlarms")
+
+
+def test_a_request_without_response_url_is_no_custom_resource_request(alarms_fn, responses, cloudwatch, lambda_context):
+    result = alarms_fn.handler({"RequestType": "Delete", "detail": {}}, lambda_context)
+    assert result["action"] == "ignored" and responses == []

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import boto3
 from botocore.validate import validate_parameters
@@ -217,3 +217,31 @@ def events_for(detail_types: list[str], detail_keys: list[str]) -> st.SearchStra
         },
     )
     return st.one_of(shaped, json_like)
+
+
+# --- CloudFormation custom-resource responses --------------------------------------------------------
+def cloudformation_responses(module: Any, monkeypatch: Any, response_url: str | None = None) -> list[dict[str, Any]]:
+    """Captures what ``module`` answers on a custom-resource request's pre-signed ``ResponseURL``
+    (``lambda_common.respond``: an HTTP PUT of the JSON body, 20 s timeout); returns the bodies in order.
+    ``response_url``: the exact URL every answer must go to (default: any https URL)."""
+    answered: list[dict[str, Any]] = []
+
+    class Response:
+        def read(self) -> bytes:
+            return b""
+
+        def __enter__(self) -> Self:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    def urlopen(req: Any, timeout: float) -> Response:
+        assert req.get_method() == "PUT" and timeout == 20
+        assert req.full_url == response_url if response_url else req.full_url.startswith("https://")
+        answered.append(json.loads(req.data))
+        return Response()
+
+    monkeypatch.setattr(module.common.urllib.request, "urlopen", urlopen)
+    return answered
+

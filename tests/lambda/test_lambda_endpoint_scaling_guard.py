@@ -13,13 +13,12 @@ moto's endpoint object.
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from lambda_testkit import ACCOUNT, REGION
+from lambda_testkit import ACCOUNT, REGION, cloudformation_responses
 from moto.sagemaker.models import sagemaker_backends
 
 NAME = "endpoint_scaling_guard"
@@ -57,24 +56,7 @@ def request(request_type: str, new: dict, old: dict | None = None) -> dict:
 @pytest.fixture
 def guard(load_handler, aws, monkeypatch):
     module = load_handler(NAME)
-    responses: list[dict] = []
-
-    class Response:
-        def read(self) -> bytes:
-            return b""
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc) -> None:
-            return None
-
-    def urlopen(req, timeout):
-        assert req.get_method() == "PUT" and req.full_url.startswith("https://") and timeout == 20
-        responses.append(json.loads(req.data))
-        return Response()
-
-    monkeypatch.setattr(module.common.urllib.request, "urlopen", urlopen)  # common.respond PUTs
+    responses = cloudformation_responses(module, monkeypatch)  # common.respond PUTs
     module.responses = responses
     return module
 

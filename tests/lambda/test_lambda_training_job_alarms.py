@@ -13,7 +13,7 @@ import json
 
 import boto3
 import pytest
-from lambda_testkit import ACCOUNT, REGION, emf_metric_names
+from lambda_testkit import ACCOUNT, REGION, cloudformation_responses, emf_metric_names
 
 NAME = "training_job_alarms"
 COMPLETED = "training-job-completed.json"  # llm-finetune-2026-11-20-09-01, 2 x ml.p4d.24xlarge
@@ -312,26 +312,7 @@ def cleanup_request(request_type: str, prefixes=(PREFIX, VISION_PREFIX)) -> dict
 
 @pytest.fixture
 def responses(alarms_fn, monkeypatch) -> list[dict]:
-    answered: list[dict] = []
-
-    class Response:
-        def read(self) -> bytes:
-            return b""
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc) -> None:
-            return None
-
-    def urlopen(req, timeout):
-        assert req.get_method() == "PUT" and timeout == 20
-        assert req.full_url == "https://cloudformation-custom-resource-response.example/r"
-        answered.append(json.loads(req.data))
-        return Response()
-
-    monkeypatch.setattr(alarms_fn.common.urllib.request, "urlopen", urlopen)
-    return answered
+    return cloudformation_responses(alarms_fn, monkeypatch, "https://cloudformation-custom-resource-response.example/r")
 
 
 def put_alarms(cloudwatch, config, pipeline: int, job: str, hosts: int = 1) -> set[str]:

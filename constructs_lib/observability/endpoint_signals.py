@@ -210,34 +210,33 @@ def slow_ratio(
     )
 
 
+def _derived_count(
+    endpoint: EndpointBase, scope: Scope, per: EndpointMetric | ComponentMetric, label: str, period: Duration
+) -> cw.MathExpression:
+    """``Invocations / <per>`` while the scope has traffic: how many instances or copies served it."""
+    inv, per_id = metric_id(EndpointMetric.INVOCATIONS, scope.label), metric_id(per, scope.label)
+    return cw.MathExpression(
+        expression=f"IF({per_id} > 0, {inv} / {per_id})",
+        using_metrics={
+            inv: invocation_metric(endpoint, EndpointMetric.INVOCATIONS, scope, period=period),
+            per_id: invocation_metric(endpoint, per, scope, period=period),
+        },
+        label=label, period=period,
+    )
+
+
 def instance_count(endpoint: EndpointBase, variant: str, *, period: Duration = Duration.minutes(1)) -> cw.MathExpression:
     """Instances in service behind ``variant``, derived from ``Invocations / InvocationsPerInstance``
     (no data while there is no traffic: nothing publishes the count itself)."""
-    scope = Scope(label=variant, variant=variant)
-    inv, ipi = metric_id(EndpointMetric.INVOCATIONS, variant), metric_id(EndpointMetric.INVOCATIONS_PER_INSTANCE, variant)
-    return cw.MathExpression(
-        expression=f"IF({ipi} > 0, {inv} / {ipi})",
-        using_metrics={
-            inv: invocation_metric(endpoint, EndpointMetric.INVOCATIONS, scope, period=period),
-            ipi: invocation_metric(endpoint, EndpointMetric.INVOCATIONS_PER_INSTANCE, scope, period=period),
-        },
-        label=f"{variant}: instances in service (derived)", period=period,
-    )
+    return _derived_count(endpoint, Scope(label=variant, variant=variant), EndpointMetric.INVOCATIONS_PER_INSTANCE,
+                          f"{variant}: instances in service (derived)", period)
 
 
 def copy_count(endpoint: EndpointBase, component: str, *, period: Duration = Duration.minutes(1)) -> cw.MathExpression:
     """Copies of an inference component, derived from ``Invocations / InvocationsPerCopy`` while it
     has traffic (no copy-count metric exists)."""
-    scope = Scope(label=component, component=component)
-    inv, ipc = metric_id(EndpointMetric.INVOCATIONS, component), metric_id(ComponentMetric.INVOCATIONS_PER_COPY, component)
-    return cw.MathExpression(
-        expression=f"IF({ipc} > 0, {inv} / {ipc})",
-        using_metrics={
-            inv: invocation_metric(endpoint, EndpointMetric.INVOCATIONS, scope, period=period),
-            ipc: invocation_metric(endpoint, ComponentMetric.INVOCATIONS_PER_COPY, scope, period=period),
-        },
-        label=f"{component}: copies (derived)", period=period,
-    )
+    return _derived_count(endpoint, Scope(label=component, component=component), ComponentMetric.INVOCATIONS_PER_COPY,
+                          f"{component}: copies (derived)", period)
 
 
 # == The signal registry ===========================================================================

@@ -4,6 +4,7 @@ dead-letter queue, publishing to the platform topic, and SageMaker ARNs built fr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
@@ -17,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ..compliance import acknowledge, nag_resource_id
+from ..inference.base import endpoint_arn_for
 from .reliable_function import ReliableFunction
 
 # EventBridge -> Lambda target: retried for up to two hours, then the event goes to the DLQ.
@@ -75,6 +77,18 @@ def acknowledge_wildcards(handler: ReliableFunction, reason: str, *resources: st
     acknowledge(
         handler.role, reason, *(f"AwsSolutions-IAM5[Resource::{nag_resource_id(handler, r)}]" for r in resources)
     )
+
+
+def allow_describe_endpoints(
+    handler: ReliableFunction, sid: str, *, names: Sequence[str], prefix: str | None, reason: str
+) -> None:
+    """``sagemaker:DescribeEndpoint`` for ``handler`` on each named endpoint, or, with ``prefix``, on every
+    endpoint whose name starts with it: one ARN pattern for any number of endpoints, acknowledged (cdk-nag
+    AwsSolutions-IAM5) with ``reason``."""
+    arns = [endpoint_arn_for(handler, f"{prefix}*")] if prefix is not None else [endpoint_arn_for(handler, n) for n in names]
+    handler.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=["sagemaker:DescribeEndpoint"], resources=arns))
+    if prefix is not None:
+        acknowledge_wildcards(handler, reason, arns[0])
 
 
 def json_environment(scope: Construct, value: Any) -> str:

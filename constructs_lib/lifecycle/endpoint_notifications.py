@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ..compliance import acknowledge, nag_resource_id
 from ..errors import Problems
-from ..inference.base import endpoint_arn_for
 from ._wiring import (
     METRICS_NAMESPACE,
     add_function_target,
+    allow_describe_endpoints,
     allow_notifications,
     dead_letter_queue,
     deduplicated,
@@ -73,20 +71,11 @@ class EndpointFailureNotifications(Construct):
         )
         allow_notifications(self.handler, topic, key)
         self.deduplication_table = deduplicated(self.handler, key)
-        endpoint_arns = (
-            [endpoint_arn_for(self, name) for name in sorted(endpoint_names)]
-            if endpoint_name_prefix is None else [endpoint_arn_for(self, f"{endpoint_name_prefix}*")]
+        allow_describe_endpoints(  # reads the failure reason when the event carries none
+            self.handler, "DescribePlatformEndpoints", names=sorted(endpoint_names), prefix=endpoint_name_prefix,
+            reason="sagemaker:DescribeEndpoint (read-only) on the endpoints named with the platform's prefix, the "
+            "same endpoints the rule matches by that prefix: one ARN pattern for any number of endpoints.",
         )
-        self.handler.add_to_role_policy(  # reads the failure reason when the event carries none
-            iam.PolicyStatement(sid="DescribePlatformEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=endpoint_arns)
-        )
-        if endpoint_name_prefix is not None:
-            acknowledge(
-                self.handler.role,
-                "sagemaker:DescribeEndpoint (read-only) on the endpoints named with the platform's prefix, the "
-                "same endpoints the rule matches by that prefix: one ARN pattern for any number of endpoints.",
-                f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, endpoint_arns[0])}]",
-            )
         self.dead_letter_queue = dead_letter_queue(self, key)
         self.rule = on_endpoint_changes(
             self, "Rule", endpoint_names=endpoint_names, endpoint_name_prefix=endpoint_name_prefix,

@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import limits
-from ..compliance import acknowledge, nag_resource_id
+from ..compliance import acknowledge
 from ..errors import Problems
 from ..inference.base import endpoint_arn_for
 from ..inference.kinds import InvocationScope, traits_of
@@ -24,6 +24,7 @@ from ._wiring import (
     METRICS_NAMESPACE,
     acknowledge_wildcards,
     add_function_target,
+    allow_describe_endpoints,
     allow_notifications,
     dead_letter_queue,
     sagemaker_arn,
@@ -207,20 +208,11 @@ class IdleEndpointGuard(Construct):
             data_files={SETTINGS_FILE: json.dumps(settings, indent=1, sort_keys=True) + "\n"},
         )
         allow_notifications(self.handler, topic, key)
-        described = (
-            [endpoint_arn_for(self, f"{endpoint_name_prefix}*")] if endpoint_name_prefix is not None
-            else [endpoint_arn_for(self, name) for name in names]
+        allow_describe_endpoints(
+            self.handler, "DescribeWatchedEndpoints", names=names, prefix=endpoint_name_prefix,
+            reason="sagemaker:DescribeEndpoint (read-only) on the endpoints named with the platform's prefix, "
+            "which every watched endpoint's name starts with: one ARN pattern for any number of endpoints.",
         )
-        self.handler.add_to_role_policy(
-            iam.PolicyStatement(sid="DescribeWatchedEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=described)
-        )
-        if endpoint_name_prefix is not None:
-            acknowledge(
-                self.handler.role,
-                "sagemaker:DescribeEndpoint (read-only) on the endpoints named with the platform's prefix, "
-                "which every watched endpoint's name starts with: one ARN pattern for any number of endpoints.",
-                f"AwsSolutions-IAM5[Resource::{nag_resource_id(self, described[0])}]",
-            )
         self.handler.add_to_role_policy(
             iam.PolicyStatement(sid="ReadInvocationMetrics", actions=["cloudwatch:GetMetricData"], resources=["*"])
         )

@@ -657,6 +657,20 @@ class Report:
     seconds: float = 0.0
 
 
+class _Clients:
+    """A boto3 session's clients, one per service: the checkers ask for a client per resource (creating one
+    costs botocore about 30 ms: it builds the client class and endpoint resolver each time)."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+        self._clients: dict[str, object] = {}
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service)
+        return self._clients[service]
+
+
 def deploy_local(
     config: Path = LOCAL_CONFIG, *, workdir: Path | None = None, assembly_from: Path | None = None
 ) -> Report:
@@ -672,7 +686,9 @@ def deploy_local(
     failures = report.failures
     with MotoServer(workdir / "moto.log") as server:
         env = fake_aws_env(server.endpoint_url)
-        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        session = _Clients(
+            boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        )
         saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
         os.environ.update(AWS_ENDPOINT_URL=server.endpoint_url, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
         try:
